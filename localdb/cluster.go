@@ -266,4 +266,3 @@ func (c Cluster) Status(ctx context.Context) string {
 		return fmt.Sprintf("stopped: data %s", c.dataDir())
 	}
 }
-

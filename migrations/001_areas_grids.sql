@@ -67,46 +67,59 @@ CREATE TABLE grids (
 CREATE INDEX grids_geom_idx ON grids USING gist (geom);
 CREATE INDEX grids_township_idx ON grids (township_code);
 
--- Grid integrity: a grid lies inside its township and overlaps no other grid
--- of that township. Slivers under 1 m² are tolerated: shared edges computed
--- in floating point never match to the last bit.
-CREATE FUNCTION riskmap_grid_check() RETURNS trigger LANGUAGE plpgsql AS $$
-DECLARE
-  twp record;
-  outside double precision;
-  clash text;
+-- Codes below the grid are derived from its 15-digit code.
+CREATE FUNCTION riskmap_grid_codes() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
   NEW.village_code := left(NEW.code, 12);
   NEW.township_code := left(NEW.code, 9) || '000';
   NEW.county_code := left(NEW.code, 6) || '000000';
-  IF TG_OP = 'UPDATE' AND NEW.geom IS NOT DISTINCT FROM OLD.geom AND NEW.code = OLD.code THEN
-    RETURN NEW;
-  END IF;
-  SELECT code, name, geom INTO twp FROM areas WHERE code = NEW.township_code AND level = 'township';
-  IF NOT FOUND THEN
-    RAISE EXCEPTION USING ERRCODE = 'RM002', MESSAGE = format('grid %s: township %s does not exist', NEW.code, NEW.township_code),
-      DETAIL = json_build_object('field', 'code', 'grid', NEW.code, 'township', NEW.township_code)::text;
-  END IF;
-  outside := ST_Area(ST_Difference(NEW.geom, twp.geom)::geography);
-  IF outside > 1 THEN
-    RAISE EXCEPTION USING ERRCODE = 'RM002',
-      MESSAGE = format('grid %s leaves its township %s %s by %s m²', NEW.code, twp.code, twp.name, round(outside::numeric, 1)),
-      DETAIL = json_build_object('field', 'geometry', 'grid', NEW.code, 'township', twp.code, 'outside_m2', round(outside::numeric, 1))::text;
-  END IF;
-  SELECT string_agg(format('%s %s (%s m²)', g.code, g.name, round(ST_Area(ST_Intersection(g.geom, NEW.geom)::geography)::numeric, 1)), ', ' ORDER BY g.code)
-    INTO clash
-    FROM grids g
-   WHERE g.township_code = NEW.township_code
-     AND g.id IS DISTINCT FROM NEW.id
-     AND g.geom && NEW.geom
-     AND ST_Relate(g.geom, NEW.geom, '2********')
-     AND ST_Area(ST_Intersection(g.geom, NEW.geom)::geography) > 1;
-  IF clash IS NOT NULL THEN
-    RAISE EXCEPTION USING ERRCODE = 'RM002',
-      MESSAGE = format('grid %s overlaps grid %s', NEW.code, clash),
-      DETAIL = json_build_object('field', 'geometry', 'grid', NEW.code, 'overlaps', clash)::text;
-  END IF;
   RETURN NEW;
 END $$;
-CREATE TRIGGER a_check BEFORE INSERT OR UPDATE ON grids FOR EACH ROW EXECUTE FUNCTION riskmap_grid_check();
+CREATE TRIGGER a_codes BEFORE INSERT OR UPDATE ON grids FOR EACH ROW EXECUTE FUNCTION riskmap_grid_codes();
 CREATE TRIGGER z_version BEFORE UPDATE ON grids FOR EACH ROW EXECUTE FUNCTION riskmap_bump_version();
+
+-- Grid integrity: a grid lies inside its township and overlaps no other grid
+-- of that township. Slivers under 1 m² are tolerated: shared edges computed
+-- in floating point never match to the last bit. A constraint trigger, so a
+-- transaction that redraws a shared boundary (one grid shrinks, its
+-- neighbour grows) can defer the check to commit; it reads the row as it
+-- stands then.
+CREATE FUNCTION riskmap_grid_check() RETURNS trigger LANGUAGE plpgsql AS $$
+DECLARE
+  cur grids;
+  twp record;
+  outside double precision;
+  clash text;
+BEGIN
+  SELECT * INTO cur FROM grids WHERE id = NEW.id;
+  IF NOT FOUND THEN
+    RETURN NULL;
+  END IF;
+  SELECT code, name, geom INTO twp FROM areas WHERE code = cur.township_code AND level = 'township';
+  IF NOT FOUND THEN
+    RAISE EXCEPTION USING ERRCODE = 'RM002', MESSAGE = format('grid %s: township %s does not exist', cur.code, cur.township_code),
+      DETAIL = json_build_object('field', 'code', 'grid', cur.code, 'township', cur.township_code)::text;
+  END IF;
+  outside := ST_Area(ST_Difference(cur.geom, twp.geom)::geography);
+  IF outside > 1 THEN
+    RAISE EXCEPTION USING ERRCODE = 'RM002',
+      MESSAGE = format('grid %s leaves its township %s %s by %s m²', cur.code, twp.code, twp.name, round(outside::numeric, 1)),
+      DETAIL = json_build_object('field', 'geometry', 'grid', cur.code, 'township', twp.code, 'outside_m2', round(outside::numeric, 1))::text;
+  END IF;
+  SELECT string_agg(format('%s %s (%s m²)', g.code, g.name, round(ST_Area(ST_Intersection(g.geom, cur.geom)::geography)::numeric, 1)), ', ' ORDER BY g.code)
+    INTO clash
+    FROM grids g
+   WHERE g.township_code = cur.township_code
+     AND g.id <> cur.id
+     AND g.geom && cur.geom
+     AND ST_Relate(g.geom, cur.geom, '2********')
+     AND ST_Area(ST_Intersection(g.geom, cur.geom)::geography) > 1;
+  IF clash IS NOT NULL THEN
+    RAISE EXCEPTION USING ERRCODE = 'RM002',
+      MESSAGE = format('grid %s overlaps grid %s', cur.code, clash),
+      DETAIL = json_build_object('field', 'geometry', 'grid', cur.code, 'overlaps', clash)::text;
+  END IF;
+  RETURN NULL;
+END $$;
+CREATE CONSTRAINT TRIGGER grid_integrity AFTER INSERT OR UPDATE OF geom, code ON grids
+  DEFERRABLE INITIALLY IMMEDIATE FOR EACH ROW EXECUTE FUNCTION riskmap_grid_check();

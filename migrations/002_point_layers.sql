@@ -153,13 +153,12 @@ END $$;
 
 -- When a grid's polygon changes, the points it gains or loses are placed
 -- again in the same transaction. A point left in no grid fails the update.
+-- Deferrable with the integrity check, so a redrawn shared boundary places
+-- points once both grids have their new shape.
 CREATE FUNCTION riskmap_grid_replace() RETURNS trigger LANGUAGE plpgsql AS $$
 DECLARE
   t text;
 BEGIN
-  IF NEW.geom IS NOT DISTINCT FROM OLD.geom THEN
-    RETURN NULL;
-  END IF;
   FOREACH t IN ARRAY ARRAY['risk_points', 'hazard_sources', 'stations', 'depots'] LOOP
     -- setting grid_code fires a_place, which recomputes it from geom
     EXECUTE format('UPDATE %I SET grid_code = grid_code WHERE (geom && $1 AND ST_Intersects(geom, $1)) OR (geom && $2 AND ST_Intersects(geom, $2))', t)
@@ -167,4 +166,5 @@ BEGIN
   END LOOP;
   RETURN NULL;
 END $$;
-CREATE TRIGGER z_replace AFTER UPDATE OF geom ON grids FOR EACH ROW EXECUTE FUNCTION riskmap_grid_replace();
+CREATE CONSTRAINT TRIGGER grid_replace AFTER UPDATE OF geom ON grids
+  DEFERRABLE INITIALLY IMMEDIATE FOR EACH ROW EXECUTE FUNCTION riskmap_grid_replace();

@@ -1,0 +1,30 @@
+# riskmap — `make demo` serves the demo city; `make test` runs every test.
+SHELL := /bin/bash
+GO ?= $(shell command -v go 2>/dev/null || echo /usr/local/go/bin/go)
+BIN := bin/riskmap
+ADDR ?= 127.0.0.1:8080
+export PATH := $(dir $(GO)):$(PATH)
+
+.PHONY: all deps build demo test vet fmt bench clean
+
+all: build
+
+deps:
+	@scripts/deps.sh
+
+build:
+	$(GO) build -o $(BIN) ./cmd/riskmap
+
+demo: deps build
+	./$(BIN) demo --addr $(ADDR)
+
+vet:
+	$(GO) vet ./...
+	@test -z "$$(gofmt -l $$(git ls-files '*.go'))" || { echo "gofmt needed:"; gofmt -l $$(git ls-files '*.go'); exit 1; }
+
+test: deps build vet
+	./$(BIN) db start >/dev/null
+	$(GO) test -count=1 -timeout 20m ./...
+
+clean:
+	rm -rf bin

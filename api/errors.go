@@ -1,0 +1,68 @@
+package api
+
+import (
+	"errors"
+	"net/http"
+
+	"github.com/gin-gonic/gin"
+
+	"riskmap"
+)
+
+// statusOf is the one place where application error codes become HTTP
+// statuses.
+func statusOf(code string) int {
+	switch code {
+	case riskmap.EINVALID:
+		return http.StatusBadRequest
+	case riskmap.EUNPROCESSABLE:
+		return http.StatusUnprocessableEntity
+	case riskmap.ENOTFOUND:
+		return http.StatusNotFound
+	case riskmap.ECONFLICT:
+		return http.StatusConflict
+	case riskmap.EPRECONDITION:
+		return http.StatusPreconditionFailed
+	case riskmap.EUNAUTHORIZED:
+		return http.StatusUnauthorized
+	case riskmap.EFORBIDDEN:
+		return http.StatusForbidden
+	case riskmap.ETOOLARGE:
+		return http.StatusRequestEntityTooLarge
+	case riskmap.ETOOMANY:
+		return http.StatusTooManyRequests
+	case riskmap.EUNAVAILABLE:
+		return http.StatusServiceUnavailable
+	}
+	return http.StatusInternalServerError
+}
+
+type errorBody struct {
+	Error struct {
+		Code    string           `json:"code"`
+		Message string           `json:"message"`
+		Details []riskmap.Detail `json:"details,omitempty"`
+	} `json:"error"`
+}
+
+// fail writes err as the API's JSON error and stops the handler chain.
+// Internal errors are logged with the request id and shown as "internal error".
+func (s *Server) fail(c *gin.Context, err error) {
+	var mbe *http.MaxBytesError
+	if errors.As(err, &mbe) {
+		err = riskmap.Errorf(riskmap.ETOOLARGE, "request body larger than %d bytes", mbe.Limit)
+	}
+	code := riskmap.ErrorCode(err)
+	status := statusOf(code)
+	if status >= 500 {
+		s.Logger.Error("request failed", "request_id", c.GetString(requestIDKey), "method", c.Request.Method, "path", c.Request.URL.Path, "err", err)
+	}
+	var b errorBody
+	b.Error.Code = code
+	b.Error.Message = riskmap.ErrorMessage(err)
+	b.Error.Details = riskmap.ErrorDetails(err)
+	if status == http.StatusUnauthorized {
+		c.Header("WWW-Authenticate", `Bearer realm="riskmap"`)
+	}
+	c.AbortWithStatusJSON(status, b)
+}

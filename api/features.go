@@ -1,0 +1,358 @@
+package api
+
+import (
+	"bytes"
+	"encoding/base64"
+	"encoding/json"
+	"io"
+	"math"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+
+	"github.com/gin-gonic/gin"
+
+	"riskmap"
+	"riskmap/auth"
+	"riskmap/features"
+	"riskmap/geo"
+)
+
+const (
+	defaultLimit = 100
+	maxLimit     = 10000
+)
+
+func (s *Server) listFeatures(l *features.Layer) gin.HandlerFunc {
+	return func(c *gin.Context) {
+		q, err := parseListQuery(c)
+		if err != nil {
+			s.fail(c, err)
+			return
+		}
+		page, err := s.Features.List(c.Request.Context(), l, currentUser(c).Scope(), q)
+		if err != nil {
+			s.fail(c, err)
+			return
+		}
+		var buf bytes.Buffer
+		buf.WriteString(`{"type":"FeatureCollection","features":[`)
+		for i, f := range page.Features {
+			if i > 0 {
+				buf.WriteByte(',')
+			}
+			buf.Write(f.JSON)
+		}
+		buf.WriteString(`],"numberReturned":`)
+		buf.WriteString(strconv.Itoa(len(page.Features)))
+		buf.WriteString(`,"links":[`)
+		self := c.Request.URL
+		buf.WriteString(`{"rel":"self","type":"application/geo+json","href":` + strconv.Quote(self.RequestURI()) + `}`)
+		if page.Next > 0 {
+			next := *self
+			v := next.Query()
+			v.Set("cursor", encodeCursor(page.Next))
+			next.RawQuery = v.Encode()
+			buf.WriteString(`,{"rel":"next","type":"application/geo+json","href":` + strconv.Quote(next.RequestURI()) + `}`)
+		}
+		buf.WriteString(`]}`)
+		c.Data(http.StatusOK, "application/geo+json", buf.Bytes())
+	}
+}
+
+func encodeCursor(id int64) string {
+	return base64.RawURLEncoding.EncodeToString([]byte("id:" + strconv.FormatInt(id, 10)))
+}
+
+func decodeCursor(s string) (int64, bool) {
+	b, err := base64.RawURLEncoding.DecodeString(s)
+	if err != nil || !strings.HasPrefix(string(b), "id:") {
+		return 0, false
+	}
+	n, err := strconv.ParseInt(string(b[3:]), 10, 64)
+	return n, err == nil && n >= 0
+}
+
+func badParam(name, format string, args ...any) error {
+	e := riskmap.Errorf(riskmap.EINVALID, "parameter %s: "+format, append([]any{name}, args...)...)
+	return e.WithDetails(riskmap.Detail{Field: name, Message: e.Message})
+}
+
+func parseListQuery(c *gin.Context) (features.ListQuery, error) {
+	q := features.ListQuery{Limit: defaultLimit}
+	if v, ok := c.GetQuery("limit"); ok {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 1 || n > maxLimit {
+			return q, badParam("limit", "want a whole number from 1 to %d, got %q", maxLimit, v)
+		}
+		q.Limit = n
+	}
+	if v, ok := c.GetQuery("cursor"); ok {
+		id, ok := decodeCursor(v)
+		if !ok {
+			return q, badParam("cursor", "not a cursor this server issued")
+		}
+		q.After = id
+	}
+	if v, ok := c.GetQuery("bbox"); ok {
+		b, err := parseBBox(v)
+		if err != nil {
+			return q, err
+		}
+		q.BBox = &b
+	}
+	return q, nil
+}
+
+func parseBBox(v string) ([4]float64, error) {
+	var b [4]float64
+	parts := strings.Split(v, ",")
+	if len(parts) != 4 {
+		return b, badParam("bbox", "want minLon,minLat,maxLon,maxLat, got %q", v)
+	}
+	for i, p := range parts {
+		x, err := strconv.ParseFloat(strings.TrimSpace(p), 64)
+		if err != nil || math.IsNaN(x) || math.IsInf(x, 0) {
+			return b, badParam("bbox", "value %d (%q) is not a finite number", i+1, p)
+		}
+		b[i] = x
+	}
+	switch {
+	case b[0] < -180 || b[2] > 180 || b[1] < -90 || b[3] > 90:
+		return b, badParam("bbox", "outside lon [-180, 180] / lat [-90, 90]: %q", v)
+	case b[0] > b[2] || b[1] > b[3]:
+		return b, badParam("bbox", "min greater than max: %q", v)
+	}
+	return b, nil
+}
+
+func parseID(c *gin.Context) (int64, error) {
+	id, err := strconv.ParseInt(c.Param("id"), 10, 64)
+	if err != nil || id < 1 {
+		return 0, badParam("id", "want a positive whole number, got %q", c.Param("id"))
+	}
+	return id, nil
+}
+
+func parseCRS(c *gin.Context) (geo.CRS, error) {
+	v, ok := c.GetQuery("crs")
+	if !ok {
+		return geo.CRSWGS84, nil
+	}
+	crs, err := geo.ParseCRS(v)
+	if err != nil {
+		return "", badParam("crs", "%v", err)
+	}
+	return crs, nil
+}
+
+func etag(version int) string { return `"` + strconv.Itoa(version) + `"` }
+
+// parseIfMatch reads If-Match: a quoted or bare version number.
+func parseIfMatch(c *gin.Context) (*int, error) {
+	h := strings.TrimSpace(c.GetHeader("If-Match"))
+	if h == "" || h == "*" {
+		return nil, nil
+	}
+	h = strings.Trim(strings.TrimPrefix(h, "W/"), `"`)
+	n, err := strconv.Atoi(h)
+	if err != nil {
+		return nil, riskmap.Errorf(riskmap.EINVALID, "If-Match: want the feature's ETag (its version), got %q", c.GetHeader("If-Match"))
+	}
+	return &n, nil
+}
+
+func (s *Server) getFeature(l *features.Layer) gin.HandlerFunc {
+	return func(c *gin.Context) {
+		id, err := parseID(c)
+		if err != nil {
+			s.fail(c, err)
+			return
+		}
+		f, err := s.Features.Get(c.Request.Context(), l, currentUser(c).Scope(), id)
+		if err != nil {
+			s.fail(c, err)
+			return
+		}
+		tag := etag(f.Version)
+		c.Header("ETag", tag)
+		if inm := c.GetHeader("If-None-Match"); inm != "" && strings.Contains(inm, tag) {
+			c.Status(http.StatusNotModified)
+			return
+		}
+		c.Data(http.StatusOK, "application/geo+json", f.JSON)
+	}
+}
+
+// canWrite checks the role may write the layer at all; where is then
+// checked in SQL by the store (old and new location in scope).
+func (s *Server) canWrite(c *gin.Context, l *features.Layer) bool {
+	u := currentUser(c)
+	if !auth.CanWriteLayer(u.Role, l.Name) {
+		s.fail(c, riskmap.Errorf(riskmap.EFORBIDDEN, "role %s may not change %s", u.Role, l.Name))
+		return false
+	}
+	return true
+}
+
+func (s *Server) readInput(c *gin.Context, l *features.Layer, partial bool) (*features.Input, error) {
+	crs, err := parseCRS(c)
+	if err != nil {
+		return nil, err
+	}
+	body, err := io.ReadAll(c.Request.Body)
+	if err != nil {
+		return nil, err
+	}
+	var bounds *geo.Bounds
+	if l.Name != "areas" {
+		if bounds, err = s.Features.CityBounds(c.Request.Context()); err != nil {
+			return nil, err
+		}
+	}
+	return features.ParseInput(l, body, partial, crs, bounds)
+}
+
+func (s *Server) createFeature(l *features.Layer) gin.HandlerFunc {
+	return func(c *gin.Context) {
+		if !s.canWrite(c, l) {
+			return
+		}
+		in, err := s.readInput(c, l, false)
+		if err != nil {
+			s.fail(c, err)
+			return
+		}
+		f, err := s.Features.Create(c.Request.Context(), l, currentUser(c).Scope(), in)
+		if err != nil {
+			s.fail(c, err)
+			return
+		}
+		c.Header("ETag", etag(f.Version))
+		c.Header("Location", (&url.URL{Path: "/api/v1/" + l.Name + "/" + strconv.FormatInt(f.ID, 10)}).String())
+		c.Data(http.StatusCreated, "application/geo+json", f.JSON)
+	}
+}
+
+func (s *Server) patchFeature(l *features.Layer) gin.HandlerFunc {
+	return func(c *gin.Context) {
+		id, err := parseID(c)
+		if err != nil {
+			s.fail(c, err)
+			return
+		}
+		ifMatch, err := parseIfMatch(c)
+		if err != nil {
+			s.fail(c, err)
+			return
+		}
+		if !s.canWrite(c, l) {
+			return
+		}
+		in, err := s.readInput(c, l, true)
+		if err == nil && in.ID != nil && *in.ID != id {
+			err = riskmap.Errorf(riskmap.EUNPROCESSABLE, "id %d in the body does not match %d in the path", *in.ID, id)
+		}
+		if err != nil {
+			s.fail(c, err)
+			return
+		}
+		f, err := s.Features.Update(c.Request.Context(), l, currentUser(c).Scope(), id, in, ifMatch)
+		if err != nil {
+			s.fail(c, err)
+			return
+		}
+		c.Header("ETag", etag(f.Version))
+		c.Data(http.StatusOK, "application/geo+json", f.JSON)
+	}
+}
+
+func (s *Server) deleteFeature(l *features.Layer) gin.HandlerFunc {
+	return func(c *gin.Context) {
+		id, err := parseID(c)
+		if err != nil {
+			s.fail(c, err)
+			return
+		}
+		ifMatch, err := parseIfMatch(c)
+		if err != nil {
+			s.fail(c, err)
+			return
+		}
+		if !s.canWrite(c, l) {
+			return
+		}
+		if err := s.Features.Delete(c.Request.Context(), l, currentUser(c).Scope(), id, ifMatch); err != nil {
+			s.fail(c, err)
+			return
+		}
+		c.Status(http.StatusNoContent)
+	}
+}
+
+// patchFeatures applies a FeatureCollection of partial features, each with
+// its id (and, optionally, properties.version as its If-Match), in one
+// transaction: how a shared grid boundary is redrawn.
+func (s *Server) patchFeatures(l *features.Layer) gin.HandlerFunc {
+	return func(c *gin.Context) {
+		if !s.canWrite(c, l) {
+			return
+		}
+		crs, err := parseCRS(c)
+		if err != nil {
+			s.fail(c, err)
+			return
+		}
+		var fc struct {
+			Type     string            `json:"type"`
+			Features []json.RawMessage `json:"features"`
+		}
+		if err := json.NewDecoder(c.Request.Body).Decode(&fc); err != nil {
+			s.fail(c, riskmap.Errorf(riskmap.EINVALID, "body is not a GeoJSON FeatureCollection: %v", err))
+			return
+		}
+		if fc.Type != "FeatureCollection" || len(fc.Features) == 0 {
+			s.fail(c, riskmap.Errorf(riskmap.EINVALID, "body: want a FeatureCollection with at least one feature"))
+			return
+		}
+		if len(fc.Features) > 1000 {
+			s.fail(c, riskmap.Errorf(riskmap.EUNPROCESSABLE, "at most 1000 features in one batch, got %d", len(fc.Features)))
+			return
+		}
+		var bounds *geo.Bounds
+		if l.Name != "areas" {
+			if bounds, err = s.Features.CityBounds(c.Request.Context()); err != nil {
+				s.fail(c, err)
+				return
+			}
+		}
+		changes := make([]features.Change, len(fc.Features))
+		for i, raw := range fc.Features {
+			in, err := features.ParseInput(l, raw, true, crs, bounds)
+			if err == nil && in.ID == nil {
+				err = riskmap.Errorf(riskmap.EUNPROCESSABLE, "id is required")
+			}
+			if err != nil {
+				s.fail(c, riskmap.Errorf(riskmap.ErrorCode(err), "features[%d]: %s", i, riskmap.ErrorMessage(err)).WithDetails(riskmap.ErrorDetails(err)...))
+				return
+			}
+			changes[i] = features.Change{ID: *in.ID, Input: in}
+		}
+		out, err := s.Features.UpdateMany(c.Request.Context(), l, currentUser(c).Scope(), changes)
+		if err != nil {
+			s.fail(c, err)
+			return
+		}
+		var buf bytes.Buffer
+		buf.WriteString(`{"type":"FeatureCollection","features":[`)
+		for i, f := range out {
+			if i > 0 {
+				buf.WriteByte(',')
+			}
+			buf.Write(f.JSON)
+		}
+		buf.WriteString(`],"numberReturned":` + strconv.Itoa(len(out)) + `}`)
+		c.Data(http.StatusOK, "application/geo+json", buf.Bytes())
+	}
+}

@@ -1,0 +1,152 @@
+package api_test
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"riskmap/api"
+	"riskmap/audit"
+	"riskmap/auth"
+	"riskmap/features"
+	"riskmap/internal/dbtest"
+)
+
+// A tiny city whose numbers are easy to check by hand: one county, one
+// township and village covering lon 115.0–116.0, lat 22.5–23.5, split into
+// two grids along lon 115.5 (001 west, 002 east), and a second township to
+// the east (116.0–116.5) with one grid.
+const fixtureSQL = `
+INSERT INTO areas (code, name, level, parent_code, geom) VALUES
+ ('441500000000', '汕尾市', 'city', NULL, ST_Multi(ST_MakeEnvelope(115.0, 22.5, 116.5, 23.5, 4326))),
+ ('441502000000', '城区', 'county', '441500000000', ST_Multi(ST_MakeEnvelope(115.0, 22.5, 116.5, 23.5, 4326))),
+ ('441502001000', '新港街道', 'township', '441502000000', ST_Multi(ST_MakeEnvelope(115.0, 22.5, 116.0, 23.5, 4326))),
+ ('441502002000', '香洲街道', 'township', '441502000000', ST_Multi(ST_MakeEnvelope(116.0, 22.5, 116.5, 23.5, 4326))),
+ ('441502001001', '立新社区', 'village', '441502001000', ST_Multi(ST_MakeEnvelope(115.0, 22.5, 116.0, 23.5, 4326))),
+ ('441502002001', '香洲社区', 'village', '441502002000', ST_Multi(ST_MakeEnvelope(116.0, 22.5, 116.5, 23.5, 4326)));
+INSERT INTO grids (code, name, worker, households, population, geom) VALUES
+ ('441502001001001', '立新第1网格', '张伟', 300, 1000, ST_Multi(ST_MakeEnvelope(115.0, 22.5, 115.5, 23.5, 4326))),
+ ('441502001001002', '立新第2网格', '李娜', 200, 700, ST_Multi(ST_MakeEnvelope(115.5, 22.5, 116.0, 23.5, 4326))),
+ ('441502002001001', '香洲第1网格', '王芳', 100, 350, ST_Multi(ST_MakeEnvelope(116.0, 22.5, 116.5, 23.5, 4326)));
+`
+
+type env struct {
+	t     *testing.T
+	pool  *pgxpool.Pool
+	srv   *httptest.Server
+	token map[string]string
+}
+
+func newEnv(t *testing.T) *env {
+	t.Helper()
+	ctx := context.Background()
+	pool := dbtest.New(t, dbtest.Empty)
+	if _, err := pool.Exec(ctx, fixtureSQL); err != nil {
+		t.Fatalf("fixture: %v", err)
+	}
+	svc := auth.NewService(pool, time.Hour, auth.NewLimiter(5, time.Minute))
+	users := []auth.UserSpec{
+		{Username: "admin", Role: "admin", Password: "admin-pass-1"},
+		{Username: "xingang", Role: "township", Areas: []string{"441502001000"}, Password: "xingang-pass-1"},
+		{Username: "worker1", Role: "worker", Grids: []string{"441502001001001"}, Password: "worker-pass-1"},
+	}
+	for _, u := range users {
+		if _, err := svc.SaveUser(ctx, u); err != nil {
+			t.Fatalf("user %s: %v", u.Username, err)
+		}
+	}
+	s := &api.Server{
+		Features: features.NewStore(pool),
+		Auth:     svc,
+		Audit:    audit.NewLog(pool),
+		DB:       pool,
+		Logger:   slog.New(slog.NewTextHandler(io.Discard, nil)),
+		MaxBody:  64 << 10,
+	}
+	e := &env{t: t, pool: pool, srv: httptest.NewServer(s.Handler()), token: map[string]string{}}
+	t.Cleanup(e.srv.Close)
+	for _, u := range users {
+		var out struct{ Token string }
+		res := e.do("POST", "/api/v1/auth/login", "", map[string]string{"username": u.Username, "password": u.Password}, &out)
+		if res.StatusCode != 200 || out.Token == "" {
+			t.Fatalf("login %s: %d", u.Username, res.StatusCode)
+		}
+		e.token[u.Username] = out.Token
+	}
+	return e
+}
+
+type response struct {
+	StatusCode int
+	Header     http.Header
+	Body       []byte
+}
+
+// do sends body (a string is sent raw, anything else as JSON) as user (""
+// for no token) and decodes the reply into out when out is non-nil.
+func (e *env) do(method, path, user string, body any, out any, headers ...string) response {
+	e.t.Helper()
+	var r io.Reader
+	switch b := body.(type) {
+	case nil:
+	case string:
+		r = strings.NewReader(b)
+	case []byte:
+		r = bytes.NewReader(b)
+	default:
+		j, _ := json.Marshal(b)
+		r = bytes.NewReader(j)
+	}
+	req, _ := http.NewRequest(method, e.srv.URL+path, r)
+	if user != "" {
+		req.Header.Set("Authorization", "Bearer "+e.token[user])
+	}
+	for i := 0; i+1 < len(headers); i += 2 {
+		req.Header.Set(headers[i], headers[i+1])
+	}
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		e.t.Fatalf("%s %s: %v", method, path, err)
+	}
+	defer res.Body.Close()
+	data, _ := io.ReadAll(res.Body)
+	if out != nil && len(data) > 0 {
+		if err := json.Unmarshal(data, out); err != nil {
+			e.t.Fatalf("%s %s: decode %s: %v", method, path, data, err)
+		}
+	}
+	return response{StatusCode: res.StatusCode, Header: res.Header, Body: data}
+}
+
+// snapshot fingerprints every layer table so a test can show a refused
+// request changed nothing.
+func (e *env) snapshot() string {
+	e.t.Helper()
+	var out strings.Builder
+	for _, tbl := range []string{"areas", "grids", "risk_points", "hazard_sources", "stations", "depots", "depot_items"} {
+		var s string
+		err := e.pool.QueryRow(context.Background(), "SELECT count(*) || ':' || coalesce(md5(string_agg(t::text, ',' ORDER BY t::text)), '') FROM "+tbl+" t").Scan(&s)
+		if err != nil {
+			e.t.Fatalf("snapshot %s: %v", tbl, err)
+		}
+		out.WriteString(tbl + "=" + s + ";")
+	}
+	return out.String()
+}
+
+func pointFeature(lon, lat float64, props map[string]any) map[string]any {
+	return map[string]any{"type": "Feature", "geometry": map[string]any{"type": "Point", "coordinates": []float64{lon, lat}}, "properties": props}
+}
+
+func riskProps() map[string]any {
+	return map[string]any{"name": "测试风险点", "category": "flood", "risk_level": 2}
+}

@@ -1,0 +1,85 @@
+// Package api is riskmap's HTTP interface (gin): features, grids, auth and
+// health. Handlers parse requests and call domain services; they hold no SQL.
+package api
+
+import (
+	"context"
+	"log/slog"
+	"net/http"
+	"time"
+
+	"github.com/gin-gonic/gin"
+
+	"riskmap/audit"
+	"riskmap/auth"
+	"riskmap/features"
+)
+
+// Pinger reports whether the database answers.
+type Pinger interface {
+	Ping(ctx context.Context) error
+}
+
+// Server holds the API's dependencies.
+type Server struct {
+	Features *features.Store
+	Auth     *auth.Service
+	Audit    *audit.Log
+	DB       Pinger
+	Logger   *slog.Logger
+	// MaxBody caps request bodies (bytes).
+	MaxBody int64
+	// AllowedOrigins lists the origins CORS admits; empty closes CORS.
+	AllowedOrigins []string
+}
+
+// Handler builds the routes.
+func (s *Server) Handler() http.Handler {
+	gin.SetMode(gin.ReleaseMode)
+	r := gin.New()
+	r.HandleMethodNotAllowed = true
+	r.Use(s.requestID(), s.accessLog(), s.recover(), securityHeaders(), s.cors(), s.limitBody())
+	r.NoRoute(func(c *gin.Context) { s.fail(c, notFound("no such path: %s", c.Request.URL.Path)) })
+	r.NoMethod(func(c *gin.Context) {
+		c.AbortWithStatusJSON(http.StatusMethodNotAllowed, gin.H{"error": gin.H{"code": "method_not_allowed", "message": c.Request.Method + " is not allowed on " + c.Request.URL.Path}})
+	})
+
+	r.GET("/healthz", s.healthz)
+	v1 := r.Group("/api/v1")
+	v1.POST("/auth/login", s.login)
+	authed := v1.Group("", s.authenticate())
+	authed.POST("/auth/logout", s.logout)
+	authed.GET("/auth/me", s.me)
+	authed.POST("/auth/password", s.changePassword)
+	admin := authed.Group("", s.requireRole("admin"))
+	admin.GET("/users", s.listUsers)
+	admin.POST("/users", s.createUser)
+	admin.GET("/users/:id", s.getUser)
+	admin.PATCH("/users/:id", s.patchUser)
+	authed.GET("/audit", s.requireRole("admin", "city"), s.listAudit)
+	authed.GET("/locate", s.locate)
+	authed.GET("/grids/integrity", s.gridIntegrity)
+	for _, name := range s.Features.Layers.Names() {
+		l := s.Features.Layers[name]
+		authed.GET("/"+name, s.listFeatures(l))
+		authed.POST("/"+name, s.createFeature(l))
+		authed.PATCH("/"+name, s.patchFeatures(l))
+		authed.GET("/"+name+"/:id", s.getFeature(l))
+		authed.PATCH("/"+name+"/:id", s.patchFeature(l))
+		authed.DELETE("/"+name+"/:id", s.deleteFeature(l))
+	}
+	return r
+}
+
+// HTTPServer wraps the handler with timeouts that cut off slow clients.
+func (s *Server) HTTPServer(addr string) *http.Server {
+	return &http.Server{
+		Addr:              addr,
+		Handler:           s.Handler(),
+		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       60 * time.Second,
+		WriteTimeout:      120 * time.Second,
+		IdleTimeout:       120 * time.Second,
+		MaxHeaderBytes:    64 << 10,
+	}
+}

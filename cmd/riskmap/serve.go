@@ -1,0 +1,91 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"riskmap/api"
+	"riskmap/audit"
+	"riskmap/auth"
+	"riskmap/features"
+)
+
+type serveFlags struct {
+	addr     string
+	tokenTTL time.Duration
+	maxBody  int64
+	origins  string
+}
+
+func (f *serveFlags) register(fs *flag.FlagSet) {
+	addr := os.Getenv("RISKMAP_ADDR")
+	if addr == "" {
+		addr = "127.0.0.1:8080"
+	}
+	fs.StringVar(&f.addr, "addr", addr, "listen address (env RISKMAP_ADDR)")
+	fs.DurationVar(&f.tokenTTL, "token-ttl", 12*time.Hour, "how long a login token lasts")
+	fs.Int64Var(&f.maxBody, "max-body", 8<<20, "largest request body in bytes")
+	fs.StringVar(&f.origins, "cors-origins", os.Getenv("RISKMAP_CORS_ORIGINS"), "comma-separated origins allowed by CORS (default none)")
+}
+
+func runServe(ctx context.Context, logger *slog.Logger, args []string) error {
+	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
+	var f serveFlags
+	f.register(fs)
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	pool, err := openMigrated(ctx, logger)
+	if err != nil {
+		return err
+	}
+	defer pool.Close()
+	return serve(ctx, logger, pool, f, nil)
+}
+
+// serve runs the HTTP server until ctx ends, then drains requests in flight.
+func serve(ctx context.Context, logger *slog.Logger, pool *pgxpool.Pool, f serveFlags, ready func(addr string)) error {
+	var origins []string
+	for _, o := range strings.Split(f.origins, ",") {
+		if o = strings.TrimSpace(o); o != "" {
+			origins = append(origins, o)
+		}
+	}
+	srv := &api.Server{
+		Features:       features.NewStore(pool),
+		Auth:           auth.NewService(pool, f.tokenTTL, auth.NewLimiter(10, 15*time.Minute)),
+		Audit:          audit.NewLog(pool),
+		DB:             pool,
+		Logger:         logger,
+		MaxBody:        f.maxBody,
+		AllowedOrigins: origins,
+	}
+	hs := srv.HTTPServer(f.addr)
+	errc := make(chan error, 1)
+	go func() { errc <- hs.ListenAndServe() }()
+	logger.Info("serving", "addr", "http://"+f.addr)
+	if ready != nil {
+		ready(f.addr)
+	}
+	select {
+	case err := <-errc:
+		return fmt.Errorf("serve %s: %w", f.addr, err)
+	case <-ctx.Done():
+	}
+	logger.Info("shutting down: finishing requests in flight")
+	sctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	if err := hs.Shutdown(sctx); err != nil && !errors.Is(err, http.ErrServerClosed) {
+		return err
+	}
+	return nil
+}

@@ -1,0 +1,403 @@
+package features
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strings"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"riskmap"
+	"riskmap/geo"
+	"riskmap/postgres"
+)
+
+// Store reads and writes feature layers in PostGIS.
+type Store struct {
+	pool   *pgxpool.Pool
+	Layers Registry
+}
+
+// NewStore returns a store over pool.
+func NewStore(pool *pgxpool.Pool) *Store {
+	return &Store{pool: pool, Layers: NewRegistry()}
+}
+
+// Feature is one stored feature as GeoJSON, with its version for ETags.
+type Feature struct {
+	ID      int64
+	Version int
+	JSON    json.RawMessage
+}
+
+// selectFeature is the projection every read uses: PostgreSQL builds the
+// GeoJSON so Go only passes bytes along.
+func selectFeature(l *Layer) string {
+	props := "to_jsonb(t) - 'geom' - 'geom_3857' - 'id'"
+	if l.Inventory {
+		props = "(" + props + ` || jsonb_build_object('inventory', (SELECT coalesce(jsonb_agg(jsonb_build_object(
+			'item', i.item, 'unit', i.unit, 'quantity', i.quantity, 'updated_at', i.updated_at) ORDER BY i.item), '[]'::jsonb)
+			FROM depot_items i WHERE i.depot_id = t.id)))`
+	}
+	return fmt.Sprintf(`SELECT t.id, t.version, json_build_object('type', 'Feature', 'id', t.id,
+		'geometry', ST_AsGeoJSON(t.geom, 8)::json, 'properties', %s)::text FROM %s t`, props, l.Name)
+}
+
+func scanFeature(row pgx.Row) (Feature, error) {
+	var f Feature
+	var s string
+	if err := row.Scan(&f.ID, &f.Version, &s); err != nil {
+		return Feature{}, err
+	}
+	f.JSON = json.RawMessage(s)
+	return f, nil
+}
+
+// ListQuery selects a page of a layer.
+type ListQuery struct {
+	BBox  *[4]float64 // minLon, minLat, maxLon, maxLat
+	Limit int
+	After int64 // cursor: ids greater than this
+}
+
+// Page is one page of features; Next is the cursor of the following page, or 0.
+type Page struct {
+	Features []Feature
+	Next     int64
+}
+
+// List returns features of l in scope, ordered by id.
+func (s *Store) List(ctx context.Context, l *Layer, scope riskmap.Scope, q ListQuery) (Page, error) {
+	args := []any{q.After, q.Limit + 1}
+	where := []string{"t.id > $1"}
+	if q.BBox != nil {
+		b := q.BBox
+		args = append(args, b[0], b[1], b[2], b[3])
+		where = append(where, "t.geom && ST_MakeEnvelope($3, $4, $5, $6, 4326)")
+	}
+	f := filterFor(l, scope, len(args)+1)
+	args = append(args, f.args...)
+	where = append(where, f.sql)
+	sql := selectFeature(l) + " WHERE " + strings.Join(where, " AND ") + " ORDER BY t.id LIMIT $2"
+	rows, err := s.pool.Query(ctx, sql, args...)
+	if err != nil {
+		return Page{}, fmt.Errorf("list %s: %w", l.Name, err)
+	}
+	defer rows.Close()
+	var p Page
+	for rows.Next() {
+		ft, err := scanFeature(rows)
+		if err != nil {
+			return Page{}, fmt.Errorf("list %s: %w", l.Name, err)
+		}
+		p.Features = append(p.Features, ft)
+	}
+	if err := rows.Err(); err != nil {
+		return Page{}, fmt.Errorf("list %s: %w", l.Name, postgres.Translate(err))
+	}
+	if len(p.Features) > q.Limit {
+		p.Features = p.Features[:q.Limit]
+		p.Next = p.Features[q.Limit-1].ID
+	}
+	return p, nil
+}
+
+// Get returns one feature in scope; outside scope it does not exist.
+func (s *Store) Get(ctx context.Context, l *Layer, scope riskmap.Scope, id int64) (Feature, error) {
+	return s.get(ctx, s.pool, l, scope, id, false)
+}
+
+type querier interface {
+	QueryRow(ctx context.Context, sql string, args ...any) pgx.Row
+}
+
+func (s *Store) get(ctx context.Context, q querier, l *Layer, scope riskmap.Scope, id int64, lock bool) (Feature, error) {
+	f := filterFor(l, scope, 2)
+	sql := selectFeature(l) + " WHERE t.id = $1 AND " + f.sql
+	if lock {
+		sql += " FOR UPDATE OF t"
+	}
+	ft, err := scanFeature(q.QueryRow(ctx, sql, append([]any{id}, f.args...)...))
+	if errors.Is(err, pgx.ErrNoRows) {
+		return Feature{}, riskmap.Errorf(riskmap.ENOTFOUND, "%s %d not found", l.Name, id)
+	}
+	if err != nil {
+		return Feature{}, fmt.Errorf("get %s %d: %w", l.Name, id, err)
+	}
+	return ft, nil
+}
+
+// CityBounds is the city's extent padded by about 10 km, the box every
+// coordinate a user sends must fall in; nil before any city is loaded.
+func (s *Store) CityBounds(ctx context.Context) (*geo.Bounds, error) {
+	var b geo.Bounds
+	var ok bool
+	err := s.pool.QueryRow(ctx, `SELECT count(*) > 0, coalesce(min(ST_XMin(geom)), 0) - 0.1, coalesce(min(ST_YMin(geom)), 0) - 0.1,
+		coalesce(max(ST_XMax(geom)), 0) + 0.1, coalesce(max(ST_YMax(geom)), 0) + 0.1 FROM areas WHERE level = 'city'`).
+		Scan(&ok, &b.MinLon, &b.MinLat, &b.MaxLon, &b.MaxLat)
+	if err != nil {
+		return nil, fmt.Errorf("city bounds: %w", err)
+	}
+	if !ok {
+		return nil, nil
+	}
+	return &b, nil
+}
+
+// Create inserts a feature; the new feature must lie in scope.
+func (s *Store) Create(ctx context.Context, l *Layer, scope riskmap.Scope, in *Input) (Feature, error) {
+	var out Feature
+	err := postgres.BeginAudited(ctx, s.pool, func(tx pgx.Tx) error {
+		if err := checkValid(ctx, tx, in.Geometry); err != nil {
+			return err
+		}
+		cols, vals, args := assignments(l, in, 1)
+		cols = append(cols, "geom")
+		vals = append(vals, fmt.Sprintf("ST_SetSRID(ST_GeomFromGeoJSON($%d), 4326)", len(args)+1))
+		args = append(args, string(in.Geometry))
+		sql := fmt.Sprintf("INSERT INTO %s (%s) VALUES (%s) RETURNING id, %s", l.Name, strings.Join(cols, ", "), strings.Join(vals, ", "), l.ScopeColumn)
+		var id int64
+		var code string
+		if err := tx.QueryRow(ctx, sql, args...).Scan(&id, &code); err != nil {
+			return postgres.Translate(err)
+		}
+		if !InScope(scope, code) {
+			return riskmap.Errorf(riskmap.EFORBIDDEN, "%s %s is outside your area", l.ScopeColumn, code)
+		}
+		if in.InventorySet {
+			if err := replaceInventory(ctx, tx, id, in.Inventory); err != nil {
+				return err
+			}
+		}
+		var err error
+		out, err = s.get(ctx, tx, l, riskmap.Scope{All: true}, id, false)
+		return err
+	})
+	return out, err
+}
+
+// Update applies a partial change. With ifMatch it refuses a stale version.
+// Both the old and the new location must be in scope.
+func (s *Store) Update(ctx context.Context, l *Layer, scope riskmap.Scope, id int64, in *Input, ifMatch *int) (Feature, error) {
+	out, err := s.UpdateMany(ctx, l, scope, []Change{{ID: id, Input: in, IfMatch: ifMatch}})
+	if err != nil {
+		return Feature{}, err
+	}
+	return out[0], nil
+}
+
+// Change is one feature's part of a batch update.
+type Change struct {
+	ID      int64
+	Input   *Input
+	IfMatch *int
+}
+
+// UpdateMany applies several changes in one transaction, all or nothing.
+// Integrity checks run at commit, so grids sharing an edge can be redrawn
+// together (one shrinks, its neighbour grows) and the points between them
+// are placed on the new shapes.
+func (s *Store) UpdateMany(ctx context.Context, l *Layer, scope riskmap.Scope, changes []Change) ([]Feature, error) {
+	out := make([]Feature, len(changes))
+	err := postgres.BeginAudited(ctx, s.pool, func(tx pgx.Tx) error {
+		if len(changes) > 1 {
+			if _, err := tx.Exec(ctx, "SET CONSTRAINTS ALL DEFERRED"); err != nil {
+				return err
+			}
+		}
+		for i, ch := range changes {
+			if err := s.update(ctx, tx, l, scope, ch); err != nil {
+				if len(changes) > 1 {
+					return withIndex(err, i, ch.ID)
+				}
+				return err
+			}
+		}
+		if len(changes) > 1 {
+			// run the deferred checks here, inside the function, so their
+			// errors are translated like any other
+			if _, err := tx.Exec(ctx, "SET CONSTRAINTS ALL IMMEDIATE"); err != nil {
+				return postgres.Translate(err)
+			}
+		}
+		for i, ch := range changes {
+			f, err := s.get(ctx, tx, l, riskmap.Scope{All: true}, ch.ID, false)
+			if err != nil {
+				return err
+			}
+			out[i] = f
+		}
+		return nil
+	})
+	return out, err
+}
+
+func withIndex(err error, i int, id int64) error {
+	var e *riskmap.Error
+	if asErr(err, &e) {
+		c := *e
+		c.Message = fmt.Sprintf("features[%d] (id %d): %s", i, id, e.Message)
+		return &c
+	}
+	return fmt.Errorf("features[%d] (id %d): %w", i, id, err)
+}
+
+func (s *Store) update(ctx context.Context, tx pgx.Tx, l *Layer, scope riskmap.Scope, ch Change) error {
+	id, in := ch.ID, ch.Input
+	cur, err := s.get(ctx, tx, l, scope, id, true)
+	if err != nil {
+		return err
+	}
+	ifMatch := ch.IfMatch
+	if v, ok := in.Derived["version"]; ok {
+		var n int
+		if err := json.Unmarshal(v, &n); err != nil {
+			return riskmap.Errorf(riskmap.EUNPROCESSABLE, "properties.version: want the whole number you read, got %s", v)
+		}
+		ifMatch = &n
+	}
+	if ifMatch != nil && *ifMatch != cur.Version {
+		return riskmap.Errorf(riskmap.EPRECONDITION, "%s %d is at version %d, not %d: reload it and apply your change again", l.Name, id, cur.Version, *ifMatch)
+	}
+	if err := checkDerived(cur, in.Derived); err != nil {
+		return err
+	}
+	if err := checkValid(ctx, tx, in.Geometry); err != nil {
+		return err
+	}
+	cols, vals, args := assignments(l, in, 2)
+	if in.Geometry != nil {
+		cols = append(cols, "geom")
+		vals = append(vals, fmt.Sprintf("ST_SetSRID(ST_GeomFromGeoJSON($%d), 4326)", len(args)+2))
+		args = append(args, string(in.Geometry))
+	}
+	if in.InventorySet {
+		if err := replaceInventory(ctx, tx, id, in.Inventory); err != nil {
+			return err
+		}
+		cols = append(cols, "updated_at")
+		vals = append(vals, "now()")
+	}
+	if len(cols) == 0 {
+		return nil
+	}
+	set := make([]string, len(cols))
+	for i := range cols {
+		set[i] = cols[i] + " = " + vals[i]
+	}
+	var code string
+	sql := fmt.Sprintf("UPDATE %s t SET %s WHERE t.id = $1 RETURNING %s", l.Name, strings.Join(set, ", "), l.ScopeColumn)
+	if err := tx.QueryRow(ctx, sql, append([]any{id}, args...)...).Scan(&code); err != nil {
+		return postgres.Translate(err)
+	}
+	if !InScope(scope, code) {
+		return riskmap.Errorf(riskmap.EFORBIDDEN, "the change would move %s %d to %s, outside your area", l.Name, id, code)
+	}
+	return nil
+}
+
+// Delete removes a feature in scope, refusing a stale ifMatch.
+func (s *Store) Delete(ctx context.Context, l *Layer, scope riskmap.Scope, id int64, ifMatch *int) error {
+	return postgres.BeginAudited(ctx, s.pool, func(tx pgx.Tx) error {
+		cur, err := s.get(ctx, tx, l, scope, id, true)
+		if err != nil {
+			return err
+		}
+		if ifMatch != nil && *ifMatch != cur.Version {
+			return riskmap.Errorf(riskmap.EPRECONDITION, "%s %d is at version %d, not %d", l.Name, id, cur.Version, *ifMatch)
+		}
+		if _, err := tx.Exec(ctx, "DELETE FROM "+l.Name+" WHERE id = $1", id); err != nil {
+			return postgres.Translate(err)
+		}
+		return nil
+	})
+}
+
+// assignments lists columns, placeholders and args for the input's values;
+// placeholders are numbered from first. Columns come from the layer spec only.
+func assignments(l *Layer, in *Input, first int) (cols, vals []string, args []any) {
+	for _, fd := range l.Fields {
+		v, ok := in.Values[fd.Name]
+		if !ok {
+			continue
+		}
+		cols = append(cols, fd.Name)
+		vals = append(vals, fmt.Sprintf("$%d::%s", first+len(args), sqlType(fd.Kind)))
+		args = append(args, v)
+	}
+	return cols, vals, args
+}
+
+func sqlType(k Kind) string {
+	switch k {
+	case Int, IntEnum:
+		return "integer"
+	case Numeric:
+		return "numeric"
+	case Date:
+		return "date"
+	case Bool:
+		return "boolean"
+	}
+	return "text"
+}
+
+// checkValid asks PostGIS whether a polygon is valid, naming the reason (for
+// example "Self-intersection[115.3 22.8]") before anything is written.
+func checkValid(ctx context.Context, tx pgx.Tx, g []byte) error {
+	if g == nil {
+		return nil
+	}
+	var reason string
+	if err := tx.QueryRow(ctx, "SELECT ST_IsValidReason(ST_GeomFromGeoJSON($1))", string(g)).Scan(&reason); err != nil {
+		return postgres.Translate(err)
+	}
+	if reason != "Valid Geometry" {
+		return riskmap.Errorf(riskmap.EUNPROCESSABLE, "geometry is not valid: %s", reason).
+			WithDetails(riskmap.Detail{Field: "geometry", Message: reason})
+	}
+	return nil
+}
+
+// checkDerived accepts echoed read-only properties only if unchanged, so a
+// client can send back what it read but never set a derived value.
+func checkDerived(cur Feature, echoed map[string]json.RawMessage) error {
+	if len(echoed) == 0 {
+		return nil
+	}
+	var f struct {
+		Properties map[string]json.RawMessage `json:"properties"`
+	}
+	if err := json.Unmarshal(cur.JSON, &f); err != nil {
+		return fmt.Errorf("decode stored feature: %w", err)
+	}
+	for _, name := range sortedKeys(echoed) {
+		if name == "version" {
+			continue // checked as a precondition
+		}
+		var a, b any
+		_ = json.Unmarshal(echoed[name], &a)
+		_ = json.Unmarshal(f.Properties[name], &b)
+		if fmt.Sprint(a) != fmt.Sprint(b) {
+			return riskmap.Errorf(riskmap.EUNPROCESSABLE, "properties.%s is derived by the server and cannot be changed", name).
+				WithDetails(riskmap.Detail{Field: "properties." + name, Message: "derived by the server"})
+		}
+	}
+	return nil
+}
+
+func replaceInventory(ctx context.Context, tx pgx.Tx, depot int64, items []Item) error {
+	if _, err := tx.Exec(ctx, "DELETE FROM depot_items WHERE depot_id = $1", depot); err != nil {
+		return fmt.Errorf("replace inventory: %w", err)
+	}
+	for _, it := range items {
+		if _, err := tx.Exec(ctx, "INSERT INTO depot_items (depot_id, item, unit, quantity) VALUES ($1, $2, $3, $4)",
+			depot, it.Item, it.Unit, it.Quantity); err != nil {
+			return postgres.Translate(err)
+		}
+	}
+	return nil
+}
