@@ -52,7 +52,9 @@ func dbURL(base, db string) (string, error) {
 	if err != nil {
 		return "", fmt.Errorf("parse test server url: %w", err)
 	}
-	q := func(v string) string { return "'" + strings.ReplaceAll(strings.ReplaceAll(v, `\`, `\\`), "'", `\'`) + "'" }
+	q := func(v string) string {
+		return "'" + strings.ReplaceAll(strings.ReplaceAll(v, `\`, `\\`), "'", `\'`) + "'"
+	}
 	return fmt.Sprintf("host=%s port=%d user=%s password=%s dbname=%s sslmode=disable", q(cfg.Host), cfg.Port, q(cfg.User), q(cfg.Password), q(db)), nil
 }
 
