@@ -117,19 +117,25 @@ func Clone(t testing.TB, kind Kind) string {
 // template makes sure the template database for kind exists and returns its
 // name. An advisory lock serialises test packages building it at once.
 func template(ctx context.Context, server string, kind Kind) (string, error) {
-	name := "riskmap_tpl_" + migrations.Fingerprint()
-	if kind == Demo {
-		name = "riskmap_tpl_demo_" + migrations.Fingerprint() + "_" + demo.Fingerprint()
-	}
 	admin, err := pgx.Connect(ctx, server)
 	if err != nil {
 		return "", err
 	}
-	defer admin.Close(ctx)
+	defer admin.Close(context.Background())
 	if _, err := admin.Exec(ctx, "SELECT pg_advisory_lock(72417001)"); err != nil {
 		return "", err
 	}
 	defer admin.Exec(context.Background(), "SELECT pg_advisory_unlock(72417001)")
+	return ensureTemplate(ctx, admin, server, kind)
+}
+
+// ensureTemplate builds the template for kind if missing; the caller holds
+// the advisory lock on admin's session.
+func ensureTemplate(ctx context.Context, admin *pgx.Conn, server string, kind Kind) (string, error) {
+	name := "riskmap_tpl_" + migrations.Fingerprint()
+	if kind == Demo {
+		name = "riskmap_tpl_demo_" + migrations.Fingerprint() + "_" + demo.Fingerprint()
+	}
 	var exists bool
 	if err := admin.QueryRow(ctx, "SELECT EXISTS (SELECT 1 FROM pg_database WHERE datname = $1 AND datistemplate)", name).Scan(&exists); err != nil {
 		return "", err
@@ -143,7 +149,8 @@ func template(ctx context.Context, server string, kind Kind) (string, error) {
 	}
 	src := "template0"
 	if kind == Demo {
-		if src, err = template(ctx, server, Empty); err != nil {
+		var err error
+		if src, err = ensureTemplate(ctx, admin, server, Empty); err != nil {
 			return "", err
 		}
 	}
