@@ -22,6 +22,10 @@ const (
 	EINTERNAL      = "internal"            // 500
 )
 
+// EINSUFFICIENTSTORAGE: the server has no room left to keep what was sent
+// (the attachment store is full): 507.
+const EINSUFFICIENTSTORAGE = "insufficient_storage"
+
 // Detail names one problem precisely: the field (a JSON path or column),
 // the row of an import, the offending value.
 type Detail struct {

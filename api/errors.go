@@ -33,6 +33,8 @@ func statusOf(code string) int {
 		return http.StatusTooManyRequests
 	case riskmap.EUNAVAILABLE:
 		return http.StatusServiceUnavailable
+	case riskmap.EINSUFFICIENTSTORAGE:
+		return http.StatusInsufficientStorage
 	}
 	return http.StatusInternalServerError
 }

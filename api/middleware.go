@@ -98,12 +98,13 @@ func (s *Server) cors() gin.HandlerFunc {
 
 func (s *Server) limitBody() gin.HandlerFunc {
 	return func(c *gin.Context) {
-		if c.Request.ContentLength > s.MaxBody {
-			s.fail(c, riskmap.Errorf(riskmap.ETOOLARGE, "request body of %d bytes is larger than the limit of %d bytes", c.Request.ContentLength, s.MaxBody))
+		limit := max(s.MaxBody, s.routeBodyLimit(c))
+		if c.Request.ContentLength > limit {
+			s.fail(c, riskmap.Errorf(riskmap.ETOOLARGE, "request body of %d bytes is larger than the limit of %d bytes", c.Request.ContentLength, limit))
 			return
 		}
 		if c.Request.Body != nil {
-			c.Request.Body = http.MaxBytesReader(c.Writer, c.Request.Body, s.MaxBody)
+			c.Request.Body = http.MaxBytesReader(c.Writer, c.Request.Body, limit)
 		}
 		c.Next()
 	}

@@ -12,6 +12,7 @@ import (
 
 	"riskmap/audit"
 	"riskmap/auth"
+	"riskmap/cases"
 	"riskmap/features"
 )
 
@@ -31,6 +32,12 @@ type Server struct {
 	MaxBody int64
 	// AllowedOrigins lists the origins CORS admits; empty closes CORS.
 	AllowedOrigins []string
+	// Cases is the closed loop of hidden hazards (nil: no case routes);
+	// CaseFeed its live feed, Heartbeat the feed's keep-alive interval
+	// (default 15 s).
+	Cases     *cases.Store
+	CaseFeed  *cases.Feed
+	Heartbeat time.Duration
 }
 
 // Handler builds the routes.
@@ -59,6 +66,9 @@ func (s *Server) Handler() http.Handler {
 	authed.GET("/audit", s.requireRole("admin", "city"), s.listAudit)
 	authed.GET("/locate", s.locate)
 	authed.GET("/grids/integrity", s.gridIntegrity)
+	if s.Cases != nil {
+		s.caseRoutes(authed)
+	}
 	for _, name := range s.Features.Layers.Names() {
 		l := s.Features.Layers[name]
 		authed.GET("/"+name, s.listFeatures(l))

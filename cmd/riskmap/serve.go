@@ -24,6 +24,7 @@ type serveFlags struct {
 	tokenTTL time.Duration
 	maxBody  int64
 	origins  string
+	cases    caseFlags
 }
 
 func (f *serveFlags) register(fs *flag.FlagSet) {
@@ -35,6 +36,7 @@ func (f *serveFlags) register(fs *flag.FlagSet) {
 	fs.DurationVar(&f.tokenTTL, "token-ttl", 12*time.Hour, "how long a login token lasts")
 	fs.Int64Var(&f.maxBody, "max-body", 8<<20, "largest request body in bytes")
 	fs.StringVar(&f.origins, "cors-origins", os.Getenv("RISKMAP_CORS_ORIGINS"), "comma-separated origins allowed by CORS (default none)")
+	f.cases.register(fs)
 }
 
 func runServe(ctx context.Context, logger *slog.Logger, args []string) error {
@@ -68,6 +70,9 @@ func serve(ctx context.Context, logger *slog.Logger, pool *pgxpool.Pool, f serve
 		Logger:         logger,
 		MaxBody:        f.maxBody,
 		AllowedOrigins: origins,
+	}
+	if err := f.cases.wire(ctx, logger, pool, srv); err != nil {
+		return err
 	}
 	hs := srv.HTTPServer(f.addr)
 	errc := make(chan error, 1)

@@ -1,0 +1,290 @@
+package api
+
+import (
+	"bytes"
+	"errors"
+	"io"
+	"mime"
+	"net/http"
+	"net/url"
+	"regexp"
+	"slices"
+	"strconv"
+	"strings"
+
+	"github.com/gin-gonic/gin"
+
+	"riskmap"
+	"riskmap/cases"
+	"riskmap/geo"
+)
+
+// attachmentsRoute takes uploads larger than the usual body limit.
+const attachmentsRoute = "/api/v1/cases/:id/attachments"
+
+// routeBodyLimit is the body limit of routes that need more than MaxBody
+// (0: none): an attachment plus the multipart envelope.
+func (s *Server) routeBodyLimit(c *gin.Context) int64 {
+	if s.Cases != nil && c.FullPath() == attachmentsRoute {
+		return s.Cases.Config().MaxUpload + 64<<10
+	}
+	return 0
+}
+
+var code12or15 = regexp.MustCompile(`^([0-9]{12}|[0-9]{15})$`)
+
+func (s *Server) cityBounds(c *gin.Context) (*geo.Bounds, error) {
+	return s.Features.CityBounds(c.Request.Context())
+}
+
+// reportCase: POST /api/v1/cases with a GeoJSON Feature.
+func (s *Server) reportCase(c *gin.Context) {
+	crs, err := parseCRS(c)
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	body, err := io.ReadAll(c.Request.Body)
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	bounds, err := s.cityBounds(c)
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	in, err := cases.ParseReport(body, crs, bounds)
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	reply, err := s.Cases.Report(c.Request.Context(), currentUser(c), in)
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	c.Header("Location", (&url.URL{Path: "/api/v1/cases/" + reply.ID}).String())
+	c.Data(reply.Status, "application/geo+json", reply.Body)
+}
+
+// listCases: GET /api/v1/cases?state=&overdue=&escalated=&area=&grade=&category=&assignee=&bbox=&limit=&cursor=
+func (s *Server) listCases(c *gin.Context) {
+	lq, err := parseListQuery(c)
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	u := currentUser(c)
+	q := cases.ListQuery{Limit: lq.Limit, After: lq.After, BBox: lq.BBox}
+	if v := c.Query("state"); v != "" {
+		all := append(cases.OpenStates(), cases.Closed, cases.Void, cases.Duplicate)
+		for _, st := range strings.Split(v, ",") {
+			st = strings.TrimSpace(st)
+			if !slices.Contains(all, st) {
+				s.fail(c, badParam("state", "unknown state %q; allowed: %s", st, strings.Join(all, ", ")))
+				return
+			}
+			q.States = append(q.States, st)
+		}
+	}
+	for _, b := range []struct {
+		name string
+		dst  *bool
+	}{{"overdue", &q.Overdue}, {"escalated", &q.Escalated}} {
+		if v, ok := c.GetQuery(b.name); ok {
+			x, err := strconv.ParseBool(v)
+			if err != nil {
+				s.fail(c, badParam(b.name, "want true or false, got %q", v))
+				return
+			}
+			*b.dst = x
+		}
+	}
+	if v := c.Query("area"); v != "" {
+		if !code12or15.MatchString(v) {
+			s.fail(c, badParam("area", "want a 12-digit area code or a 15-digit grid code, got %q", v))
+			return
+		}
+		q.Area = v
+	}
+	if v := c.Query("grade"); v != "" {
+		if !slices.Contains(cases.Grades, v) {
+			s.fail(c, badParam("grade", "want general or major, got %q", v))
+			return
+		}
+		q.Grade = v
+	}
+	if v := c.Query("category"); v != "" {
+		if !slices.Contains(cases.Categories, v) {
+			s.fail(c, badParam("category", "unknown category %q", v))
+			return
+		}
+		q.Category = v
+	}
+	if v := c.Query("assignee"); v != "" {
+		if v == "me" {
+			q.Assignee = u.ID
+		} else if n, err := strconv.ParseInt(v, 10, 64); err == nil && n > 0 {
+			q.Assignee = n
+		} else {
+			s.fail(c, badParam("assignee", "want a user id or \"me\", got %q", v))
+			return
+		}
+	}
+	page, err := s.Cases.List(c.Request.Context(), u, q)
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	var buf bytes.Buffer
+	buf.WriteString(`{"type":"FeatureCollection","features":[`)
+	for i, f := range page.Features {
+		if i > 0 {
+			buf.WriteByte(',')
+		}
+		buf.Write(f)
+	}
+	buf.WriteString(`],"numberReturned":` + strconv.Itoa(len(page.Features)) + `,"links":[`)
+	self := c.Request.URL
+	buf.WriteString(`{"rel":"self","type":"application/geo+json","href":` + strconv.Quote(self.RequestURI()) + `}`)
+	if page.Next > 0 {
+		next := *self
+		v := next.Query()
+		v.Set("cursor", encodeCursor(page.Next))
+		next.RawQuery = v.Encode()
+		buf.WriteString(`,{"rel":"next","type":"application/geo+json","href":` + strconv.Quote(next.RequestURI()) + `}`)
+	}
+	buf.WriteString(`]}`)
+	c.Data(http.StatusOK, "application/geo+json", buf.Bytes())
+}
+
+// getCase: GET /api/v1/cases/{id}, with its events and attachments.
+func (s *Server) getCase(c *gin.Context) {
+	doc, err := s.Cases.Get(c.Request.Context(), currentUser(c), c.Param("id"))
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	tag := etag(cases.Version(doc))
+	c.Header("ETag", tag)
+	if inm := c.GetHeader("If-None-Match"); inm != "" && strings.Contains(inm, tag) {
+		c.Status(http.StatusNotModified)
+		return
+	}
+	c.Data(http.StatusOK, "application/geo+json", doc)
+}
+
+// actOnCase: POST /api/v1/cases/{id}/actions {"action","version",...}.
+func (s *Server) actOnCase(c *gin.Context) {
+	crs, err := parseCRS(c)
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	body, err := io.ReadAll(c.Request.Body)
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	bounds, err := s.cityBounds(c)
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	a, err := cases.ParseAction(body, crs, bounds)
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	doc, err := s.Cases.Act(c.Request.Context(), currentUser(c), c.Param("id"), a)
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	c.Header("ETag", etag(cases.Version(doc)))
+	c.Data(http.StatusOK, "application/geo+json", doc)
+}
+
+// uploadAttachment: POST /api/v1/cases/{id}/attachments, multipart with
+// one field "file". The file is streamed to the blob store, never held
+// whole in memory.
+func (s *Server) uploadAttachment(c *gin.Context) {
+	ctx := c.Request.Context()
+	u := currentUser(c)
+	id := c.Param("id")
+	// refuse before reading a byte of a possibly large body
+	if err := s.Cases.CheckAttach(ctx, u, id); err != nil {
+		s.fail(c, err)
+		return
+	}
+	mt, _, _ := mime.ParseMediaType(c.GetHeader("Content-Type"))
+	if mt != "multipart/form-data" {
+		s.fail(c, riskmap.Errorf(riskmap.EINVALID, "want a multipart/form-data body with the file in field \"file\", got Content-Type %q", c.GetHeader("Content-Type")))
+		return
+	}
+	mr, err := c.Request.MultipartReader()
+	if err != nil {
+		s.fail(c, riskmap.Errorf(riskmap.EINVALID, "multipart body: %v", err))
+		return
+	}
+	for {
+		part, err := mr.NextPart()
+		if errors.Is(err, io.EOF) {
+			s.fail(c, riskmap.Errorf(riskmap.EUNPROCESSABLE, "file: required (multipart field \"file\")").
+				WithDetails(riskmap.Detail{Field: "file", Message: "required"}))
+			return
+		}
+		if err != nil {
+			s.fail(c, riskmap.Errorf(riskmap.EINVALID, "multipart body: %v", err))
+			return
+		}
+		if part.FormName() != "file" {
+			s.fail(c, riskmap.Errorf(riskmap.EUNPROCESSABLE, "unknown multipart field %q: send the file in field \"file\"", part.FormName()).
+				WithDetails(riskmap.Detail{Field: part.FormName(), Message: "unknown field"}))
+			return
+		}
+		a, err := s.Cases.Attach(ctx, u, id, part.FileName(), part)
+		if err != nil {
+			s.fail(c, err)
+			return
+		}
+		c.Header("Location", a.URL)
+		c.JSON(http.StatusCreated, gin.H{"id": a.ID, "url": a.URL, "sha256": a.SHA256, "content_type": a.ContentType, "size": a.Size})
+		return
+	}
+}
+
+// getAttachment: GET /api/v1/attachments/{id}, to users who may see the case.
+func (s *Server) getAttachment(c *gin.Context) {
+	a, f, err := s.Cases.OpenAttachment(c.Request.Context(), currentUser(c), c.Param("id"))
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	defer f.Close()
+	h := c.Writer.Header()
+	h.Set("Content-Type", a.ContentType)
+	h.Set("ETag", `"`+a.SHA256+`"`)
+	h.Set("Cache-Control", "private, max-age=86400")
+	// evidence is shown, never run: no scripts even in a PDF viewer
+	h.Set("Content-Security-Policy", "sandbox; default-src 'none'; img-src 'self'; style-src 'unsafe-inline'")
+	disp := "inline"
+	if a.Filename != "" {
+		disp = mime.FormatMediaType("inline", map[string]string{"filename": a.Filename})
+	}
+	h.Set("Content-Disposition", disp)
+	http.ServeContent(c.Writer, c.Request, "", f.ModTime(), f)
+}
+
+// caseRoutes registers the closed loop's routes on the authenticated group.
+func (s *Server) caseRoutes(authed *gin.RouterGroup) {
+	authed.POST("/cases", s.reportCase)
+	authed.GET("/cases", s.listCases)
+	authed.GET("/cases/:id", s.getCase)
+	authed.POST("/cases/:id/actions", s.actOnCase)
+	authed.POST("/cases/:id/attachments", s.uploadAttachment)
+	authed.GET("/attachments/:id", s.getAttachment)
+	authed.GET("/stats/rectification", s.rectificationStats)
+	authed.GET("/events", s.caseEvents)
+}

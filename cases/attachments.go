@@ -1,0 +1,179 @@
+package cases
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"riskmap"
+	"riskmap/blobs"
+	"riskmap/postgres"
+)
+
+// AttachmentTypes are the evidence types accepted, decided by the content
+// (http.DetectContentType), never by the name or the declared type.
+func AttachmentTypes() []string {
+	return []string{"image/jpeg", "image/png", "image/webp", "application/pdf"}
+}
+
+// Attachment describes one evidence file.
+type Attachment struct {
+	ID          string    `json:"id"`
+	CaseID      string    `json:"case_id"`
+	URL         string    `json:"url"`
+	SHA256      string    `json:"sha256"`
+	ContentType string    `json:"content_type"`
+	Size        int64     `json:"size"`
+	Filename    string    `json:"filename,omitempty"`
+	UploadedAt  time.Time `json:"uploaded_at"`
+	blobKey     string
+}
+
+// AttachmentURL is where an attachment is served.
+func AttachmentURL(id string) string { return "/api/v1/attachments/" + id }
+
+// CheckAttach says whether u may add evidence to the case, before any byte
+// of the upload is read.
+func (s *Store) CheckAttach(ctx context.Context, u *riskmap.User, caseID string) error {
+	caseID = strings.ToLower(caseID)
+	if !canReport(u.Role) {
+		return riskmap.Errorf(riskmap.EFORBIDDEN, "role %s may not add evidence to cases", u.Role)
+	}
+	if !ValidID(caseID) {
+		return riskmap.Errorf(riskmap.ENOTFOUND, "case %s not found", caseID)
+	}
+	vis, args := visibleSQL(u, 2)
+	var state string
+	err := s.pool.QueryRow(ctx, "SELECT c.state FROM cases c WHERE c.id = $1 AND "+vis, append([]any{caseID}, args...)...).Scan(&state)
+	if errors.Is(err, pgx.ErrNoRows) {
+		if u.Scope().All {
+			return riskmap.Errorf(riskmap.ENOTFOUND, "case %s not found", caseID)
+		}
+		return riskmap.Errorf(riskmap.EFORBIDDEN, "case %s is not in your area", caseID)
+	}
+	if err != nil {
+		return fmt.Errorf("case %s: %w", caseID, err)
+	}
+	if state == Void || state == Duplicate {
+		return riskmap.Errorf(riskmap.ECONFLICT, "case %s is %s: it takes no more evidence", caseID, state)
+	}
+	return nil
+}
+
+// limitReader fails once more than max bytes have been read.
+type limitReader struct {
+	r   io.Reader
+	max int64
+	n   int64
+}
+
+var errTooLarge = errors.New("attachment too large")
+
+func (l *limitReader) Read(p []byte) (int, error) {
+	n, err := l.r.Read(p)
+	l.n += int64(n)
+	if l.n > l.max {
+		return n, errTooLarge
+	}
+	return n, err
+}
+
+// Attach stores an uploaded file as evidence of a case: the type is sniffed
+// from the content, the size capped, the SHA-256 kept. The blob is stored
+// (under its content hash, so a retry is harmless) before the row that
+// points at it is committed: a row never points at a missing blob.
+func (s *Store) Attach(ctx context.Context, u *riskmap.User, caseID, filename string, r io.Reader) (Attachment, error) {
+	caseID = strings.ToLower(caseID)
+	if err := s.CheckAttach(ctx, u, caseID); err != nil {
+		return Attachment{}, err
+	}
+	head := make([]byte, 512)
+	n, err := io.ReadFull(r, head)
+	if err != nil && !errors.Is(err, io.ErrUnexpectedEOF) && !errors.Is(err, io.EOF) {
+		return Attachment{}, fmt.Errorf("read upload: %w", err)
+	}
+	head = head[:n]
+	if n == 0 {
+		return Attachment{}, riskmap.Errorf(riskmap.EUNPROCESSABLE, "file: empty").WithDetails(riskmap.Detail{Field: "file", Message: "empty"})
+	}
+	ct := http.DetectContentType(head)
+	if i := strings.IndexByte(ct, ';'); i >= 0 {
+		ct = ct[:i]
+	}
+	if !slices.Contains(AttachmentTypes(), ct) {
+		return Attachment{}, riskmap.Errorf(riskmap.EUNPROCESSABLE, "file: the content is %s; allowed: %s", ct, strings.Join(AttachmentTypes(), ", ")).
+			WithDetails(riskmap.Detail{Field: "file", Value: ct, Message: "type not allowed"})
+	}
+	lr := &limitReader{r: io.MultiReader(bytes.NewReader(head), r), max: s.cfg.MaxUpload}
+	info, err := s.blobs.Put(ctx, lr)
+	switch {
+	case errors.Is(err, errTooLarge):
+		return Attachment{}, riskmap.Errorf(riskmap.ETOOLARGE, "file: larger than the limit of %d bytes", s.cfg.MaxUpload).
+			WithDetails(riskmap.Detail{Field: "file", Message: "too large"})
+	case errors.Is(err, blobs.ErrFull):
+		return Attachment{}, &riskmap.Error{Code: riskmap.EINSUFFICIENTSTORAGE, Message: "the attachment store is full: tell the administrator", Err: err}
+	case errors.Is(err, blobs.ErrUnavailable):
+		return Attachment{}, &riskmap.Error{Code: riskmap.EUNAVAILABLE, Message: "the attachment store cannot be written at the moment: try again later", Err: err}
+	case err != nil:
+		return Attachment{}, fmt.Errorf("store attachment: %w", err)
+	}
+	if len(filename) > 200 {
+		filename = filename[:200]
+	}
+	a := Attachment{CaseID: caseID, SHA256: info.SHA256, ContentType: ct, Size: info.Size, Filename: filename}
+	err = postgres.BeginAudited(ctx, s.pool, func(tx pgx.Tx) error {
+		return tx.QueryRow(ctx, `INSERT INTO attachments (case_id, sha256, content_type, size, blob_key, filename, uploaded_by)
+			VALUES ($1, $2, $3, $4, $5, nullif($6, ''), $7) RETURNING id::text, uploaded_at`,
+			caseID, info.SHA256, ct, info.Size, info.Key, filename, u.ID).Scan(&a.ID, &a.UploadedAt)
+	})
+	if err != nil {
+		return Attachment{}, postgres.Translate(err)
+	}
+	a.URL = AttachmentURL(a.ID)
+	return a, nil
+}
+
+// OpenAttachment returns an attachment and its content, if its case is one
+// u may see; otherwise it does not exist.
+func (s *Store) OpenAttachment(ctx context.Context, u *riskmap.User, id string) (Attachment, blobs.File, error) {
+	id = strings.ToLower(id)
+	notFound := riskmap.Errorf(riskmap.ENOTFOUND, "attachment %s not found", id)
+	if !ValidID(id) {
+		return Attachment{}, nil, notFound
+	}
+	vis, args := visibleSQL(u, 2)
+	var a Attachment
+	var filename *string
+	err := s.pool.QueryRow(ctx, `SELECT a.id::text, a.case_id::text, a.sha256, a.content_type, a.size, a.blob_key, a.filename, a.uploaded_at
+		  FROM attachments a JOIN cases c ON c.id = a.case_id WHERE a.id = $1 AND `+vis, append([]any{id}, args...)...).
+		Scan(&a.ID, &a.CaseID, &a.SHA256, &a.ContentType, &a.Size, &a.blobKey, &filename, &a.UploadedAt)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return Attachment{}, nil, notFound
+	}
+	if err != nil {
+		return Attachment{}, nil, fmt.Errorf("attachment %s: %w", id, err)
+	}
+	if filename != nil {
+		a.Filename = *filename
+	}
+	a.URL = AttachmentURL(a.ID)
+	f, err := s.blobs.Open(ctx, a.blobKey)
+	if errors.Is(err, blobs.ErrNotFound) {
+		return Attachment{}, nil, fmt.Errorf("attachment %s: blob %s missing: %w", id, a.blobKey, err)
+	}
+	if errors.Is(err, blobs.ErrUnavailable) {
+		return Attachment{}, nil, &riskmap.Error{Code: riskmap.EUNAVAILABLE, Message: "the attachment store cannot be read at the moment", Err: err}
+	}
+	if err != nil {
+		return Attachment{}, nil, fmt.Errorf("attachment %s: %w", id, err)
+	}
+	return a, f, nil
+}

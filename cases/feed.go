@@ -1,0 +1,203 @@
+package cases
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"log/slog"
+	"sync"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
+	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/jackc/pgxlisten"
+
+	"riskmap"
+	"riskmap/features"
+)
+
+// Channel is the PostgreSQL NOTIFY channel a trigger announces every case
+// change on (migrations/200_cases.sql), at commit.
+const Channel = "riskmap_cases"
+
+// Change is one announced case change.
+type Change struct {
+	ID               string    `json:"id"`
+	State            string    `json:"state"`
+	Version          int       `json:"version"`
+	Action           *string   `json:"action"`
+	GridCode         string    `json:"grid_code"`
+	TownshipCode     string    `json:"township_code"`
+	CountyCode       string    `json:"county_code"`
+	Assignee         *int64    `json:"assignee"`
+	PreviousGridCode *string   `json:"previous_grid_code,omitempty"`
+	PreviousAssignee *int64    `json:"previous_assignee,omitempty"`
+	At               time.Time `json:"at"`
+}
+
+// VisibleTo reports whether u may see the change: the case lies (or lay,
+// before a move) in the user's scope, or is (or was) assigned to the user.
+func (c Change) VisibleTo(u *riskmap.User) bool {
+	s := u.Scope()
+	if features.InScope(s, c.GridCode) || (c.PreviousGridCode != nil && features.InScope(s, *c.PreviousGridCode)) {
+		return true
+	}
+	return (c.Assignee != nil && *c.Assignee == u.ID) || (c.PreviousAssignee != nil && *c.PreviousAssignee == u.ID)
+}
+
+// Feed fans the database's case notifications out to subscribers in this
+// process. Every replica runs its own Feed on its own LISTEN connection, so
+// a change made through any replica reaches the subscribers of all.
+type Feed struct {
+	connect func(ctx context.Context) (*pgx.Conn, error)
+	logger  *slog.Logger
+
+	mu        sync.Mutex
+	subs      map[*Subscription]struct{}
+	listening bool
+	stopped   bool
+	ready     chan struct{}
+	readyOnce sync.Once
+}
+
+// Subscription receives the changes a user may see. Resync is signalled
+// when notifications may have been missed (the listening connection was
+// re-established); Lost is closed when the subscriber fell too far behind
+// and was dropped. Either way the client should reload.
+type Subscription struct {
+	C      <-chan Change
+	Resync <-chan struct{}
+	Lost   <-chan struct{}
+	user   *riskmap.User
+	c      chan Change
+	resync chan struct{}
+	lost   chan struct{}
+}
+
+// subscriberBuffer is how many changes a subscriber may lag behind.
+const subscriberBuffer = 256
+
+// NewFeed returns a feed listening through its own connection to the
+// pool's database.
+func NewFeed(pool *pgxpool.Pool, logger *slog.Logger) *Feed {
+	cfg := pool.Config().ConnConfig
+	return &Feed{
+		connect: func(ctx context.Context) (*pgx.Conn, error) { return pgx.ConnectConfig(ctx, cfg.Copy()) },
+		logger:  logger,
+		subs:    map[*Subscription]struct{}{},
+		ready:   make(chan struct{}),
+	}
+}
+
+// Ready is closed once the feed listens.
+func (f *Feed) Ready() <-chan struct{} { return f.ready }
+
+// Run listens until ctx ends, reconnecting after connection loss.
+func (f *Feed) Run(ctx context.Context) error {
+	l := &pgxlisten.Listener{
+		Connect:        f.connect,
+		ReconnectDelay: 2 * time.Second,
+		LogError: func(ctx context.Context, err error) {
+			if ctx.Err() == nil {
+				f.logger.Warn("case feed", "err", err)
+			}
+		},
+	}
+	l.Handle(Channel, f)
+	err := l.Listen(ctx)
+	f.closeAll()
+	if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
+		return nil
+	}
+	return err
+}
+
+// HandleBacklog runs each time the listener (re)connects, after LISTEN:
+// the first time the feed becomes ready; afterwards subscribers are told to
+// resynchronise, since changes made meanwhile were not heard.
+func (f *Feed) HandleBacklog(ctx context.Context, channel string, conn *pgx.Conn) error {
+	f.mu.Lock()
+	again := f.listening
+	f.listening = true
+	if again {
+		for s := range f.subs {
+			select {
+			case s.resync <- struct{}{}:
+			default:
+			}
+		}
+	}
+	f.mu.Unlock()
+	f.readyOnce.Do(func() { close(f.ready) })
+	return nil
+}
+
+// HandleNotification passes a change to the subscribers who may see it.
+func (f *Feed) HandleNotification(ctx context.Context, n *pgconn.Notification, conn *pgx.Conn) error {
+	var c Change
+	if err := json.Unmarshal([]byte(n.Payload), &c); err != nil {
+		return err
+	}
+	f.Publish(c)
+	return nil
+}
+
+// Publish hands a change to the subscribers who may see it; one too far
+// behind is dropped rather than allowed to hold up the others.
+func (f *Feed) Publish(c Change) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	for s := range f.subs {
+		if !c.VisibleTo(s.user) {
+			continue
+		}
+		select {
+		case s.c <- c:
+		default:
+			delete(f.subs, s)
+			close(s.lost)
+		}
+	}
+}
+
+// Subscribe starts delivering the changes u may see. Once the feed has
+// stopped, the subscription comes back already lost.
+func (f *Feed) Subscribe(u *riskmap.User) *Subscription {
+	s := &Subscription{user: u, c: make(chan Change, subscriberBuffer), resync: make(chan struct{}, 1), lost: make(chan struct{})}
+	s.C, s.Resync, s.Lost = s.c, s.resync, s.lost
+	f.mu.Lock()
+	if f.stopped {
+		close(s.lost)
+	} else {
+		f.subs[s] = struct{}{}
+	}
+	f.mu.Unlock()
+	return s
+}
+
+// closeAll ends every subscription when the feed stops (server shutdown),
+// so open streams finish instead of holding the shutdown up.
+func (f *Feed) closeAll() {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.stopped = true
+	for s := range f.subs {
+		delete(f.subs, s)
+		close(s.lost)
+	}
+}
+
+// Unsubscribe stops delivery.
+func (f *Feed) Unsubscribe(s *Subscription) {
+	f.mu.Lock()
+	delete(f.subs, s)
+	f.mu.Unlock()
+}
+
+// Subscribers counts the current subscribers.
+func (f *Feed) Subscribers() int {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return len(f.subs)
+}

@@ -1,0 +1,613 @@
+package cases
+
+import (
+	"bytes"
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"riskmap"
+	"riskmap/blobs"
+	"riskmap/features"
+	"riskmap/postgres"
+)
+
+// Config holds the loop's settings (DOMAIN.md's configurable values).
+type Config struct {
+	// DuplicateRadiusM: open cases of the same category within this many
+	// metres of a new report are listed as possible duplicates (default 50).
+	DuplicateRadiusM float64
+	// Grace: a case overdue by more than this is escalated to the county
+	// (default 3 days).
+	Grace time.Duration
+	// MaxUpload caps one attachment in bytes (default 10 MB).
+	MaxUpload int64
+}
+
+// DefaultConfig returns DOMAIN.md's defaults.
+func DefaultConfig() Config {
+	return Config{DuplicateRadiusM: 50, Grace: 72 * time.Hour, MaxUpload: 10 << 20}
+}
+
+// Store keeps cases, their history and evidence in PostGIS (and the blob
+// store for the evidence's bytes).
+type Store struct {
+	pool  *pgxpool.Pool
+	blobs blobs.Store
+	cfg   Config
+}
+
+// NewStore returns a store; zero config values take the defaults.
+func NewStore(pool *pgxpool.Pool, b blobs.Store, cfg Config) *Store {
+	d := DefaultConfig()
+	if cfg.DuplicateRadiusM <= 0 {
+		cfg.DuplicateRadiusM = d.DuplicateRadiusM
+	}
+	if cfg.Grace <= 0 {
+		cfg.Grace = d.Grace
+	}
+	if cfg.MaxUpload <= 0 {
+		cfg.MaxUpload = d.MaxUpload
+	}
+	return &Store{pool: pool, blobs: b, cfg: cfg}
+}
+
+// Config returns the store's settings.
+func (s *Store) Config() Config { return s.cfg }
+
+func newID() string {
+	b := make([]byte, 16)
+	_, _ = rand.Read(b)
+	b[6] = b[6]&0x0f | 0x40
+	b[8] = b[8]&0x3f | 0x80
+	h := hex.EncodeToString(b)
+	return h[:8] + "-" + h[8:12] + "-" + h[12:16] + "-" + h[16:20] + "-" + h[20:]
+}
+
+func displayName(u *riskmap.User) string {
+	if strings.TrimSpace(u.DisplayName) != "" {
+		return u.DisplayName
+	}
+	return u.Username
+}
+
+// visibleSQL is the predicate keeping c (cases) to what u may see: the
+// areas or grids of the user's scope, and the cases assigned to the user.
+// Placeholders are numbered from next.
+func visibleSQL(u *riskmap.User, next int) (string, []any) {
+	s := u.Scope()
+	if s.All {
+		return "true", nil
+	}
+	prefixes := make([]string, 0, len(s.Areas))
+	for _, a := range s.Areas {
+		prefixes = append(prefixes, riskmap.AreaPrefix(a)+"%")
+	}
+	grids := s.Grids
+	if grids == nil {
+		grids = []string{}
+	}
+	return fmt.Sprintf("(c.grid_code = ANY($%d::text[]) OR c.grid_code LIKE ANY($%d::text[]) OR c.assignee_id = $%d)", next, next+1, next+2),
+		[]any{grids, prefixes, u.ID}
+}
+
+// caseJSON projects one case (alias c) as a GeoJSON Feature; $1 is the
+// escalation grace in seconds. PostgreSQL builds the JSON, Go passes it on.
+const caseJSON = `json_build_object('type', 'Feature', 'id', c.id, 'geometry', ST_AsGeoJSON(c.geom, 8)::json,
+	'properties', json_build_object(
+		'state', c.state, 'version', c.version, 'grade', c.grade, 'category', c.category, 'description', c.description,
+		'reported_at', c.reported_at, 'device_time', c.device_time,
+		'reporter', c.reporter_id, 'reporter_name', c.reporter_name,
+		'assignee', c.assignee_id, 'assignee_name', c.assignee_name, 'submitted_by', c.submitted_by,
+		'deadline', c.deadline, 'closed_at', c.closed_at, 'reopened_at', c.reopened_at,
+		'overdue', coalesce(riskmap_case_open(c.state) AND c.deadline < now(), false),
+		'escalated', coalesce(riskmap_case_open(c.state) AND c.deadline < now() - make_interval(secs => $1), false),
+		'grid_code', c.grid_code, 'township_code', c.township_code, 'county_code', c.county_code,
+		'risk_point_id', c.risk_point_id, 'hazard_source_id', c.hazard_source_id,
+		'duplicate_of', c.duplicate_of,
+		'possible_duplicates', CASE WHEN cardinality(c.possible_duplicates) = 0 THEN '[]'::json ELSE (
+			SELECT json_agg(json_build_object('id', d.id, 'state', d.state, 'category', d.category,
+				'distance_m', round(ST_Distance(d.geom::geography, c.geom::geography)::numeric, 1)) ORDER BY d.seq)
+			  FROM cases d WHERE d.id = ANY(c.possible_duplicates)) END,
+		'responsibility', c.responsibility, 'measures', c.measures, 'funds', c.funds, 'plan', c.plan,
+		'interim_controls', c.interim_controls,
+		'created_at', c.created_at, 'updated_at', c.updated_at))`
+
+// fullCaseJSON adds the event history and the attachments.
+const fullCaseJSON = `(` + caseJSON + `::jsonb || jsonb_build_object(
+	'events', (SELECT coalesce(jsonb_agg(jsonb_build_object('id', e.id, 'action', e.action, 'from_state', e.from_state,
+			'to_state', e.to_state, 'actor', e.actor_id, 'actor_name', e.actor, 'role', e.role, 'at', e.at, 'version', e.version,
+			'note', e.note, 'reason', e.reason, 'attachments', e.attachments, 'deadline', e.deadline, 'assignee', e.assignee_id,
+			'duplicate_of', e.duplicate_of, 'details', e.details, 'location', ST_AsGeoJSON(e.geom, 8)::jsonb) ORDER BY e.at, e.id), '[]')
+		  FROM case_events e WHERE e.case_id = c.id),
+	'attachments', (SELECT coalesce(jsonb_agg(jsonb_build_object('id', a.id, 'url', '/api/v1/attachments/' || a.id,
+			'sha256', a.sha256, 'content_type', a.content_type, 'size', a.size, 'filename', a.filename,
+			'uploaded_by', a.uploaded_by, 'uploaded_at', a.uploaded_at) ORDER BY a.uploaded_at, a.id), '[]')
+		  FROM attachments a WHERE a.case_id = c.id)))`
+
+func (s *Store) graceSecs() float64 { return s.cfg.Grace.Seconds() }
+
+type queryRower interface {
+	QueryRow(ctx context.Context, sql string, args ...any) pgx.Row
+}
+
+// get returns the case with its history, if u may see it.
+func (s *Store) get(ctx context.Context, q queryRower, u *riskmap.User, id string) (json.RawMessage, error) {
+	if !ValidID(id) {
+		return nil, riskmap.Errorf(riskmap.ENOTFOUND, "case %s not found", id)
+	}
+	vis, args := visibleSQL(u, 3)
+	var out string
+	err := q.QueryRow(ctx, "SELECT "+fullCaseJSON+"::text FROM cases c WHERE c.id = $2 AND "+vis,
+		append([]any{s.graceSecs(), id}, args...)...).Scan(&out)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return nil, riskmap.Errorf(riskmap.ENOTFOUND, "case %s not found", id)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("get case %s: %w", id, err)
+	}
+	return json.RawMessage(out), nil
+}
+
+// Get returns a case in the user's view with its events and attachments.
+func (s *Store) Get(ctx context.Context, u *riskmap.User, id string) (json.RawMessage, error) {
+	return s.get(ctx, s.pool, u, strings.ToLower(id))
+}
+
+// Version returns the version of a case the user may see (for ETags).
+func Version(doc json.RawMessage) int {
+	var f struct {
+		Properties struct {
+			Version int `json:"version"`
+		} `json:"properties"`
+	}
+	_ = json.Unmarshal(doc, &f)
+	return f.Properties.Version
+}
+
+// Reply is a stored HTTP answer, replayed for a resent report.
+type Reply struct {
+	ID     string // the case's id
+	Status int
+	Body   []byte
+}
+
+// canReport: DOMAIN.md's report row — a worker in own grid, township and
+// above in scope.
+func canReport(role string) bool {
+	return role == riskmap.RoleWorker || isArea(role)
+}
+
+// Report records a new case. A client-made id makes it idempotent: the same
+// id with the same content replays the first reply (status and body) and
+// creates nothing; the same id with other content is a conflict.
+func (s *Store) Report(ctx context.Context, u *riskmap.User, in *ReportInput) (Reply, error) {
+	if !canReport(u.Role) {
+		return Reply{}, riskmap.Errorf(riskmap.EFORBIDDEN, "role %s may not report cases", u.Role)
+	}
+	id := in.ID
+	if id == "" {
+		id = newID()
+	}
+	fp := in.Fingerprint()
+	var reply Reply
+	err := postgres.BeginAudited(ctx, s.pool, func(tx pgx.Tx) error {
+		if _, err := tx.Exec(ctx, "SELECT set_config('riskmap.case_action', 'report', true)"); err != nil {
+			return err
+		}
+		lon, lat := in.Lon, in.Lat
+		if !in.HasLocation || in.RiskPointID != nil || in.HazardSourceID != nil {
+			var err error
+			if lon, lat, err = s.resolveRefs(ctx, tx, u, in); err != nil {
+				return err
+			}
+		}
+		dups, err := s.duplicates(ctx, tx, id, in.Category, lon, lat)
+		if err != nil {
+			return err
+		}
+		var grid string
+		err = tx.QueryRow(ctx, `INSERT INTO cases (id, grade, category, description, device_time, reporter_id, reporter_name,
+				risk_point_id, hazard_source_id, possible_duplicates, geom)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, ST_SetSRID(ST_MakePoint($11, $12), 4326))
+			ON CONFLICT (id) DO NOTHING RETURNING grid_code`,
+			id, in.Grade, in.Category, in.Description, in.DeviceTime, u.ID, displayName(u),
+			in.RiskPointID, in.HazardSourceID, dups, lon, lat).Scan(&grid)
+		if errors.Is(err, pgx.ErrNoRows) {
+			reply, err = replay(ctx, tx, id, u, fp)
+			return err
+		}
+		if err != nil {
+			return postgres.Translate(err)
+		}
+		scope := u.Scope()
+		if !features.InScope(scope, grid) {
+			if u.Role == riskmap.RoleWorker {
+				return riskmap.Errorf(riskmap.EFORBIDDEN, "the location lies in grid %s, not one of your grids", grid).
+					WithDetails(riskmap.Detail{Field: "geometry", Value: grid, Message: "outside your grids"})
+			}
+			return riskmap.Errorf(riskmap.EFORBIDDEN, "the location lies in grid %s, outside your area", grid).
+				WithDetails(riskmap.Detail{Field: "geometry", Value: grid, Message: "outside your area"})
+		}
+		if _, err := tx.Exec(ctx, `INSERT INTO case_events (case_id, actor_id, actor, role, action, from_state, to_state, version)
+			VALUES ($1, $2, $3, $4, 'report', NULL, 'reported', 1)`, id, u.ID, displayName(u), u.Role); err != nil {
+			return postgres.Translate(err)
+		}
+		var body string
+		if err := tx.QueryRow(ctx, "SELECT "+caseJSON+"::text FROM cases c WHERE c.id = $2", s.graceSecs(), id).Scan(&body); err != nil {
+			return fmt.Errorf("read new case: %w", err)
+		}
+		reply = Reply{Status: http.StatusCreated, Body: []byte(body)}
+		_, err = tx.Exec(ctx, `INSERT INTO case_reports (case_id, reporter_id, request_sha256, status, reply) VALUES ($1, $2, $3, $4, $5)`,
+			id, u.ID, fp, reply.Status, body)
+		return err
+	})
+	if err != nil {
+		return Reply{}, err
+	}
+	reply.ID = id
+	return reply, nil
+}
+
+// replay answers a report whose id exists: the stored reply when it is the
+// same report from the same user, else a conflict.
+func replay(ctx context.Context, tx pgx.Tx, id string, u *riskmap.User, fp []byte) (Reply, error) {
+	var reporter *int64
+	var sum []byte
+	var r Reply
+	var body string
+	err := tx.QueryRow(ctx, "SELECT reporter_id, request_sha256, status, reply FROM case_reports WHERE case_id = $1", id).
+		Scan(&reporter, &sum, &r.Status, &body)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return Reply{}, riskmap.Errorf(riskmap.ECONFLICT, "case id %s is already taken: make a new id for a new report", id).
+			WithDetails(riskmap.Detail{Field: "id", Value: id, Message: "already taken"})
+	}
+	if err != nil {
+		return Reply{}, fmt.Errorf("replay report %s: %w", id, err)
+	}
+	if reporter == nil || *reporter != u.ID || !bytes.Equal(sum, fp) {
+		return Reply{}, riskmap.Errorf(riskmap.ECONFLICT, "case id %s was already used for a different report: make a new id for a new report", id).
+			WithDetails(riskmap.Detail{Field: "id", Value: id, Message: "used for a different report"})
+	}
+	r.Body = []byte(body)
+	return r, nil
+}
+
+// resolveRefs checks the risk point and hazard source a report names (they
+// must exist in the reporter's view) and, when the report has no location,
+// takes theirs.
+func (s *Store) resolveRefs(ctx context.Context, tx pgx.Tx, u *riskmap.User, in *ReportInput) (lon, lat float64, err error) {
+	lon, lat = in.Lon, in.Lat
+	have := in.HasLocation
+	for _, ref := range []struct {
+		field, table, what string
+		id                 *int64
+	}{{"properties.risk_point_id", "risk_points", "risk point", in.RiskPointID}, {"properties.hazard_source_id", "hazard_sources", "hazard source", in.HazardSourceID}} {
+		if ref.id == nil {
+			continue
+		}
+		var x, y float64
+		var grid string
+		err := tx.QueryRow(ctx, "SELECT ST_X(geom), ST_Y(geom), grid_code FROM "+ref.table+" WHERE id = $1", *ref.id).Scan(&x, &y, &grid)
+		if errors.Is(err, pgx.ErrNoRows) || (err == nil && !features.InScope(u.Scope(), grid)) {
+			return 0, 0, riskmap.Errorf(riskmap.EUNPROCESSABLE, "%s: no %s %d in your area", ref.field, ref.what, *ref.id).
+				WithDetails(riskmap.Detail{Field: ref.field, Value: *ref.id, Message: "no such " + ref.what})
+		}
+		if err != nil {
+			return 0, 0, fmt.Errorf("look up %s %d: %w", ref.what, *ref.id, err)
+		}
+		if !have {
+			lon, lat, have = x, y, true
+		}
+	}
+	return lon, lat, nil
+}
+
+// Act applies one action of the closed loop in one transaction, with the
+// case row locked: the version the client saw must be the current one, the
+// move legal from the current state, the user allowed and the required
+// fields present. It appends the event and returns the case with its
+// history.
+func (s *Store) Act(ctx context.Context, u *riskmap.User, id string, a *ActionInput) (json.RawMessage, error) {
+	id = strings.ToLower(id)
+	r, ok := RuleFor(a.Action)
+	if !ok {
+		return nil, riskmap.Errorf(riskmap.EUNPROCESSABLE, "unknown action %q", a.Action)
+	}
+	if !r.MayEver(u.Role) {
+		return nil, riskmap.Errorf(riskmap.EFORBIDDEN, "role %s may not %s a case", u.Role, a.Action)
+	}
+	var out json.RawMessage
+	err := postgres.BeginAudited(ctx, s.pool, func(tx pgx.Tx) error {
+		cur, err := s.lock(ctx, tx, u, id)
+		if err != nil {
+			return err
+		}
+		if *a.Version != cur.Version {
+			return riskmap.Errorf(riskmap.ECONFLICT, "case %s is at version %d (state %s), not %d: reload it and try again",
+				id, cur.Version, cur.State, *a.Version).
+				WithDetails(riskmap.Detail{Field: "version", Value: map[string]any{"version": cur.Version, "state": cur.State}, Message: "stale version"})
+		}
+		sit := Situation{User: u, InScope: features.InScope(u.Scope(), cur.Grid), State: cur.State, Grade: cur.Grade,
+			AssigneeID: cur.AssigneeID, SubmittedBy: cur.SubmittedBy, ClosedAt: cur.ClosedAt, Now: cur.Now}
+		if err := r.Check(sit); err != nil {
+			return err
+		}
+		if miss := a.missing(r, cur.Grade); len(miss) > 0 {
+			return unprocessable(miss)
+		}
+		ch, err := s.prepare(ctx, tx, u, cur, r, a)
+		if err != nil {
+			return err
+		}
+		if err := apply(ctx, tx, u, cur, r, a, ch); err != nil {
+			return err
+		}
+		out, err = s.get(ctx, tx, &riskmap.User{Role: riskmap.RoleAdmin}, id)
+		return err
+	})
+	return out, err
+}
+
+// current is the locked case as an action sees it.
+type current struct {
+	ID          string
+	State       string
+	Version     int
+	Grade       string
+	Category    string
+	Grid        string
+	AssigneeID  *int64
+	SubmittedBy *int64
+	Deadline    *time.Time
+	ClosedAt    *time.Time
+	Now         time.Time
+}
+
+func (s *Store) lock(ctx context.Context, tx pgx.Tx, u *riskmap.User, id string) (current, error) {
+	c := current{ID: id}
+	if !ValidID(id) {
+		return c, riskmap.Errorf(riskmap.ENOTFOUND, "case %s not found", id)
+	}
+	vis, args := visibleSQL(u, 2)
+	err := tx.QueryRow(ctx, `SELECT c.state, c.version, c.grade, c.category, c.grid_code, c.assignee_id, c.submitted_by,
+			c.deadline, c.closed_at, now()
+		  FROM cases c WHERE c.id = $1 AND `+vis+` FOR UPDATE OF c`, append([]any{id}, args...)...).
+		Scan(&c.State, &c.Version, &c.Grade, &c.Category, &c.Grid, &c.AssigneeID, &c.SubmittedBy, &c.Deadline, &c.ClosedAt, &c.Now)
+	if errors.Is(err, pgx.ErrNoRows) {
+		// A write outside the user's view is forbidden whether or not the
+		// id exists elsewhere, so the answer reveals nothing.
+		if u.Scope().All {
+			return c, riskmap.Errorf(riskmap.ENOTFOUND, "case %s not found", id)
+		}
+		return c, riskmap.Errorf(riskmap.EFORBIDDEN, "case %s is not in your area", id)
+	}
+	if err != nil {
+		return c, fmt.Errorf("lock case %s: %w", id, err)
+	}
+	return c, nil
+}
+
+// change is what an action writes besides the state.
+type change struct {
+	assigneeName *string
+	deadline     *time.Time
+	details      map[string]string
+}
+
+// prepare checks the action's values against the case and the database:
+// the assignee, the deadline, the case merged into, the attachments.
+func (s *Store) prepare(ctx context.Context, tx pgx.Tx, u *riskmap.User, cur current, r Rule, a *ActionInput) (change, error) {
+	var ch change
+	var problems []riskmap.Detail
+	bad := func(field, format string, args ...any) {
+		problems = append(problems, riskmap.Detail{Field: field, Message: fmt.Sprintf(format, args...)})
+	}
+	if a.Assignee != nil {
+		name, err := checkAssignee(ctx, tx, *a.Assignee, cur.Grid)
+		if err != nil {
+			var e *riskmap.Error
+			if !errors.As(err, &e) {
+				return ch, err
+			}
+			bad("assignee", "%s", e.Message)
+		} else {
+			ch.assigneeName = &name
+		}
+	}
+	if a.deadline != nil {
+		ch.deadline = a.deadline
+		switch {
+		case !a.deadline.After(cur.Now):
+			bad("deadline", "%s is not in the future", a.deadline.In(shanghai).Format(time.RFC3339))
+		case r.Action == "extend" && cur.Deadline != nil && !a.deadline.After(*cur.Deadline):
+			bad("deadline", "%s does not extend the current deadline %s", a.deadline.In(shanghai).Format(time.RFC3339),
+				cur.Deadline.In(shanghai).Format(time.RFC3339))
+		}
+	}
+	if a.DuplicateOf != nil {
+		target := strings.ToLower(*a.DuplicateOf)
+		vis, args := visibleSQL(u, 2)
+		var state string
+		var dupOf *string
+		err := tx.QueryRow(ctx, "SELECT c.state, c.duplicate_of::text FROM cases c WHERE c.id = $1 AND "+vis,
+			append([]any{target}, args...)...).Scan(&state, &dupOf)
+		switch {
+		case errors.Is(err, pgx.ErrNoRows):
+			bad("duplicate_of", "no case %s in your area", target)
+		case err != nil:
+			return ch, fmt.Errorf("look up case %s: %w", target, err)
+		case target == cur.ID:
+			bad("duplicate_of", "a case cannot duplicate itself")
+		case state == Duplicate && dupOf != nil:
+			bad("duplicate_of", "case %s is itself a duplicate of %s: merge into that one", target, *dupOf)
+		case state == Void:
+			bad("duplicate_of", "case %s is void", target)
+		}
+		a.DuplicateOf = &target
+	}
+	if len(a.Attachments) > 0 {
+		rows, err := tx.Query(ctx, "SELECT id::text, content_type FROM attachments WHERE case_id = $1 AND id = ANY($2::uuid[])", cur.ID, a.Attachments)
+		if err != nil {
+			return ch, fmt.Errorf("look up attachments: %w", err)
+		}
+		types := map[string]string{}
+		for rows.Next() {
+			var id, ct string
+			if err := rows.Scan(&id, &ct); err != nil {
+				rows.Close()
+				return ch, err
+			}
+			types[id] = ct
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return ch, err
+		}
+		photo := false
+		for i, id := range a.Attachments {
+			ct, ok := types[id]
+			if !ok {
+				bad(fmt.Sprintf("attachments[%d]", i), "no attachment %s on this case: upload it to /api/v1/cases/%s/attachments first", id, cur.ID)
+			}
+			photo = photo || strings.HasPrefix(ct, "image/")
+		}
+		if r.Action == "submit" && !photo && len(problems) == 0 {
+			bad("attachments", "submit needs at least one photo (image/jpeg, image/png or image/webp) as evidence")
+		}
+	}
+	if len(problems) > 0 {
+		return ch, unprocessable(problems)
+	}
+	switch r.Action {
+	case "assign":
+		ch.details = map[string]string{}
+		for k, v := range map[string]string{"responsibility": a.Responsibility, "measures": a.Measures, "funds": a.Funds, "plan": a.Plan} {
+			if v = strings.TrimSpace(v); v != "" {
+				ch.details[k] = v
+			}
+		}
+	case "suspend":
+		ch.details = map[string]string{"interim_controls": strings.TrimSpace(a.InterimControls)}
+	}
+	return ch, nil
+}
+
+// checkAssignee: an enabled account that can work the case — a grid worker
+// of the case's township, or an office user with the case in scope.
+func checkAssignee(ctx context.Context, tx pgx.Tx, id int64, grid string) (string, error) {
+	var u riskmap.User
+	var disabled bool
+	err := tx.QueryRow(ctx, `SELECT u.id, u.username, coalesce(nullif(u.display_name, ''), u.username), u.role, u.disabled,
+			array(SELECT area_code FROM user_areas WHERE user_id = u.id), array(SELECT grid_code FROM user_grids WHERE user_id = u.id)
+		  FROM users u WHERE u.id = $1`, id).Scan(&u.ID, &u.Username, &u.DisplayName, &u.Role, &disabled, &u.Areas, &u.Grids)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return "", riskmap.Errorf(riskmap.EUNPROCESSABLE, "no user %d", id)
+	}
+	if err != nil {
+		return "", fmt.Errorf("look up user %d: %w", id, err)
+	}
+	switch {
+	case disabled:
+		return "", riskmap.Errorf(riskmap.EUNPROCESSABLE, "user %d (%s) is disabled", id, u.Username)
+	case u.Role == riskmap.RoleWorker:
+		for _, g := range u.Grids {
+			if g[:9] == grid[:9] {
+				return u.DisplayName, nil
+			}
+		}
+		return "", riskmap.Errorf(riskmap.EUNPROCESSABLE, "user %d (%s) is a grid worker of another township", id, u.Username)
+	case isArea(u.Role):
+		if features.InScope(u.Scope(), grid) {
+			return u.DisplayName, nil
+		}
+		return "", riskmap.Errorf(riskmap.EUNPROCESSABLE, "the case is outside the area of user %d (%s)", id, u.Username)
+	}
+	return "", riskmap.Errorf(riskmap.EUNPROCESSABLE, "user %d (%s) has role %s, which does not rectify hazards", id, u.Username, u.Role)
+}
+
+// apply writes the new state and the action's columns, then the event.
+func apply(ctx context.Context, tx pgx.Tx, u *riskmap.User, cur current, r Rule, a *ActionInput, ch change) error {
+	if _, err := tx.Exec(ctx, "SELECT set_config('riskmap.case_action', $1, true)", r.Action); err != nil {
+		return err
+	}
+	set := []string{"state = $2"}
+	args := []any{cur.ID, r.To}
+	add := func(col string, v any) {
+		args = append(args, v)
+		set = append(set, fmt.Sprintf("%s = $%d", col, len(args)))
+	}
+	switch r.Action {
+	case "merge":
+		add("duplicate_of", *a.DuplicateOf)
+	case "assign":
+		add("assignee_id", *a.Assignee)
+		add("assignee_name", *ch.assigneeName)
+		add("deadline", *ch.deadline)
+		set = append(set, "deadline_set_at = now()")
+		for _, col := range []string{"responsibility", "measures", "funds", "plan"} {
+			v, ok := ch.details[col]
+			if !ok {
+				add(col, nil)
+			} else {
+				add(col, v)
+			}
+		}
+	case "return":
+		set = append(set, "assignee_id = NULL", "assignee_name = NULL")
+	case "extend":
+		add("deadline", *ch.deadline)
+		set = append(set, "deadline_set_at = now()")
+	case "suspend":
+		add("interim_controls", ch.details["interim_controls"])
+	case "submit":
+		add("submitted_by", u.ID)
+	case "approve":
+		set = append(set, "closed_at = now()")
+	case "reopen":
+		set = append(set, "closed_at = NULL", "reopened_at = now()")
+	}
+	var version int
+	if err := tx.QueryRow(ctx, "UPDATE cases SET "+strings.Join(set, ", ")+" WHERE id = $1 RETURNING version", args...).Scan(&version); err != nil {
+		return postgres.Translate(err)
+	}
+	var details any
+	if len(ch.details) > 0 {
+		details = ch.details
+	}
+	var lon, lat *float64
+	if a.location != nil {
+		lon, lat = &a.location[0], &a.location[1]
+	}
+	var assignee *int64
+	if r.Action == "assign" {
+		assignee = a.Assignee
+	}
+	var dup *string
+	if r.Action == "merge" {
+		dup = a.DuplicateOf
+	}
+	attachments := a.Attachments
+	if attachments == nil {
+		attachments = []string{}
+	}
+	_, err := tx.Exec(ctx, `INSERT INTO case_events (case_id, actor_id, actor, role, action, from_state, to_state, version,
+			note, reason, attachments, deadline, assignee_id, duplicate_of, details, geom)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, nullif($9, ''), nullif($10, ''), $11::uuid[], $12, $13, $14, $15,
+			CASE WHEN $16::float8 IS NULL THEN NULL ELSE ST_SetSRID(ST_MakePoint($16, $17), 4326) END)`,
+		cur.ID, u.ID, displayName(u), u.Role, r.Action, cur.State, r.To, version,
+		strings.TrimSpace(a.Note), strings.TrimSpace(a.Reason), attachments, ch.deadline, assignee, dup, details, lon, lat)
+	if err != nil {
+		return postgres.Translate(err)
+	}
+	return nil
+}
