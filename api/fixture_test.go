@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/gin-gonic/gin"
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"riskmap/api"
@@ -21,29 +22,34 @@ import (
 	"riskmap/internal/dbtest"
 )
 
-// A tiny city whose numbers are easy to check by hand: one county, one
-// township and village covering lon 115.0–116.0, lat 22.5–23.5, split into
-// two grids along lon 115.5 (001 west, 002 east), and a second township to
-// the east (116.0–116.5) with one grid.
+// A tiny city whose numbers are easy to check by hand (lon 115.0–117.0,
+// lat 22.5–23.5): county 城区 (115.0–116.5) with township 新港 (115.0–116.0,
+// one village split into grids 001 west and 002 east along lon 115.5) and
+// township 香洲 (116.0–116.5, one grid); county 海丰 (116.5–117.0, one grid).
 const fixtureSQL = `
 INSERT INTO areas (code, name, level, parent_code, geom) VALUES
- ('441500000000', '汕尾市', 'city', NULL, ST_Multi(ST_MakeEnvelope(115.0, 22.5, 116.5, 23.5, 4326))),
+ ('441500000000', '汕尾市', 'city', NULL, ST_Multi(ST_MakeEnvelope(115.0, 22.5, 117.0, 23.5, 4326))),
  ('441502000000', '城区', 'county', '441500000000', ST_Multi(ST_MakeEnvelope(115.0, 22.5, 116.5, 23.5, 4326))),
+ ('441521000000', '海丰县', 'county', '441500000000', ST_Multi(ST_MakeEnvelope(116.5, 22.5, 117.0, 23.5, 4326))),
  ('441502001000', '新港街道', 'township', '441502000000', ST_Multi(ST_MakeEnvelope(115.0, 22.5, 116.0, 23.5, 4326))),
  ('441502002000', '香洲街道', 'township', '441502000000', ST_Multi(ST_MakeEnvelope(116.0, 22.5, 116.5, 23.5, 4326))),
+ ('441521101000', '梅陇镇', 'township', '441521000000', ST_Multi(ST_MakeEnvelope(116.5, 22.5, 117.0, 23.5, 4326))),
  ('441502001001', '立新社区', 'village', '441502001000', ST_Multi(ST_MakeEnvelope(115.0, 22.5, 116.0, 23.5, 4326))),
- ('441502002001', '香洲社区', 'village', '441502002000', ST_Multi(ST_MakeEnvelope(116.0, 22.5, 116.5, 23.5, 4326)));
+ ('441502002001', '香洲社区', 'village', '441502002000', ST_Multi(ST_MakeEnvelope(116.0, 22.5, 116.5, 23.5, 4326))),
+ ('441521101001', '梅陇村', 'village', '441521101000', ST_Multi(ST_MakeEnvelope(116.5, 22.5, 117.0, 23.5, 4326)));
 INSERT INTO grids (code, name, worker, households, population, geom) VALUES
  ('441502001001001', '立新第1网格', '张伟', 300, 1000, ST_Multi(ST_MakeEnvelope(115.0, 22.5, 115.5, 23.5, 4326))),
  ('441502001001002', '立新第2网格', '李娜', 200, 700, ST_Multi(ST_MakeEnvelope(115.5, 22.5, 116.0, 23.5, 4326))),
- ('441502002001001', '香洲第1网格', '王芳', 100, 350, ST_Multi(ST_MakeEnvelope(116.0, 22.5, 116.5, 23.5, 4326)));
+ ('441502002001001', '香洲第1网格', '王芳', 100, 350, ST_Multi(ST_MakeEnvelope(116.0, 22.5, 116.5, 23.5, 4326))),
+ ('441521101001001', '梅陇第1网格', '陈杰', 150, 500, ST_Multi(ST_MakeEnvelope(116.5, 22.5, 117.0, 23.5, 4326)));
 `
 
 type env struct {
-	t     *testing.T
-	pool  *pgxpool.Pool
-	srv   *httptest.Server
-	token map[string]string
+	t      *testing.T
+	engine *gin.Engine
+	pool   *pgxpool.Pool
+	srv    *httptest.Server
+	token  map[string]string
 }
 
 func newEnv(t *testing.T) *env {
@@ -53,11 +59,14 @@ func newEnv(t *testing.T) *env {
 	if _, err := pool.Exec(ctx, fixtureSQL); err != nil {
 		t.Fatalf("fixture: %v", err)
 	}
-	svc := auth.NewService(pool, time.Hour, auth.NewLimiter(5, time.Minute))
+	svc := auth.NewService(pool, time.Hour, auth.NewLimiter(50, time.Minute))
 	users := []auth.UserSpec{
 		{Username: "admin", Role: "admin", Password: "admin-pass-1"},
 		{Username: "xingang", Role: "township", Areas: []string{"441502001000"}, Password: "xingang-pass-1"},
-		{Username: "worker1", Role: "worker", Grids: []string{"441502001001001"}, Password: "worker-pass-1"},
+		{Username: "worker1", Role: "worker", Grids: []string{"441502001001001"}, Password: "worker1-pass-1"},
+		{Username: "city", Role: "city", Areas: []string{"441500000000"}, Password: "city-pass-1"},
+		{Username: "chengqu", Role: "county", Areas: []string{"441502000000"}, Password: "chengqu-pass-1"},
+		{Username: "planner", Role: "planner", Areas: []string{"441502000000"}, Password: "planner-pass-1"},
 	}
 	for _, u := range users {
 		if _, err := svc.SaveUser(ctx, u); err != nil {
@@ -72,7 +81,8 @@ func newEnv(t *testing.T) *env {
 		Logger:   slog.New(slog.NewTextHandler(io.Discard, nil)),
 		MaxBody:  64 << 10,
 	}
-	e := &env{t: t, pool: pool, srv: httptest.NewServer(s.Handler()), token: map[string]string{}}
+	engine := s.Engine()
+	e := &env{t: t, pool: pool, engine: engine, srv: httptest.NewServer(engine), token: map[string]string{}}
 	t.Cleanup(e.srv.Close)
 	for _, u := range users {
 		var out struct{ Token string }
@@ -89,6 +99,15 @@ type response struct {
 	StatusCode int
 	Header     http.Header
 	Body       []byte
+}
+
+// doToken sends a raw body with an explicit bearer token ("" for none).
+func (e *env) doToken(method, path, token, body string, headers ...string) response {
+	e.t.Helper()
+	if token != "" {
+		headers = append(headers, "Authorization", "Bearer "+token)
+	}
+	return e.do(method, path, "", body, nil, headers...)
 }
 
 // do sends body (a string is sent raw, anything else as JSON) as user (""
