@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"io"
 	"net/http"
+	"regexp"
 	"strconv"
 
 	"github.com/gin-gonic/gin"
@@ -51,6 +52,8 @@ type userBody struct {
 	Password    *string   `json:"password"`
 	Disabled    *bool     `json:"disabled"`
 }
+
+var rowID = regexp.MustCompile(`^[0-9A-Za-z-]{1,64}$`)
 
 func (s *Server) listUsers(c *gin.Context) {
 	us, err := s.Auth.Users(c.Request.Context())
@@ -146,6 +149,14 @@ func (s *Server) changePassword(c *gin.Context) {
 
 func (s *Server) listAudit(c *gin.Context) {
 	f := audit.Filter{Table: c.Query("table"), RowID: c.Query("row_id"), Limit: 100}
+	if f.Table != "" && !audit.KnownTable(f.Table) {
+		s.fail(c, badParam("table", "unknown table %q", f.Table))
+		return
+	}
+	if f.RowID != "" && !rowID.MatchString(f.RowID) {
+		s.fail(c, badParam("row_id", "want a feature id or UUID, got %q", f.RowID))
+		return
+	}
 	for name, dst := range map[string]*int64{"actor_id": &f.ActorID, "before": &f.Before} {
 		if v, ok := c.GetQuery(name); ok {
 			n, err := strconv.ParseInt(v, 10, 64)

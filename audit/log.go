@@ -63,3 +63,13 @@ func (l *Log) List(ctx context.Context, f Filter) ([]Entry, error) {
 	}
 	return out, rows.Err()
 }
+
+// KnownTable reports whether the audit log covers table t.
+func KnownTable(t string) bool {
+	switch t {
+	case "areas", "grids", "risk_points", "hazard_sources", "stations", "depots", "depot_items",
+		"users", "user_areas", "user_grids", "cases", "case_events", "attachments":
+		return true
+	}
+	return false
+}

@@ -130,6 +130,17 @@ func (s *Store) get(ctx context.Context, q querier, l *Layer, scope riskmap.Scop
 	return ft, nil
 }
 
+// getForWrite locks a feature for change. Outside the user's scope a
+// write is forbidden (403), whether or not the id exists elsewhere, so
+// the answer reveals nothing a read would not.
+func (s *Store) getForWrite(ctx context.Context, tx pgx.Tx, l *Layer, scope riskmap.Scope, id int64) (Feature, error) {
+	f, err := s.get(ctx, tx, l, scope, id, true)
+	if err != nil && !scope.All && riskmap.ErrorCode(err) == riskmap.ENOTFOUND {
+		return Feature{}, riskmap.Errorf(riskmap.EFORBIDDEN, "%s %d is not in your area", l.Name, id)
+	}
+	return f, err
+}
+
 // CityBounds is the city's extent padded by about 10 km, the box every
 // coordinate a user sends must fall in; nil before any city is loaded.
 func (s *Store) CityBounds(ctx context.Context) (*geo.Bounds, error) {
@@ -247,7 +258,7 @@ func withIndex(err error, i int, id int64) error {
 
 func (s *Store) update(ctx context.Context, tx pgx.Tx, l *Layer, scope riskmap.Scope, ch Change) error {
 	id, in := ch.ID, ch.Input
-	cur, err := s.get(ctx, tx, l, scope, id, true)
+	cur, err := s.getForWrite(ctx, tx, l, scope, id)
 	if err != nil {
 		return err
 	}
@@ -302,7 +313,7 @@ func (s *Store) update(ctx context.Context, tx pgx.Tx, l *Layer, scope riskmap.S
 // Delete removes a feature in scope, refusing a stale ifMatch.
 func (s *Store) Delete(ctx context.Context, l *Layer, scope riskmap.Scope, id int64, ifMatch *int) error {
 	return postgres.BeginAudited(ctx, s.pool, func(tx pgx.Tx) error {
-		cur, err := s.get(ctx, tx, l, scope, id, true)
+		cur, err := s.getForWrite(ctx, tx, l, scope, id)
 		if err != nil {
 			return err
 		}
