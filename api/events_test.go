@@ -1,0 +1,114 @@
+package api_test
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+
+	"riskmap/blobs"
+	"riskmap/cases"
+)
+
+// sseEvent is one Server-Sent Event: its type and data (comments as type
+// "comment").
+type sseEvent struct{ typ, data string }
+
+// readSSE parses a stream into ch until it ends.
+func readSSE(body *bufio.Scanner, ch chan<- sseEvent) {
+	defer close(ch)
+	var ev sseEvent
+	for body.Scan() {
+		line := body.Text()
+		switch {
+		case line == "":
+			if ev.typ != "" || ev.data != "" {
+				ch <- ev
+			}
+			ev = sseEvent{}
+		case strings.HasPrefix(line, ":"):
+			ch <- sseEvent{typ: "comment", data: strings.TrimSpace(line[1:])}
+		case strings.HasPrefix(line, "event: "):
+			ev.typ = line[7:]
+		case strings.HasPrefix(line, "data: "):
+			ev.data = line[6:]
+		}
+	}
+}
+
+func TestTheLiveFeedCarriesChangesAcrossReplicasWithinScope(t *testing.T) {
+	e := newCaseEnv(t) // replica A
+	dir, _ := blobs.NewDir(t.TempDir())
+	b, srvB := newCaseServer(t, e.pool, dir, cases.Config{}) // replica B, same database
+
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	req, _ := http.NewRequestWithContext(ctx, "GET", srvB.URL+"/api/v1/events", nil)
+	req.Header.Set("Authorization", "Bearer "+e.token["xingang"])
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.StatusCode != 200 || !strings.HasPrefix(res.Header.Get("Content-Type"), "text/event-stream") {
+		t.Fatalf("%d %s", res.StatusCode, res.Header.Get("Content-Type"))
+	}
+	events := make(chan sseEvent, 100)
+	go readSSE(bufio.NewScanner(res.Body), events)
+	next := func(skipComments bool) sseEvent {
+		t.Helper()
+		for {
+			select {
+			case ev, ok := <-events:
+				if !ok {
+					t.Fatal("stream ended")
+				}
+				if skipComments && ev.typ == "comment" {
+					continue
+				}
+				return ev
+			case <-time.After(10 * time.Second):
+				t.Fatal("no event within 10 s")
+			}
+		}
+	}
+	if ev := next(false); ev.typ != "comment" || ev.data != "connected" {
+		t.Fatalf("first line %+v", ev)
+	}
+	// through replica A: first a change outside xingang's township, then one inside
+	outside := e.newCase("xiangzhou", 116.2, 23.0, nil)
+	inside := e.newCase("worker1", 115.2, 23.0, nil)
+	ev := next(true)
+	var ch cases.Change
+	if err := json.Unmarshal([]byte(ev.data), &ch); err != nil || ev.typ != "case" {
+		t.Fatalf("event %+v: %v", ev, err)
+	}
+	if ch.ID != inside.ID || ch.State != "reported" || ch.Version != 1 || ch.TownshipCode != "441502001000" || ch.Action == nil || *ch.Action != "report" {
+		t.Errorf("first event %+v, want the report of %s (not %s, outside the scope)", ch, inside.ID, outside.ID)
+	}
+	e.mustAct("xingang", inside.ID, map[string]any{"action": "register", "version": 1})
+	ev = next(true)
+	json.Unmarshal([]byte(ev.data), &ch)
+	if ch.ID != inside.ID || ch.State != "registered" || ch.Version != 2 || *ch.Action != "register" {
+		t.Errorf("second event %+v", ch)
+	}
+	// heartbeats keep the connection alive
+	if ev := next(false); ev.typ != "comment" || ev.data != "heartbeat" {
+		t.Errorf("want a heartbeat, got %+v", ev)
+	}
+	// the client leaves: the subscription ends
+	if b.CaseFeed.Subscribers() != 1 {
+		t.Errorf("%d subscribers", b.CaseFeed.Subscribers())
+	}
+	cancel()
+	res.Body.Close()
+	deadline := time.Now().Add(5 * time.Second)
+	for b.CaseFeed.Subscribers() != 0 && time.Now().Before(deadline) {
+		time.Sleep(20 * time.Millisecond)
+	}
+	if n := b.CaseFeed.Subscribers(); n != 0 {
+		t.Errorf("%d subscribers after the client left", n)
+	}
+}
