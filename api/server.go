@@ -4,6 +4,7 @@ package api
 
 import (
 	"context"
+	"io/fs"
 	"log/slog"
 	"net/http"
 	"time"
@@ -38,6 +39,8 @@ type Server struct {
 	Cases     *cases.Store
 	CaseFeed  *cases.Feed
 	Heartbeat time.Duration
+	// Web is the built web app served at / (nil: none).
+	Web fs.FS
 }
 
 // Handler builds the routes.
@@ -50,7 +53,11 @@ func (s *Server) Engine() *gin.Engine {
 	r := gin.New()
 	r.HandleMethodNotAllowed = true
 	r.Use(s.requestID(), s.accessLog(), s.recover(), securityHeaders(), s.cors(), s.limitBody())
-	r.NoRoute(func(c *gin.Context) { s.fail(c, notFound("no such path: %s", c.Request.URL.Path)) })
+	r.NoRoute(func(c *gin.Context) {
+		if !s.serveWeb(c) {
+			s.fail(c, notFound("no such path: %s", c.Request.URL.Path))
+		}
+	})
 	r.NoMethod(func(c *gin.Context) {
 		c.AbortWithStatusJSON(http.StatusMethodNotAllowed, gin.H{"error": gin.H{"code": "method_not_allowed", "message": c.Request.Method + " is not allowed on " + c.Request.URL.Path}})
 	})

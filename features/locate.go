@@ -39,7 +39,11 @@ func (s *Store) Locate(ctx context.Context, scope riskmap.Scope, lon, lat float6
 		 WHERE g.code = riskmap_grid_at(ST_SetSRID(ST_MakePoint($1, $2), 4326))`, lon, lat).
 		Scan(&loc.Grid.Code, &loc.Grid.Name, &loc.Grid.Worker, &loc.Township.Code, &loc.Township.Name, &loc.County.Code, &loc.County.Name)
 	if errors.Is(err, pgx.ErrNoRows) || (err == nil && !InScope(scope, loc.Grid.Code)) {
-		return Location{}, riskmap.Errorf(riskmap.ENOTFOUND, "point (%.7f, %.7f) lies in no grid", lon, lat).
+		where := "no grid"
+		if !scope.All {
+			where = "no grid of your area"
+		}
+		return Location{}, riskmap.Errorf(riskmap.ENOTFOUND, "point (%.7f, %.7f) lies in %s", lon, lat, where).
 			WithDetails(riskmap.Detail{Field: "lon,lat", Value: []float64{lon, lat}, Message: "outside all grids"})
 	}
 	if err != nil {

@@ -76,15 +76,19 @@ func (c Cluster) DatabaseURL(db string) string {
 }
 
 // binaries finds the newest installed PostgreSQL server and checks PostGIS.
-func binaries() (string, error) {
-	dirs, _ := filepath.Glob("/usr/lib/postgresql/*/bin/postgres")
+func binaries() (string, error) { return binariesIn("/") }
+
+// binariesIn looks under root (a test points it at a fake tree) and names
+// the exact Debian package to install when something is missing.
+func binariesIn(root string) (string, error) {
+	dirs, _ := filepath.Glob(filepath.Join(root, "usr/lib/postgresql/*/bin/postgres"))
 	if len(dirs) == 0 {
 		return "", errors.New("PostgreSQL server not found: install it with `apt-get install -y postgresql-15 postgresql-15-postgis-3` (or run `make deps` as root)")
 	}
 	sort.Slice(dirs, func(i, j int) bool { return version(dirs[i]) > version(dirs[j]) })
 	bin := filepath.Dir(dirs[0])
 	v := version(dirs[0])
-	if _, err := os.Stat(fmt.Sprintf("/usr/share/postgresql/%d/extension/postgis.control", v)); err != nil {
+	if _, err := os.Stat(filepath.Join(root, fmt.Sprintf("usr/share/postgresql/%d/extension/postgis.control", v))); err != nil {
 		return "", fmt.Errorf("PostGIS for PostgreSQL %d not found: install it with `apt-get install -y postgresql-%d-postgis-3` (or run `make deps` as root)", v, v)
 	}
 	return bin, nil

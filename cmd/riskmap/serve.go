@@ -17,6 +17,7 @@ import (
 	"riskmap/audit"
 	"riskmap/auth"
 	"riskmap/features"
+	"riskmap/web"
 )
 
 type serveFlags struct {
@@ -66,6 +67,7 @@ func serve(ctx context.Context, logger *slog.Logger, pool *pgxpool.Pool, f serve
 		Features:       features.NewStore(pool),
 		Auth:           auth.NewService(pool, f.tokenTTL, auth.NewLimiter(10, 15*time.Minute)),
 		Audit:          audit.NewLog(pool),
+		Web:            web.Files(),
 		DB:             pool,
 		Logger:         logger,
 		MaxBody:        f.maxBody,
