@@ -49,7 +49,7 @@ func run(ctx context.Context, logger *slog.Logger, args []string) error {
 	case "migrate":
 		return runMigrate(ctx, logger, rest)
 	case "user":
-		return runUser(ctx, logger, rest)
+		return runUser(ctx, logger, rest, os.Stdin)
 	case "db":
 		return runDB(ctx, rest)
 	case "help", "-h", "--help":

@@ -5,8 +5,8 @@ import (
 	"context"
 	"flag"
 	"fmt"
+	"io"
 	"log/slog"
-	"os"
 	"strings"
 	"time"
 
@@ -18,7 +18,7 @@ type multiFlag []string
 func (m *multiFlag) String() string     { return strings.Join(*m, ",") }
 func (m *multiFlag) Set(v string) error { *m = append(*m, v); return nil }
 
-func runUser(ctx context.Context, logger *slog.Logger, args []string) error {
+func runUser(ctx context.Context, logger *slog.Logger, args []string, stdin io.Reader) error {
 	if len(args) == 0 || args[0] != "add" {
 		return fmt.Errorf("usage: riskmap user add --username U --role ROLE [--area CODE]... [--grid CODE]... --password-stdin")
 	}
@@ -38,7 +38,7 @@ func runUser(ctx context.Context, logger *slog.Logger, args []string) error {
 		return fmt.Errorf("--username and --role are required")
 	}
 	if *pwStdin {
-		line, err := bufio.NewReader(os.Stdin).ReadString('\n')
+		line, err := bufio.NewReader(stdin).ReadString('\n')
 		if err != nil && line == "" {
 			return fmt.Errorf("read password from stdin: %w", err)
 		}
