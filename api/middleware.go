@@ -37,6 +37,9 @@ func (s *Server) accessLog() gin.HandlerFunc {
 	return func(c *gin.Context) {
 		start := time.Now()
 		c.Next()
+		if s.Metrics != nil {
+			s.Metrics.ObserveRequest(c.FullPath(), c.Request.Method, c.Writer.Status(), time.Since(start))
+		}
 		s.Logger.Info("request", "request_id", c.GetString(requestIDKey), "method", c.Request.Method,
 			"route", c.FullPath(), "path", c.Request.URL.Path, "status", c.Writer.Status(),
 			"bytes", c.Writer.Size(), "ms", time.Since(start).Milliseconds())

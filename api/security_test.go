@@ -226,7 +226,7 @@ func staticRoutes() []routeSpec {
 }
 
 // publicRoutes need no token.
-var publicRoutes = map[string]bool{"GET /healthz": true, "POST /api/v1/auth/login": true, "POST /api/v1/auth/logout": true}
+var publicRoutes = map[string]bool{"GET /healthz": true, "GET /metrics": true, "POST /api/v1/auth/login": true, "POST /api/v1/auth/logout": true}
 
 func allSpecs() []routeSpec { return append(riskPointRoutes(), staticRoutes()...) }
 

@@ -15,6 +15,7 @@ import (
 	"riskmap/auth"
 	"riskmap/cases"
 	"riskmap/features"
+	"riskmap/metrics"
 )
 
 // Pinger reports whether the database answers.
@@ -39,6 +40,8 @@ type Server struct {
 	Cases     *cases.Store
 	CaseFeed  *cases.Feed
 	Heartbeat time.Duration
+	// Metrics records requests and serves /metrics (nil: none).
+	Metrics *metrics.Metrics
 	// Web is the built web app served at / (nil: none).
 	Web fs.FS
 }
@@ -63,6 +66,10 @@ func (s *Server) Engine() *gin.Engine {
 	})
 
 	r.GET("/healthz", s.healthz)
+	if s.Metrics != nil {
+		// scraped without a token (API.md); it holds counts, no data
+		r.GET("/metrics", gin.WrapH(s.Metrics.Handler()))
+	}
 	v1 := r.Group("/api/v1")
 	v1.POST("/auth/login", s.login)
 	authed := v1.Group("", s.authenticate())

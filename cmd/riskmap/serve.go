@@ -17,6 +17,7 @@ import (
 	"riskmap/audit"
 	"riskmap/auth"
 	"riskmap/features"
+	"riskmap/metrics"
 	"riskmap/web"
 )
 
@@ -75,6 +76,11 @@ func serve(ctx context.Context, logger *slog.Logger, pool *pgxpool.Pool, f serve
 	}
 	if err := f.cases.wire(ctx, logger, pool, srv); err != nil {
 		return err
+	}
+	srv.Metrics = metrics.New()
+	srv.Metrics.RegisterPool(pool)
+	if srv.Cases != nil {
+		srv.Metrics.GaugeByLabel("riskmap_cases", "Cases by state (and overdue).", "state", 15*time.Second, srv.Cases.CountByState)
 	}
 	hs := srv.HTTPServer(f.addr)
 	errc := make(chan error, 1)
