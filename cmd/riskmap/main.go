@@ -17,6 +17,8 @@ usage:
   riskmap demo    [--addr 127.0.0.1:8080]   start local PostGIS if needed, migrate, load the demo city once, serve
   riskmap serve   [--addr HOST:PORT]        serve the API, tiles and web app
   riskmap migrate                           apply all database migrations (idempotent)
+  riskmap import --layer LAYER [--crs wgs84|cgcs2000|gcj02|bd09|EPSG:N] [--encoding utf-8|gbk] [--skip-invalid] FILE
+                                            GeoJSON, CSV, zipped Shapefile or GeoPackage; prints a report; exit 1 if rows were rejected
   riskmap user add --username U --role ROLE [--area CODE]... [--grid CODE]... --password-stdin
   riskmap db start|stop|status              the project-managed local PostgreSQL+PostGIS cluster
 
@@ -46,6 +48,8 @@ func run(ctx context.Context, logger *slog.Logger, args []string) error {
 		return runDemo(ctx, logger, rest)
 	case "serve":
 		return runServe(ctx, logger, rest)
+	case "import":
+		return runImport(ctx, logger, rest)
 	case "migrate":
 		return runMigrate(ctx, logger, rest)
 	case "user":

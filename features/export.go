@@ -1,0 +1,113 @@
+package features
+
+import (
+	"context"
+	"fmt"
+	"sort"
+	"strings"
+
+	"riskmap"
+	"riskmap/postgres"
+)
+
+// ScanQuery selects features to stream (exports, OGC API items): a box, a
+// cursor, equality filters on filterable columns, and a limit (0: all).
+type ScanQuery struct {
+	BBox   *[4]float64
+	After  int64
+	Limit  int
+	Equals map[string]string // column -> value, compared as text
+}
+
+// Scan streams the features of l in scope matching q, ordered by id, to fn,
+// row by row from one query (memory stays flat however many there are).
+// Filter columns must be l.Filterable; others are refused.
+func (s *Store) Scan(ctx context.Context, l *Layer, scope riskmap.Scope, q ScanQuery, fn func(Feature) error) error {
+	sql, args, err := scanSQL(l, scope, q, selectFeature(l))
+	if err != nil {
+		return err
+	}
+	sql += " ORDER BY t.id"
+	if q.Limit > 0 {
+		args = append(args, q.Limit)
+		sql += fmt.Sprintf(" LIMIT $%d", len(args))
+	}
+	rows, err := s.pool.Query(ctx, sql, args...)
+	if err != nil {
+		return fmt.Errorf("scan %s: %w", l.Name, postgres.Translate(err))
+	}
+	defer rows.Close()
+	for rows.Next() {
+		f, err := scanFeature(rows)
+		if err != nil {
+			return fmt.Errorf("scan %s: %w", l.Name, err)
+		}
+		if err := fn(f); err != nil {
+			return err
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return fmt.Errorf("scan %s: %w", l.Name, postgres.Translate(err))
+	}
+	return nil
+}
+
+// Count counts the features of l in scope matching q (cursor and limit ignored).
+func (s *Store) Count(ctx context.Context, l *Layer, scope riskmap.Scope, q ScanQuery) (int64, error) {
+	q.After = 0
+	sql, args, err := scanSQL(l, scope, q, "SELECT count(*) FROM "+l.Name+" t")
+	if err != nil {
+		return 0, err
+	}
+	var n int64
+	if err := s.pool.QueryRow(ctx, sql, args...).Scan(&n); err != nil {
+		return 0, fmt.Errorf("count %s: %w", l.Name, postgres.Translate(err))
+	}
+	return n, nil
+}
+
+// Extent is the bounding box of the features of l in scope (nil when there
+// are none).
+func (s *Store) Extent(ctx context.Context, l *Layer, scope riskmap.Scope) (*[4]float64, error) {
+	f := filterFor(l, scope, 1)
+	var ok bool
+	var b [4]float64
+	err := s.pool.QueryRow(ctx, `SELECT count(*) > 0, coalesce(min(ST_XMin(t.geom)), 0), coalesce(min(ST_YMin(t.geom)), 0),
+		coalesce(max(ST_XMax(t.geom)), 0), coalesce(max(ST_YMax(t.geom)), 0) FROM `+l.Name+" t WHERE "+f.sql, f.args...).
+		Scan(&ok, &b[0], &b[1], &b[2], &b[3])
+	if err != nil {
+		return nil, fmt.Errorf("extent %s: %w", l.Name, err)
+	}
+	if !ok {
+		return nil, nil
+	}
+	return &b, nil
+}
+
+func scanSQL(l *Layer, scope riskmap.Scope, q ScanQuery, head string) (string, []any, error) {
+	args := []any{q.After}
+	where := []string{"t.id > $1"}
+	if q.BBox != nil {
+		b := q.BBox
+		args = append(args, b[0], b[1], b[2], b[3])
+		where = append(where, "t.geom && ST_MakeEnvelope($2, $3, $4, $5, 4326)")
+	}
+	cols := make([]string, 0, len(q.Equals))
+	for c := range q.Equals {
+		cols = append(cols, c)
+	}
+	sort.Strings(cols)
+	for _, c := range cols {
+		if !l.Filterable(c) {
+			return "", nil, riskmap.Errorf(riskmap.EINVALID, "cannot filter %s on %q", l.Name, c).
+				WithDetails(riskmap.Detail{Field: c, Message: "not a filterable property"})
+		}
+		args = append(args, q.Equals[c])
+		// c comes from the layer's allow-list, never from the request as such
+		where = append(where, fmt.Sprintf("t.%s::text = $%d", c, len(args)))
+	}
+	f := filterFor(l, scope, len(args)+1)
+	args = append(args, f.args...)
+	where = append(where, f.sql)
+	return head + " WHERE " + strings.Join(where, " AND "), args, nil
+}

@@ -1,0 +1,179 @@
+package importers
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strings"
+
+	"github.com/jackc/pgx/v5"
+
+	"riskmap"
+	"riskmap/features"
+	"riskmap/postgres"
+)
+
+// applySQL upserts the staged rows numbered in ($1, $2] into the layer and
+// counts the inserted and updated ones. A value the file left empty keeps
+// the stored one (or takes the column's default for a new row); rows that
+// would not change are not written at all (no version bump, no audit line).
+func applySQL(l *features.Layer, stage, key string, cols map[string]column, geomExpr string) string {
+	var sel, names, set, olds, news []string
+	for i, f := range l.Fields {
+		def := "NULL"
+		if c := cols[f.Name]; c.defaultSQL != "" {
+			def = c.defaultSQL // from our own catalog
+		}
+		sel = append(sel, fmt.Sprintf("CASE WHEN s.present & %d <> 0 THEN s.%s WHEN t.id IS NOT NULL THEN t.%s ELSE %s END AS %s",
+			int64(1)<<i, f.Name, f.Name, def, f.Name))
+		names = append(names, f.Name)
+		set = append(set, f.Name+" = excluded."+f.Name)
+		olds = append(olds, "t."+f.Name)
+		news = append(news, "excluded."+f.Name)
+	}
+	return fmt.Sprintf(`WITH src AS (
+		SELECT s.rn, %[1]s, %[2]s AS geom
+		  FROM %[3]s s LEFT JOIN %[4]s t ON t.%[5]s = s.key
+		 WHERE s.rn > $1 AND s.rn <= $2 AND s.problem IS NULL
+	), up AS (
+		INSERT INTO %[4]s AS t (%[6]s, geom)
+		SELECT %[6]s, geom FROM src ORDER BY rn
+		ON CONFLICT (%[5]s) DO UPDATE SET %[7]s, geom = excluded.geom
+		 WHERE (%[8]s, t.geom) IS DISTINCT FROM (%[9]s, excluded.geom)
+		RETURNING (xmax = 0) AS inserted
+	)
+	SELECT count(*) FILTER (WHERE inserted), count(*) FILTER (WHERE NOT inserted) FROM up`,
+		strings.Join(sel, ", "), geomExpr, stage, l.Name, key,
+		strings.Join(names, ", "), strings.Join(set, ", "), strings.Join(olds, ", "), strings.Join(news, ", "))
+}
+
+// apply writes the staged rows. Point layers go in batches, each one
+// audited transaction that also moves import_jobs.applied forward, so a
+// crash leaves whole batches and a record of them. Grids and areas go in
+// one transaction with their integrity checks deferred to its end (a
+// redrawn shared edge is valid only once both grids have their new shape);
+// a row the checks refuse is reported, and with SkipInvalid left out and
+// the rest tried again.
+func (im *Importer) apply(ctx context.Context, jobID int64, stage string, l *features.Layer, v *validator, opts Options,
+	rep *Report, rejected *rowSet, onProgress func(Progress)) error {
+	geomExpr := "s.geom"
+	if !v.crs.Projected() && l.Geometry == "Point" {
+		geomExpr = "ST_SetSRID(ST_GeomFromWKB(s.wkb), 4326)"
+	}
+	q := applySQL(l, stage, v.keyField, v.columns, geomExpr)
+	var maxRow int
+	if err := im.pool.QueryRow(ctx, "SELECT coalesce(max(rn), 0) FROM "+stage+" WHERE problem IS NULL").Scan(&maxRow); err != nil {
+		return fmt.Errorf("staged rows: %w", err)
+	}
+	progress := func(tx pgx.Tx, hi, ins, upd int) error {
+		_, err := tx.Exec(ctx, `UPDATE import_jobs SET applied = $2, inserted = inserted + $3, updated = updated + $4,
+			progress = $5, phase = 'loading', status = 'loading', heartbeat_at = now() WHERE id = $1`,
+			jobID, hi, ins, upd, float32(float64(hi)/float64(max(maxRow, 1))))
+		return err
+	}
+	if l.Geometry != "Point" {
+		for attempt := 0; ; attempt++ {
+			var ins, upd int
+			err := postgres.BeginAudited(ctx, im.pool, func(tx pgx.Tx) error {
+				if _, err := tx.Exec(ctx, "SET CONSTRAINTS ALL DEFERRED"); err != nil {
+					return err
+				}
+				if err := tx.QueryRow(ctx, q, 0, maxRow).Scan(&ins, &upd); err != nil {
+					return postgres.Translate(err)
+				}
+				if _, err := tx.Exec(ctx, "SET CONSTRAINTS ALL IMMEDIATE"); err != nil {
+					return postgres.Translate(err)
+				}
+				return progress(tx, maxRow, ins, upd)
+			})
+			if err == nil {
+				rep.Inserted, rep.Updated = ins, upd
+				return nil
+			}
+			row, key, ok := im.blame(ctx, stage, err)
+			if !ok || attempt >= 100 {
+				return fmt.Errorf("apply %s: %w", l.Name, err)
+			}
+			p := Problem{Row: row, ExternalID: key, Field: blameField(err), Reason: riskmap.ErrorMessage(err)}
+			rep.Problems = append(rep.Problems, p)
+			rejected.add(row)
+			rep.Valid--
+			rep.Rejected++
+			if !opts.SkipInvalid {
+				return nil
+			}
+			if _, err := im.pool.Exec(ctx, "UPDATE "+stage+" SET problem_field = $2, problem = $3 WHERE rn = $1", row, p.Field, p.Reason); err != nil {
+				return err
+			}
+		}
+	}
+	batch := opts.batchSize()
+	for lo := 0; lo < maxRow; lo += batch {
+		hi := min(lo+batch, maxRow)
+		var ins, upd int
+		err := postgres.BeginAudited(ctx, im.pool, func(tx pgx.Tx) error {
+			if err := tx.QueryRow(ctx, q, lo, hi).Scan(&ins, &upd); err != nil {
+				return postgres.Translate(err)
+			}
+			return progress(tx, hi, ins, upd)
+		})
+		if err != nil {
+			return fmt.Errorf("apply rows %d–%d of %s (%d rows before them are applied; importing the file again finishes the work without duplicates): %w",
+				lo+1, hi, l.Name, rep.Inserted+rep.Updated, err)
+		}
+		rep.Inserted += ins
+		rep.Updated += upd
+		onProgress(Progress{Phase: "loading", Fraction: float64(hi) / float64(maxRow), Rows: rep.Rows, Applied: hi})
+	}
+	return nil
+}
+
+// blame finds the staged row a refused grid or area write was about: the
+// integrity triggers name the grid code in their detail.
+func (im *Importer) blame(ctx context.Context, stage string, err error) (row int, key string, ok bool) {
+	if riskmap.ErrorCode(err) != riskmap.EUNPROCESSABLE && riskmap.ErrorCode(err) != riskmap.ECONFLICT {
+		return 0, "", false
+	}
+	var codes []string
+	for _, d := range riskmap.ErrorDetails(err) {
+		if m, isMap := d.Value.(map[string]any); isMap {
+			for _, k := range []string{"grid", "code"} {
+				if s, isStr := m[k].(string); isStr {
+					codes = append(codes, s)
+				}
+			}
+		}
+	}
+	// constraint errors name the code in their message ("Key (code)=(...)")
+	msg := riskmap.ErrorMessage(err)
+	var e *riskmap.Error
+	if errors.As(err, &e) && e.Err != nil {
+		msg += " " + e.Err.Error()
+	}
+	for _, c := range codes {
+		if im.pool.QueryRow(ctx, "SELECT rn, key FROM "+stage+" WHERE key = $1 AND problem IS NULL", c).Scan(&row, &key) == nil {
+			return row, key, true
+		}
+	}
+	rows, qerr := im.pool.Query(ctx, "SELECT rn, key FROM "+stage+" WHERE problem IS NULL AND position(key IN $1) > 0 ORDER BY rn LIMIT 1", msg)
+	if qerr != nil {
+		return 0, "", false
+	}
+	defer rows.Close()
+	if rows.Next() && rows.Scan(&row, &key) == nil {
+		return row, key, true
+	}
+	return 0, "", false
+}
+
+func blameField(err error) string {
+	for _, d := range riskmap.ErrorDetails(err) {
+		if d.Field != "" {
+			return d.Field
+		}
+	}
+	return "row"
+}
+
+var _ = json.Marshal
