@@ -60,6 +60,9 @@ func (im *Importer) check(ctx context.Context, stage string, l *features.Layer, 
 		stmts = append(stmts,
 			"UPDATE "+stage+` SET problem_field = 'credit_code', problem = format('unified social credit code %s fails its check (GB 32100: 18 characters, the last a check character)', credit_code)
 				WHERE problem IS NULL AND credit_code IS NOT NULL AND NOT riskmap_uscc_valid(credit_code)`,
+			"UPDATE "+stage+` s SET problem_field = 'credit_code', problem = 'required: hazard_sources refuses a row without a valid unified social credit code'
+				WHERE problem IS NULL AND credit_code IS NULL
+				  AND NOT EXISTS (SELECT 1 FROM hazard_sources h WHERE h.external_id = s.key AND h.credit_code IS NOT NULL)`,
 			"UPDATE "+stage+` s SET problem_field = 'credit_code', problem = format('credit code %s appears %s times in the file', s.credit_code, d.n)
 				FROM (SELECT credit_code, count(*) AS n FROM `+stage+` WHERE credit_code IS NOT NULL GROUP BY 1 HAVING count(*) > 1) d
 				WHERE s.credit_code = d.credit_code AND s.problem IS NULL`,

@@ -62,6 +62,9 @@ type Jobs struct {
 // NewJobs returns the job store.
 func NewJobs(pool *pgxpool.Pool, logger *slog.Logger) *Jobs {
 	host, _ := os.Hostname()
+	if logger == nil {
+		logger = slog.Default()
+	}
 	return &Jobs{pool: pool, im: New(pool), logger: logger, replica: host + ":" + strconv.Itoa(os.Getpid())}
 }
 
