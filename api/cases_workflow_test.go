@@ -94,11 +94,11 @@ func TestEveryTransitionForEveryRoleFollowsDomainMD(t *testing.T) {
 					name := fmt.Sprintf("%s/%s/%s/%s", grade, action, state, a.user)
 					var id string
 					err := e.pool.QueryRow(ctx, `INSERT INTO cases (id, state, grade, category, description, reporter_id, reporter_name,
-							assignee_id, assignee_name, deadline, deadline_set_at, submitted_by, closed_at, duplicate_of, geom)
+							assignee_id, assignee_name, deadline, submitted_by, closed_at, duplicate_of, geom)
 						VALUES (gen_random_uuid(), $1, $2, 'flood', '矩阵', $3, 'worker1',
 							CASE WHEN $1 IN ('reported', 'registered', 'void') THEN NULL ELSE $3::bigint END,
 							CASE WHEN $1 IN ('reported', 'registered', 'void') THEN NULL ELSE 'worker1' END,
-							now() + interval '10 days', now(),
+							now() + interval '10 days',
 							CASE WHEN $1 IN ('submitted', 'closed') THEN $3::bigint END,
 							CASE WHEN $1 = 'closed' THEN now() - interval '1 day' END,
 							CASE WHEN $1 = 'duplicate' THEN $4::uuid END,

@@ -14,11 +14,11 @@ func TestRectificationStatisticsAsJSONCSVAndXLSX(t *testing.T) {
 	e := newCaseEnv(t)
 	// 新港: 3 found, 2 closed in time, 1 overdue; 香洲: 1 found, not yet due
 	_, err := e.pool.Exec(context.Background(), `
-		INSERT INTO cases (id, state, grade, category, description, reported_at, reporter_name, deadline, deadline_set_at, closed_at, geom) VALUES
-		 (gen_random_uuid(), 'closed', 'general', 'flood', 'x', '2021-03-01 10:00+08', 't', '2021-03-20 00:00+08', '2021-03-01 11:00+08', '2021-03-10 10:00+08', ST_SetSRID(ST_MakePoint(115.2, 23), 4326)),
-		 (gen_random_uuid(), 'closed', 'major', 'flood', 'x', '2021-04-01 10:00+08', 't', '2021-04-20 00:00+08', '2021-04-01 11:00+08', '2021-04-10 10:00+08', ST_SetSRID(ST_MakePoint(115.7, 23), 4326)),
-		 (gen_random_uuid(), 'rectifying', 'general', 'fire', 'x', '2021-05-01 10:00+08', 't', '2021-05-20 00:00+08', '2021-05-01 11:00+08', NULL, ST_SetSRID(ST_MakePoint(115.2, 23), 4326)),
-		 (gen_random_uuid(), 'assigned', 'general', 'fire', 'x', '2021-12-30 10:00+08', 't', '2022-01-20 00:00+08', '2021-12-30 11:00+08', NULL, ST_SetSRID(ST_MakePoint(116.2, 23), 4326))`)
+		INSERT INTO cases (id, state, grade, category, description, reported_at, reporter_name, deadline, closed_at, geom) VALUES
+		 (gen_random_uuid(), 'closed', 'general', 'flood', 'x', '2021-03-01 10:00+08', 't', '2021-03-20 00:00+08', '2021-03-10 10:00+08', ST_SetSRID(ST_MakePoint(115.2, 23), 4326)),
+		 (gen_random_uuid(), 'closed', 'major', 'flood', 'x', '2021-04-01 10:00+08', 't', '2021-04-20 00:00+08', '2021-04-10 10:00+08', ST_SetSRID(ST_MakePoint(115.7, 23), 4326)),
+		 (gen_random_uuid(), 'rectifying', 'general', 'fire', 'x', '2021-05-01 10:00+08', 't', '2021-05-20 00:00+08', NULL, ST_SetSRID(ST_MakePoint(115.2, 23), 4326)),
+		 (gen_random_uuid(), 'assigned', 'general', 'fire', 'x', '2021-12-30 10:00+08', 't', '2022-01-20 00:00+08', NULL, ST_SetSRID(ST_MakePoint(116.2, 23), 4326))`)
 	if err != nil {
 		t.Fatal(err)
 	}

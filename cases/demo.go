@@ -492,7 +492,7 @@ func insertDemo(ctx context.Context, tx pgx.Tx, cs []*demoCase) error {
 	cols := []*col{{"id", "uuid", nil}, {"state", "text", nil}, {"grade", "text", nil}, {"category", "text", nil},
 		{"description", "text", nil}, {"reported_at", "timestamptz", nil}, {"device_time", "timestamptz", nil},
 		{"reporter_id", "int8", nil}, {"reporter_name", "text", nil}, {"assignee_id", "int8", nil}, {"assignee_name", "text", nil},
-		{"submitted_by", "int8", nil}, {"deadline", "timestamptz", nil}, {"deadline_set_at", "timestamptz", nil},
+		{"submitted_by", "int8", nil}, {"deadline", "timestamptz", nil}, {"deadline_changed_at", "timestamptz", nil},
 		{"closed_at", "timestamptz", nil}, {"reopened_at", "timestamptz", nil}, {"responsibility", "text", nil},
 		{"measures", "text", nil}, {"funds", "text", nil}, {"plan", "text", nil}, {"interim_controls", "text", nil},
 		{"duplicate_of", "uuid", nil}, {"lon", "float8", nil}, {"lat", "float8", nil}, {"version", "int4", nil},
@@ -512,7 +512,7 @@ func insertDemo(ctx context.Context, tx pgx.Tx, cs []*demoCase) error {
 	for _, c := range cs {
 		var assignee *demoActor
 		var submitted *int64
-		var deadline, deadlineSet, closed, reopened *time.Time
+		var deadline, deadlineChanged, closed, reopened *time.Time
 		details := map[string]string{}
 		dup := ""
 		from := ""
@@ -535,7 +535,10 @@ func insertDemo(ctx context.Context, tx pgx.Tx, cs []*demoCase) error {
 				dup = e.dupOf
 			}
 			if e.deadline != nil {
-				deadline, deadlineSet = e.deadline, &c.events[i].at
+				if deadline != nil {
+					deadlineChanged = &c.events[i].at
+				}
+				deadline = e.deadline
 			}
 			closed = nil
 			if e.to == Closed {
@@ -564,7 +567,7 @@ func insertDemo(ctx context.Context, tx pgx.Tx, cs []*demoCase) error {
 		}
 		first := c.events[0]
 		for k, v := range []any{c.id, last.to, c.grade, c.category, c.description, first.at, c.deviceTime, first.actor.id,
-			first.actor.name, aid, aname, submitted, deadline, deadlineSet, closed, reopened, str(details["responsibility"]),
+			first.actor.name, aid, aname, submitted, deadline, deadlineChanged, closed, reopened, str(details["responsibility"]),
 			str(details["measures"]), str(details["funds"]), str(details["plan"]), str(details["interim_controls"]), str(dup),
 			c.lon, c.lat, len(c.events), last.at} {
 			cols[k].vals = append(cols[k].vals, v)

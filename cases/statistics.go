@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -96,50 +97,51 @@ func Sentence(r StatsRow) string {
 	return s
 }
 
-// statsSQL computes each case's standing at the period's end E ($2) from
-// the current row when nothing changed after E, and from the event history
-// only for the few cases reopened or given a new deadline after E:
-//   - closed_e: the time it was closed, if it stood closed at E;
-//   - deadline_e: the deadline in force at E.
-//
-// Units are listed from the areas (or grids) table so that areas without
-// cases show zeros.
-const statsSQL = `
-WITH units AS (
-	SELECT %[1]s AS code, %[2]s AS name FROM %[3]s u
-	 WHERE %[4]s AND u.%[1]s LIKE $3
-	   AND ($4 OR u.%[1]s LIKE ANY($5::text[])
-	        OR EXISTS (SELECT 1 FROM unnest($5::text[]) x WHERE x LIKE riskmap_area_prefix(u.%[1]s) || '%%'))
-), base AS (
-	SELECT c.%[5]s AS unit, c.grade,
-		CASE WHEN c.reopened_at IS NULL OR c.reopened_at < $2 THEN
-			CASE WHEN c.closed_at < $2 THEN c.closed_at END
-		ELSE (SELECT CASE WHEN e.to_state = 'closed' THEN e.at END FROM case_events e
-			   WHERE e.case_id = c.id AND e.at < $2 AND (e.to_state = 'closed' OR e.from_state = 'closed')
-			   ORDER BY e.at DESC, e.id DESC LIMIT 1)
-		END AS closed_e,
-		CASE WHEN c.deadline_set_at IS NULL OR c.deadline_set_at < $2 THEN c.deadline
-		ELSE (SELECT e.deadline FROM case_events e
-			   WHERE e.case_id = c.id AND e.at < $2 AND e.deadline IS NOT NULL
-			   ORDER BY e.at DESC, e.id DESC LIMIT 1)
-		END AS deadline_e
-	  FROM cases c
-	 WHERE c.reported_at >= $1 AND c.reported_at < $2 AND c.state NOT IN ('void', 'duplicate')
-	   AND c.grid_code LIKE $3 AND ($4 OR c.grid_code LIKE ANY($5::text[]))
-), counts AS (
-	SELECT unit, count(*) AS found,
-		count(*) FILTER (WHERE closed_e IS NOT NULL OR deadline_e < $2) AS to_rectify,
-		count(*) FILTER (WHERE closed_e IS NOT NULL) AS rectified,
-		count(*) FILTER (WHERE closed_e IS NULL AND deadline_e < $2) AS overdue,
-		count(*) FILTER (WHERE closed_e IS NOT NULL AND closed_e <= deadline_e) AS on_time,
-		count(*) FILTER (WHERE grade = 'major') AS major_found,
-		count(*) FILTER (WHERE grade = 'major' AND closed_e IS NOT NULL) AS major_rectified
-	  FROM base GROUP BY unit
-)
-SELECT u.code, u.name, coalesce(k.found, 0), coalesce(k.to_rectify, 0), coalesce(k.rectified, 0), coalesce(k.overdue, 0),
-	coalesce(k.on_time, 0), coalesce(k.major_found, 0), coalesce(k.major_rectified, 0)
-  FROM units u LEFT JOIN counts k ON k.unit = u.code
- ORDER BY u.code`
+// Statistics at the period's end E read each case's standing then: closed
+// or not (closed_e, the time of the close standing at E) and the deadline
+// in force. For almost every case the current row tells: unless it was
+// reopened after E, it stood closed at E exactly when closed_at < E; unless
+// its deadline was changed after E, the deadline is the current one (a
+// first deadline set after E lies after E, so it cannot count). The few
+// others — reopened_at or deadline_changed_at after E, found through their
+// partial indexes — are read from the event history. So the main query is
+// one parallel scan of plain columns, and counts what it can; the history
+// query returns the rest case by case.
+
+// statsUnitsSQL lists the areas (or grids) of the grouping level; %[1]s is
+// the table, %[2]s the level predicate, %[3]s the scope predicate.
+const statsUnitsSQL = `SELECT u.code, u.name FROM %[1]s u WHERE %[2]s AND u.code LIKE $1 AND %[3]s ORDER BY u.code`
+
+// statsMainSQL counts the cases whose standing at E ($2) the row tells;
+// %[1]s is the unit column, %[2]s the case filter.
+const statsMainSQL = `
+SELECT c.%[1]s, count(*),
+	count(*) FILTER (WHERE c.closed_at < $2 OR c.deadline < $2),
+	count(*) FILTER (WHERE c.closed_at < $2),
+	count(*) FILTER (WHERE c.closed_at < $2 AND c.closed_at <= c.deadline),
+	count(*) FILTER (WHERE c.grade = 'major'),
+	count(*) FILTER (WHERE c.grade = 'major' AND c.closed_at < $2)
+  FROM cases c
+ WHERE %[2]s AND NOT coalesce(c.reopened_at >= $2, false) AND NOT coalesce(c.deadline_changed_at >= $2, false)
+ GROUP BY 1`
+
+// statsHistorySQL returns the other cases with their standing at E from
+// the event history.
+const statsHistorySQL = `
+SELECT c.%[1]s, c.grade,
+	CASE WHEN c.reopened_at IS NULL OR c.reopened_at < $2 THEN
+		CASE WHEN c.closed_at < $2 THEN c.closed_at END
+	ELSE (SELECT CASE WHEN e.to_state = 'closed' THEN e.at END FROM case_events e
+		   WHERE e.case_id = c.id AND e.at < $2 AND (e.to_state = 'closed' OR e.from_state = 'closed')
+		   ORDER BY e.at DESC, e.id DESC LIMIT 1)
+	END,
+	CASE WHEN c.deadline_changed_at IS NULL OR c.deadline_changed_at < $2 THEN c.deadline
+	ELSE (SELECT e.deadline FROM case_events e
+		   WHERE e.case_id = c.id AND e.at < $2 AND e.deadline IS NOT NULL
+		   ORDER BY e.at DESC, e.id DESC LIMIT 1)
+	END
+  FROM cases c
+ WHERE %[2]s AND (c.reopened_at >= $2 OR c.deadline_changed_at >= $2)`
 
 // Rectification computes the statistics of DOMAIN.md for q, within the
 // user's scope.
@@ -156,12 +158,12 @@ SELECT u.code, u.name, coalesce(k.found, 0), coalesce(k.to_rectify, 0), coalesce
 //
 // The period's end is the first instant of the day after To.
 func (s *Store) Rectification(ctx context.Context, u *riskmap.User, q StatsQuery) (Stats, error) {
-	var level, nameCol, table, col string
+	var table, level, col string
 	switch q.GroupBy {
 	case "county", "township":
-		level, nameCol, table, col = "u.level = '"+q.GroupBy+"'", "u.name", "areas", q.GroupBy+"_code"
+		table, level, col = "areas", "u.level = '"+q.GroupBy+"'", q.GroupBy+"_code"
 	case "grid":
-		level, nameCol, table, col = "true", "u.name", "grids", "grid_code"
+		table, level, col = "grids", "true", "grid_code"
 	default:
 		return Stats{}, riskmap.Errorf(riskmap.EINVALID, "group_by: want county, township or grid, got %q", q.GroupBy)
 	}
@@ -195,24 +197,120 @@ func (s *Store) Rectification(ctx context.Context, u *riskmap.User, q StatsQuery
 		}
 		areaPrefix = riskmap.AreaPrefix(q.Area) + "%"
 	}
-	if q.GroupBy == "grid" {
-		col = "grid_code"
+
+	// units: the areas of the level in the area that overlap the scope
+	unitScope, caseScope := "true", "true"
+	if !scope.All {
+		unitScope = `(u.code LIKE ANY($2::text[]) OR EXISTS (SELECT 1 FROM unnest($2::text[]) x WHERE x LIKE riskmap_area_prefix(u.code) || '%'))`
+		caseScope = "c.grid_code LIKE ANY($3::text[])"
 	}
-	unitCol := "code"
-	sql := fmt.Sprintf(statsSQL, unitCol, nameCol, table, level, col)
-	rows, err := s.pool.Query(ctx, sql, from, end, areaPrefix, scope.All, prefixes)
+	unitArgs := []any{areaPrefix}
+	if !scope.All {
+		unitArgs = append(unitArgs, prefixes)
+	}
+	rows, err := s.pool.Query(ctx, fmt.Sprintf(statsUnitsSQL, table, level, unitScope), unitArgs...)
+	if err != nil {
+		return Stats{}, fmt.Errorf("stats: units: %w", err)
+	}
+	index := map[string]int{}
+	for rows.Next() {
+		var r StatsRow
+		if err := rows.Scan(&r.AreaCode, &r.AreaName); err != nil {
+			rows.Close()
+			return Stats{}, fmt.Errorf("stats: units: %w", err)
+		}
+		index[r.AreaCode] = len(out.Rows)
+		out.Rows = append(out.Rows, r)
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return Stats{}, fmt.Errorf("stats: units: %w", err)
+	}
+
+	filter := "c.reported_at >= $1 AND c.reported_at < $2 AND c.state NOT IN ('void', 'duplicate')"
+	args := []any{from, end}
+	if areaPrefix != "%" {
+		args = append(args, areaPrefix)
+		filter += fmt.Sprintf(" AND c.grid_code LIKE $%d", len(args))
+	}
+	if !scope.All {
+		args = append(args, prefixes)
+		filter += strings.Replace(" AND "+caseScope, "$3", fmt.Sprintf("$%d", len(args)), 1)
+	}
+	rows, err = s.pool.Query(ctx, fmt.Sprintf(statsMainSQL, col, filter), args...)
 	if err != nil {
 		return Stats{}, fmt.Errorf("stats: %w", err)
 	}
-	defer rows.Close()
 	for rows.Next() {
-		var r StatsRow
-		if err := rows.Scan(&r.AreaCode, &r.AreaName, &r.Found, &r.ToRectify, &r.Rectified, &r.Overdue, &r.OnTime, &r.MajorFound, &r.MajorRectified); err != nil {
+		var unit string
+		var found, toRectify, rectified, onTime, majorFound, majorRectified int
+		if err := rows.Scan(&unit, &found, &toRectify, &rectified, &onTime, &majorFound, &majorRectified); err != nil {
+			rows.Close()
 			return Stats{}, fmt.Errorf("stats: %w", err)
 		}
+		i, ok := index[unit]
+		if !ok {
+			continue // a case of a unit outside the list cannot be (codes nest), but never count it twice
+		}
+		r := &out.Rows[i]
+		r.Found += found
+		r.ToRectify += toRectify
+		r.Rectified += rectified
+		r.Overdue += toRectify - rectified
+		r.OnTime += onTime
+		r.MajorFound += majorFound
+		r.MajorRectified += majorRectified
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return Stats{}, fmt.Errorf("stats: %w", err)
+	}
+
+	rows, err = s.pool.Query(ctx, fmt.Sprintf(statsHistorySQL, col, filter), args...)
+	if err != nil {
+		return Stats{}, fmt.Errorf("stats: history: %w", err)
+	}
+	for rows.Next() {
+		var unit, grade string
+		var closed, deadline *time.Time
+		if err := rows.Scan(&unit, &grade, &closed, &deadline); err != nil {
+			rows.Close()
+			return Stats{}, fmt.Errorf("stats: history: %w", err)
+		}
+		i, ok := index[unit]
+		if !ok {
+			continue
+		}
+		r := &out.Rows[i]
+		due := deadline != nil && deadline.Before(end)
+		r.Found++
+		if closed != nil || due {
+			r.ToRectify++
+		}
+		if closed != nil {
+			r.Rectified++
+			if deadline != nil && !closed.After(*deadline) {
+				r.OnTime++
+			}
+		} else if due {
+			r.Overdue++
+		}
+		if grade == "major" {
+			r.MajorFound++
+			if closed != nil {
+				r.MajorRectified++
+			}
+		}
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return Stats{}, fmt.Errorf("stats: history: %w", err)
+	}
+
+	t := &out.Total
+	for i := range out.Rows {
+		r := &out.Rows[i]
 		r.finish()
-		out.Rows = append(out.Rows, r)
-		t := &out.Total
 		t.Found += r.Found
 		t.ToRectify += r.ToRectify
 		t.Rectified += r.Rectified
@@ -220,9 +318,6 @@ func (s *Store) Rectification(ctx context.Context, u *riskmap.User, q StatsQuery
 		t.OnTime += r.OnTime
 		t.MajorFound += r.MajorFound
 		t.MajorRectified += r.MajorRectified
-	}
-	if err := rows.Err(); err != nil {
-		return Stats{}, fmt.Errorf("stats: %w", err)
 	}
 	out.Total.AreaCode, out.Total.AreaName = q.Area, out.AreaName
 	if out.Total.AreaName == "" {

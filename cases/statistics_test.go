@@ -92,10 +92,13 @@ func insert(t testing.TB, pool *pgxpool.Pool, dupTarget string, h history) strin
 	t.Helper()
 	ctx := context.Background()
 	last := h.events[len(h.events)-1]
-	var closedAt, reopenedAt, deadline, deadlineSet *time.Time
+	var closedAt, reopenedAt, deadline, deadlineChanged *time.Time
 	for _, e := range h.events {
 		if e.deadline != nil {
-			deadline, deadlineSet = e.deadline, ptr(e.at)
+			if deadline != nil {
+				deadlineChanged = ptr(e.at)
+			}
+			deadline = e.deadline
 		}
 		if e.action == "reopen" {
 			reopenedAt = ptr(e.at)
@@ -109,10 +112,10 @@ func insert(t testing.TB, pool *pgxpool.Pool, dupTarget string, h history) strin
 		dup = &dupTarget
 	}
 	var id string
-	err := pool.QueryRow(ctx, `INSERT INTO cases (id, state, grade, category, description, reported_at, reporter_name, deadline, deadline_set_at,
+	err := pool.QueryRow(ctx, `INSERT INTO cases (id, state, grade, category, description, reported_at, reporter_name, deadline, deadline_changed_at,
 			closed_at, reopened_at, duplicate_of, geom)
 		VALUES (gen_random_uuid(), $1, $2, 'flood', 'x', $3, 'test', $4, $5, $6, $7, $8, ST_SetSRID(ST_MakePoint($9, 23.0), 4326)) RETURNING id::text`,
-		last.to, h.grade, h.events[0].at, deadline, deadlineSet, closedAt, reopenedAt, dup, gridLon[h.grid]).Scan(&id)
+		last.to, h.grade, h.events[0].at, deadline, deadlineChanged, closedAt, reopenedAt, dup, gridLon[h.grid]).Scan(&id)
 	if err != nil {
 		t.Fatalf("insert case: %v", err)
 	}
@@ -312,16 +315,16 @@ func TestStatisticsReproduceTheAnnualReport(t *testing.T) {
 	s := newStore(t, pool)
 	ctx := context.Background()
 	_, err := pool.Exec(ctx, `
-		INSERT INTO cases (id, state, grade, category, description, reported_at, reporter_name, deadline, deadline_set_at, closed_at, geom)
+		INSERT INTO cases (id, state, grade, category, description, reported_at, reporter_name, deadline, closed_at, geom)
 		SELECT gen_random_uuid(), 'closed', CASE WHEN i % 50 = 0 THEN 'major' ELSE 'general' END, 'flood', 'x',
-		       r, 'test', r + interval '20 days', r, r + interval '10 days', ST_SetSRID(ST_MakePoint(115.01 + (i % 97) * 0.01, 23.0), 4326)
+		       r, 'test', r + interval '20 days', r + interval '10 days', ST_SetSRID(ST_MakePoint(115.01 + (i % 97) * 0.01, 23.0), 4326)
 		  FROM generate_series(1, 2255) i, LATERAL (SELECT timestamptz '2021-01-01 08:00+08' + (i % 340) * interval '1 day' AS r) x;
-		INSERT INTO cases (id, state, grade, category, description, reported_at, reporter_name, deadline, deadline_set_at, geom)
-		SELECT gen_random_uuid(), 'rectifying', 'general', 'fire', 'x', r, 'test', r + interval '15 days', r,
+		INSERT INTO cases (id, state, grade, category, description, reported_at, reporter_name, deadline, geom)
+		SELECT gen_random_uuid(), 'rectifying', 'general', 'fire', 'x', r, 'test', r + interval '15 days',
 		       ST_SetSRID(ST_MakePoint(116.01 + (i % 40) * 0.01, 23.0), 4326)
 		  FROM generate_series(1, 32) i, LATERAL (SELECT timestamptz '2021-11-01 09:00+08' + i * interval '1 day' AS r) x;
-		INSERT INTO cases (id, state, grade, category, description, reported_at, reporter_name, deadline, deadline_set_at, geom)
-		SELECT gen_random_uuid(), 'assigned', 'general', 'fire', 'x', r, 'test', r + interval '30 days', r,
+		INSERT INTO cases (id, state, grade, category, description, reported_at, reporter_name, deadline, geom)
+		SELECT gen_random_uuid(), 'assigned', 'general', 'fire', 'x', r, 'test', r + interval '30 days',
 		       ST_SetSRID(ST_MakePoint(116.8, 23.0), 4326)
 		  FROM generate_series(1, 17) i, LATERAL (SELECT timestamptz '2021-12-10 09:00+08' + i * interval '1 hour' AS r) x;
 		INSERT INTO cases (id, state, grade, category, description, reported_at, reporter_name, geom)

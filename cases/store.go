@@ -553,7 +553,8 @@ func apply(ctx context.Context, tx pgx.Tx, u *riskmap.User, cur current, r Rule,
 		add("assignee_id", *a.Assignee)
 		add("assignee_name", *ch.assigneeName)
 		add("deadline", *ch.deadline)
-		set = append(set, "deadline_set_at = now()")
+		// a deadline replacing one (assigned again after a return)
+		set = append(set, "deadline_changed_at = CASE WHEN deadline IS NOT NULL THEN now() ELSE deadline_changed_at END")
 		for _, col := range []string{"responsibility", "measures", "funds", "plan"} {
 			v, ok := ch.details[col]
 			if !ok {
@@ -566,7 +567,7 @@ func apply(ctx context.Context, tx pgx.Tx, u *riskmap.User, cur current, r Rule,
 		set = append(set, "assignee_id = NULL", "assignee_name = NULL")
 	case "extend":
 		add("deadline", *ch.deadline)
-		set = append(set, "deadline_set_at = now()")
+		set = append(set, "deadline_changed_at = now()")
 	case "suspend":
 		add("interim_controls", ch.details["interim_controls"])
 	case "submit":
