@@ -19,6 +19,7 @@ import (
 	"riskmap/audit"
 	"riskmap/auth"
 	"riskmap/features"
+	"riskmap/importers"
 	"riskmap/internal/dbtest"
 )
 
@@ -80,6 +81,7 @@ func newEnv(t *testing.T) *env {
 		DB:       pool,
 		Logger:   slog.New(slog.NewTextHandler(io.Discard, nil)),
 		MaxBody:  64 << 10,
+		Imports:  importers.NewJobs(pool, nil),
 	}
 	engine := s.Engine()
 	e := &env{t: t, pool: pool, engine: engine, srv: httptest.NewServer(engine), token: map[string]string{}}

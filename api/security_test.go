@@ -228,7 +228,9 @@ func staticRoutes() []routeSpec {
 // publicRoutes need no token.
 var publicRoutes = map[string]bool{"GET /healthz": true, "GET /metrics": true, "POST /api/v1/auth/login": true, "POST /api/v1/auth/logout": true}
 
-func allSpecs() []routeSpec { return append(riskPointRoutes(), staticRoutes()...) }
+func allSpecs() []routeSpec {
+	return append(append(riskPointRoutes(), staticRoutes()...), dataRoutes()...)
+}
 
 func TestSecurityMatrixCoversEveryRoute(t *testing.T) {
 	e := newEnv(t)

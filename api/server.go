@@ -15,6 +15,7 @@ import (
 	"riskmap/auth"
 	"riskmap/cases"
 	"riskmap/features"
+	"riskmap/importers"
 	"riskmap/metrics"
 )
 
@@ -44,6 +45,10 @@ type Server struct {
 	Metrics *metrics.Metrics
 	// Web is the built web app served at / (nil: none).
 	Web fs.FS
+	// Imports runs uploaded imports (nil: no import routes); MaxImport
+	// caps an upload (default DefaultMaxImport).
+	Imports   *importers.Jobs
+	MaxImport int64
 }
 
 // Handler builds the routes.
@@ -96,6 +101,12 @@ func (s *Server) Engine() *gin.Engine {
 		authed.PATCH("/"+name+"/:id", s.patchFeature(l))
 		authed.DELETE("/"+name+"/:id", s.deleteFeature(l))
 	}
+	if s.Imports != nil {
+		s.importRoutes(authed)
+	}
+	s.exportRoutes(authed)
+	s.ogcRoutes(r)
+	r.GET("/openapi.json", s.authenticate(), s.openAPI)
 	return r
 }
 

@@ -1,0 +1,356 @@
+package api
+
+import (
+	"net/http"
+	"sort"
+	"strings"
+
+	"github.com/gin-gonic/gin"
+
+	"riskmap/features"
+)
+
+// The OpenAPI 3.0 description of every route, served at /openapi.json.
+// It is built here, from the layer registry for the feature layers and
+// from the table below for the rest; TestOpenAPIDocumentsEveryRoute fails
+// when a route registered in Engine is missing, so whoever adds a route
+// adds its entry to apiOperations.
+
+type obj = map[string]any
+
+func ref(name string) obj { return obj{"$ref": "#/components/schemas/" + name} }
+
+func jsonBody(schema obj) obj {
+	return obj{"required": true, "content": obj{"application/json": obj{"schema": schema}}}
+}
+
+func reply(desc, ctype string, schema obj) obj {
+	r := obj{"description": desc}
+	if ctype != "" {
+		c := obj{}
+		if schema != nil {
+			c["schema"] = schema
+		}
+		r["content"] = obj{ctype: c}
+	}
+	return r
+}
+
+func param(name, in, desc string, schema obj, required bool) obj {
+	return obj{"name": name, "in": in, "description": desc, "schema": schema, "required": required || in == "path"}
+}
+
+var (
+	str     = obj{"type": "string"}
+	integer = obj{"type": "integer"}
+	boolean = obj{"type": "boolean"}
+)
+
+var sharedParams = map[string]obj{
+	"id":       param("id", "path", "the feature's (or record's) id", obj{"type": "integer", "minimum": 1}, true),
+	"uuid":     param("id", "path", "the case's UUID", obj{"type": "string", "format": "uuid"}, true),
+	"bbox":     param("bbox", "query", "minLon,minLat,maxLon,maxLat (WGS84)", str, false),
+	"limit":    param("limit", "query", "page size, 1 to 10,000 (default 100)", obj{"type": "integer", "minimum": 1, "maximum": 10000}, false),
+	"cursor":   param("cursor", "query", "the cursor of a next link", str, false),
+	"crs":      param("crs", "query", "coordinate system of the input: wgs84, cgcs2000, gcj02, bd09", obj{"type": "string", "enum": []string{"wgs84", "cgcs2000", "gcj02", "bd09"}}, false),
+	"area":     param("area", "query", "12-digit area code (or 15-digit grid code where said)", str, false),
+	"ifMatch":  param("If-Match", "header", "the version (ETag) the change applies to; 412 when stale", str, false),
+	"layer":    param("layer", "path", "collection id: a layer name", obj{"type": "string", "enum": features.NewRegistry().Names()}, true),
+	"tilepath": param("path", "path", "{layer}/{z}/{x}/{y}.mvt for a tile (layer all: every layer), or {layer}.json for its TileJSON", str, true),
+}
+
+func params(names ...string) []obj {
+	out := make([]obj, 0, len(names))
+	for _, n := range names {
+		out = append(out, sharedParams[n])
+	}
+	return out
+}
+
+func errorReplies(codes ...string) obj {
+	r := obj{}
+	for _, c := range codes {
+		r[c] = obj{"$ref": "#/components/responses/Error"}
+	}
+	return r
+}
+
+// operation is one documented route.
+type operation struct {
+	method, path, tag, summary string
+	params                     []obj
+	body                       obj
+	replies                    obj
+	public                     bool
+}
+
+func (o operation) spec() obj {
+	rs := errorReplies("400", "401", "403", "404", "422")
+	if o.public {
+		rs = errorReplies("400", "422")
+	}
+	for k, v := range o.replies {
+		rs[k] = v
+	}
+	op := obj{"tags": []string{o.tag}, "summary": o.summary, "responses": rs}
+	if len(o.params) > 0 {
+		op["parameters"] = o.params
+	}
+	if o.body != nil {
+		op["requestBody"] = o.body
+	}
+	if o.public {
+		op["security"] = []obj{}
+	}
+	return op
+}
+
+// apiOperations documents every route but the feature layers'.
+func apiOperations() []operation {
+	ok := func(desc string, schema obj) obj { return obj{"200": reply(desc, "application/json", schema)} }
+	geo := func(desc string) obj {
+		return obj{"200": reply(desc, "application/geo+json", ref("FeatureCollection"))}
+	}
+	anyObj := obj{"type": "object"}
+	return []operation{
+		{method: "GET", path: "/healthz", tag: "health", summary: "200 when the database answers, 503 otherwise", public: true,
+			replies: obj{"200": reply("healthy", "application/json", anyObj), "503": reply("the database does not answer", "application/json", ref("Error"))}},
+		{method: "GET", path: "/metrics", tag: "health", summary: "Prometheus metrics (no token needed)", public: true,
+			replies: obj{"200": reply("metrics in the Prometheus text format", "text/plain", nil)}},
+		{method: "GET", path: "/openapi.json", tag: "health", summary: "this description", replies: ok("OpenAPI 3.0", anyObj)},
+		{method: "POST", path: "/api/v1/auth/login", tag: "auth", summary: "log in", public: true,
+			body:    jsonBody(obj{"type": "object", "required": []string{"username", "password"}, "properties": obj{"username": str, "password": str}}),
+			replies: obj{"200": reply("a bearer token", "application/json", ref("Login")), "401": obj{"$ref": "#/components/responses/Error"}, "429": obj{"$ref": "#/components/responses/Error"}}},
+		{method: "POST", path: "/api/v1/auth/logout", tag: "auth", summary: "revoke the token sent", public: true, replies: obj{"204": reply("logged out", "", nil)}},
+		{method: "GET", path: "/api/v1/auth/me", tag: "auth", summary: "the user of the token", replies: ok("the user", ref("User"))},
+		{method: "POST", path: "/api/v1/auth/password", tag: "auth", summary: "change one's password (revokes one's tokens)",
+			body:    jsonBody(obj{"type": "object", "required": []string{"old_password", "new_password"}, "properties": obj{"old_password": str, "new_password": str}}),
+			replies: obj{"204": reply("changed", "", nil)}},
+		{method: "GET", path: "/api/v1/users", tag: "users", summary: "list accounts (admin)", replies: ok("accounts", obj{"type": "object", "properties": obj{"users": obj{"type": "array", "items": ref("Account")}}})},
+		{method: "POST", path: "/api/v1/users", tag: "users", summary: "create an account (admin)", body: jsonBody(ref("UserSpec")),
+			replies: obj{"201": reply("created", "application/json", ref("Account")), "409": obj{"$ref": "#/components/responses/Error"}}},
+		{method: "GET", path: "/api/v1/users/{id}", tag: "users", summary: "one account (admin)", params: params("id"), replies: ok("the account", ref("Account"))},
+		{method: "PATCH", path: "/api/v1/users/{id}", tag: "users", summary: "change an account: role, scope, password, disabled (admin)", params: params("id"),
+			body: jsonBody(anyObj), replies: ok("the account", ref("Account"))},
+		{method: "GET", path: "/api/v1/config", tag: "web", summary: "what the web app needs to know about this deployment (the basemap, or null)",
+			replies: ok("{basemap}", anyObj)},
+		{method: "GET", path: "/api/v1/audit", tag: "audit", summary: "the audit log, newest first (admin, city)",
+			params: []obj{param("table", "query", "a layer or account table", str, false), param("row_id", "query", "a row id or case UUID", str, false),
+				param("actor_id", "query", "the acting user's id", integer, false), param("before", "query", "entries older than this id", integer, false),
+				param("limit", "query", "1 to 1000 (default 100)", integer, false)},
+			replies: ok("entries: who, when, table, row, before and after", anyObj)},
+		{method: "GET", path: "/api/v1/locate", tag: "features", summary: "the grid, township and county containing a point",
+			params:  []obj{param("lon", "query", "longitude", obj{"type": "number"}, true), param("lat", "query", "latitude", obj{"type": "number"}, true), sharedParams["crs"]},
+			replies: ok("{grid:{code,name,worker}, township:{code,name}, county:{code,name}}", anyObj)},
+		{method: "GET", path: "/api/v1/grids/integrity", tag: "features", summary: "gaps and overlaps among the grids of each township", params: params("area"),
+			replies: ok("per township, its gaps and overlaps", anyObj)},
+		{method: "POST", path: "/api/v1/cases", tag: "cases", summary: "report a hidden hazard (idempotent on a client-made UUID id)", params: params("crs"),
+			body:    obj{"required": true, "content": obj{"application/geo+json": obj{"schema": ref("Feature")}, "application/json": obj{"schema": ref("Feature")}}},
+			replies: obj{"201": reply("the case", "application/geo+json", ref("Feature")), "200": reply("the case, reported before with this id", "application/geo+json", ref("Feature"))}},
+		{method: "GET", path: "/api/v1/cases", tag: "cases", summary: "cases in scope",
+			params: append(params("bbox", "limit", "cursor"), param("state", "query", "comma-separated states", str, false),
+				param("overdue", "query", "only overdue cases", boolean, false), param("escalated", "query", "only escalated cases", boolean, false),
+				param("area", "query", "12-digit area or 15-digit grid code", str, false), param("grade", "query", "general or major", str, false),
+				param("category", "query", "risk point category", str, false), param("assignee", "query", "a user id or me", str, false)),
+			replies: geo("a page of cases")},
+		{method: "GET", path: "/api/v1/cases/{id}", tag: "cases", summary: "a case with its event history", params: params("uuid"), replies: obj{"200": reply("the case", "application/geo+json", ref("Feature"))}},
+		{method: "POST", path: "/api/v1/cases/{id}/actions", tag: "cases", summary: "move a case along the closed loop (409 on an illegal move or stale version)", params: params("uuid"),
+			body:    jsonBody(obj{"type": "object", "required": []string{"action", "version"}, "properties": obj{"action": str, "version": integer, "assignee": integer, "deadline": obj{"type": "string", "format": "date-time"}, "note": str, "reason": str, "duplicate_of": str, "attachments": obj{"type": "array", "items": str}}}),
+			replies: obj{"200": reply("the case after the action", "application/geo+json", ref("Feature")), "409": obj{"$ref": "#/components/responses/Error"}}},
+		{method: "POST", path: "/api/v1/cases/{id}/attachments", tag: "cases", summary: "upload evidence (multipart, field file)", params: params("uuid"),
+			body:    obj{"required": true, "content": obj{"multipart/form-data": obj{"schema": obj{"type": "object", "properties": obj{"file": obj{"type": "string", "format": "binary"}}}}}},
+			replies: obj{"201": reply("{id, url, sha256, content_type, size}", "application/json", anyObj), "413": obj{"$ref": "#/components/responses/Error"}, "507": obj{"$ref": "#/components/responses/Error"}}},
+		{method: "GET", path: "/api/v1/cases/{id}/assignees", tag: "cases", summary: "who the case may be assigned to (the assign form's choices)", params: params("uuid"),
+			replies: ok("{assignees: [...]}", anyObj)},
+		{method: "GET", path: "/api/v1/attachments/{id}", tag: "cases", summary: "an attachment's content", params: []obj{param("id", "path", "attachment id", str, true)},
+			replies: obj{"200": reply("the file", "application/octet-stream", nil)}},
+		{method: "GET", path: "/api/v1/stats/rectification", tag: "statistics", summary: "rectification statistics of an area and period (DOMAIN.md)",
+			params: []obj{param("area", "query", "12-digit area code", str, true), param("from", "query", "YYYY-MM-DD", obj{"type": "string", "format": "date"}, true),
+				param("to", "query", "YYYY-MM-DD", obj{"type": "string", "format": "date"}, true),
+				param("group_by", "query", "county, township or grid", obj{"type": "string", "enum": []string{"county", "township", "grid"}}, false),
+				param("format", "query", "json, csv (UTF-8 with BOM) or xlsx", obj{"type": "string", "enum": []string{"json", "csv", "xlsx"}}, false)},
+			replies: obj{"200": obj{"description": "rows, total and the report sentence", "content": obj{"application/json": obj{"schema": anyObj}, "text/csv": obj{}, "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": obj{}}}}},
+		{method: "GET", path: "/api/v1/events", tag: "cases", summary: "live feed of case changes in scope (Server-Sent Events)",
+			replies: obj{"200": reply("an event stream", "text/event-stream", nil)}},
+		{method: "GET", path: "/tiles/{path}", tag: "tiles", summary: "a Mapbox Vector Tile (2.1) of a layer in scope, or its TileJSON 3.0.0", params: params("tilepath"),
+			replies: obj{"200": obj{"description": "the tile or TileJSON", "content": obj{"application/vnd.mapbox-vector-tile": obj{}, "application/json": obj{}}}, "204": reply("no feature in the tile", "", nil), "304": reply("not modified", "", nil)}},
+		{method: "GET", path: "/styles/riskmap.json", tag: "tiles", summary: "the MapLibre style of the four-colour risk map", replies: ok("a MapLibre style", anyObj)},
+		{method: "POST", path: "/api/v1/imports", tag: "imports", summary: "import a file into a layer as a background job (admin)",
+			body: obj{"required": true, "content": obj{"multipart/form-data": obj{"schema": obj{"type": "object", "required": []string{"file", "layer"}, "properties": obj{
+				"file":         obj{"type": "string", "format": "binary", "description": "GeoJSON (collection or newline-delimited), CSV, zipped Shapefile or GeoPackage"},
+				"layer":        obj{"type": "string", "enum": features.NewRegistry().Names()},
+				"crs":          obj{"type": "string", "description": "wgs84, cgcs2000, gcj02, bd09, webmercator or EPSG:4491–4554 (default: the file's own, else wgs84)"},
+				"encoding":     obj{"type": "string", "enum": []string{"utf-8", "gbk"}},
+				"skip_invalid": obj{"type": "boolean", "description": "load the valid rows; the rejected ones go to /rejects"},
+				"format":       obj{"type": "string", "enum": []string{"geojson", "csv", "shapefile", "gpkg"}},
+				"map":          obj{"type": "array", "items": str, "description": "COLUMN=FIELD"},
+				"table":        obj{"type": "string", "description": "GeoPackage table"},
+			}}}}},
+			replies: obj{"202": reply("the job; follow Location for its progress", "application/json", ref("ImportJob")), "413": obj{"$ref": "#/components/responses/Error"}}},
+		{method: "GET", path: "/api/v1/imports", tag: "imports", summary: "the latest imports (admin)", replies: ok("jobs", obj{"type": "object", "properties": obj{"imports": obj{"type": "array", "items": ref("ImportJob")}}})},
+		{method: "GET", path: "/api/v1/imports/{id}", tag: "imports", summary: "an import's status, counts and progress (admin)", params: params("id"), replies: ok("the job", ref("ImportJob"))},
+		{method: "GET", path: "/api/v1/imports/{id}/report", tag: "imports", summary: "an import's report: rows, problems (row, external id, field, reason) (admin)", params: params("id"),
+			replies: obj{"200": reply("the report", "application/json", ref("ImportReport")), "409": obj{"$ref": "#/components/responses/Error"}}},
+		{method: "GET", path: "/api/v1/imports/{id}/rejects", tag: "imports", summary: "the rejected rows, in the input's format (admin)", params: params("id"),
+			replies: obj{"200": reply("the file", "application/octet-stream", nil)}},
+		{method: "GET", path: "/ogc", tag: "ogc", summary: "OGC API - Features landing page", replies: ok("links to the API definition, conformance and collections", anyObj)},
+		{method: "GET", path: "/ogc/conformance", tag: "ogc", summary: "conformance classes (core, GeoJSON, OpenAPI 3.0)", replies: ok("conformsTo", anyObj)},
+		{method: "GET", path: "/ogc/collections", tag: "ogc", summary: "the layers with their extents in scope", replies: ok("collections", anyObj)},
+		{method: "GET", path: "/ogc/collections/{layer}", tag: "ogc", summary: "one layer", params: params("layer"), replies: ok("the collection", anyObj)},
+		{method: "GET", path: "/ogc/collections/{layer}/items", tag: "ogc", summary: "features of a layer in scope; FIELD=VALUE filters on properties",
+			params:  append(params("layer", "bbox", "limit", "cursor"), param("f", "query", "json (the only encoding)", str, false)),
+			replies: geo("a page with numberMatched, numberReturned and next links")},
+		{method: "GET", path: "/ogc/collections/{layer}/items/{id}", tag: "ogc", summary: "one feature", params: params("layer", "id"),
+			replies: obj{"200": reply("the feature", "application/geo+json", ref("Feature"))}},
+	}
+}
+
+// layerOperations documents the routes every feature layer has.
+func layerOperations(l *features.Layer) []operation {
+	props := ref(l.Name + "_properties")
+	feature := obj{"allOf": []obj{ref("Feature"), obj{"type": "object", "properties": obj{"properties": props}}}}
+	geoBody := obj{"required": true, "content": obj{"application/geo+json": obj{"schema": feature}, "application/json": obj{"schema": feature}}}
+	fc := obj{"200": reply("a page of features with numberReturned and a next link", "application/geo+json", ref("FeatureCollection"))}
+	one := obj{"200": reply("the feature; ETag is its version", "application/geo+json", feature)}
+	p := "/api/v1/" + l.Name
+	var filters []obj
+	for _, f := range l.Fields {
+		filters = append(filters, param(f.Name, "query", "equal to", str, false))
+	}
+	for _, d := range []string{"grid_code", "township_code", "county_code", "village_code"} {
+		if l.Filterable(d) {
+			filters = append(filters, param(d, "query", "equal to", str, false))
+		}
+	}
+	return []operation{
+		{method: "GET", path: p, tag: l.Name, summary: "features of " + l.Name + " in scope", params: params("bbox", "limit", "cursor"), replies: fc},
+		{method: "POST", path: p, tag: l.Name, summary: "create a feature", params: params("crs"), body: geoBody,
+			replies: obj{"201": reply("the stored feature", "application/geo+json", feature)}},
+		{method: "PATCH", path: p, tag: l.Name, summary: "change several features in one transaction (properties.version as each one's If-Match)", params: params("crs"),
+			body: obj{"required": true, "content": obj{"application/geo+json": obj{"schema": ref("FeatureCollection")}}}, replies: fc},
+		{method: "GET", path: p + "/{id}", tag: l.Name, summary: "one feature", params: params("id"), replies: one},
+		{method: "PATCH", path: p + "/{id}", tag: l.Name, summary: "change a feature (partial Feature)", params: params("id", "ifMatch", "crs"), body: geoBody,
+			replies: obj{"200": one["200"], "412": obj{"$ref": "#/components/responses/Error"}}},
+		{method: "DELETE", path: p + "/{id}", tag: l.Name, summary: "delete a feature", params: params("id", "ifMatch"),
+			replies: obj{"204": reply("deleted", "", nil), "412": obj{"$ref": "#/components/responses/Error"}}},
+		{method: "GET", path: p + "/export", tag: l.Name, summary: "export " + l.Name + " in scope (streamed): GeoJSON, CSV (UTF-8 with BOM) or GeoPackage",
+			params:  append(append(params("bbox"), param("format", "query", "geojson (default), csv or gpkg", obj{"type": "string", "enum": []string{"geojson", "csv", "gpkg"}}, false)), filters...),
+			replies: obj{"200": obj{"description": "the file, as an attachment", "content": obj{"application/geo+json": obj{}, "text/csv": obj{}, "application/geopackage+sqlite3": obj{}}}}},
+	}
+}
+
+func propertySchema(l *features.Layer) obj {
+	props := obj{}
+	var required []string
+	for _, f := range l.Fields {
+		var s obj
+		switch f.Kind {
+		case features.Int:
+			s = obj{"type": "integer", "minimum": f.Min, "maximum": f.Max}
+		case features.Numeric:
+			s = obj{"type": "number", "minimum": f.Min, "maximum": f.Max}
+		case features.IntEnum:
+			s = obj{"type": "integer", "enum": f.Ints}
+		case features.Enum:
+			s = obj{"type": "string", "enum": f.Values}
+		case features.Date:
+			s = obj{"type": "string", "format": "date"}
+		case features.Bool:
+			s = obj{"type": "boolean"}
+		case features.Code12:
+			s = obj{"type": "string", "pattern": "^[0-9]{12}$"}
+		case features.Code15:
+			s = obj{"type": "string", "pattern": "^[0-9]{15}$"}
+		default:
+			s = obj{"type": "string"}
+			if f.MaxLen > 0 {
+				s["maxLength"] = f.MaxLen
+			}
+		}
+		s["nullable"] = !f.Required
+		props[f.Name] = s
+		if f.Required {
+			required = append(required, f.Name)
+		}
+	}
+	for _, d := range l.Derived {
+		props[d] = obj{"readOnly": true, "description": "derived by the server"}
+	}
+	s := obj{"type": "object", "properties": props}
+	if len(required) > 0 {
+		s["required"] = required
+	}
+	return s
+}
+
+// OpenAPI returns the OpenAPI 3.0 document of the server's routes.
+func (s *Server) OpenAPI() obj {
+	paths := obj{}
+	ops := apiOperations()
+	for _, name := range s.Features.Layers.Names() {
+		ops = append(ops, layerOperations(s.Features.Layers[name])...)
+	}
+	for _, o := range ops {
+		item, _ := paths[o.path].(obj)
+		if item == nil {
+			item = obj{}
+			paths[o.path] = item
+		}
+		item[strings.ToLower(o.method)] = o.spec()
+	}
+	schemas := obj{
+		"Error": obj{"type": "object", "properties": obj{"error": obj{"type": "object", "properties": obj{
+			"code": str, "message": str, "details": obj{"type": "array", "items": obj{"type": "object", "properties": obj{
+				"field": str, "row": integer, "value": obj{}, "message": str}}}}}}},
+		"Geometry": obj{"type": "object", "required": []string{"type"}, "properties": obj{"type": str, "coordinates": obj{"type": "array", "items": obj{}}}},
+		"Feature": obj{"type": "object", "required": []string{"type"}, "properties": obj{"type": obj{"type": "string", "enum": []string{"Feature"}},
+			"id": obj{"oneOf": []obj{integer, str}}, "geometry": ref("Geometry"), "properties": obj{"type": "object"}}},
+		"FeatureCollection": obj{"type": "object", "properties": obj{"type": obj{"type": "string", "enum": []string{"FeatureCollection"}},
+			"features": obj{"type": "array", "items": ref("Feature")}, "numberReturned": integer, "numberMatched": integer,
+			"links": obj{"type": "array", "items": obj{"type": "object", "properties": obj{"rel": str, "type": str, "href": str}}}}},
+		"User": obj{"type": "object", "properties": obj{"id": integer, "username": str, "display_name": str,
+			"role":  obj{"type": "string", "enum": []string{"admin", "city", "county", "township", "worker", "planner"}},
+			"areas": obj{"type": "array", "items": str}, "grids": obj{"type": "array", "items": str}}},
+		"Account": obj{"allOf": []obj{ref("User"), obj{"type": "object", "properties": obj{"phone": str, "disabled": boolean, "version": integer,
+			"created_at": obj{"type": "string", "format": "date-time"}, "updated_at": obj{"type": "string", "format": "date-time"}}}}},
+		"UserSpec": obj{"type": "object", "required": []string{"username", "role", "password"}, "properties": obj{"username": str, "display_name": str,
+			"role": str, "password": str, "phone": str, "areas": obj{"type": "array", "items": str}, "grids": obj{"type": "array", "items": str}}},
+		"Login": obj{"type": "object", "properties": obj{"token": str, "expires_at": obj{"type": "string", "format": "date-time"}, "user": ref("User")}},
+		"ImportJob": obj{"type": "object", "properties": obj{"id": integer, "layer": str, "format": str, "filename": str,
+			"status": obj{"type": "string", "enum": []string{"queued", "reading", "checking", "loading", "done", "rejected", "failed", "interrupted"}},
+			"phase":  str, "actor": str, "rows": integer, "valid": integer, "rejected": integer, "applied": integer, "inserted": integer,
+			"updated": integer, "progress": obj{"type": "number"}, "error": obj{"type": "string", "nullable": true}, "has_rejects": boolean,
+			"created_at": obj{"type": "string", "format": "date-time"}, "started_at": obj{"type": "string", "format": "date-time", "nullable": true},
+			"finished_at": obj{"type": "string", "format": "date-time", "nullable": true}}},
+		"ImportReport": obj{"type": "object", "properties": obj{"job_id": integer, "layer": str, "file": str, "format": str, "crs": str, "encoding": str,
+			"rows": integer, "valid": integer, "rejected": integer, "inserted": integer, "updated": integer, "unchanged": integer, "applied": boolean,
+			"problems":           obj{"type": "array", "items": obj{"type": "object", "properties": obj{"row": integer, "external_id": str, "field": str, "reason": str}}},
+			"problems_truncated": boolean, "warnings": obj{"type": "array", "items": str}, "error": str, "seconds": obj{"type": "number"}}},
+	}
+	for _, name := range s.Features.Layers.Names() {
+		schemas[name+"_properties"] = propertySchema(s.Features.Layers[name])
+	}
+	tags := []obj{}
+	seen := map[string]bool{}
+	for _, o := range ops {
+		if !seen[o.tag] {
+			seen[o.tag] = true
+			tags = append(tags, obj{"name": o.tag})
+		}
+	}
+	sort.Slice(tags, func(i, j int) bool { return tags[i]["name"].(string) < tags[j]["name"].(string) })
+	return obj{
+		"openapi": "3.0.3",
+		"info": obj{"title": "riskmap 应急风险一张图", "version": "1",
+			"description": "The emergency layer of Shanwei's community risk map. Coordinates are WGS84 lon/lat unless a crs parameter says otherwise. Errors are {\"error\":{\"code\",\"message\",\"details\"}}."},
+		"servers":    []obj{{"url": "/"}},
+		"security":   []obj{{"bearer": []string{}}},
+		"tags":       tags,
+		"paths":      paths,
+		"components": obj{"schemas": schemas, "securitySchemes": obj{"bearer": obj{"type": "http", "scheme": "bearer"}}, "responses": obj{"Error": reply("an error naming what was wrong", "application/json", ref("Error"))}},
+	}
+}
+
+func (s *Server) openAPI(c *gin.Context) {
+	c.JSON(http.StatusOK, s.OpenAPI())
+}
