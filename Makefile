@@ -23,8 +23,16 @@ vet:
 	@test -z "$$(gofmt -l $$(git ls-files '*.go'))" || { echo "gofmt needed:"; gofmt -l $$(git ls-files '*.go'); exit 1; }
 
 test: deps build vet
+	@scripts/deps.sh gdal-bin
 	./$(BIN) db start >/dev/null
 	$(GO) test -count=1 -timeout 20m ./...
+
+# The vector tile benchmark (bench/tiles/README.md): about ten minutes; not
+# part of make test. BENCH_TILES_ARGS="-reuse -d 20s" reuses its database.
+.PHONY: bench-tiles
+bench-tiles: deps
+	@scripts/deps.sh wrk
+	$(GO) run ./bench/tiles $(BENCH_TILES_ARGS)
 
 clean:
 	rm -rf bin

@@ -15,8 +15,8 @@ import (
 	"riskmap/auth"
 	"riskmap/cases"
 	"riskmap/features"
-	"riskmap/importers"
 	"riskmap/metrics"
+	"riskmap/tiles"
 )
 
 // Pinger reports whether the database answers.
@@ -45,10 +45,8 @@ type Server struct {
 	Metrics *metrics.Metrics
 	// Web is the built web app served at / (nil: none).
 	Web fs.FS
-	// Imports runs uploaded imports (nil: no import routes); MaxImport
-	// caps an upload (default DefaultMaxImport).
-	Imports   *importers.Jobs
-	MaxImport int64
+	// Tiles serves vector tiles and the map style (nil: no tile routes).
+	Tiles *tiles.Service
 }
 
 // Handler builds the routes.
@@ -77,7 +75,7 @@ func (s *Server) Engine() *gin.Engine {
 	}
 	v1 := r.Group("/api/v1")
 	v1.POST("/auth/login", s.login)
-	authed := v1.Group("", s.authenticate())
+	authed := v1.Group("", s.authenticate(), s.syncTiles())
 	authed.POST("/auth/logout", s.logout)
 	authed.GET("/auth/me", s.me)
 	authed.POST("/auth/password", s.changePassword)
@@ -101,12 +99,9 @@ func (s *Server) Engine() *gin.Engine {
 		authed.PATCH("/"+name+"/:id", s.patchFeature(l))
 		authed.DELETE("/"+name+"/:id", s.deleteFeature(l))
 	}
-	if s.Imports != nil {
-		s.importRoutes(authed)
+	if s.Tiles != nil {
+		s.tileRoutes(r)
 	}
-	s.exportRoutes(authed)
-	s.ogcRoutes(r)
-	r.GET("/openapi.json", s.authenticate(), s.openAPI)
 	return r
 }
 

@@ -39,6 +39,14 @@ func filterFor(l *Layer, s riskmap.Scope, next int) scopeFilter {
 	}
 }
 
+// ScopeSQL is filterFor for SQL written outside this package (the tile
+// queries): the predicate over the table alias t and its arguments, numbered
+// from next.
+func ScopeSQL(l *Layer, s riskmap.Scope, next int) (string, []any) {
+	f := filterFor(l, s, next)
+	return f.sql, f.args
+}
+
 func nonNil(s []string) []string {
 	if s == nil {
 		return []string{}

@@ -17,7 +17,6 @@ import (
 	"riskmap/audit"
 	"riskmap/auth"
 	"riskmap/features"
-	"riskmap/importers"
 	"riskmap/metrics"
 	"riskmap/web"
 )
@@ -28,6 +27,7 @@ type serveFlags struct {
 	maxBody  int64
 	origins  string
 	cases    caseFlags
+	tiles    tileFlags
 }
 
 func (f *serveFlags) register(fs *flag.FlagSet) {
@@ -40,6 +40,7 @@ func (f *serveFlags) register(fs *flag.FlagSet) {
 	fs.Int64Var(&f.maxBody, "max-body", 8<<20, "largest request body in bytes")
 	fs.StringVar(&f.origins, "cors-origins", os.Getenv("RISKMAP_CORS_ORIGINS"), "comma-separated origins allowed by CORS (default none)")
 	f.cases.register(fs)
+	f.tiles.register(fs)
 }
 
 func runServe(ctx context.Context, logger *slog.Logger, args []string) error {
@@ -74,14 +75,11 @@ func serve(ctx context.Context, logger *slog.Logger, pool *pgxpool.Pool, f serve
 		Logger:         logger,
 		MaxBody:        f.maxBody,
 		AllowedOrigins: origins,
-		Imports:        importers.NewJobs(pool, logger),
-	}
-	if n, err := srv.Imports.Reap(ctx, time.Minute); err != nil {
-		logger.Warn("reap interrupted imports", "err", err)
-	} else if n > 0 {
-		logger.Warn("imports interrupted by a stopped process marked as such", "count", n)
 	}
 	if err := f.cases.wire(ctx, logger, pool, srv); err != nil {
+		return err
+	}
+	if err := f.tiles.wire(ctx, logger, pool, srv); err != nil {
 		return err
 	}
 	srv.Metrics = metrics.New()

@@ -1,0 +1,196 @@
+package api
+
+import (
+	"net/http"
+	"strings"
+
+	"github.com/gin-gonic/gin"
+
+	"riskmap"
+	"riskmap/tiles"
+)
+
+// Vector tiles, TileJSON and the map style (package tiles). Tiles need the
+// bearer token like the rest of the API; they are made for the user's scope.
+//
+//	GET /tiles/{layer}/{z}/{x}/{y}.mvt  200 MVT; 204 when the tile has no feature; 304 on If-None-Match
+//	GET /tiles/{layer}.json             TileJSON 3.0.0
+//	GET /styles/riskmap.json            the MapLibre style
+func (s *Server) tileRoutes(r *gin.Engine) {
+	g := r.Group("", s.tileAuthenticate())
+	g.GET("/tiles/*path", s.tile)
+	g.GET("/styles/riskmap.json", s.style)
+}
+
+const mvtType = "application/vnd.mapbox-vector-tile"
+
+// tileAuthenticate is authenticate with the resolved tokens remembered
+// (tiles.Tokens), so a map drawing hundreds of tiles checks its token in
+// the database once, not per tile.
+func (s *Server) tileAuthenticate() gin.HandlerFunc {
+	return func(c *gin.Context) {
+		tok := bearer(c)
+		if tok == "" {
+			s.fail(c, riskmap.Errorf(riskmap.EUNAUTHORIZED, "missing bearer token: log in at /api/v1/auth/login"))
+			return
+		}
+		tokens := s.Tiles.Tokens()
+		u, ok := tokens.Get(tok)
+		if !ok {
+			gen := tokens.Begin()
+			var err error
+			if u, err = s.Auth.Authenticate(c.Request.Context(), tok); err != nil {
+				s.fail(c, err)
+				return
+			}
+			tokens.Put(tok, u, gen)
+		}
+		c.Set(userKey, u)
+		c.Request = c.Request.WithContext(riskmap.NewContextWithUser(c.Request.Context(), u))
+		c.Next()
+	}
+}
+
+func (s *Server) tile(c *gin.Context) {
+	path := strings.TrimPrefix(c.Param("path"), "/")
+	if name, ok := strings.CutSuffix(path, ".json"); ok && !strings.Contains(name, "/") {
+		s.tileJSON(c, name)
+		return
+	}
+	parts := strings.Split(path, "/")
+	if len(parts) != 4 || !strings.HasSuffix(parts[3], ".mvt") {
+		s.fail(c, notFound("no such tile path /tiles/%s: tiles are /tiles/{layer}/{z}/{x}/{y}.mvt, their TileJSON /tiles/{layer}.json", path))
+		return
+	}
+	if err := s.Tiles.CheckLayer(parts[0]); err != nil {
+		s.fail(c, err)
+		return
+	}
+	id, err := tiles.ParseTileID(parts[1], parts[2], strings.TrimSuffix(parts[3], ".mvt"))
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	t, err := s.Tiles.Tile(c.Request.Context(), currentUser(c).Scope(), parts[0], id)
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	h := c.Writer.Header()
+	// per user scope, so private; no-cache: revalidate every time (a 304 is
+	// as cheap as a cached tile), so no browser shows a tile a write changed
+	h.Set("Cache-Control", "private, no-cache")
+	h.Add("Vary", "Authorization")
+	if t.Cached {
+		h.Set("X-Cache", "HIT")
+	} else {
+		h.Set("X-Cache", "MISS")
+	}
+	if len(t.Data) == 0 {
+		// no feature in the tile: nothing to send
+		c.Status(http.StatusNoContent)
+		c.Writer.WriteHeaderNow()
+		return
+	}
+	h.Set("ETag", t.ETag)
+	if etagMatches(c.GetHeader("If-None-Match"), t.ETag) {
+		c.Status(http.StatusNotModified)
+		c.Writer.WriteHeaderNow()
+		return
+	}
+	c.Data(http.StatusOK, mvtType, t.Data)
+}
+
+// etagMatches implements If-None-Match's weak comparison over a list.
+func etagMatches(header, etag string) bool {
+	for _, v := range strings.Split(header, ",") {
+		v = strings.TrimPrefix(strings.TrimSpace(v), "W/")
+		if v == "*" || v == etag {
+			return true
+		}
+	}
+	return false
+}
+
+func (s *Server) tileJSON(c *gin.Context, layer string) {
+	tj, err := s.Tiles.TileJSON(c.Request.Context(), currentUser(c).Scope(), layer, tilesBase(c))
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	c.Header("Cache-Control", "private, no-cache")
+	c.JSON(http.StatusOK, tj)
+}
+
+func (s *Server) style(c *gin.Context) {
+	c.Header("Cache-Control", "private, no-cache")
+	c.Data(http.StatusOK, "application/json", tiles.Style(tilesBase(c)))
+}
+
+// tilesBase is the scheme and host the client reached us by, for the absolute
+// URLs TileJSON and styles need.
+func tilesBase(c *gin.Context) string {
+	scheme := "http"
+	if c.Request.TLS != nil || strings.EqualFold(c.GetHeader("X-Forwarded-Proto"), "https") {
+		scheme = "https"
+	}
+	return scheme + "://" + c.Request.Host
+}
+
+// syncTiles holds back the answer to a successful write until this
+// replica's tile cache has applied every change committed so far
+// (tiles.Service.Sync), so a tile asked for after the answer shows the
+// write. It syncs before the first byte of the answer is written, or after
+// the handler when it wrote nothing.
+func (s *Server) syncTiles() gin.HandlerFunc {
+	return func(c *gin.Context) {
+		m := c.Request.Method
+		if s.Tiles == nil || m == http.MethodGet || m == http.MethodHead || m == http.MethodOptions {
+			c.Next()
+			return
+		}
+		w := &syncWriter{ResponseWriter: c.Writer, sync: func(status int) {
+			if status < 400 {
+				if err := s.Tiles.Sync(c.Request.Context()); err != nil {
+					s.Logger.Warn("tiles: sync after write", "request_id", c.GetString(requestIDKey), "err", err)
+				}
+			}
+		}}
+		c.Writer = w
+		c.Next()
+		w.before()
+	}
+}
+
+type syncWriter struct {
+	gin.ResponseWriter
+	sync   func(status int)
+	synced bool
+}
+
+func (w *syncWriter) before() {
+	if !w.synced {
+		w.synced = true
+		w.sync(w.Status())
+	}
+}
+
+func (w *syncWriter) Write(b []byte) (int, error) {
+	w.before()
+	return w.ResponseWriter.Write(b)
+}
+
+func (w *syncWriter) WriteString(s string) (int, error) {
+	w.before()
+	return w.ResponseWriter.WriteString(s)
+}
+
+func (w *syncWriter) WriteHeaderNow() {
+	w.before()
+	w.ResponseWriter.WriteHeaderNow()
+}
+
+func (w *syncWriter) Flush() {
+	w.before()
+	w.ResponseWriter.Flush()
+}

@@ -1,0 +1,88 @@
+// Command tiles benchmarks riskmap's vector tiles on the shared benchmark
+// data set (bench/data): the raw SQL ceiling, the server with its tile cache
+// off, and the server warm, per zoom, in one run over loopback.
+//
+//	go run ./bench/tiles [-d 10s] [-c 16] [-layers risk_points,grids] [-reuse]
+//
+// It creates (or, with -reuse, reuses) the scratch database
+// scratch_tiles_bench on the local cluster (RISKMAP_PGDIR/RISKMAP_PGPORT as
+// for riskmap), loads bench/data/dataset.sql into schema bench with psql,
+// moves it into riskmap's tables (load.sql), builds and starts `riskmap
+// serve` against it, and drives HTTP load with wrk when installed (else a Go
+// client; say which in the output). See bench/README.md.
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"log"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"runtime"
+	"strings"
+	"time"
+)
+
+type config struct {
+	duration time.Duration
+	conns    int
+	layers   []string
+	zooms    []int
+	reuse    bool
+	keep     bool
+	root     string // module root
+	goClient bool
+}
+
+func main() {
+	var cfg config
+	layers := flag.String("layers", "risk_points,grids", "comma-separated tile layers to measure (any of the server's, or all)")
+	zooms := flag.String("zooms", "10,12,14,16", "zooms to measure (tile lists bench/data/tiles_zN.txt)")
+	flag.DurationVar(&cfg.duration, "d", 10*time.Second, "duration of each measurement")
+	flag.IntVar(&cfg.conns, "c", 16, "HTTP connections (the reference figures used wrk -t2 -c16)")
+	flag.BoolVar(&cfg.reuse, "reuse", false, "reuse scratch_tiles_bench if it is loaded already")
+	flag.BoolVar(&cfg.keep, "keep", true, "keep the scratch database afterwards (for -reuse)")
+	flag.BoolVar(&cfg.goClient, "go-client", false, "use the Go HTTP client even when wrk is installed")
+	flag.Parse()
+	cfg.layers = strings.Split(*layers, ",")
+	for _, z := range strings.Split(*zooms, ",") {
+		var n int
+		if _, err := fmt.Sscan(z, &n); err != nil {
+			log.Fatalf("-zooms: %q is not a zoom", z)
+		}
+		cfg.zooms = append(cfg.zooms, n)
+	}
+	root, err := moduleRoot()
+	if err != nil {
+		log.Fatal(err)
+	}
+	cfg.root = root
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
+	defer stop()
+	if err := run(ctx, cfg); err != nil {
+		log.Fatal(err)
+	}
+}
+
+func moduleRoot() (string, error) {
+	dir, err := os.Getwd()
+	if err != nil {
+		return "", err
+	}
+	for {
+		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
+			return dir, nil
+		}
+		parent := filepath.Dir(dir)
+		if parent == dir {
+			return "", fmt.Errorf("run from inside the riskmap module (no go.mod above %s)", dir)
+		}
+		dir = parent
+	}
+}
+
+// serverConns is the server's database pool size: pgxpool's default,
+// which riskmap serve uses.
+func serverConns() int { return max(4, runtime.NumCPU()) }

@@ -1,0 +1,308 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"sort"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"riskmap"
+	"riskmap/tiles"
+)
+
+// result is one measurement: throughput and latency percentiles.
+type result struct {
+	rate     float64 // tiles per second
+	p50, p99 time.Duration
+	n        int
+	errors   int
+}
+
+func (r result) String() string {
+	return fmt.Sprintf("%8.0f/s p50 %7s p99 %7s", r.rate, fmtDur(r.p50), fmtDur(r.p99))
+}
+
+func fmtDur(d time.Duration) string {
+	switch {
+	case d >= 100*time.Millisecond:
+		return fmt.Sprintf("%.0fms", float64(d)/1e6)
+	case d >= time.Millisecond:
+		return fmt.Sprintf("%.1fms", float64(d)/1e6)
+	}
+	return fmt.Sprintf("%.0fµs", float64(d)/1e3)
+}
+
+func summarise(lat []time.Duration, elapsed time.Duration, errors int) result {
+	sort.Slice(lat, func(i, j int) bool { return lat[i] < lat[j] })
+	r := result{n: len(lat), errors: errors, rate: float64(len(lat)) / elapsed.Seconds()}
+	if len(lat) > 0 {
+		r.p50 = lat[len(lat)/2]
+		r.p99 = lat[len(lat)*99/100]
+	}
+	return r
+}
+
+// readTiles reads a tile list (z/x/y lines).
+func readTiles(path string) ([]tiles.TileID, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	var out []tiles.TileID
+	sc := bufio.NewScanner(f)
+	for sc.Scan() {
+		p := strings.Split(strings.TrimSpace(sc.Text()), "/")
+		if len(p) != 3 {
+			continue
+		}
+		t, err := tiles.ParseTileID(p[0], p[1], p[2])
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", path, err)
+		}
+		out = append(out, t)
+	}
+	return out, sc.Err()
+}
+
+// ceiling runs the server's own tile SQL (tiles.Service.Query) straight
+// against PostgreSQL from conns connections, each cycling through the list
+// from its own offset, for d. It returns the result and the mean tile size.
+func ceiling(ctx context.Context, url string, svc *tiles.Service, scope riskmap.Scope, layer string, list []tiles.TileID, conns int, d time.Duration) (result, float64, error) {
+	type q struct {
+		sql  string
+		args []any
+	}
+	qs := make([]q, len(list))
+	for i, t := range list {
+		sql, args, err := svc.Query(scope, layer, t)
+		if err != nil {
+			return result{}, 0, err
+		}
+		qs[i] = q{sql, args}
+	}
+	cs := make([]*pgx.Conn, conns)
+	for i := range cs {
+		c, err := pgx.Connect(ctx, url)
+		if err != nil {
+			return result{}, 0, err
+		}
+		defer c.Close(context.Background())
+		cs[i] = c
+	}
+	// mean bytes over the list, and a warm-up of every connection's plans
+	var total int
+	for i, x := range qs {
+		var b []byte
+		if x.sql != "" {
+			if err := cs[i%conns].QueryRow(ctx, x.sql, x.args...).Scan(&b); err != nil {
+				return result{}, 0, fmt.Errorf("tile %s: %w", list[i], err)
+			}
+		}
+		total += len(b)
+	}
+	var mu sync.Mutex
+	var all []time.Duration
+	errs := 0
+	var wg sync.WaitGroup
+	start := time.Now()
+	deadline := start.Add(d)
+	for w, c := range cs {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			var lat []time.Duration
+			e := 0
+			for i := w * len(qs) / conns; time.Now().Before(deadline); i++ {
+				x := qs[i%len(qs)]
+				t0 := time.Now()
+				var b []byte
+				if x.sql != "" {
+					if err := c.QueryRow(ctx, x.sql, x.args...).Scan(&b); err != nil {
+						e++
+						continue
+					}
+				}
+				lat = append(lat, time.Since(t0))
+			}
+			mu.Lock()
+			all = append(all, lat...)
+			errs += e
+			mu.Unlock()
+		}()
+	}
+	wg.Wait()
+	return summarise(all, time.Since(start), errs), float64(total) / float64(len(qs)), nil
+}
+
+// paths are the request paths of a tile list.
+func paths(layer string, list []tiles.TileID) []string {
+	out := make([]string, len(list))
+	for i, t := range list {
+		out[i] = "/tiles/" + layer + "/" + t.String() + ".mvt"
+	}
+	return out
+}
+
+// fetchAll requests every path once (sequentially), checking the status,
+// and returns the mean body size: it warms a cache, and shows the server
+// sends what the SQL makes.
+func fetchAll(base, token string, ps []string) (float64, error) {
+	total := 0
+	for _, p := range ps {
+		req, _ := http.NewRequest("GET", base+p, nil)
+		req.Header.Set("Authorization", "Bearer "+token)
+		res, err := http.DefaultClient.Do(req)
+		if err != nil {
+			return 0, err
+		}
+		n, _ := io.Copy(io.Discard, res.Body)
+		res.Body.Close()
+		if res.StatusCode != 200 && res.StatusCode != 204 {
+			return 0, fmt.Errorf("GET %s: %s", p, res.Status)
+		}
+		total += int(n)
+	}
+	return float64(total) / float64(len(ps)), nil
+}
+
+// load drives HTTP requests at the server with conns connections for d.
+type loader interface {
+	run(ctx context.Context, base, token string, ps []string, conns int, d time.Duration) (result, error)
+	name() string
+}
+
+// goLoader is a Go HTTP client per connection, cycling through the paths.
+type goLoader struct{}
+
+func (goLoader) name() string { return "Go net/http client" }
+
+func (goLoader) run(ctx context.Context, base, token string, ps []string, conns int, d time.Duration) (result, error) {
+	tr := &http.Transport{MaxIdleConnsPerHost: conns, MaxConnsPerHost: conns, DisableCompression: true}
+	client := &http.Client{Transport: tr}
+	defer tr.CloseIdleConnections()
+	var mu sync.Mutex
+	var all []time.Duration
+	errs := 0
+	var wg sync.WaitGroup
+	start := time.Now()
+	deadline := start.Add(d)
+	auth := "Bearer " + token
+	for w := 0; w < conns; w++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			var lat []time.Duration
+			e := 0
+			for i := w * len(ps) / conns; time.Now().Before(deadline); i++ {
+				req, _ := http.NewRequestWithContext(ctx, "GET", base+ps[i%len(ps)], nil)
+				req.Header.Set("Authorization", auth)
+				t0 := time.Now()
+				res, err := client.Do(req)
+				if err != nil {
+					e++
+					continue
+				}
+				_, _ = io.Copy(io.Discard, res.Body)
+				res.Body.Close()
+				if res.StatusCode >= 300 {
+					e++
+					continue
+				}
+				lat = append(lat, time.Since(t0))
+			}
+			mu.Lock()
+			all = append(all, lat...)
+			errs += e
+			mu.Unlock()
+		}()
+	}
+	wg.Wait()
+	return summarise(all, time.Since(start), errs), nil
+}
+
+// wrkLoader runs wrk (2 threads, as the reference figures) with a Lua
+// script cycling through the paths.
+type wrkLoader struct{ dir string }
+
+func (wrkLoader) name() string { return "wrk -t2" }
+
+const wrkScript = `
+local counter = 0
+function setup(thread)
+  thread:set("tid", counter)
+  counter = counter + 1
+end
+function init(args)
+  paths = {}
+  for line in io.lines(os.getenv("BENCH_PATHS")) do paths[#paths + 1] = line end
+  auth = "Bearer " .. os.getenv("BENCH_TOKEN")
+  -- the two threads start half the list apart
+  i = math.floor(tid * #paths / 2)
+end
+function request()
+  i = i % #paths + 1
+  return wrk.format("GET", paths[i], {["Authorization"] = auth})
+end
+`
+
+var (
+	wrkRate    = regexp.MustCompile(`Requests/sec:\s+([0-9.]+)`)
+	wrkPct     = regexp.MustCompile(`(?m)^\s+(50|99)%\s+([0-9.]+)(us|ms|s)\s*$`)
+	wrkNon2xx  = regexp.MustCompile(`Non-2xx or 3xx responses: (\d+)`)
+	wrkSockErr = regexp.MustCompile(`Socket errors: .*`)
+)
+
+func (w wrkLoader) run(ctx context.Context, base, token string, ps []string, conns int, d time.Duration) (result, error) {
+	script := filepath.Join(w.dir, "tiles.lua")
+	list := filepath.Join(w.dir, "paths.txt")
+	if err := os.WriteFile(script, []byte(wrkScript), 0o644); err != nil {
+		return result{}, err
+	}
+	if err := os.WriteFile(list, []byte(strings.Join(ps, "\n")+"\n"), 0o644); err != nil {
+		return result{}, err
+	}
+	cmd := exec.CommandContext(ctx, "wrk", "-t2", "-c"+strconv.Itoa(conns), "-d"+strconv.Itoa(int(d.Seconds()))+"s", "--latency", "-s", script, base)
+	cmd.Env = append(os.Environ(), "BENCH_PATHS="+list, "BENCH_TOKEN="+token)
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		return result{}, fmt.Errorf("wrk: %w\n%s", err, out)
+	}
+	s := string(out)
+	m := wrkRate.FindStringSubmatch(s)
+	if m == nil {
+		return result{}, fmt.Errorf("wrk: no Requests/sec in\n%s", s)
+	}
+	var r result
+	r.rate, _ = strconv.ParseFloat(m[1], 64)
+	for _, p := range wrkPct.FindAllStringSubmatch(s, -1) {
+		v, _ := strconv.ParseFloat(p[2], 64)
+		unit := map[string]float64{"us": 1e3, "ms": 1e6, "s": 1e9}[p[3]]
+		dur := time.Duration(v * unit)
+		if p[1] == "50" {
+			r.p50 = dur
+		} else {
+			r.p99 = dur
+		}
+	}
+	if m := wrkNon2xx.FindStringSubmatch(s); m != nil {
+		r.errors, _ = strconv.Atoi(m[1])
+	}
+	if m := wrkSockErr.FindString(s); m != "" {
+		r.errors++
+		fmt.Fprintln(os.Stderr, "wrk:", m)
+	}
+	return r, nil
+}

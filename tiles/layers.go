@@ -1,0 +1,163 @@
+package tiles
+
+import "riskmap/features"
+
+// All is the name of the tile layer made of every other layer.
+const All = "all"
+
+// Attr is one attribute of a layer's features: its MVT name, the SQL that
+// computes it over the table alias t (fixed text from this file, never user
+// input), and its TileJSON type ("String", "Number" or "Boolean").
+type Attr struct {
+	Name string
+	SQL  string
+	Type string
+}
+
+// Cluster says how a point layer is summarised at low zooms: one feature
+// per cell (1/16 of the tile's side) carrying point_count and, as Level, the
+// highest level among its points (the lowest number: 1 is the gravest). The
+// counts come from the tile_clusters table, kept by triggers that must
+// agree on MaxZoom (migrations/100_tiles.sql).
+type Cluster struct {
+	MaxZoom int    // clustered at z <= MaxZoom, single points above
+	Level   string // the attribute the highest level is given as
+}
+
+// Layer is one table served as a tile layer. Adding a layer (the cases of
+// the closed loop, say) is adding one entry to Layers: the table needs a
+// geom_3857 column with a GIST index and the tiles_notify_* triggers of
+// migrations/100_tiles.sql.
+type Layer struct {
+	Name        string // URL and MVT layer name
+	Description string // for TileJSON
+	Table       string // table with a geom_3857 column, aliased t in the SQL
+	Polygon     bool   // polygons are simplified below SimplifyBelow
+	// FeatureID: t.id is an integer and becomes the MVT feature id.
+	FeatureID bool
+	Attrs     []Attr
+	// Scope is what features.ScopeSQL matches for this layer (its
+	// ScopeColumn, and the areas rule when Name is "areas").
+	Scope   *features.Layer
+	MinZoom int // no features below (the tile is empty)
+	Cluster *Cluster
+	// Depends lists the tables whose change notifications make this
+	// layer's tiles stale; the layer's own table is always included.
+	Depends []string
+}
+
+// Zoom limits.
+const (
+	MaxZoom = 22
+	// SimplifyBelow: polygons are simplified by half a pixel (of a 256 px
+	// tile) at zooms below this; above it their full detail fits.
+	SimplifyBelow = 14
+	// cellsPerTile is the cluster cell count along a tile's side; must agree
+	// with riskmap_tile_cells in migrations/100_tiles.sql.
+	cellsPerTile = 16
+	extent       = 4096
+	buffer       = 256 // in tile units: 1/16 of the side, one cluster cell
+)
+
+func pointAttrs(extra ...Attr) []Attr {
+	base := []Attr{
+		{"name", "t.name", "String"},
+	}
+	base = append(base, extra...)
+	return append(base,
+		Attr{"status", "t.status", "String"},
+		Attr{"grid_code", "t.grid_code", "String"},
+		Attr{"township_code", "t.township_code", "String"},
+		Attr{"county_code", "t.county_code", "String"},
+	)
+}
+
+func placed(name string) *features.Layer {
+	return &features.Layer{Name: name, ScopeColumn: "grid_code"}
+}
+
+// Layers returns the tile layers in drawing order (bottom first).
+func Layers() []*Layer {
+	return []*Layer{
+		{
+			Name: "areas", Description: "行政区划 administrative areas: city, county, township, village", Table: "areas", Polygon: true, FeatureID: true,
+			Scope: &features.Layer{Name: "areas", ScopeColumn: "code"},
+			Attrs: []Attr{
+				{"code", "t.code", "String"},
+				{"name", "t.name", "String"},
+				{"level", "t.level", "String"},
+				{"parent_code", "t.parent_code", "String"},
+			},
+		},
+		{
+			// Grid outlines are drawn from z10, where a grid (about 1.5 km)
+			// spans ten pixels; below, the areas carry the map.
+			Name: "grids", Description: "网格 grids with their worker and open hidden-hazard cases", Table: "grids", Polygon: true, FeatureID: true, MinZoom: 10,
+			Scope: &features.Layer{Name: "grids", ScopeColumn: "code"},
+			Attrs: []Attr{
+				{"code", "t.code", "String"},
+				{"name", "t.name", "String"},
+				{"worker", "t.worker", "String"},
+				{"township_code", "t.township_code", "String"},
+				{"county_code", "t.county_code", "String"},
+				// the hook for the closed loop: the view grid_open_cases, and
+				// riskmap_tiles_changed('grids', ...) when a count changes
+				// (migrations/100_tiles.sql)
+				{"open_cases", "coalesce((SELECT o.open_cases FROM grid_open_cases o WHERE o.grid_code = t.code), 0)", "Number"},
+			},
+		},
+		{
+			Name: "hazard_sources", Description: "危险源 hazard sources; up to z11 clusters with point_count and the gravest major_hazard_level", Table: "hazard_sources", FeatureID: true, Scope: placed("hazard_sources"),
+			Attrs: pointAttrs(
+				Attr{"category", "t.category", "String"},
+				Attr{"major_hazard_level", "t.major_hazard_level", "Number"},
+			),
+			Cluster: &Cluster{MaxZoom: 11, Level: "major_hazard_level"},
+		},
+		{
+			Name: "risk_points", Description: "风险点 risk points; up to z13 clusters with point_count and the gravest risk_level", Table: "risk_points", FeatureID: true, Scope: placed("risk_points"),
+			Attrs: pointAttrs(
+				Attr{"category", "t.category", "String"},
+				Attr{"risk_level", "t.risk_level", "Number"},
+			),
+			Cluster: &Cluster{MaxZoom: 13, Level: "risk_level"},
+		},
+		{
+			Name: "stations", Description: "应急站点 emergency stations", Table: "stations", FeatureID: true, Scope: placed("stations"),
+			Attrs: pointAttrs(
+				Attr{"kind", "t.kind", "String"},
+				Attr{"on_duty_24h", "t.on_duty_24h", "Boolean"},
+			),
+		},
+		{
+			Name: "depots", Description: "应急物资储备仓库 supply depots", Table: "depots", FeatureID: true, Scope: placed("depots"),
+			Attrs: pointAttrs(),
+		},
+	}
+}
+
+// fields is the TileJSON description of the attributes a layer's features
+// carry at some zoom.
+func (l *Layer) fields() map[string]string {
+	f := map[string]string{}
+	for _, a := range l.Attrs {
+		f[a.Name] = a.Type
+	}
+	if l.Cluster != nil {
+		f["point_count"] = "Number"
+	}
+	return f
+}
+
+// dependsOn reports whether a change to table makes l's tiles stale.
+func (l *Layer) dependsOn(table string) bool {
+	if table == l.Table {
+		return true
+	}
+	for _, d := range l.Depends {
+		if d == table {
+			return true
+		}
+	}
+	return false
+}

@@ -1,0 +1,187 @@
+package tiles
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
+	"github.com/jackc/pgxlisten"
+)
+
+// The channels the migration's triggers notify.
+const (
+	tilesChannel = "riskmap_tiles"
+	authChannel  = "riskmap_auth"
+)
+
+// notice is a riskmap_tiles payload (see migrations/100_tiles.sql), or a
+// barrier sent by Sync.
+type notice struct {
+	Layer   string              `json:"t"`
+	All     bool                `json:"all"`
+	Changes [][]json.RawMessage `json:"c"` // [id, old box, new box]
+	Sync    string              `json:"sync"`
+}
+
+// Listen follows the change notifications of every writer of the database
+// (this replica, others, QGIS) until ctx ends, reconnecting when the
+// connection drops. connect opens a dedicated connection (not one from the
+// pool: it stays in LISTEN). Until the first LISTEN is in place, and
+// whenever the connection is lost, the caches are flushed and bypassed, so
+// no change can be missed; they serve again once listening resumes.
+func (s *Service) Listen(ctx context.Context, connect func(context.Context) (*pgx.Conn, error)) error {
+	listening := 0 // channels listening on the current connection
+	l := &pgxlisten.Listener{
+		Connect: func(ctx context.Context) (*pgx.Conn, error) {
+			listening = 0
+			return connect(ctx)
+		},
+		LogError: func(ctx context.Context, err error) {
+			s.setLive(false)
+			if ctx.Err() == nil {
+				s.logger.Warn("tiles: change notifications interrupted; caches bypassed until they resume", "err", err)
+			}
+		},
+		ReconnectDelay: time.Second,
+	}
+	ready := func() {
+		// pgxlisten LISTENs channel by channel; go live once both are
+		if listening++; listening == 2 {
+			s.setLive(true)
+		}
+	}
+	l.Handle(tilesChannel, handler{notify: s.handleTiles, backlog: ready})
+	l.Handle(authChannel, handler{notify: func(string) { s.tokens.flush(true) }, backlog: ready})
+	defer s.setLive(false)
+	return l.Listen(ctx)
+}
+
+type handler struct {
+	notify  func(payload string)
+	backlog func()
+}
+
+func (h handler) HandleNotification(_ context.Context, n *pgconn.Notification, _ *pgx.Conn) error {
+	h.notify(n.Payload)
+	return nil
+}
+
+// HandleBacklog runs once the channel is listened to on a new connection.
+func (h handler) HandleBacklog(context.Context, string, *pgx.Conn) error {
+	h.backlog()
+	return nil
+}
+
+func (s *Service) setLive(live bool) {
+	// flush before going live: anything cached before may have missed changes
+	s.cache.flush(live)
+	s.tokens.flush(live)
+	s.live.Store(live)
+}
+
+// Live reports whether change notifications are being followed (and so
+// whether the caches serve).
+func (s *Service) Live() bool { return s.live.Load() }
+
+func (s *Service) handleTiles(payload string) {
+	var n notice
+	if err := json.Unmarshal([]byte(payload), &n); err != nil {
+		// an unreadable change could be any change
+		s.logger.Error("tiles: unreadable change notification; dropping every cached tile", "payload", payload, "err", err)
+		s.cache.flush(true)
+		return
+	}
+	if n.Sync != "" {
+		s.mu.Lock()
+		ch := s.waiters[n.Sync]
+		delete(s.waiters, n.Sync)
+		s.mu.Unlock()
+		if ch != nil {
+			close(ch)
+		}
+		return
+	}
+	mask := s.maskFor(n.Layer)
+	if mask == 0 {
+		return
+	}
+	if n.All {
+		s.cache.invalidate(mask, []rect{{-worldHalf, -worldHalf, worldHalf, worldHalf}})
+		return
+	}
+	boxes := make([]rect, 0, 2*len(n.Changes))
+	for _, c := range n.Changes {
+		for i := 1; i < len(c) && i < 3; i++ {
+			var b []float64
+			if json.Unmarshal(c[i], &b) == nil && len(b) == 4 {
+				boxes = append(boxes, rect{b[0], b[1], b[2], b[3]})
+			}
+		}
+	}
+	s.cache.invalidate(mask, boxes)
+}
+
+// maskFor is the set of layer trees a change to table affects: the layers
+// depending on it and the layer of them all.
+func (s *Service) maskFor(table string) uint64 {
+	var m uint64
+	for i, l := range s.layers {
+		if l.dependsOn(table) {
+			m |= 1 << i
+		}
+	}
+	if m != 0 {
+		m |= 1 << len(s.layers)
+	}
+	return m
+}
+
+// syncTimeout bounds how long Sync waits for its barrier.
+const syncTimeout = 5 * time.Second
+
+// Sync returns once every change committed before it was called has been
+// applied to this replica's caches. The API calls it after each successful
+// write, before answering, so a tile asked for after a write was answered
+// shows the write. It sends a barrier notification and waits for the
+// listener to see it: notifications arrive in commit order. If the barrier
+// does not come back in time the caches are flushed instead.
+func (s *Service) Sync(ctx context.Context) error {
+	if !s.Live() {
+		return nil // caches are bypassed anyway
+	}
+	b := make([]byte, 12)
+	_, _ = rand.Read(b)
+	nonce := hex.EncodeToString(b)
+	ch := make(chan struct{})
+	s.mu.Lock()
+	s.waiters[nonce] = ch
+	s.mu.Unlock()
+	defer func() {
+		s.mu.Lock()
+		delete(s.waiters, nonce)
+		s.mu.Unlock()
+	}()
+	payload, _ := json.Marshal(notice{Sync: nonce})
+	if _, err := s.pool.Exec(ctx, "SELECT pg_notify($1, $2)", tilesChannel, string(payload)); err != nil {
+		s.cache.flush(s.Live())
+		s.tokens.flush(s.Live())
+		return fmt.Errorf("tiles: sync: %w", err)
+	}
+	t := time.NewTimer(syncTimeout)
+	defer t.Stop()
+	select {
+	case <-ch:
+		return nil
+	case <-t.C:
+		s.logger.Warn("tiles: sync barrier did not return in time; flushing the caches")
+	case <-ctx.Done():
+	}
+	s.cache.flush(s.Live())
+	s.tokens.flush(s.Live())
+	return nil
+}

@@ -1,0 +1,267 @@
+// Package tiles serves the map layers as Mapbox Vector Tiles made by
+// PostGIS (ST_AsMVT over the Web Mercator copies of the geometries), with
+// point clusters and simplified polygons at low zooms, TileJSON and a
+// MapLibre style; and a tile cache bounded by bytes whose entries are
+// dropped exactly when a change (made anywhere: announced by PostgreSQL
+// NOTIFY) meets them.
+package tiles
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"log/slog"
+	"slices"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"riskmap"
+	"riskmap/features"
+)
+
+// Options configure a Service.
+type Options struct {
+	// CacheBytes bounds the tile cache; 0 disables it.
+	CacheBytes int64
+	// TokenTTL is how long a resolved bearer token is remembered (see
+	// Tokens); 0 means 30 s, negative disables the token cache.
+	TokenTTL time.Duration
+	Logger   *slog.Logger
+}
+
+// Service makes, caches and invalidates tiles.
+type Service struct {
+	pool   *pgxpool.Pool
+	layers []*Layer
+	index  map[string]int // layer name → tree index; All is len(layers)
+	stmts  map[statementKey]string
+	cache  *cache
+	tokens *Tokens
+	logger *slog.Logger
+	live   atomic.Bool
+
+	mu      sync.Mutex
+	waiters map[string]chan struct{} // Sync barriers in flight
+	flights map[flightKey]*flight
+
+	// beforeStore, when set (by tests), runs between a tile's query and
+	// its storing in the cache: the window the generation check guards.
+	beforeStore func(layer string, t TileID)
+}
+
+// NewService returns a service over pool. Call Listen to follow changes:
+// until it runs, nothing is cached.
+func NewService(pool *pgxpool.Pool, opts Options) *Service {
+	if opts.Logger == nil {
+		opts.Logger = slog.Default()
+	}
+	ttl := opts.TokenTTL
+	if ttl == 0 {
+		ttl = 30 * time.Second
+	}
+	s := &Service{
+		pool:    pool,
+		layers:  Layers(),
+		index:   map[string]int{},
+		stmts:   map[statementKey]string{},
+		tokens:  newTokens(ttl, 10000),
+		logger:  opts.Logger,
+		waiters: map[string]chan struct{}{},
+		flights: map[flightKey]*flight{},
+	}
+	for i, l := range s.layers {
+		s.index[l.Name] = i
+	}
+	s.index[All] = len(s.layers)
+	s.cache = newCache(opts.CacheBytes, len(s.layers)+1)
+	for name := range s.index {
+		for z := 0; z <= MaxZoom; z++ {
+			for _, all := range []bool{true, false} {
+				// the text depends on whether the scope is everything, not on its codes
+				sql, _ := buildSQL(s.layersOf(name), z, riskmap.Scope{All: all})
+				s.stmts[statementKey{name, z, all}] = sql
+			}
+		}
+	}
+	return s
+}
+
+// LayerNames lists the tile layers, All last.
+func (s *Service) LayerNames() []string {
+	out := make([]string, 0, len(s.layers)+1)
+	for _, l := range s.layers {
+		out = append(out, l.Name)
+	}
+	return append(out, All)
+}
+
+func (s *Service) layersOf(name string) []*Layer {
+	if name == All {
+		return s.layers
+	}
+	return []*Layer{s.layers[s.index[name]]}
+}
+
+func (s *Service) lookup(name string) (int, error) {
+	i, ok := s.index[name]
+	if !ok {
+		return 0, riskmap.Errorf(riskmap.ENOTFOUND, "no tile layer %q: the layers are %s", name, strings.Join(s.LayerNames(), ", ")).
+			WithDetails(riskmap.Detail{Field: "layer", Value: name, Message: "unknown layer"})
+	}
+	return i, nil
+}
+
+// Tokens is the cache of resolved bearer tokens for tile requests.
+func (s *Service) Tokens() *Tokens { return s.tokens }
+
+// Stats reports what the tile cache did.
+func (s *Service) Stats() Stats { return s.cache.snapshot() }
+
+// Tile is an encoded tile. No Data means no feature (the API answers 204).
+type Tile struct {
+	Data   []byte
+	ETag   string // a strong validator: the hash of Data
+	Cached bool   // served from the cache
+}
+
+// Tile returns tile t of layer as scope sees it.
+func (s *Service) Tile(ctx context.Context, scope riskmap.Scope, layer string, t TileID) (Tile, error) {
+	i, err := s.lookup(layer)
+	if err != nil {
+		return Tile{}, err
+	}
+	if !s.cache.enabled() {
+		data, err := s.query(ctx, layer, t, scope)
+		if err != nil {
+			return Tile{}, err
+		}
+		return Tile{Data: data, ETag: etagOf(data)}, nil
+	}
+	key := cacheKey{layer: layer, tile: t, scope: Fingerprint(scope)}
+	if e, ok := s.cache.get(key); ok {
+		return Tile{Data: e.data, ETag: e.etag, Cached: true}, nil
+	}
+	// Requests for the same tile at once share one query, but only among
+	// requests made since the same change: a request made after a write
+	// never joins a query begun before it.
+	gen := s.cache.begin()
+	return s.shared(ctx, flightKey{key, gen}, func(ctx context.Context) (Tile, error) {
+		data, err := s.query(ctx, layer, t, scope)
+		if err != nil {
+			return Tile{}, err
+		}
+		tile := Tile{Data: data, ETag: etagOf(data)}
+		if s.beforeStore != nil {
+			s.beforeStore(layer, t)
+		}
+		s.cache.put(key, i, t.reach(), data, tile.ETag, gen)
+		return tile, nil
+	})
+}
+
+// Query returns the SQL and arguments that make a tile: what Tile runs on a
+// cache miss (the benchmark runs the same directly). An empty SQL means the
+// tile has no layer at that zoom.
+func (s *Service) Query(scope riskmap.Scope, layer string, t TileID) (string, []any, error) {
+	if _, err := s.lookup(layer); err != nil {
+		return "", nil, err
+	}
+	sql := s.stmts[statementKey{layer, t.Z, scope.All}]
+	if sql == "" {
+		return "", nil, nil
+	}
+	args := []any{t.Z, t.X, t.Y}
+	for _, l := range s.layersOf(layer) {
+		if l.variantAt(t.Z) != none {
+			_, a := features.ScopeSQL(l.Scope, scope, 0)
+			args = append(args, a...)
+		}
+	}
+	return sql, args, nil
+}
+
+func (s *Service) query(ctx context.Context, layer string, t TileID, scope riskmap.Scope) ([]byte, error) {
+	sql, args, err := s.Query(scope, layer, t)
+	if err != nil || sql == "" {
+		return nil, err
+	}
+	var data []byte
+	if err := s.pool.QueryRow(ctx, sql, args...).Scan(&data); err != nil {
+		return nil, fmt.Errorf("tile %s/%s: %w", layer, t, err)
+	}
+	return data, nil
+}
+
+func etagOf(data []byte) string {
+	h := sha256.Sum256(data)
+	return `"` + hex.EncodeToString(h[:12]) + `"`
+}
+
+// Fingerprint names a scope in cache keys: equal scopes (whatever the order
+// of their codes) share tiles, different ones never do.
+func Fingerprint(s riskmap.Scope) string {
+	if s.All {
+		return "*"
+	}
+	a := slices.Clone(s.Areas)
+	g := slices.Clone(s.Grids)
+	slices.Sort(a)
+	slices.Sort(g)
+	k := "a:" + strings.Join(slices.Compact(a), ",") + ";g:" + strings.Join(slices.Compact(g), ",")
+	if len(k) > 64 {
+		h := sha256.Sum256([]byte(k))
+		k = "h:" + hex.EncodeToString(h[:16])
+	}
+	return k
+}
+
+// flight is one tile query shared by concurrent requests.
+type flightKey struct {
+	cacheKey
+	gen uint64
+}
+
+type flight struct {
+	done chan struct{}
+	tile Tile
+	err  error
+}
+
+// shared runs fn once for concurrent callers with the same key. fn runs
+// detached from any one caller's cancellation (bounded by a timeout), so a
+// client that goes away does not fail the others waiting on it.
+func (s *Service) shared(ctx context.Context, k flightKey, fn func(context.Context) (Tile, error)) (Tile, error) {
+	s.mu.Lock()
+	if f, ok := s.flights[k]; ok {
+		s.mu.Unlock()
+		select {
+		case <-f.done:
+			return f.tile, f.err
+		case <-ctx.Done():
+			return Tile{}, ctx.Err()
+		}
+	}
+	f := &flight{done: make(chan struct{})}
+	s.flights[k] = f
+	s.mu.Unlock()
+	qctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), time.Minute)
+	f.tile, f.err = fn(qctx)
+	cancel()
+	s.mu.Lock()
+	delete(s.flights, k)
+	s.mu.Unlock()
+	close(f.done)
+	return f.tile, f.err
+}
+
+// CheckLayer answers whether name is a tile layer, as a not-found error
+// naming the layers when it is not.
+func (s *Service) CheckLayer(name string) error {
+	_, err := s.lookup(name)
+	return err
+}

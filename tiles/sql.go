@@ -1,0 +1,128 @@
+package tiles
+
+import (
+	"fmt"
+	"strings"
+
+	"riskmap"
+	"riskmap/features"
+)
+
+// The tile SQL. Every query takes $1 z, $2 x, $3 y, then the scope filter's
+// arguments; identifiers and attribute expressions come only from Layers.
+// The tile envelope is a scalar subquery, so PostgreSQL computes it once per
+// query, not once per row, whatever plan it caches.
+
+// variant is the kind of query a layer needs at a zoom.
+type variant int
+
+const (
+	none       variant = iota // below the layer's MinZoom: no features
+	raw                       // every feature, full detail
+	simplified                // polygons simplified by half a pixel
+	clustered                 // point clusters from tile_clusters
+)
+
+func (l *Layer) variantAt(z int) variant {
+	switch {
+	case z < l.MinZoom:
+		return none
+	case l.Cluster != nil && z <= l.Cluster.MaxZoom:
+		return clustered
+	case l.Polygon && z < SimplifyBelow:
+		return simplified
+	}
+	return raw
+}
+
+const (
+	envelope = "(SELECT ST_TileEnvelope($1::integer, $2::integer, $3::integer))"
+	// the envelope grown by the buffer: what a feature must meet to show
+	reachSQL = "(SELECT ST_TileEnvelope($1::integer, $2::integer, $3::integer, margin => 0.0625))"
+	// half a pixel of a 256 px tile at zoom $1, in metres
+	halfPixel = "(SELECT 78271.51696402048 / 2 ^ $1::integer)"
+)
+
+// layerSQL is the query returning l's MVT layer (possibly empty bytes) as
+// bytea, with scope as its WHERE condition.
+func layerSQL(l *Layer, v variant, scope string) string {
+	var b strings.Builder
+	switch v {
+	case none:
+		return "SELECT ''::bytea"
+	case clustered:
+		// one feature per cell, from the cells of the tile and the ring
+		// around it (drawn in the buffer); cy = ANY (array) lets the primary
+		// key be searched row by row of cells instead of scanning a strip
+		fmt.Fprintf(&b, `SELECT coalesce(ST_AsMVT(q, '%s', %d, 'geom'), ''::bytea) FROM (
+  SELECT sum(t.n)::integer AS point_count,
+         CASE WHEN sum(t.n1) > 0 THEN 1 WHEN sum(t.n2) > 0 THEN 2 WHEN sum(t.n3) > 0 THEN 3 WHEN sum(t.n4) > 0 THEN 4 END AS %s,
+         ST_AsMVTGeom(ST_Point(sum(t.sx) / sum(t.n), sum(t.sy) / sum(t.n), 3857), %s, %d, %d, true) AS geom
+    FROM tile_clusters t
+   WHERE t.layer = '%s' AND t.z = $1
+     AND t.cy = ANY (ARRAY(SELECT generate_series($3 * %d - 1, $3 * %d + %d)))
+     AND t.cx BETWEEN $2 * %d - 1 AND $2 * %d + %d
+     AND %s
+   GROUP BY t.cy, t.cx
+  HAVING sum(t.n) > 0
+) q`, l.Name, extent, l.Cluster.Level, envelope, extent, buffer, l.Table,
+			cellsPerTile, cellsPerTile, cellsPerTile, cellsPerTile, cellsPerTile, cellsPerTile, scope)
+		return b.String()
+	}
+	geom := "t.geom_3857"
+	if v == simplified {
+		// without preserving collapsed rings: what is under a pixel goes
+		geom = "ST_Simplify(t.geom_3857, " + halfPixel + ")"
+	}
+	cols := make([]string, 0, len(l.Attrs)+2)
+	id := ""
+	if l.FeatureID {
+		cols = append(cols, "t.id")
+		id = ", 'id'"
+	}
+	for _, a := range l.Attrs {
+		cols = append(cols, a.SQL+" AS "+a.Name)
+	}
+	cols = append(cols, fmt.Sprintf("ST_AsMVTGeom(%s, %s, %d, %d, true) AS geom", geom, envelope, extent, buffer))
+	fmt.Fprintf(&b, `SELECT coalesce(ST_AsMVT(q, '%s', %d, 'geom'%s), ''::bytea) FROM (
+  SELECT %s
+    FROM %s t
+   WHERE t.geom_3857 && %s
+     AND %s
+) q`, l.Name, extent, id, strings.Join(cols, ",\n         "), l.Table, reachSQL, scope)
+	return b.String()
+}
+
+// statement is the SQL text of one tile query; it depends only on the
+// layers, the zoom and whether the scope is everything (a scope's codes are
+// arguments), so it is built once per such key.
+type statementKey struct {
+	layer string
+	z     int
+	all   bool
+}
+
+// buildSQL returns the query for layers at zoom z and its arguments for t
+// and scope: one MVT layer per layer, concatenated (MVT layers are
+// independent messages of the tile, so bytes of single-layer tiles join into
+// one tile).
+func buildSQL(layers []*Layer, z int, scope riskmap.Scope) (string, []any) {
+	args := []any{}
+	parts := make([]string, 0, len(layers))
+	for _, l := range layers {
+		v := l.variantAt(z)
+		if v == none {
+			continue
+		}
+		cond, a := features.ScopeSQL(l.Scope, scope, 4+len(args))
+		args = append(args, a...)
+		parts = append(parts, layerSQL(l, v, cond))
+	}
+	switch len(parts) {
+	case 0:
+		return "", nil
+	case 1:
+		return parts[0], args
+	}
+	return "SELECT (" + strings.Join(parts, ")\n || (") + ")", args
+}

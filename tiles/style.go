@@ -1,0 +1,116 @@
+package tiles
+
+import "encoding/json"
+
+// GlyphsPath is where the style expects glyph PBFs (served by the web app:
+// no outside font host is reachable in the field). Until they are there,
+// MapLibre draws everything but the text labels.
+const GlyphsPath = "/fonts/{fontstack}/{range}.pbf"
+
+// Font is the font stack the style's labels ask for.
+const Font = "Noto Sans Regular"
+
+type obj = map[string]any
+
+// Style returns the MapLibre style of the risk map, all layers drawn from
+// one vector source (the all layer's TileJSON under base): administrative
+// areas, grid outlines with their codes, the four-colour risk points (and
+// their clusters), hazard sources by major-hazard grade, stations and
+// depots. base is the server's URL (scheme and host).
+func Style(base string) []byte {
+	level := func(attr string, colours [4]string, other string) []any {
+		return []any{"match", []any{"get", attr},
+			1, colours[0], 2, colours[1], 3, colours[2], 4, colours[3], other}
+	}
+	// the four-colour risk map (DOMAIN.md), levels 1–4
+	riskColours := [4]string{"#E53935", "#FB8C00", "#FDD835", "#1E88E5"}
+	hazardColours := [4]string{"#4A148C", "#7B1FA2", "#AB47BC", "#CE93D8"}
+	cluster := []any{"has", "point_count"}
+	single := []any{"!", []any{"has", "point_count"}}
+	clusterRadius := []any{"step", []any{"get", "point_count"}, 5, 10, 8, 100, 12, 1000, 16}
+	label := func(field string, size float64) obj {
+		return obj{"text-field": []any{"to-string", []any{"get", field}}, "text-font": []any{Font}, "text-size": size}
+	}
+	layers := []obj{
+		{"id": "background", "type": "background", "paint": obj{"background-color": "#F5F3EE"}},
+		{"id": "areas-township-fill", "type": "fill", "source": "riskmap", "source-layer": "areas",
+			"filter": []any{"==", []any{"get", "level"}, "township"},
+			"paint":  obj{"fill-color": "#FFFFFF", "fill-opacity": 0.7}},
+		{"id": "grids-open-cases", "type": "fill", "source": "riskmap", "source-layer": "grids", "minzoom": 10,
+			"filter": []any{">", []any{"get", "open_cases"}, 0},
+			"paint":  obj{"fill-color": "#E53935", "fill-opacity": []any{"step", []any{"get", "open_cases"}, 0.08, 3, 0.16, 10, 0.24}}},
+		{"id": "grids-line", "type": "line", "source": "riskmap", "source-layer": "grids", "minzoom": 10,
+			"paint": obj{"line-color": "#8E8E8E", "line-width": []any{"interpolate", []any{"linear"}, []any{"zoom"}, 10, 0.3, 16, 1.2}}},
+		{"id": "areas-village-line", "type": "line", "source": "riskmap", "source-layer": "areas", "minzoom": 11,
+			"filter": []any{"==", []any{"get", "level"}, "village"},
+			"paint":  obj{"line-color": "#9E9E9E", "line-width": 0.8, "line-dasharray": []any{2, 2}}},
+		{"id": "areas-township-line", "type": "line", "source": "riskmap", "source-layer": "areas",
+			"filter": []any{"==", []any{"get", "level"}, "township"},
+			"paint":  obj{"line-color": "#757575", "line-width": 1.2}},
+		{"id": "areas-county-line", "type": "line", "source": "riskmap", "source-layer": "areas",
+			"filter": []any{"in", []any{"get", "level"}, []any{"literal", []any{"county", "city"}}},
+			"paint":  obj{"line-color": "#424242", "line-width": 2}},
+		{"id": "hazard-sources-cluster", "type": "circle", "source": "riskmap", "source-layer": "hazard_sources",
+			"filter": cluster,
+			"paint": obj{"circle-color": level("major_hazard_level", hazardColours, "#9E9E9E"), "circle-radius": clusterRadius,
+				"circle-opacity": 0.8, "circle-stroke-color": "#212121", "circle-stroke-width": 1}},
+		{"id": "hazard-sources", "type": "circle", "source": "riskmap", "source-layer": "hazard_sources",
+			"filter": single,
+			"paint": obj{"circle-color": level("major_hazard_level", hazardColours, "#9E9E9E"), "circle-radius": 5,
+				"circle-stroke-color": "#212121", "circle-stroke-width": 1.5}},
+		{"id": "risk-points-cluster", "type": "circle", "source": "riskmap", "source-layer": "risk_points",
+			"filter": cluster,
+			"paint": obj{"circle-color": level("risk_level", riskColours, "#9E9E9E"), "circle-radius": clusterRadius,
+				"circle-opacity": 0.85, "circle-stroke-color": "#FFFFFF", "circle-stroke-width": 1}},
+		{"id": "risk-points-retired", "type": "circle", "source": "riskmap", "source-layer": "risk_points",
+			"filter": []any{"all", single, []any{"==", []any{"get", "status"}, "retired"}},
+			"paint":  obj{"circle-color": "#BDBDBD", "circle-radius": 3}},
+		{"id": "risk-points", "type": "circle", "source": "riskmap", "source-layer": "risk_points",
+			"filter": []any{"all", single, []any{"==", []any{"get", "status"}, "active"}},
+			"paint": obj{"circle-color": level("risk_level", riskColours, "#9E9E9E"),
+				"circle-radius":       []any{"interpolate", []any{"linear"}, []any{"zoom"}, 14, 4, 18, 8},
+				"circle-stroke-color": "#FFFFFF", "circle-stroke-width": 1}},
+		{"id": "stations", "type": "circle", "source": "riskmap", "source-layer": "stations",
+			"paint": obj{"circle-color": []any{"match", []any{"get", "kind"}, "office", "#2E7D32", "rescue_team", "#00897B", "platform", "#43A047", "#2E7D32"},
+				"circle-radius": 7, "circle-stroke-color": "#FFFFFF", "circle-stroke-width": 2}},
+		{"id": "depots", "type": "circle", "source": "riskmap", "source-layer": "depots",
+			"paint": obj{"circle-color": "#6D4C41", "circle-radius": 7, "circle-stroke-color": "#FFFFFF", "circle-stroke-width": 2}},
+		// labels: need the glyphs at GlyphsPath
+		{"id": "grids-code", "type": "symbol", "source": "riskmap", "source-layer": "grids", "minzoom": 14,
+			"layout": label("code", 10), "paint": obj{"text-color": "#616161", "text-halo-color": "#FFFFFF", "text-halo-width": 1}},
+		{"id": "risk-points-cluster-count", "type": "symbol", "source": "riskmap", "source-layer": "risk_points",
+			"filter": []any{"all", cluster, []any{">", []any{"get", "point_count"}, 1}},
+			"layout": label("point_count", 10), "paint": obj{"text-color": "#212121"}},
+		{"id": "stations-name", "type": "symbol", "source": "riskmap", "source-layer": "stations", "minzoom": 13,
+			"layout": merge(label("name", 11), obj{"text-offset": []any{0, 1.2}, "text-anchor": "top"}),
+			"paint":  obj{"text-color": "#1B5E20", "text-halo-color": "#FFFFFF", "text-halo-width": 1}},
+		{"id": "depots-name", "type": "symbol", "source": "riskmap", "source-layer": "depots", "minzoom": 13,
+			"layout": merge(label("name", 11), obj{"text-offset": []any{0, 1.2}, "text-anchor": "top"}),
+			"paint":  obj{"text-color": "#4E342E", "text-halo-color": "#FFFFFF", "text-halo-width": 1}},
+	}
+	style := obj{
+		"version": 8,
+		"name":    "riskmap 应急风险一张图",
+		"metadata": obj{
+			"riskmap:legend": obj{"risk_level": obj{"1": "重大风险", "2": "较大风险", "3": "一般风险", "4": "低风险"},
+				"colours": riskColours},
+		},
+		"center":  []any{115.5, 23.0},
+		"zoom":    9,
+		"glyphs":  base + GlyphsPath,
+		"sources": obj{"riskmap": obj{"type": "vector", "url": base + "/tiles/" + All + ".json"}},
+		"layers":  layers,
+	}
+	b, err := json.Marshal(style)
+	if err != nil {
+		panic(err) // a fixed structure of maps and strings always marshals
+	}
+	return b
+}
+
+func merge(a, b obj) obj {
+	for k, v := range b {
+		a[k] = v
+	}
+	return a
+}
