@@ -15,6 +15,7 @@ import (
 	"riskmap/auth"
 	"riskmap/cases"
 	"riskmap/features"
+	"riskmap/importers"
 	"riskmap/metrics"
 	"riskmap/tiles"
 )
@@ -47,6 +48,10 @@ type Server struct {
 	Web fs.FS
 	// Tiles serves vector tiles and the map style (nil: no tile routes).
 	Tiles *tiles.Service
+	// Imports runs uploaded imports (nil: no import routes); MaxImport
+	// caps an upload (default DefaultMaxImport).
+	Imports   *importers.Jobs
+	MaxImport int64
 }
 
 // Handler builds the routes.
@@ -102,6 +107,12 @@ func (s *Server) Engine() *gin.Engine {
 	if s.Tiles != nil {
 		s.tileRoutes(r)
 	}
+	if s.Imports != nil {
+		s.importRoutes(authed)
+	}
+	s.exportRoutes(authed)
+	s.ogcRoutes(r)
+	r.GET("/openapi.json", s.authenticate(), s.openAPI)
 	return r
 }
 

@@ -17,6 +17,7 @@ import (
 	"riskmap/audit"
 	"riskmap/auth"
 	"riskmap/features"
+	"riskmap/importers"
 	"riskmap/metrics"
 	"riskmap/web"
 )
@@ -75,6 +76,12 @@ func serve(ctx context.Context, logger *slog.Logger, pool *pgxpool.Pool, f serve
 		Logger:         logger,
 		MaxBody:        f.maxBody,
 		AllowedOrigins: origins,
+		Imports:        importers.NewJobs(pool, logger),
+	}
+	if n, err := srv.Imports.Reap(ctx, time.Minute); err != nil {
+		logger.Warn("reap interrupted imports", "err", err)
+	} else if n > 0 {
+		logger.Warn("imports interrupted by a stopped process marked as such", "count", n)
 	}
 	if err := f.cases.wire(ctx, logger, pool, srv); err != nil {
 		return err
