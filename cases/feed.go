@@ -79,8 +79,11 @@ type Subscription struct {
 const subscriberBuffer = 256
 
 // NewFeed returns a feed listening through its own connection to the
-// pool's database.
+// pool's database; logger may be nil.
 func NewFeed(pool *pgxpool.Pool, logger *slog.Logger) *Feed {
+	if logger == nil {
+		logger = slog.Default()
+	}
 	cfg := pool.Config().ConnConfig
 	return &Feed{
 		connect: func(ctx context.Context) (*pgx.Conn, error) { return pgx.ConnectConfig(ctx, cfg.Copy()) },

@@ -326,6 +326,10 @@ func (s *Store) Act(ctx context.Context, u *riskmap.User, id string, a *ActionIn
 	if !r.MayEver(u.Role) {
 		return nil, riskmap.Errorf(riskmap.EFORBIDDEN, "role %s may not %s a case", u.Role, a.Action)
 	}
+	if a.Version == nil {
+		return nil, riskmap.Errorf(riskmap.EUNPROCESSABLE, "version: required: the version of the case you read").
+			WithDetails(riskmap.Detail{Field: "version", Message: "required"})
+	}
 	var out json.RawMessage
 	err := postgres.BeginAudited(ctx, s.pool, func(tx pgx.Tx) error {
 		cur, err := s.lock(ctx, tx, u, id)
