@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"context"
 	"encoding/json"
+	"net"
 	"net/http"
 	"strings"
 	"testing"
@@ -110,5 +111,48 @@ func TestTheLiveFeedCarriesChangesAcrossReplicasWithinScope(t *testing.T) {
 	}
 	if n := b.CaseFeed.Subscribers(); n != 0 {
 		t.Errorf("%d subscribers after the client left", n)
+	}
+}
+
+func TestTheLiveFeedOutlivesTheServersWriteTimeout(t *testing.T) {
+	e := newCaseEnv(t)
+	dir, _ := blobs.NewDir(t.TempDir())
+	s, _ := newCaseServer(t, e.pool, dir, cases.Config{})
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	hs := &http.Server{Handler: s.Handler(), WriteTimeout: time.Second}
+	go hs.Serve(ln)
+	defer hs.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	req, _ := http.NewRequestWithContext(ctx, "GET", "http://"+ln.Addr().String()+"/api/v1/events", nil)
+	req.Header.Set("Authorization", "Bearer "+e.token["city"])
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer res.Body.Close()
+	events := make(chan sseEvent, 100)
+	go readSSE(bufio.NewScanner(res.Body), events)
+	deadline := time.After(2500 * time.Millisecond)
+	beats := 0
+	for {
+		select {
+		case ev, ok := <-events:
+			if !ok {
+				t.Fatalf("the stream ended after %d heartbeats", beats)
+			}
+			if ev.data == "heartbeat" {
+				beats++
+			}
+			continue
+		case <-deadline:
+		}
+		break
+	}
+	if beats < 5 {
+		t.Errorf("%d heartbeats in 2.5 s past a 1 s write timeout", beats)
 	}
 }
