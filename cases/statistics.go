@@ -237,74 +237,50 @@ func (s *Store) Rectification(ctx context.Context, u *riskmap.User, q StatsQuery
 		args = append(args, prefixes)
 		filter += strings.Replace(" AND "+caseScope, "$3", fmt.Sprintf("$%d", len(args)), 1)
 	}
-	rows, err = s.pool.Query(ctx, fmt.Sprintf(statsMainSQL, col, filter), args...)
-	if err != nil {
-		return Stats{}, fmt.Errorf("stats: %w", err)
+	// The history query reads a few cases by index while the main query
+	// scans: run them side by side.
+	type histResult struct {
+		rows []histRow
+		err  error
 	}
-	for rows.Next() {
-		var unit string
-		var found, toRectify, rectified, onTime, majorFound, majorRectified int
-		if err := rows.Scan(&unit, &found, &toRectify, &rectified, &onTime, &majorFound, &majorRectified); err != nil {
-			rows.Close()
-			return Stats{}, fmt.Errorf("stats: %w", err)
-		}
-		i, ok := index[unit]
-		if !ok {
-			continue // a case of a unit outside the list cannot be (codes nest), but never count it twice
-		}
-		r := &out.Rows[i]
-		r.Found += found
-		r.ToRectify += toRectify
-		r.Rectified += rectified
-		r.Overdue += toRectify - rectified
-		r.OnTime += onTime
-		r.MajorFound += majorFound
-		r.MajorRectified += majorRectified
+	hist := make(chan histResult, 1)
+	go func() {
+		r, err := s.historyRows(ctx, fmt.Sprintf(statsHistorySQL, col, filter), args)
+		hist <- histResult{r, err}
+	}()
+	mainErr := s.mainCounts(ctx, fmt.Sprintf(statsMainSQL, col, filter), args, index, out.Rows)
+	h := <-hist
+	if mainErr != nil {
+		return Stats{}, mainErr
 	}
-	rows.Close()
-	if err := rows.Err(); err != nil {
-		return Stats{}, fmt.Errorf("stats: %w", err)
+	if h.err != nil {
+		return Stats{}, h.err
 	}
-
-	rows, err = s.pool.Query(ctx, fmt.Sprintf(statsHistorySQL, col, filter), args...)
-	if err != nil {
-		return Stats{}, fmt.Errorf("stats: history: %w", err)
-	}
-	for rows.Next() {
-		var unit, grade string
-		var closed, deadline *time.Time
-		if err := rows.Scan(&unit, &grade, &closed, &deadline); err != nil {
-			rows.Close()
-			return Stats{}, fmt.Errorf("stats: history: %w", err)
-		}
-		i, ok := index[unit]
+	for _, c := range h.rows {
+		i, ok := index[c.unit]
 		if !ok {
 			continue
 		}
 		r := &out.Rows[i]
-		due := deadline != nil && deadline.Before(end)
+		due := c.deadline != nil && c.deadline.Before(end)
 		r.Found++
-		if closed != nil || due {
+		if c.closed != nil || due {
 			r.ToRectify++
 		}
-		if closed != nil {
+		if c.closed != nil {
 			r.Rectified++
-			if deadline != nil && !closed.After(*deadline) {
+			if c.deadline != nil && !c.closed.After(*c.deadline) {
 				r.OnTime++
 			}
 		} else if due {
 			r.Overdue++
 		}
-		if grade == "major" {
+		if c.grade == "major" {
 			r.MajorFound++
-			if closed != nil {
+			if c.closed != nil {
 				r.MajorRectified++
 			}
 		}
-	}
-	rows.Close()
-	if err := rows.Err(); err != nil {
-		return Stats{}, fmt.Errorf("stats: history: %w", err)
 	}
 
 	t := &out.Total
@@ -325,6 +301,65 @@ func (s *Store) Rectification(ctx context.Context, u *riskmap.User, q StatsQuery
 	}
 	out.Total.finish()
 	out.Sentence = Sentence(out.Total)
+	return out, nil
+}
+
+// mainCounts adds the main query's counts to the rows of their units.
+func (s *Store) mainCounts(ctx context.Context, sql string, args []any, index map[string]int, out []StatsRow) error {
+	rows, err := s.pool.Query(ctx, sql, args...)
+	if err != nil {
+		return fmt.Errorf("stats: %w", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var unit string
+		var found, toRectify, rectified, onTime, majorFound, majorRectified int
+		if err := rows.Scan(&unit, &found, &toRectify, &rectified, &onTime, &majorFound, &majorRectified); err != nil {
+			return fmt.Errorf("stats: %w", err)
+		}
+		i, ok := index[unit]
+		if !ok {
+			continue // codes nest, so this cannot be; never count a case outside the rows
+		}
+		r := &out[i]
+		r.Found += found
+		r.ToRectify += toRectify
+		r.Rectified += rectified
+		r.Overdue += toRectify - rectified
+		r.OnTime += onTime
+		r.MajorFound += majorFound
+		r.MajorRectified += majorRectified
+	}
+	if err := rows.Err(); err != nil {
+		return fmt.Errorf("stats: %w", err)
+	}
+	return nil
+}
+
+// histRow is one case whose standing at the period's end came from its
+// history.
+type histRow struct {
+	unit, grade      string
+	closed, deadline *time.Time
+}
+
+func (s *Store) historyRows(ctx context.Context, sql string, args []any) ([]histRow, error) {
+	rows, err := s.pool.Query(ctx, sql, args...)
+	if err != nil {
+		return nil, fmt.Errorf("stats: history: %w", err)
+	}
+	defer rows.Close()
+	var out []histRow
+	for rows.Next() {
+		var h histRow
+		if err := rows.Scan(&h.unit, &h.grade, &h.closed, &h.deadline); err != nil {
+			return nil, fmt.Errorf("stats: history: %w", err)
+		}
+		out = append(out, h)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("stats: history: %w", err)
+	}
 	return out, nil
 }
 
