@@ -826,3 +826,66 @@ func TestOverdueAndEscalatedLists(t *testing.T) {
 		t.Errorf("bad overdue: %d", res.StatusCode)
 	}
 }
+
+func TestMergeNeedsARealOriginal(t *testing.T) {
+	e := newCaseEnv(t)
+	orig := e.newCase("worker1", 115.2, 23.0, nil)
+	dup := e.newCase("worker1", 115.2, 23.0, nil)
+	other := e.newCase("xiangzhou", 116.2, 23.0, nil)
+	void := e.newCase("worker1", 115.3, 23.0, nil)
+	e.mustAct("xingang", void.ID, map[string]any{"action": "void", "version": 1, "reason": "不是隐患"})
+	d := e.mustAct("xingang", dup.ID, map[string]any{"action": "merge", "version": 1, "duplicate_of": orig.ID})
+	third := e.newCase("worker1", 115.2, 23.0, nil)
+	for _, c := range []struct {
+		target string
+		want   []string
+	}{
+		{third.ID, []string{"itself"}},
+		{dup.ID, []string{"duplicate of", orig.ID}},
+		{void.ID, []string{"void"}},
+		{other.ID, []string{"no case", other.ID}},
+		{"0b6f1c52-8a3e-4d0e-9b7a-2f5e1c9d4a10", []string{"no case"}},
+		{"not-a-uuid", []string{"duplicate_of"}},
+	} {
+		var er errBody
+		res := e.do("POST", "/api/v1/cases/"+third.ID+"/actions", "xingang", map[string]any{"action": "merge", "version": 1, "duplicate_of": c.target}, &er)
+		if res.StatusCode != 422 {
+			t.Errorf("merge into %s: %d %s", c.target, res.StatusCode, res.Body)
+			continue
+		}
+		for _, w := range c.want {
+			if !strings.Contains(er.Error.Message, w) {
+				t.Errorf("merge into %s: %q does not name %q", c.target, er.Error.Message, w)
+			}
+		}
+	}
+	if res, _ := e.act("xingang", dup.ID, map[string]any{"action": "register", "version": d.version()}); res.StatusCode != 409 {
+		t.Errorf("a duplicate is not open any more: %d", res.StatusCode)
+	}
+}
+
+func TestBD09CoordinatesAreConvertedToo(t *testing.T) {
+	e := newCaseEnv(t)
+	lon, lat := 115.2, 23.0
+	bLon, bLat := geo.WGS84ToBD09(lon, lat)
+	var d caseDoc
+	if res := e.do("POST", "/api/v1/cases?crs=bd09", "worker1", report(bLon, bLat, nil), &d); res.StatusCode != 201 {
+		t.Fatalf("%d %s", res.StatusCode, res.Body)
+	}
+	var x, y float64
+	e.pool.QueryRow(context.Background(), "SELECT ST_X(geom), ST_Y(geom) FROM cases WHERE id = $1", d.ID).Scan(&x, &y)
+	if dx, dy := (x-lon)*102000, (y-lat)*110700; dx*dx+dy*dy > 1 {
+		t.Errorf("stored (%v, %v), want (%v, %v) within 1 m", x, y, lon, lat)
+	}
+	// an action's location is converted the same way
+	res := e.do("POST", "/api/v1/cases/"+d.ID+"/actions?crs=bd09", "xingang", map[string]any{"action": "register", "version": 1,
+		"location": map[string]any{"type": "Point", "coordinates": []float64{bLon, bLat}}}, nil)
+	if res.StatusCode != 200 {
+		t.Fatalf("register: %d %s", res.StatusCode, res.Body)
+	}
+	var ex, ey float64
+	e.pool.QueryRow(context.Background(), "SELECT ST_X(geom), ST_Y(geom) FROM case_events WHERE case_id = $1 AND action = 'register'", d.ID).Scan(&ex, &ey)
+	if dx, dy := (ex-lon)*102000, (ey-lat)*110700; dx*dx+dy*dy > 1 {
+		t.Errorf("event location (%v, %v), want (%v, %v) within 1 m", ex, ey, lon, lat)
+	}
+}
