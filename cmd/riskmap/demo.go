@@ -8,8 +8,12 @@ import (
 	"os"
 	"text/tabwriter"
 
+	"github.com/jackc/pgx/v5/pgxpool"
+
 	"riskmap/auth"
+	"riskmap/cases"
 	"riskmap/demo"
+	"riskmap/roads"
 )
 
 func runDemo(ctx context.Context, logger *slog.Logger, args []string) error {
@@ -33,6 +37,24 @@ func runDemo(ctx context.Context, logger *slog.Logger, args []string) error {
 		logger.Info("demo city loaded")
 	} else {
 		logger.Info("demo city already present: nothing loaded")
+	}
+	// each extra is loaded once and skipped when present, so a run that was
+	// interrupted between them completes on the next start
+	extras := []struct {
+		what string
+		load func(context.Context, *pgxpool.Pool) (bool, error)
+	}{
+		{"demo road network", roads.LoadDemo},
+		{"demo cases", cases.LoadDemo},
+	}
+	for _, x := range extras {
+		done, err := x.load(ctx, pool)
+		if err != nil {
+			return fmt.Errorf("load %s: %w", x.what, err)
+		}
+		if done {
+			logger.Info(x.what + " loaded")
+		}
 	}
 	if *loadOnly {
 		return nil
