@@ -55,7 +55,12 @@ type Server struct {
 }
 
 // Handler builds the routes.
-func (s *Server) Handler() http.Handler { return s.Engine() }
+func (s *Server) Handler() http.Handler {
+	if s.Tiles != nil {
+		return s.cachedTiles(s.Engine())
+	}
+	return s.Engine()
+}
 
 // Engine builds the gin engine; tests list its routes to make sure the
 // security matrix covers every one.

@@ -252,9 +252,14 @@ func TestTileResponsesCarryETagCacheControlAnd304And204(t *testing.T) {
 	if ml := decodeTile(t, first.Body)["risk_points"]; ml == nil || len(ml.Features) == 0 {
 		t.Fatal("no risk points in the tile")
 	}
-	second := e.get(path, tok)
+	second := e.get(path, tok) // answered ahead of the router (cachedTiles)
 	if second.Header.Get("X-Cache") != "HIT" || second.Header.Get("ETag") != etag || string(second.Body) != string(first.Body) {
 		t.Fatalf("second request: %s, ETag %s", second.Header.Get("X-Cache"), second.Header.Get("ETag"))
+	}
+	for _, h := range []string{"Content-Type", "Cache-Control", "Vary", "X-Content-Type-Options", "X-Frame-Options", "Referrer-Policy", "Cross-Origin-Opener-Policy"} {
+		if first.Header.Get(h) == "" || second.Header.Get(h) != first.Header.Get(h) {
+			t.Errorf("%s: %q from the router, %q from the cache", h, first.Header.Get(h), second.Header.Get(h))
+		}
 	}
 	if res := e.get(path, tok, "If-None-Match", etag); res.StatusCode != 304 || len(res.Body) != 0 {
 		t.Fatalf("If-None-Match: %d with %d bytes", res.StatusCode, len(res.Body))
@@ -265,9 +270,15 @@ func TestTileResponsesCarryETagCacheControlAnd304And204(t *testing.T) {
 	if res := e.get(path, tok, "If-None-Match", `"stale"`); res.StatusCode != 200 {
 		t.Fatalf("stale If-None-Match: %d", res.StatusCode)
 	}
-	// the other side of the world holds nothing: 204, no body
-	if res := e.get("/tiles/all/12/10/10.mvt", tok); res.StatusCode != 204 || len(res.Body) != 0 {
-		t.Fatalf("empty tile: %d with %d bytes", res.StatusCode, len(res.Body))
+	// the other side of the world holds nothing: 204, no body, cached or not
+	for _, want := range []string{"MISS", "HIT"} {
+		if res := e.get("/tiles/all/12/10/10.mvt", tok); res.StatusCode != 204 || len(res.Body) != 0 || res.Header.Get("X-Cache") != want {
+			t.Fatalf("empty tile: %d with %d bytes, %s", res.StatusCode, len(res.Body), res.Header.Get("X-Cache"))
+		}
+	}
+	// another user of the same scope shares the cached tile; a forged token does not
+	if res := e.get(path, "rm_forged", "If-None-Match", etag); res.StatusCode != 401 {
+		t.Fatalf("forged token on a cached tile: %d", res.StatusCode)
 	}
 	// grids are not drawn below z10
 	if res := e.get("/tiles/grids/9/419/222.mvt", tok); res.StatusCode != 204 {

@@ -265,3 +265,16 @@ func (s *Service) CheckLayer(name string) error {
 	_, err := s.lookup(name)
 	return err
 }
+
+// Cached returns tile t of layer for scope if the cache holds it, without
+// touching the database.
+func (s *Service) Cached(scope riskmap.Scope, layer string, t TileID) (Tile, bool) {
+	if !s.cache.enabled() {
+		return Tile{}, false
+	}
+	e, ok := s.cache.peek(cacheKey{layer: layer, tile: t, scope: Fingerprint(scope)})
+	if !ok {
+		return Tile{}, false
+	}
+	return Tile{Data: e.data, ETag: e.etag, Cached: true}, true
+}

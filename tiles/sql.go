@@ -52,21 +52,24 @@ func layerSQL(l *Layer, v variant, scope string) string {
 		return "SELECT ''::bytea"
 	case clustered:
 		// one feature per cell, from the cells of the tile and the ring
-		// around it (drawn in the buffer); cy = ANY (array) lets the primary
-		// key be searched row by row of cells instead of scanning a strip
-		fmt.Fprintf(&b, `SELECT coalesce(ST_AsMVT(q, '%s', %d, 'geom'), ''::bytea) FROM (
+		// around it (drawn in the buffer, which the ring fills exactly);
+		// cy = ANY (array) lets the primary key be searched row by row of
+		// cells instead of scanning a strip. The centroid is put in tile
+		// coordinates by arithmetic: it lies in its cell, so inside the
+		// buffer, and ST_AsMVTGeom would only repeat the sums.
+		fmt.Fprintf(&b, `SELECT coalesce(ST_AsMVT(q, '%[1]s', %[3]d, 'geom'), ''::bytea) FROM (
   SELECT sum(t.n)::integer AS point_count,
-         CASE WHEN sum(t.n1) > 0 THEN 1 WHEN sum(t.n2) > 0 THEN 2 WHEN sum(t.n3) > 0 THEN 3 WHEN sum(t.n4) > 0 THEN 4 END AS %s,
-         ST_AsMVTGeom(ST_Point(sum(t.sx) / sum(t.n), sum(t.sy) / sum(t.n), 3857), %s, %d, %d, true) AS geom
+         CASE WHEN sum(t.n1) > 0 THEN 1 WHEN sum(t.n2) > 0 THEN 2 WHEN sum(t.n3) > 0 THEN 3 WHEN sum(t.n4) > 0 THEN 4 END AS %[2]s,
+         ST_Point(round(((sum(t.sx) / sum(t.n) + %[6]v) * (2 ^ $1::integer) / %[7]v - $2::integer) * %[3]d),
+                  round(((%[6]v - sum(t.sy) / sum(t.n)) * (2 ^ $1::integer) / %[7]v - $3::integer) * %[3]d)) AS geom
     FROM tile_clusters t
-   WHERE t.layer = '%s' AND t.z = $1
-     AND t.cy = ANY (ARRAY(SELECT generate_series($3 * %d - 1, $3 * %d + %d)))
-     AND t.cx BETWEEN $2 * %d - 1 AND $2 * %d + %d
-     AND %s
+   WHERE t.layer = '%[4]s' AND t.z = $1
+     AND t.cy = ANY (ARRAY(SELECT generate_series($3 * %[5]d - 1, $3 * %[5]d + %[5]d)))
+     AND t.cx BETWEEN $2 * %[5]d - 1 AND $2 * %[5]d + %[5]d
+     AND %[8]s
    GROUP BY t.cy, t.cx
   HAVING sum(t.n) > 0
-) q`, l.Name, extent, l.Cluster.Level, envelope, extent, buffer, l.Table,
-			cellsPerTile, cellsPerTile, cellsPerTile, cellsPerTile, cellsPerTile, cellsPerTile, scope)
+) q`, l.Name, l.Cluster.Level, extent, l.Table, cellsPerTile, worldHalf, 2*worldHalf, scope)
 		return b.String()
 	}
 	geom := "t.geom_3857"

@@ -2,7 +2,7 @@
 // data set (bench/data): the raw SQL ceiling, the server with its tile cache
 // off, and the server warm, per zoom, in one run over loopback.
 //
-//	go run ./bench/tiles [-d 10s] [-c 16] [-layers risk_points,grids] [-reuse]
+//	go run ./bench/tiles [-d 5s] [-rounds 3] [-c 16] [-layers risk_points,grids] [-reuse]
 //
 // It creates (or, with -reuse, reuses) the scratch database
 // scratch_tiles_bench on the local cluster (RISKMAP_PGDIR/RISKMAP_PGPORT as
@@ -27,6 +27,7 @@ import (
 
 type config struct {
 	duration time.Duration
+	rounds   int
 	conns    int
 	layers   []string
 	zooms    []int
@@ -40,7 +41,8 @@ func main() {
 	var cfg config
 	layers := flag.String("layers", "risk_points,grids", "comma-separated tile layers to measure (any of the server's, or all)")
 	zooms := flag.String("zooms", "10,12,14,16", "zooms to measure (tile lists bench/data/tiles_zN.txt)")
-	flag.DurationVar(&cfg.duration, "d", 10*time.Second, "duration of each measurement")
+	flag.DurationVar(&cfg.duration, "d", 5*time.Second, "duration of each round of each measurement (whole seconds)")
+	flag.IntVar(&cfg.rounds, "rounds", 3, "rounds per measurement; the median round counts")
 	flag.IntVar(&cfg.conns, "c", 16, "HTTP connections (the reference figures used wrk -t2 -c16)")
 	flag.BoolVar(&cfg.reuse, "reuse", false, "reuse scratch_tiles_bench if it is loaded already")
 	flag.BoolVar(&cfg.keep, "keep", true, "keep the scratch database afterwards (for -reuse)")

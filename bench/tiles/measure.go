@@ -77,60 +77,81 @@ func readTiles(path string) ([]tiles.TileID, error) {
 	return out, sc.Err()
 }
 
-// ceiling runs the server's own tile SQL (tiles.Service.Query) straight
-// against PostgreSQL from conns connections, each cycling through the list
-// from its own offset, for d. It returns the result and the mean tile size.
-func ceiling(ctx context.Context, url string, svc *tiles.Service, scope riskmap.Scope, layer string, list []tiles.TileID, conns int, d time.Duration) (result, float64, error) {
-	type q struct {
-		sql  string
-		args []any
-	}
-	qs := make([]q, len(list))
-	for i, t := range list {
+// sqlRunner runs the server's own tile SQL (tiles.Service.Query) straight
+// against PostgreSQL from as many connections as the server's pool has,
+// each cycling through the tile list from its own offset: the ceiling.
+type sqlRunner struct {
+	conns []*pgx.Conn
+	qs    []query
+	bytes float64 // mean tile size over the list
+}
+
+type query struct {
+	sql  string
+	args []any
+}
+
+func newSQLRunner(ctx context.Context, url string, svc *tiles.Service, scope riskmap.Scope, layer string, list []tiles.TileID, conns int) (*sqlRunner, error) {
+	r := &sqlRunner{}
+	for _, t := range list {
 		sql, args, err := svc.Query(scope, layer, t)
 		if err != nil {
-			return result{}, 0, err
+			return nil, err
 		}
-		qs[i] = q{sql, args}
+		r.qs = append(r.qs, query{sql, args})
 	}
-	cs := make([]*pgx.Conn, conns)
-	for i := range cs {
+	for range conns {
 		c, err := pgx.Connect(ctx, url)
 		if err != nil {
-			return result{}, 0, err
+			r.close()
+			return nil, err
 		}
-		defer c.Close(context.Background())
-		cs[i] = c
+		r.conns = append(r.conns, c)
 	}
-	// mean bytes over the list, and a warm-up of every connection's plans
-	var total int
-	for i, x := range qs {
-		var b []byte
-		if x.sql != "" {
-			if err := cs[i%conns].QueryRow(ctx, x.sql, x.args...).Scan(&b); err != nil {
-				return result{}, 0, fmt.Errorf("tile %s: %w", list[i], err)
+	// the mean size, and every connection's statements prepared
+	total := 0
+	for _, c := range r.conns {
+		total = 0
+		for i, q := range r.qs {
+			var b []byte
+			if q.sql != "" {
+				if err := c.QueryRow(ctx, q.sql, q.args...).Scan(&b); err != nil {
+					r.close()
+					return nil, fmt.Errorf("tile %s: %w", list[i], err)
+				}
 			}
+			total += len(b)
 		}
-		total += len(b)
 	}
+	r.bytes = float64(total) / float64(len(r.qs))
+	return r, nil
+}
+
+func (r *sqlRunner) close() {
+	for _, c := range r.conns {
+		c.Close(context.Background())
+	}
+}
+
+func (r *sqlRunner) run(ctx context.Context, d time.Duration) result {
 	var mu sync.Mutex
 	var all []time.Duration
 	errs := 0
 	var wg sync.WaitGroup
 	start := time.Now()
 	deadline := start.Add(d)
-	for w, c := range cs {
+	for w, c := range r.conns {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
 			var lat []time.Duration
 			e := 0
-			for i := w * len(qs) / conns; time.Now().Before(deadline); i++ {
-				x := qs[i%len(qs)]
+			for i := w * len(r.qs) / len(r.conns); time.Now().Before(deadline); i++ {
+				q := r.qs[i%len(r.qs)]
 				t0 := time.Now()
 				var b []byte
-				if x.sql != "" {
-					if err := c.QueryRow(ctx, x.sql, x.args...).Scan(&b); err != nil {
+				if q.sql != "" {
+					if err := c.QueryRow(ctx, q.sql, q.args...).Scan(&b); err != nil {
 						e++
 						continue
 					}
@@ -144,7 +165,7 @@ func ceiling(ctx context.Context, url string, svc *tiles.Service, scope riskmap.
 		}()
 	}
 	wg.Wait()
-	return summarise(all, time.Since(start), errs), float64(total) / float64(len(qs)), nil
+	return summarise(all, time.Since(start), errs)
 }
 
 // paths are the request paths of a tile list.

@@ -15,8 +15,8 @@ var pgTileserv = map[string]map[int]float64{
 }
 
 func report(w io.Writer, rows []*row, client string, conns int, cfg config) {
-	fmt.Fprintf(w, "\nriskmap vector tiles: %d CPUs, %s, %d HTTP connections, %s per measurement; ceiling and server on %d database connections; user scope: city %s\n\n",
-		runtime.NumCPU(), client, cfg.conns, cfg.duration, conns, benchArea)
+	fmt.Fprintf(w, "\nriskmap vector tiles: %d CPUs, %s, %d HTTP connections; median of %d rounds of %s; ceiling and server on %d database connections; user scope: city %s\n\n",
+		runtime.NumCPU(), client, cfg.conns, cfg.rounds, cfg.duration, conns, benchArea)
 	tw := tabwriter.NewWriter(w, 0, 2, 2, ' ', tabwriter.AlignRight)
 	fmt.Fprintln(tw, "layer\tz\tmean bytes\tceiling tiles/s\tp50\tp99\tcold tiles/s\tp50\tp99\twarm tiles/s\tp50\tp99\tcold/ceiling\twarm/cold\tcold/pg_tileserv\t")
 	for _, r := range rows {

@@ -11,6 +11,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"sort"
 	"strconv"
 	"time"
 
@@ -81,6 +82,24 @@ func run(ctx context.Context, cfg config) error {
 	}
 	svc := tiles.NewService(nil, tiles.Options{}) // only for its SQL
 	conns := serverConns()
+	// both servers run throughout; each (layer, zoom) is measured in rounds
+	// of ceiling, cold, warm in turn, so that load from elsewhere on the
+	// machine falls on all three alike; the median round of each counts
+	cold, err := startServer(ctx, bin, url, tmp, 0)
+	if err != nil {
+		return err
+	}
+	defer cold.stop()
+	warm, err := startServer(ctx, bin, url, tmp, 256)
+	if err != nil {
+		return err
+	}
+	defer warm.stop()
+	for _, srv := range []*server{cold, warm} {
+		if srv.token, err = login(srv.base, password); err != nil {
+			return err
+		}
+	}
 	var rows []*row
 	for _, layer := range cfg.layers {
 		if err := svc.CheckLayer(layer); err != nil {
@@ -88,60 +107,62 @@ func run(ctx context.Context, cfg config) error {
 		}
 		for _, z := range cfg.zooms {
 			r := &row{layer: layer, zoom: z}
-			log.Printf("ceiling %s z%d: the tile SQL over %d connections", layer, z, conns)
-			if r.ceil, r.bytes, err = ceiling(ctx, url, svc, scope, layer, lists[z], conns, cfg.duration); err != nil {
+			runner, err := newSQLRunner(ctx, url, svc, scope, layer, lists[z], conns)
+			if err != nil {
 				return err
 			}
+			r.bytes = runner.bytes
+			ps := paths(layer, lists[z])
+			for _, srv := range []*server{cold, warm} {
+				mean, err := fetchAll(srv.base, srv.token, ps) // warms the cache when on
+				if err != nil {
+					runner.close()
+					return err
+				}
+				if mean != r.bytes {
+					log.Printf("note: %s z%d: the server sent %.0f bytes a tile on average, the SQL made %.0f", layer, z, mean, r.bytes)
+				}
+			}
+			log.Printf("%s z%d: %d rounds of %s: ceiling (%d connections), cold and warm (%s, %d connections)",
+				layer, z, cfg.rounds, cfg.duration, conns, load.name(), cfg.conns)
+			var ceil, cl, wm []result
+			for range cfg.rounds {
+				ceil = append(ceil, runner.run(ctx, cfg.duration))
+				for _, x := range []struct {
+					srv *server
+					out *[]result
+				}{{cold, &cl}, {warm, &wm}} {
+					res, err := load.run(ctx, x.srv.base, x.srv.token, ps, cfg.conns, cfg.duration)
+					if err != nil {
+						runner.close()
+						return err
+					}
+					if res.errors > 0 {
+						log.Printf("WARNING: %d failed requests", res.errors)
+					}
+					*x.out = append(*x.out, res)
+				}
+			}
+			runner.close()
+			r.ceil, r.cold, r.warm = median(ceil), median(cl), median(wm)
 			rows = append(rows, r)
+			log.Printf("  ceiling %s | cold %s | warm %s", r.ceil, r.cold, r.warm)
 		}
-	}
-	for _, phase := range []struct {
-		name    string
-		cacheMB int
-	}{{"cold", 0}, {"warm", 256}} {
-		srv, err := startServer(ctx, bin, url, tmp, phase.cacheMB)
-		if err != nil {
-			return err
-		}
-		token, err := login(srv.base, password)
-		if err != nil {
-			srv.stop()
-			return err
-		}
-		for _, r := range rows {
-			ps := paths(r.layer, lists[r.zoom])
-			mean, err := fetchAll(srv.base, token, ps) // warms the cache when on
-			if err != nil {
-				srv.stop()
-				return err
-			}
-			if mean != r.bytes {
-				log.Printf("note: %s z%d: the server sent %.0f bytes a tile on average, the SQL made %.0f", r.layer, r.zoom, mean, r.bytes)
-			}
-			log.Printf("%s %s z%d: %s, %d connections, %s", phase.name, r.layer, r.zoom, load.name(), cfg.conns, cfg.duration)
-			res, err := load.run(ctx, srv.base, token, ps, cfg.conns, cfg.duration)
-			if err != nil {
-				srv.stop()
-				return err
-			}
-			if res.errors > 0 {
-				log.Printf("WARNING: %d failed requests", res.errors)
-			}
-			if phase.name == "cold" {
-				r.cold = res
-			} else {
-				r.warm = res
-			}
-		}
-		srv.stop()
 	}
 	report(os.Stdout, rows, load.name(), conns, cfg)
 	return nil
 }
 
+// median is the round with the median throughput.
+func median(rs []result) result {
+	sort.Slice(rs, func(i, j int) bool { return rs[i].rate < rs[j].rate })
+	return rs[len(rs)/2]
+}
+
 type server struct {
-	base string
-	cmd  *exec.Cmd
+	base  string
+	token string
+	cmd   *exec.Cmd
 }
 
 func (s *server) stop() {
