@@ -78,6 +78,10 @@ func (c Cluster) DatabaseURL(db string) string {
 // binaries finds the newest installed PostgreSQL server and checks PostGIS.
 func binaries() (string, error) { return binariesIn("/") }
 
+// BinDir is the directory of the newest installed PostgreSQL's programs
+// (pg_dump, pg_restore, psql of the server's own version).
+func BinDir() (string, error) { return binaries() }
+
 // binariesIn looks under root (a test points it at a fake tree) and names
 // the exact Debian package to install when something is missing.
 func binariesIn(root string) (string, error) {

@@ -21,6 +21,8 @@ usage:
                                             GeoJSON, CSV, zipped Shapefile or GeoPackage; prints a report; exit 1 if rows were rejected
   riskmap user add --username U --role ROLE [--area CODE]... [--grid CODE]... --password-stdin
   riskmap db start|stop|status              the project-managed local PostgreSQL+PostGIS cluster
+  riskmap backup --out DIR                  dump the database and copy the attachment store
+  riskmap restore --from DIR                load a backup (replaces what the database holds)
 
 environment:
   DATABASE_URL    PostgreSQL URL; unset = the local cluster (RISKMAP_PGDIR, RISKMAP_PGPORT)
@@ -54,6 +56,8 @@ func run(ctx context.Context, logger *slog.Logger, args []string) error {
 		return runMigrate(ctx, logger, rest)
 	case "user":
 		return runUser(ctx, logger, rest, os.Stdin)
+	case "backup", "restore":
+		return runBackup(ctx, logger, cmd, rest)
 	case "db":
 		return runDB(ctx, rest)
 	case "help", "-h", "--help":
