@@ -113,6 +113,10 @@ func (im *Importer) apply(ctx context.Context, jobID int64, stage string, l *fea
 		hi := min(lo+batch, maxRow)
 		var ins, upd int
 		err := postgres.BeginAudited(ctx, im.pool, func(tx pgx.Tx) error {
+			// the same audit rows, written per statement (300_imports_audit.sql)
+			if _, err := tx.Exec(ctx, "SELECT set_config('riskmap.audit_mode', 'statement', true)"); err != nil {
+				return err
+			}
 			if err := tx.QueryRow(ctx, q, lo, hi).Scan(&ins, &upd); err != nil {
 				return postgres.Translate(err)
 			}

@@ -1,6 +1,7 @@
 package importers_test
 
 import (
+	"context"
 	"fmt"
 	"strings"
 	"testing"
@@ -56,10 +57,23 @@ func TestGeoJSONImportRoundTripsAndReimportUpdatesByExternalID(t *testing.T) {
 	if len(got) != 3 || got["RP-2"].Properties["name"] != "改名" || got["RP-2"].Properties["grid_code"] != "441502002001001" {
 		t.Fatalf("after re-import: %d features, RP-2 %+v", len(got), got["RP-2"].Properties)
 	}
+	// every write is in the audit log, naming the importer, as row-level
+	// auditing would have written it
+	var ins, upd int
+	var actor string
+	if err := e.pool.QueryRow(context.Background(), `SELECT count(*) FILTER (WHERE action = 'insert'), count(*) FILTER (WHERE action = 'update'), min(actor)
+		FROM audit_log WHERE tbl = 'risk_points'`).Scan(&ins, &upd, &actor); err != nil || ins != 3 || upd != 1 || actor != "tester (admin)" {
+		t.Fatalf("audit: %d inserts, %d updates by %q (%v), want 3, 1 by tester", ins, upd, actor, err)
+	}
+	var before, after string
+	e.pool.QueryRow(context.Background(), `SELECT before ->> 'name', after -> 'geom' ->> 'type' FROM audit_log WHERE tbl = 'risk_points' AND action = 'update'`).Scan(&before, &after)
+	if before != "风险点RP-2" || after != "Point" {
+		t.Errorf("audited update: before name %q, after geometry %q", before, after)
+	}
 	// an identical file changes nothing, not even versions
-	before := e.snapshot()
+	snap := e.snapshot()
 	rep = e.run(e.write("points3.geojson", []byte(fc2)), importers.Options{Layer: "risk_points"})
-	if rep.Failed() || rep.Unchanged != 3 || e.snapshot() != before {
+	if rep.Failed() || rep.Unchanged != 3 || e.snapshot() != snap {
 		t.Fatalf("identical re-import changed something: %+v", rep)
 	}
 }
