@@ -34,5 +34,13 @@ bench-tiles: deps
 	@scripts/deps.sh wrk
 	$(GO) run ./bench/tiles $(BENCH_TILES_ARGS)
 
+# The bulk import benchmark (README "Import and export"): 1,000,000 points
+# through riskmap import and through ogr2ogr; not part of make test.
+# BENCH_IMPORT_ARGS="-reuse" reuses its database and generated file.
+.PHONY: bench-import
+bench-import: deps
+	@scripts/deps.sh gdal-bin
+	$(GO) run ./bench/import $(BENCH_IMPORT_ARGS)
+
 clean:
 	rm -rf bin
