@@ -9,8 +9,12 @@ export PATH := $(dir $(GO)):$(PATH)
 
 all: build
 
+# PostgreSQL's major version decides the extension packages' names
+PGV := $(or $(shell ls /usr/lib/postgresql 2>/dev/null | sort -n | tail -1),15)
+
+# pgRouting: road travel times of coverage (package coverage)
 deps:
-	@scripts/deps.sh
+	@scripts/deps.sh postgresql-$(PGV)-pgrouting
 
 build:
 	$(GO) build -o $(BIN) ./cmd/riskmap
@@ -41,6 +45,12 @@ bench-tiles: deps
 bench-import: deps
 	@scripts/deps.sh gdal-bin
 	$(GO) run ./bench/import $(BENCH_IMPORT_ARGS)
+
+# The coverage benchmark (bench/coverage): a few minutes; not part of make
+# test. BENCH_COVERAGE_ARGS="-reuse" reuses its database.
+.PHONY: bench-coverage
+bench-coverage: deps
+	$(GO) run ./bench/coverage $(BENCH_COVERAGE_ARGS)
 
 clean:
 	rm -rf bin

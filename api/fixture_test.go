@@ -18,6 +18,7 @@ import (
 	"riskmap/api"
 	"riskmap/audit"
 	"riskmap/auth"
+	"riskmap/coverage"
 	"riskmap/features"
 	"riskmap/importers"
 	"riskmap/internal/dbtest"
@@ -82,6 +83,7 @@ func newEnv(t *testing.T) *env {
 		Logger:   slog.New(slog.NewTextHandler(io.Discard, nil)),
 		MaxBody:  64 << 10,
 		Imports:  importers.NewJobs(pool, nil),
+		Coverage: coverage.NewService(pool, coverage.Config{}),
 	}
 	engine := s.Engine()
 	e := &env{t: t, pool: pool, engine: engine, srv: httptest.NewServer(engine), token: map[string]string{}}

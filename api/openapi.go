@@ -170,6 +170,20 @@ func apiOperations() []operation {
 				param("group_by", "query", "county, township or grid", obj{"type": "string", "enum": []string{"county", "township", "grid"}}, false),
 				param("format", "query", "json, csv (UTF-8 with BOM) or xlsx", obj{"type": "string", "enum": []string{"json", "csv", "xlsx"}}, false)},
 			replies: obj{"200": obj{"description": "rows, total and the report sentence", "content": obj{"application/json": obj{"schema": anyObj}, "text/csv": obj{}, "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": obj{}}}}},
+		{method: "GET", path: "/api/v1/coverage", tag: "coverage", summary: "coverage of grids, risk points, hazard sources and people by stations or depots, by distance or road travel time (not for grid workers)",
+			params: append(coverageParams(), param("limit", "query", "uncovered risk points and hazard sources listed, gravest first (default 1000)", integer, false),
+				param("format", "query", "json, geojson (grids and uncovered points) or csv (UTF-8 with BOM)", obj{"type": "string", "enum": []string{"json", "geojson", "csv"}}, false)),
+			replies: obj{"200": obj{"description": "shares, totals, townships, uncovered grids and points", "content": obj{"application/json": obj{"schema": anyObj}, "application/geo+json": obj{}, "text/csv": obj{}}}}},
+		{method: "GET", path: "/api/v1/coverage/siting", tag: "coverage", summary: "k new sites by greedy maximal covering of risk-weighted population, existing facilities kept (cached until the data changes)",
+			params: append(coverageParams(), param("k", "query", "new sites, 1 to 50 (default 3)", integer, false),
+				param("candidates", "query", "grids (default), villages or points", obj{"type": "string", "enum": []string{"grids", "villages", "points"}}, false),
+				param("points", "query", "with candidates=points: lon,lat;lon,lat (WGS84, up to 500)", str, false)),
+			replies: ok("before, the sites with their gains, after", anyObj)},
+		{method: "GET", path: "/api/v1/readiness", tag: "coverage", summary: "四个一 per township: office, rescue team, platform and depot inside it (not for grid workers)",
+			params:  append(params("area"), param("incomplete", "query", "list only the incomplete townships", boolean, false)),
+			replies: ok("{townships: [{code, name, complete, missing}], total, complete, incomplete}", anyObj)},
+		{method: "GET", path: "/api/v1/depots/sufficiency", tag: "coverage", summary: "depot stock per township against the norms per 1,000 residents (not for grid workers)",
+			params: params("area"), replies: ok("norms and, per township, each item's required stock, stock and shortfall", anyObj)},
 		{method: "GET", path: "/api/v1/events", tag: "cases", summary: "live feed of case changes in scope (Server-Sent Events)",
 			replies: obj{"200": reply("an event stream", "text/event-stream", nil)}},
 		{method: "GET", path: "/tiles/{path}", tag: "tiles", summary: "a Mapbox Vector Tile (2.1) of a layer in scope, or its TileJSON 3.0.0", params: params("tilepath"),
@@ -202,6 +216,17 @@ func apiOperations() []operation {
 			replies: geo("a page with numberMatched, numberReturned and next links")},
 		{method: "GET", path: "/ogc/collections/{layer}/items/{id}", tag: "ogc", summary: "one feature", params: params("layer", "id"),
 			replies: obj{"200": reply("the feature", "application/geo+json", ref("Feature"))}},
+	}
+}
+
+// coverageParams are the parameters coverage and siting share.
+func coverageParams() []obj {
+	return []obj{
+		param("facility", "query", "stations (default) or depots", obj{"type": "string", "enum": []string{"stations", "depots"}}, false),
+		param("kind", "query", "stations of one kind only", obj{"type": "string", "enum": []string{"office", "rescue_team", "platform"}}, false),
+		param("max_distance_m", "query", "reach in metres, straight line (inclusive); this or max_minutes", obj{"type": "number"}, false),
+		param("max_minutes", "query", "reach in minutes of road travel (inclusive)", obj{"type": "number"}, false),
+		sharedParams["area"],
 	}
 }
 

@@ -11,6 +11,7 @@ import (
 	"riskmap/api"
 	"riskmap/blobs"
 	"riskmap/cases"
+	"riskmap/coverage"
 	"riskmap/features"
 	"riskmap/importers"
 	"riskmap/metrics"
@@ -36,6 +37,7 @@ func TestOpenAPIDocumentsEveryRoute(t *testing.T) {
 		CaseFeed: cases.NewFeed(e.pool, logger),
 		Metrics:  metrics.New(),
 		Imports:  importers.NewJobs(e.pool, logger),
+		Coverage: coverage.NewService(e.pool, coverage.Config{}),
 	}
 	spec := s.OpenAPI()
 	if _, err := json.Marshal(spec); err != nil {

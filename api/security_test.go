@@ -177,6 +177,12 @@ func staticRoutes() []routeSpec {
 	add("GET", "/api/v1/users/:id", "/api/v1/users/1", "", only(200, "admin"))
 	add("PATCH", "/api/v1/users/:id", "/api/v1/users/999999", `{"display_name":"x"}`, only(404, "admin"))
 	add("GET", "/api/v1/audit", "/api/v1/audit?limit=5", "", only(200, "admin", "city"))
+	// coverage is for everyone but grid workers (package coverage)
+	planning := only(200, "admin", "city", "county", "township", "planner")
+	add("GET", "/api/v1/coverage", "/api/v1/coverage?facility=stations&max_distance_m=5000", "", planning)
+	add("GET", "/api/v1/coverage/siting", "/api/v1/coverage/siting?k=1&facility=stations&max_distance_m=5000", "", planning)
+	add("GET", "/api/v1/readiness", "/api/v1/readiness", "", planning)
+	add("GET", "/api/v1/depots/sufficiency", "/api/v1/depots/sufficiency", "", planning)
 	for _, layer := range []string{"areas", "grids", "risk_points", "hazard_sources", "stations", "depots"} {
 		add("GET", "/api/v1/"+layer, "/api/v1/"+layer+"?limit=5", "", all(200))
 		if layer != "risk_points" {

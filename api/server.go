@@ -14,6 +14,7 @@ import (
 	"riskmap/audit"
 	"riskmap/auth"
 	"riskmap/cases"
+	"riskmap/coverage"
 	"riskmap/features"
 	"riskmap/importers"
 	"riskmap/metrics"
@@ -52,6 +53,9 @@ type Server struct {
 	// caps an upload (default DefaultMaxImport).
 	Imports   *importers.Jobs
 	MaxImport int64
+	// Coverage answers the planners' coverage, readiness, depot
+	// sufficiency and siting questions (nil: no such routes).
+	Coverage *coverage.Service
 }
 
 // Handler builds the routes.
@@ -99,6 +103,9 @@ func (s *Server) Engine() *gin.Engine {
 	authed.GET("/grids/integrity", s.gridIntegrity)
 	if s.Cases != nil {
 		s.caseRoutes(authed)
+	}
+	if s.Coverage != nil {
+		s.coverageRoutes(authed)
 	}
 	for _, name := range s.Features.Layers.Names() {
 		l := s.Features.Layers[name]

@@ -1,0 +1,171 @@
+package api
+
+import (
+	"bytes"
+	"net/http"
+	"slices"
+	"strconv"
+
+	"github.com/gin-gonic/gin"
+
+	"riskmap/coverage"
+)
+
+// Coverage for planners (package coverage): who is within reach of a
+// station or depot, the townships' 四个一, depot stock against its norms,
+// and where new stations would help most. Grid workers get 403.
+//
+//	GET /api/v1/coverage?facility=stations|depots&max_distance_m=M|max_minutes=T[&kind=][&area=][&limit=][&format=json|geojson|csv]
+//	GET /api/v1/coverage/siting?k=3&facility=stations&max_distance_m=M|max_minutes=T[&candidates=grids|villages|points&points=lon,lat;...][&area=]
+//	GET /api/v1/readiness[?area=CODE][&incomplete=true]
+//	GET /api/v1/depots/sufficiency[?area=CODE]
+func (s *Server) coverageRoutes(g *gin.RouterGroup) {
+	g.GET("/coverage", s.coverage)
+	g.GET("/coverage/siting", s.siting)
+	g.GET("/readiness", s.readiness)
+	g.GET("/depots/sufficiency", s.sufficiency)
+}
+
+// coverageQuery reads the parameters coverage and siting share.
+func coverageQuery(c *gin.Context) (coverage.Query, error) {
+	q := coverage.Query{Facility: c.DefaultQuery("facility", coverage.FacilityStations), Kind: c.Query("kind"), Area: c.Query("area")}
+	num := func(name string, dst *float64) error {
+		v, ok := c.GetQuery(name)
+		if !ok || v == "" {
+			return nil
+		}
+		f, err := strconv.ParseFloat(v, 64)
+		if err != nil {
+			return badParam(name, "want a number, got %q", v)
+		}
+		*dst = f
+		return nil
+	}
+	if err := num("max_distance_m", &q.MaxDistanceM); err != nil {
+		return q, err
+	}
+	if err := num("max_minutes", &q.MaxMinutes); err != nil {
+		return q, err
+	}
+	if q.Area != "" && !code12.MatchString(q.Area) {
+		return q, badParam("area", "want a 12-digit administrative code, got %q", q.Area)
+	}
+	if v, ok := c.GetQuery("limit"); ok {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 1 || n > coverage.MaxListLimit {
+			return q, badParam("limit", "want 1 to %d uncovered points listed, got %q", coverage.MaxListLimit, v)
+		}
+		q.Limit = n
+	}
+	return q, q.Check()
+}
+
+// coverage: GET /api/v1/coverage
+func (s *Server) coverage(c *gin.Context) {
+	q, err := coverageQuery(c)
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	format := c.DefaultQuery("format", "json")
+	if !slices.Contains([]string{"json", "geojson", "csv"}, format) {
+		s.fail(c, badParam("format", "want json, geojson or csv, got %q", format))
+		return
+	}
+	res, err := s.Coverage.Coverage(c.Request.Context(), currentUser(c), q)
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	name := "coverage_" + q.Facility
+	if q.Area != "" {
+		name += "_" + q.Area
+	}
+	var buf bytes.Buffer
+	switch format {
+	case "geojson":
+		if err := s.Coverage.WriteGeoJSON(c.Request.Context(), &buf, res); err != nil {
+			s.fail(c, err)
+			return
+		}
+		c.Data(http.StatusOK, "application/geo+json", buf.Bytes())
+	case "csv":
+		if err := res.WriteCSV(&buf); err != nil {
+			s.fail(c, err)
+			return
+		}
+		c.Header("Content-Disposition", `attachment; filename="`+name+`.csv"`)
+		c.Data(http.StatusOK, "text/csv; charset=utf-8", buf.Bytes())
+	default:
+		c.JSON(http.StatusOK, res)
+	}
+}
+
+// siting: GET /api/v1/coverage/siting
+func (s *Server) siting(c *gin.Context) {
+	q, err := coverageQuery(c)
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	sq := coverage.SitingQuery{Query: q, K: 3, Candidates: c.DefaultQuery("candidates", coverage.CandidateGrids)}
+	if v, ok := c.GetQuery("k"); ok {
+		n, err := strconv.Atoi(v)
+		if err != nil {
+			s.fail(c, badParam("k", "want a whole number of new sites, got %q", v))
+			return
+		}
+		sq.K = n
+	}
+	if v := c.Query("points"); v != "" {
+		if sq.Points, err = coverage.ParsePoints(v); err != nil {
+			s.fail(c, err)
+			return
+		}
+	}
+	res, err := s.Coverage.Siting(c.Request.Context(), currentUser(c), sq)
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	c.JSON(http.StatusOK, res)
+}
+
+// readiness: GET /api/v1/readiness
+func (s *Server) readiness(c *gin.Context) {
+	area := c.Query("area")
+	if area != "" && !code12.MatchString(area) {
+		s.fail(c, badParam("area", "want a 12-digit administrative code, got %q", area))
+		return
+	}
+	incomplete := false
+	if v, ok := c.GetQuery("incomplete"); ok {
+		b, err := strconv.ParseBool(v)
+		if err != nil {
+			s.fail(c, badParam("incomplete", "want true or false, got %q", v))
+			return
+		}
+		incomplete = b
+	}
+	res, err := s.Coverage.Readiness(c.Request.Context(), currentUser(c), area, incomplete)
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	c.JSON(http.StatusOK, res)
+}
+
+// sufficiency: GET /api/v1/depots/sufficiency
+func (s *Server) sufficiency(c *gin.Context) {
+	area := c.Query("area")
+	if area != "" && !code12.MatchString(area) {
+		s.fail(c, badParam("area", "want a 12-digit administrative code, got %q", area))
+		return
+	}
+	res, err := s.Coverage.Sufficiency(c.Request.Context(), currentUser(c), area)
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	c.JSON(http.StatusOK, res)
+}

@@ -1,0 +1,80 @@
+package coverage
+
+import (
+	"context"
+	"fmt"
+	"strconv"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
+	"github.com/jackc/pgxlisten"
+)
+
+// Channel is where migrations/400_coverage.sql's triggers announce a
+// change (after commit, in commit order) to any table coverage reads.
+const Channel = "riskmap_coverage"
+
+// Listen follows the change notifications of every writer of the database
+// (this replica, others, QGIS, psql) until ctx ends, reconnecting when the
+// connection drops. While it listens, the data version cached results are
+// keyed by is a counter bumped by each notification: free to read. Without
+// it (before the first LISTEN, or while reconnecting) the version is
+// computed from the tables (riskmap_coverage_version()), which costs a scan.
+//
+// Reading the counter before the answer's snapshot is taken keeps the
+// cache exact: a change committed before the snapshot but notified after
+// the read bumps the counter later, so the result is recomputed; nothing
+// committed after the read can be in the snapshot without bumping it.
+func (s *Service) Listen(ctx context.Context, connect func(context.Context) (*pgx.Conn, error)) error {
+	l := &pgxlisten.Listener{
+		Connect: func(ctx context.Context) (*pgx.Conn, error) {
+			s.live.Store(false)
+			return connect(ctx)
+		},
+		LogError: func(ctx context.Context, err error) {
+			s.live.Store(false)
+			if ctx.Err() == nil {
+				s.logger().Warn("coverage: change notifications interrupted; results are keyed by the tables' content until they resume", "err", err)
+			}
+		},
+		ReconnectDelay: time.Second,
+	}
+	l.Handle(Channel, notices{s})
+	defer s.live.Store(false)
+	err := l.Listen(ctx)
+	if ctx.Err() != nil {
+		return nil
+	}
+	return err
+}
+
+type notices struct{ s *Service }
+
+func (n notices) HandleNotification(context.Context, *pgconn.Notification, *pgx.Conn) error {
+	n.s.generation.Add(1)
+	return nil
+}
+
+// HandleBacklog runs once the channel is listened to on a new connection:
+// changes made while not listening are unknown, so the counter moves on.
+func (n notices) HandleBacklog(context.Context, string, *pgx.Conn) error {
+	n.s.generation.Add(1)
+	n.s.live.Store(true)
+	return nil
+}
+
+// Live reports whether change notifications are being followed.
+func (s *Service) Live() bool { return s.live.Load() }
+
+// version is the data version results are cached under (see Listen).
+func (s *Service) version(ctx context.Context, tx pgx.Tx) (string, error) {
+	if s.live.Load() {
+		return "g" + strconv.FormatUint(s.generation.Load(), 10) + "@" + s.instance, nil
+	}
+	var v string
+	if err := tx.QueryRow(ctx, "SELECT riskmap_coverage_version()").Scan(&v); err != nil {
+		return "", fmt.Errorf("coverage: data version: %w", err)
+	}
+	return v, nil
+}
