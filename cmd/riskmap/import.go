@@ -22,7 +22,8 @@ import (
 
 const importUsage = `usage: riskmap import --layer LAYER [--crs wgs84|cgcs2000|gcj02|bd09|webmercator|EPSG:N] [--encoding utf-8|gbk]
                       [--skip-invalid] [--format geojson|csv|shapefile|gpkg] [--map COLUMN=FIELD]... [--table T]
-                      [--report FILE.json] [--rejects FILE] [--as USERNAME] FILE`
+                      [--report FILE.json] [--rejects FILE] [--as USERNAME] FILE
+       riskmap import --layer roads [--crs wgs84|gcj02|bd09] [--skip-invalid] [--append] [--speeds CLASS=KMH,...] FILE.osm.pbf|FILE.geojson`
 
 // errRejected makes the command exit 1 when any row was rejected.
 var errRejected = errors.New("rows were rejected")
@@ -32,7 +33,7 @@ func runImport(ctx context.Context, logger *slog.Logger, args []string) error {
 	var opts importers.Options
 	var format, enc, reportPath, rejectsPath, as string
 	var maps multiFlag
-	fs.StringVar(&opts.Layer, "layer", "", "layer: risk_points, hazard_sources, stations, depots, grids or areas")
+	fs.StringVar(&opts.Layer, "layer", "", "layer: risk_points, hazard_sources, stations, depots, grids, areas, or roads (.osm.pbf or GeoJSON lines)")
 	fs.StringVar(&opts.CRS, "crs", "", "coordinate system of the file (default: its .prj / GeoPackage srs / GeoJSON crs, else wgs84)")
 	fs.StringVar(&enc, "encoding", "", "text encoding of CSV and DBF: utf-8 or gbk (default: from .cpg, else utf-8)")
 	fs.BoolVar(&opts.SkipInvalid, "skip-invalid", false, "load the valid rows and write the rejected ones to a file in the input's format")
@@ -43,6 +44,9 @@ func runImport(ctx context.Context, logger *slog.Logger, args []string) error {
 	fs.StringVar(&reportPath, "report", "", "also write the full report as JSON to this file")
 	fs.StringVar(&rejectsPath, "rejects", "", "where to write rejected rows with --skip-invalid (default FILE.rejected.EXT beside the input)")
 	fs.StringVar(&as, "as", "", "the user the audit log names (default cli:$USER)")
+	// --layer roads: the road network of coverage (package roads, cmd/riskmap/roads.go)
+	roadSpeeds := fs.String("speeds", "", "with --layer roads: km/h per road class to set first, e.g. primary=60,track=10")
+	roadAppend := fs.Bool("append", false, "with --layer roads: add to the network instead of replacing it")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -50,6 +54,9 @@ func runImport(ctx context.Context, logger *slog.Logger, args []string) error {
 		return fmt.Errorf("%s", importUsage)
 	}
 	path := fs.Arg(0)
+	if opts.Layer == "roads" {
+		return importRoads(ctx, logger, path, opts.CRS, opts.SkipInvalid, *roadAppend, *roadSpeeds)
+	}
 	var err error
 	if format != "" {
 		if opts.Format, err = importers.ParseFormat(format); err != nil {
