@@ -4,8 +4,12 @@ GO ?= $(shell command -v go 2>/dev/null || echo /usr/local/go/bin/go)
 BIN := bin/riskmap
 ADDR ?= 127.0.0.1:8080
 export PATH := $(dir $(GO)):$(PATH)
+NODE := $(shell command -v node 2>/dev/null)
+NPM := $(shell command -v npm 2>/dev/null)
+# what to say when the web app cannot be built
+NEED_NODE := echo "riskmap: building the web app (web/) needs Node.js 20 and npm on PATH, and they are missing: install Node.js 20 with npm (the nodejs 20.x package from NodeSource, as this kind of machine has preinstalled), then run make again" >&2; exit 1
 
-.PHONY: all deps build demo test vet fmt bench clean
+.PHONY: all deps build demo test vet fmt bench clean web e2e
 
 all: build
 
@@ -16,8 +20,27 @@ PGV := $(or $(shell ls /usr/lib/postgresql 2>/dev/null | sort -n | tail -1),15)
 deps:
 	@scripts/deps.sh postgresql-$(PGV)-pgrouting
 
-build:
+# The web app (MapLibre, bundled by esbuild into web/dist, embedded in the
+# binary). npm ci runs again only when package-lock.json changes.
+web/node_modules/.package-lock.json: web/package-lock.json
+	@if [ -z "$(NODE)" ] || [ -z "$(NPM)" ]; then $(NEED_NODE); fi
+	cd web && $(NPM) ci --no-audit --no-fund --loglevel=error
+
+web: web/node_modules/.package-lock.json
+	@if [ -z "$(NODE)" ]; then $(NEED_NODE); fi
+	cd web && $(NODE) build.mjs
+
+# Without Node the binary is built with a placeholder page at / (and says so).
+build: $(if $(NODE),web)
 	$(GO) build -o $(BIN) ./cmd/riskmap
+	@$(if $(NODE),true,echo "warning: node not found: $(BIN) serves a placeholder at / instead of the web app; install Node.js 20 and npm and run make build" >&2)
+
+# The web app's end-to-end tests: Chromium against `riskmap demo` on a fresh
+# database of the local cluster (web/e2e/, screenshots in web/e2e/artifacts).
+e2e: web build
+	@scripts/deps.sh chromium fonts-noto-cjk
+	./$(BIN) db start >/dev/null
+	cd web && RISKMAP_E2E_BIN=$(BIN) $(NODE) --test --test-concurrency=1 e2e/
 
 demo: deps build
 	./$(BIN) demo --addr $(ADDR)
@@ -26,10 +49,11 @@ vet:
 	$(GO) vet ./...
 	@test -z "$$(gofmt -l $$(git ls-files '*.go'))" || { echo "gofmt needed:"; gofmt -l $$(git ls-files '*.go'); exit 1; }
 
-test: deps build vet
-	@scripts/deps.sh gdal-bin
+test: deps web build vet
+	@scripts/deps.sh gdal-bin chromium fonts-noto-cjk
 	./$(BIN) db start >/dev/null
 	$(GO) test -count=1 -timeout 20m ./...
+	cd web && RISKMAP_E2E_BIN=$(BIN) $(NODE) --test --test-concurrency=1 e2e/
 
 # The vector tile benchmark (bench/tiles/README.md): about ten minutes; not
 # part of make test. BENCH_TILES_ARGS="-reuse -d 20s" reuses its database.
@@ -38,6 +62,12 @@ bench-tiles: deps
 	@scripts/deps.sh wrk
 	$(GO) run ./bench/tiles $(BENCH_TILES_ARGS)
 
+# The coverage benchmark (bench/coverage): a few minutes; not part of make
+# test. BENCH_COVERAGE_ARGS="-reuse" reuses its database.
+.PHONY: bench-coverage
+bench-coverage: deps
+	$(GO) run ./bench/coverage $(BENCH_COVERAGE_ARGS)
+
 # The bulk import benchmark (README "Import and export"): 1,000,000 points
 # through riskmap import and through ogr2ogr; not part of make test.
 # BENCH_IMPORT_ARGS="-reuse" reuses its database and generated file.
@@ -45,12 +75,6 @@ bench-tiles: deps
 bench-import: deps
 	@scripts/deps.sh gdal-bin
 	$(GO) run ./bench/import $(BENCH_IMPORT_ARGS)
-
-# The coverage benchmark (bench/coverage): a few minutes; not part of make
-# test. BENCH_COVERAGE_ARGS="-reuse" reuses its database.
-.PHONY: bench-coverage
-bench-coverage: deps
-	$(GO) run ./bench/coverage $(BENCH_COVERAGE_ARGS)
 
 clean:
 	rm -rf bin

@@ -283,6 +283,7 @@ func (s *Server) caseRoutes(authed *gin.RouterGroup) {
 	authed.GET("/cases", s.listCases)
 	authed.GET("/cases/:id", s.getCase)
 	authed.POST("/cases/:id/actions", s.actOnCase)
+	authed.GET("/cases/:id/assignees", s.caseAssignees)
 	authed.POST("/cases/:id/attachments", s.uploadAttachment)
 	authed.GET("/attachments/:id", s.getAttachment)
 	authed.GET("/stats/rectification", s.rectificationStats)

@@ -170,6 +170,7 @@ func staticRoutes() []routeSpec {
 		}
 	}
 	add("GET", "/api/v1/auth/me", "/api/v1/auth/me", "", all(200))
+	add("GET", "/api/v1/config", "/api/v1/config", "", all(200))
 	add("POST", "/api/v1/auth/password", "/api/v1/auth/password", `{"old_password":"wrong-password","new_password":"whatever-123"}`, all(403))
 	add("GET", "/api/v1/grids/integrity", "/api/v1/grids/integrity", "", all(200))
 	add("GET", "/api/v1/users", "/api/v1/users", "", only(200, "admin"))

@@ -45,8 +45,10 @@ type Server struct {
 	Heartbeat time.Duration
 	// Metrics records requests and serves /metrics (nil: none).
 	Metrics *metrics.Metrics
-	// Web is the built web app served at / (nil: none).
-	Web fs.FS
+	// Web is the built web app served at / (nil: none); Basemap the
+	// optional raster basemap it draws (GET /api/v1/config).
+	Web     fs.FS
+	Basemap *Basemap
 	// Tiles serves vector tiles and the map style (nil: no tile routes).
 	Tiles *tiles.Service
 	// Imports runs uploaded imports (nil: no import routes); MaxImport
@@ -92,6 +94,7 @@ func (s *Server) Engine() *gin.Engine {
 	authed := v1.Group("", s.authenticate(), s.syncTiles())
 	authed.POST("/auth/logout", s.logout)
 	authed.GET("/auth/me", s.me)
+	authed.GET("/config", s.webConfig)
 	authed.POST("/auth/password", s.changePassword)
 	admin := authed.Group("", s.requireRole("admin"))
 	admin.GET("/users", s.listUsers)

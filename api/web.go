@@ -33,7 +33,7 @@ func (s *Server) serveWeb(c *gin.Context) bool {
 	} else {
 		c.Header("Cache-Control", "public, max-age=3600")
 	}
-	c.Header("Content-Security-Policy", "default-src 'self'; img-src 'self' data: blob: https:; style-src 'self' 'unsafe-inline'; worker-src 'self' blob:; connect-src 'self'")
+	c.Header("Content-Security-Policy", s.contentSecurityPolicy())
 	http.ServeFileFS(c.Writer, c.Request, s.Web, name)
 	return true
 }

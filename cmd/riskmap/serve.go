@@ -29,6 +29,7 @@ type serveFlags struct {
 	origins  string
 	cases    caseFlags
 	tiles    tileFlags
+	web      webFlags
 	coverage coverageFlags
 }
 
@@ -43,6 +44,7 @@ func (f *serveFlags) register(fs *flag.FlagSet) {
 	fs.StringVar(&f.origins, "cors-origins", os.Getenv("RISKMAP_CORS_ORIGINS"), "comma-separated origins allowed by CORS (default none)")
 	f.cases.register(fs)
 	f.tiles.register(fs)
+	f.web.register(fs)
 	f.coverage.register(fs)
 }
 
@@ -92,6 +94,9 @@ func serve(ctx context.Context, logger *slog.Logger, pool *pgxpool.Pool, f serve
 		return err
 	}
 	if err := f.coverage.wire(ctx, logger, pool, srv); err != nil {
+		return err
+	}
+	if err := f.web.wire(logger, srv); err != nil {
 		return err
 	}
 	srv.Metrics = metrics.New()

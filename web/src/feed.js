@@ -1,0 +1,74 @@
+// The live feed of case changes (GET /api/v1/events, Server-Sent Events).
+// EventSource cannot send an Authorization header and tokens do not belong
+// in URLs (they end up in logs), so the stream is read with fetch() and
+// parsed here. It reconnects after a drop and then asks for a resync, since
+// changes may have been missed while away.
+import { session } from './api.js';
+
+export function startFeed({ onCase, onResync, onStatus }) {
+  let stopped = false;
+  let ctrl = null;
+  let retry = 3000;
+  let everConnected = false;
+
+  async function run() {
+    while (!stopped) {
+      ctrl = new AbortController();
+      try {
+        const res = await fetch('/api/v1/events', {
+          headers: { Authorization: `Bearer ${session.token}`, Accept: 'text/event-stream' },
+          signal: ctrl.signal,
+          cache: 'no-store',
+        });
+        if (res.status === 401) { onStatus('offline'); return; }
+        if (!res.ok || !res.body) throw new Error(`HTTP ${res.status}`);
+        onStatus('live');
+        if (everConnected) onResync({ reason: 'reconnected' });
+        everConnected = true;
+        await read(res.body.getReader());
+      } catch (e) {
+        if (stopped) return;
+      }
+      onStatus('offline');
+      await new Promise((r) => setTimeout(r, retry));
+    }
+  }
+
+  async function read(reader) {
+    const dec = new TextDecoder();
+    let buf = '';
+    for (;;) {
+      const { value, done } = await reader.read();
+      if (done) return;
+      buf += dec.decode(value, { stream: true });
+      let i;
+      while ((i = buf.search(/\r?\n\r?\n/)) >= 0) {
+        const block = buf.slice(0, i);
+        buf = buf.slice(i + (buf[i] === '\r' ? 4 : 2));
+        dispatch(block);
+      }
+    }
+  }
+
+  function dispatch(block) {
+    let event = 'message';
+    const data = [];
+    for (const line of block.split(/\r?\n/)) {
+      if (line.startsWith(':')) continue;
+      const c = line.indexOf(':');
+      const k = c < 0 ? line : line.slice(0, c);
+      const v = c < 0 ? '' : line.slice(c + 1).replace(/^ /, '');
+      if (k === 'event') event = v;
+      else if (k === 'data') data.push(v);
+      else if (k === 'retry' && /^\d+$/.test(v)) retry = Number(v);
+    }
+    if (!data.length) return;
+    let payload;
+    try { payload = JSON.parse(data.join('\n')); } catch { return; }
+    if (event === 'case') onCase(payload);
+    else if (event === 'resync') onResync(payload);
+  }
+
+  run();
+  return () => { stopped = true; if (ctrl) ctrl.abort(); };
+}

@@ -1,0 +1,83 @@
+// Small DOM helpers: h() builds elements, toast() tells, modal() asks.
+
+export function h(tag, attrs = {}, ...children) {
+  const el = document.createElement(tag);
+  for (const [k, v] of Object.entries(attrs || {})) {
+    if (v === undefined || v === null || v === false) continue;
+    if (k === 'class') el.className = v;
+    else if (k === 'style' && typeof v === 'object') Object.assign(el.style, v);
+    else if (k.startsWith('on') && typeof v === 'function') el.addEventListener(k.slice(2), v);
+    else if (k === 'dataset') Object.assign(el.dataset, v);
+    else if (v === true) el.setAttribute(k, '');
+    else el.setAttribute(k, v);
+  }
+  append(el, children);
+  return el;
+}
+
+function append(el, children) {
+  for (const c of children.flat(Infinity)) {
+    if (c === null || c === undefined || c === false) continue;
+    el.append(c instanceof Node ? c : document.createTextNode(String(c)));
+  }
+}
+
+export function clear(el, ...children) {
+  el.replaceChildren();
+  append(el, children);
+  return el;
+}
+
+export function toast(message, kind = 'info') {
+  let box = document.getElementById('toasts');
+  if (!box) {
+    box = h('div', { id: 'toasts', role: 'status', 'aria-live': 'polite' });
+    document.body.append(box);
+  }
+  const t = h('div', { class: `toast ${kind}` }, message);
+  box.append(t);
+  setTimeout(() => t.remove(), kind === 'error' ? 8000 : 4000);
+}
+
+// modal shows a form; resolves with the FormData-like object on submit, or
+// null when cancelled. build(form) fills the form; validate may throw a
+// message to show.
+export function modal(title, build, { submitText = '确定', validate } = {}) {
+  return new Promise((resolve) => {
+    const err = h('p', { class: 'form-error', role: 'alert' });
+    const form = h('form', { class: 'modal-form' });
+    build(form);
+    const close = (v) => { overlay.remove(); resolve(v); };
+    form.append(err, h('div', { class: 'modal-buttons' },
+      h('button', { type: 'button', class: 'secondary', onclick: () => close(null) }, '取消'),
+      h('button', { type: 'submit', class: 'primary' }, submitText)));
+    form.addEventListener('submit', async (e) => {
+      e.preventDefault();
+      try {
+        const v = validate ? await validate(form) : new FormData(form);
+        close(v);
+      } catch (ex) {
+        err.textContent = ex.message || String(ex);
+      }
+    });
+    const overlay = h('div', { class: 'modal-overlay' },
+      h('div', { class: 'modal', role: 'dialog', 'aria-modal': 'true', 'aria-label': title }, h('h3', {}, title), form));
+    document.body.append(overlay);
+    const first = form.querySelector('input, select, textarea');
+    if (first) first.focus();
+  });
+}
+
+export function field(label, control, hint) {
+  return h('label', { class: 'field' }, h('span', { class: 'field-label' }, label), control, hint ? h('small', {}, hint) : null);
+}
+
+export function select(name, options, value, attrs = {}) {
+  return h('select', { name, ...attrs }, Object.entries(options).map(([k, v]) => h('option', { value: k, selected: String(k) === String(value) }, v)));
+}
+
+export function errorText(e) {
+  if (!e) return '';
+  if (e.details && e.details.length) return `${e.message}`;
+  return e.message || String(e);
+}
