@@ -210,7 +210,6 @@ async function start() {
     onStatus: (s) => { live = s; paintStatus(); },
   });
   window.addEventListener('pagehide', stopFeed);
-  queue.onChange(() => {});
   startQueue();
   cases.load().catch((e) => toast(`案件加载失败：${errorText(e)}`, 'error'));
   const initial = location.hash.slice(1);
