@@ -32,9 +32,10 @@ function psql(sql) {
 // demoTemplate returns a template database holding the demo city, made with
 // `riskmap demo --load-only` the first time and kept (like internal/dbtest's
 // templates) under a name derived from what the demo data depends on: the
-// migrations and the demo and auth packages. Each run clones it (a few
+// migrations and the demo, auth, cases and roads packages. Each run clones it (a few
 // seconds) instead of loading the city (a minute or more). Templates of
-// older sources are dropped.
+// older sources are dropped. Whatever `riskmap demo` loads must be among the
+// directories hashed (the demo city, the demo cases, the demo road network).
 function demoTemplate(bin) {
   const h = crypto.createHash('sha256');
   const walk = (dir) => {
@@ -44,7 +45,7 @@ function demoTemplate(bin) {
       else { h.update(path.relative(repo, f)); h.update(fs.readFileSync(f)); }
     }
   };
-  for (const d of ['migrations', 'demo', 'auth']) walk(path.join(repo, d));
+  for (const d of ['migrations', 'demo', 'auth', 'cases', 'roads']) if (fs.existsSync(path.join(repo, d))) walk(path.join(repo, d));
   const name = `riskmap_e2etpl_${h.digest('hex').slice(0, 12)}`;
   const exists = (n) => psql(`SELECT 1 FROM pg_database WHERE datname = '${n}' AND datistemplate`).trim() === '1';
   if (exists(name)) return name;
