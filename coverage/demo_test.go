@@ -58,6 +58,8 @@ func TestDemoCityShowsGapsAndIncompleteTownships(t *testing.T) {
 			t.Fatal(err)
 		}
 		share := val(r.Share.Population)
+		t.Logf("demo: %s %s ≤ %v m / %v min: %d of %d grids uncovered, population %.1f %%, risk-weighted %.1f %%",
+			q.Facility, q.Kind, q.MaxDistanceM, q.MaxMinutes, len(r.UncoveredGrids), r.Totals.Grids, 100*share, 100*val(r.Share.RiskWeighted))
 		if len(r.UncoveredGrids) == 0 || r.Totals.CoveredGrids == 0 || !(share > 0.2 && share < 1) || len(r.Townships) < 50 {
 			t.Errorf("%+v: %d uncovered of %d grids, population share %.3f", q, len(r.UncoveredGrids), r.Totals.Grids, share)
 		}
@@ -67,6 +69,7 @@ func TestDemoCityShowsGapsAndIncompleteTownships(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	t.Logf("demo: %d townships, %d incomplete; %d with depots holding every norm", rd.Total, rd.Incomplete, suf.Sufficient)
 	if suf.Sufficient == suf.Total || suf.Total != rd.Total {
 		t.Errorf("sufficiency: %d of %d townships sufficient", suf.Sufficient, suf.Total)
 	}
@@ -75,8 +78,18 @@ func TestDemoCityShowsGapsAndIncompleteTownships(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	for _, site := range st.Sites {
+		t.Logf("demo: site %d at %v (%.4f, %.4f): +%.0f risk-weighted people, share %.1f %%", site.Rank, val2(site.GridCode), site.Lon, site.Lat, site.Gain, 100*val(site.ShareAfter))
+	}
 	if len(st.Sites) != 3 || st.Sites[0].Gain <= 0 || st.Sites[1].Gain > st.Sites[0].Gain || st.Sites[2].Gain > st.Sites[1].Gain ||
 		val(st.After.Share) <= val(st.Before.Share) {
 		t.Errorf("siting %+v", st.Sites)
 	}
+}
+
+func val2(p *string) string {
+	if p == nil {
+		return ""
+	}
+	return *p
 }

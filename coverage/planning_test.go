@@ -284,3 +284,40 @@ func TestExportsCarryEveryGridAndTheUncoveredPoints(t *testing.T) {
 		t.Errorf("CSV rows %v", recs)
 	}
 }
+
+func TestTheSQLFunctionAgreesWithTheService(t *testing.T) {
+	pool := newCity(t)
+	ctx := context.Background()
+	r, err := coverage.NewService(pool, coverage.Config{}).Coverage(ctx, admin, coverage.Query{Facility: "stations", MaxDistanceM: 0.013 * deg})
+	if err != nil {
+		t.Fatal(err)
+	}
+	uncovered := map[string]float64{}
+	for _, g := range r.UncoveredGrids {
+		uncovered[g.Code] = *g.DistanceM
+	}
+	rows, err := pool.Query(ctx, "SELECT code, covered, distance_m FROM riskmap_coverage_grids('stations', $1)", 0.013*deg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	n := 0
+	for rows.Next() {
+		var code string
+		var covered bool
+		var d float64
+		if err := rows.Scan(&code, &covered, &d); err != nil {
+			t.Fatal(err)
+		}
+		n++
+		want, out := uncovered[code]
+		if covered == out || (out && !near(d, want, 0.05)) {
+			t.Errorf("%s: SQL covered %v at %.2f m; the service: uncovered %v at %.2f m", code, covered, d, out, want)
+		}
+	}
+	if err := rows.Err(); err != nil || n != 6 {
+		t.Fatalf("%d grids: %v", n, err)
+	}
+	if _, err := pool.Exec(ctx, "SELECT * FROM riskmap_coverage_grids('hospitals', 100)"); err == nil {
+		t.Error("an unknown facility was accepted")
+	}
+}

@@ -2,7 +2,6 @@ package coverage
 
 import (
 	"fmt"
-	"math"
 )
 
 // Result is a coverage answer (API.md "Coverage", with more).
@@ -188,11 +187,4 @@ func (t *Totals) share() Share {
 // cacheKey identifies q among cached results.
 func cacheKey(q Query) string {
 	return fmt.Sprintf("%s|%s|%v|%v|%s|%d", q.Facility, q.Kind, q.MaxDistanceM, q.MaxMinutes, q.Area, q.Limit)
-}
-
-func nanToNil(v float64) *float64 {
-	if math.IsNaN(v) || math.IsInf(v, 0) {
-		return nil
-	}
-	return &v
 }

@@ -367,7 +367,7 @@ func (s *Service) coverSets(ctx context.Context, tx pgx.Tx, r *reacher, q Query,
 	startSet := map[int64]bool{}
 	for c := range candAcc {
 		candAcc[c] = s.snap(r.net, cands.lon[c], cands.lat[c])
-		if candAcc[c].seconds <= limit {
+		if within(candAcc[c].seconds, limit) {
 			startSet[candAcc[c].vertex] = true
 		}
 	}
@@ -393,7 +393,7 @@ func (s *Service) coverSets(ctx context.Context, tx pgx.Tx, r *reacher, q Query,
 	err := func() error {
 		rows, err := tx.Query(ctx, `SELECT d.from_v, d.node, d.agg_cost
 		    FROM pgr_drivingDistance('SELECT id, source, target, cost, reverse_cost FROM road_edges', $1::bigint[], $2::float8, true, false) d
-		   WHERE d.node = ANY($3::bigint[])`, starts, limit, targets)
+		   WHERE d.node = ANY($3::bigint[])`, starts, limit*(1+1e-9), targets)
 		if err != nil {
 			return err
 		}

@@ -26,8 +26,10 @@ import (
 	"os/exec"
 	"os/signal"
 	"path/filepath"
+	"runtime"
 	"runtime/pprof"
 	"sort"
+	"strings"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -106,8 +108,11 @@ func run(ctx context.Context, runs int, reuse, keep bool) error {
 		Scan(&grids, &rps, &hss, &stations, &edges); err != nil {
 		return err
 	}
-	fmt.Printf("data: %d grids, %d active risk points, %d hazard sources, %d stations, %d road edges; %d runs each, median\n\n",
+	fmt.Printf("data: %d grids, %d active risk points, %d hazard sources, %d stations, %d road edges; %d runs each, median\n",
 		grids, rps, hss, stations, edges, runs)
+	// the machine's load tells how far figures are from an idle machine's
+	fmt.Printf("load average before: %s, %d CPUs\n\n", loadAverage(), runtime.NumCPU())
+	defer func() { fmt.Printf("\nload average after: %s\n", loadAverage()) }()
 
 	admin := &riskmap.User{ID: 1, Username: "bench", Role: riskmap.RoleAdmin}
 	measure := func(name, target string, fn func(s *coverage.Service) (string, error)) error {
@@ -269,6 +274,19 @@ func drop(adminURL string) {
 	}
 	defer a.Close(context.Background())
 	_, _ = a.Exec(context.Background(), "DROP DATABASE IF EXISTS "+scratchDB+" WITH (FORCE)")
+}
+
+// loadAverage is /proc/loadavg's 1, 5 and 15 minute figures ("?" elsewhere).
+func loadAverage() string {
+	b, err := os.ReadFile("/proc/loadavg")
+	if err != nil {
+		return "?"
+	}
+	f := strings.Fields(string(b))
+	if len(f) < 3 {
+		return "?"
+	}
+	return strings.Join(f[:3], " ")
 }
 
 func moduleRoot() (string, error) {
