@@ -235,6 +235,16 @@ func (s *Service) Coverage(ctx context.Context, u *riskmap.User, q Query) (*Resu
 }
 
 func (s *Service) compute(ctx context.Context, tx pgx.Tx, sc riskmap.Scope, q Query, a area) (*Result, error) {
+	var rps pointSet
+	var grids gridSet
+	riskPoints := s.aside(ctx, tx, func(tx pgx.Tx) (err error) {
+		rps, err = s.loadPoints(ctx, tx, "risk_points", sc, a)
+		return err
+	})
+	gridsLoaded := s.aside(ctx, tx, func(tx pgx.Tx) (err error) {
+		grids, err = s.loadGrids(ctx, tx, sc, a)
+		return err
+	})
 	fac, err := s.loadFacilities(ctx, tx, q.Facility, q.Kind)
 	if err != nil {
 		return nil, err
@@ -243,16 +253,14 @@ func (s *Service) compute(ctx context.Context, tx pgx.Tx, sc riskmap.Scope, q Qu
 	if err != nil {
 		return nil, err
 	}
-	grids, err := s.loadGrids(ctx, tx, sc, a)
-	if err != nil {
-		return nil, err
-	}
-	rps, err := s.loadPoints(ctx, tx, "risk_points", sc, a)
-	if err != nil {
-		return nil, err
-	}
 	hss, err := s.loadPoints(ctx, tx, "hazard_sources", sc, a)
 	if err != nil {
+		return nil, err
+	}
+	if err := gridsLoaded(); err != nil {
+		return nil, err
+	}
+	if err := riskPoints(); err != nil {
 		return nil, err
 	}
 	res := newResult(q, a, fac.len())

@@ -5,6 +5,8 @@ import (
 	"encoding/binary"
 	"fmt"
 	"math"
+	"regexp"
+	"time"
 
 	"github.com/jackc/pgx/v5"
 
@@ -213,4 +215,41 @@ func (s *Service) townshipNames(ctx context.Context, tx pgx.Tx, codes []string) 
 		out[c] = n
 	}
 	return out, rows.Err()
+}
+
+var snapshotID = regexp.MustCompile(`^[0-9A-Fa-f]+(-[0-9A-Fa-f]+)+$`)
+
+// aside starts fn (reading: the bulk of an answer's queries) on a second
+// connection that shares tx's snapshot (pg_export_snapshot), so that it
+// overlaps the rest of the work; the returned function waits for it. If no
+// connection is free at once, fn runs on tx when waited for: an answer
+// never waits for the pool, so answers that each hold a connection cannot
+// deadlock.
+func (s *Service) aside(ctx context.Context, tx pgx.Tx, fn func(pgx.Tx) error) func() error {
+	onTx := func() error { return fn(tx) }
+	var snap string
+	if err := tx.QueryRow(ctx, "SELECT pg_export_snapshot()").Scan(&snap); err != nil || !snapshotID.MatchString(snap) {
+		return onTx
+	}
+	actx, cancel := context.WithTimeout(ctx, 20*time.Millisecond)
+	conn, err := s.pool.Acquire(actx)
+	cancel()
+	if err != nil {
+		return onTx
+	}
+	done := make(chan error, 1)
+	go func() {
+		defer conn.Release()
+		done <- pgx.BeginTxFunc(ctx, conn, pgx.TxOptions{IsoLevel: pgx.RepeatableRead, AccessMode: pgx.ReadOnly}, func(side pgx.Tx) error {
+			// the snapshot must be the transaction's first statement
+			if _, err := side.Exec(ctx, "SET TRANSACTION SNAPSHOT '"+snap+"'"); err != nil {
+				return fmt.Errorf("coverage: shared snapshot: %w", err)
+			}
+			if _, err := side.Exec(ctx, "SET LOCAL jit = off"); err != nil {
+				return err
+			}
+			return fn(side)
+		})
+	}()
+	return func() error { return <-done }
 }

@@ -189,6 +189,16 @@ func (s *Service) Siting(ctx context.Context, u *riskmap.User, q SitingQuery) (*
 }
 
 func (s *Service) siting(ctx context.Context, tx pgx.Tx, sc riskmap.Scope, q SitingQuery, a area) (*Siting, error) {
+	var rps pointSet
+	var grids gridSet
+	riskPoints := s.aside(ctx, tx, func(tx pgx.Tx) (err error) {
+		rps, err = s.loadPoints(ctx, tx, "risk_points", sc, a)
+		return err
+	})
+	gridsLoaded := s.aside(ctx, tx, func(tx pgx.Tx) (err error) {
+		grids, err = s.loadGrids(ctx, tx, sc, a)
+		return err
+	})
 	fac, err := s.loadFacilities(ctx, tx, q.Facility, q.Kind)
 	if err != nil {
 		return nil, err
@@ -197,12 +207,10 @@ func (s *Service) siting(ctx context.Context, tx pgx.Tx, sc riskmap.Scope, q Sit
 	if err != nil {
 		return nil, err
 	}
-	grids, err := s.loadGrids(ctx, tx, sc, a)
-	if err != nil {
+	if err := gridsLoaded(); err != nil {
 		return nil, err
 	}
-	rps, err := s.loadPoints(ctx, tx, "risk_points", sc, a)
-	if err != nil {
+	if err := riskPoints(); err != nil {
 		return nil, err
 	}
 	// demand: population × the weight of the grid's gravest risk level

@@ -11,7 +11,8 @@
 // (bench/coverage/load.sql), then times, each on a fresh service (no cached
 // result), coverage of the whole city by distance (5 km) and by travel time
 // (15 min) from the 60 stations, a repeat served from the result cache, and
-// siting of 3 stations; it prints the median of the runs. Each service
+// siting of 3 stations; it prints the median of the runs (after one
+// untimed run that warms the connections). Each service
 // follows the change notifications, as `riskmap serve`'s does. Targets:
 // distance under 1 s, travel time under 10 s.
 package main
@@ -118,6 +119,11 @@ func run(ctx context.Context, runs int, reuse, keep bool) error {
 	measure := func(name, target string, fn func(s *coverage.Service) (string, error)) error {
 		var times []time.Duration
 		var info string
+		// one untimed run first: the pool's connections (and PostgreSQL
+		// backends' caches, PostGIS's set-up) warm, as in a running server
+		if _, err := fn(coverage.NewService(pool, coverage.Config{})); err != nil {
+			return fmt.Errorf("%s: %w", name, err)
+		}
 		for i := 0; i < runs; i++ {
 			// a fresh service (no cached result), following change
 			// notifications as `riskmap serve` does
