@@ -41,11 +41,12 @@ func (s *Server) tileAuthenticate() gin.HandlerFunc {
 		if !ok {
 			gen := tokens.Begin()
 			var err error
-			if u, err = s.Auth.Authenticate(c.Request.Context(), tok); err != nil {
+			var until time.Time
+			if u, until, err = s.Auth.AuthenticateUntil(c.Request.Context(), tok); err != nil {
 				s.fail(c, err)
 				return
 			}
-			tokens.Put(tok, u, gen)
+			tokens.Put(tok, u, gen, until)
 		}
 		// (tiles are reads: no audit, so the user is not put in the
 		// request's context, which would cost a copy of the request)

@@ -90,20 +90,28 @@ func (s *Service) Login(ctx context.Context, username, password, ip string) (str
 // Authenticate resolves a bearer token to its user, refusing expired,
 // revoked and superseded tokens and disabled users.
 func (s *Service) Authenticate(ctx context.Context, token string) (*riskmap.User, error) {
+	u, _, err := s.AuthenticateUntil(ctx, token)
+	return u, err
+}
+
+// AuthenticateUntil is Authenticate that also says when the token expires,
+// for callers that remember resolved tokens.
+func (s *Service) AuthenticateUntil(ctx context.Context, token string) (*riskmap.User, time.Time, error) {
 	if !strings.HasPrefix(token, "rm_") || len(token) > 100 {
-		return nil, riskmap.Errorf(riskmap.EUNAUTHORIZED, "invalid token")
+		return nil, time.Time{}, riskmap.Errorf(riskmap.EUNAUTHORIZED, "invalid token")
 	}
-	u, err := scanUser(s.pool.QueryRow(ctx, `SELECT `+userColumns+`
+	var until time.Time
+	u, err := scanUser(s.pool.QueryRow(ctx, `SELECT `+userColumns+`, s.expires_at
 		  FROM sessions s JOIN users u ON u.id = s.user_id
 		 WHERE s.token_hash = $1 AND s.revoked_at IS NULL AND s.expires_at > now()
-		   AND NOT u.disabled AND s.created_at >= u.tokens_valid_after`, hashToken(token)))
+		   AND NOT u.disabled AND s.created_at >= u.tokens_valid_after`, hashToken(token)), &until)
 	if errors.Is(err, pgx.ErrNoRows) {
-		return nil, riskmap.Errorf(riskmap.EUNAUTHORIZED, "token expired, revoked or unknown: log in again")
+		return nil, time.Time{}, riskmap.Errorf(riskmap.EUNAUTHORIZED, "token expired, revoked or unknown: log in again")
 	}
 	if err != nil {
-		return nil, fmt.Errorf("authenticate: %w", err)
+		return nil, time.Time{}, fmt.Errorf("authenticate: %w", err)
 	}
-	return u, nil
+	return u, until, nil
 }
 
 // Logout revokes one token.

@@ -439,7 +439,7 @@ func TestAuthChangesFlushTheTokenCache(t *testing.T) {
 		"DELETE FROM user_areas",
 	} {
 		tok := s.Tokens()
-		tok.Put("rm_token", &riskmap.User{Username: "u1"}, tok.Begin())
+		tok.Put("rm_token", &riskmap.User{Username: "u1"}, tok.Begin(), time.Now().Add(time.Hour))
 		if _, ok := tok.Get("rm_token"); !ok {
 			t.Fatal("token not remembered")
 		}

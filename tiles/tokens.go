@@ -14,8 +14,7 @@ import (
 // password change, disabled user, new scope) flushes it on every replica
 // through NOTIFY riskmap_auth (migrations/100_tiles.sql); while change
 // notifications may be missed (the listener is reconnecting) it remembers
-// nothing. An entry lives at most TTL, which bounds how long a token that
-// merely expired keeps drawing tiles.
+// nothing. An entry lives at most TTL, and never past its token's expiry.
 type Tokens struct {
 	mu    sync.Mutex
 	ttl   time.Duration
@@ -67,8 +66,8 @@ func (t *Tokens) Begin() uint64 {
 }
 
 // Put remembers that token resolved to u, unless the cache was flushed
-// since gen.
-func (t *Tokens) Put(token string, u *riskmap.User, gen uint64) {
+// since gen. The entry never outlives the token itself (until).
+func (t *Tokens) Put(token string, u *riskmap.User, gen uint64, until time.Time) {
 	if t == nil || t.ttl <= 0 {
 		return
 	}
@@ -82,7 +81,11 @@ func (t *Tokens) Put(token string, u *riskmap.User, gen uint64) {
 		// rare (more live tokens than max): start afresh rather than track age
 		t.users = map[[32]byte]tokenEntry{}
 	}
-	t.users[k] = tokenEntry{user: u, expires: t.now().Add(t.ttl)}
+	exp := t.now().Add(t.ttl)
+	if until.Before(exp) {
+		exp = until
+	}
+	t.users[k] = tokenEntry{user: u, expires: exp}
 }
 
 // flush forgets every token; live says whether to remember new ones.
