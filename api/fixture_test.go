@@ -18,10 +18,13 @@ import (
 	"riskmap/api"
 	"riskmap/audit"
 	"riskmap/auth"
+	"riskmap/blobs"
+	"riskmap/cases"
 	"riskmap/coverage"
 	"riskmap/features"
 	"riskmap/importers"
 	"riskmap/internal/dbtest"
+	"riskmap/tiles"
 )
 
 // A tiny city whose numbers are easy to check by hand (lon 115.0–117.0,
@@ -85,6 +88,16 @@ func newEnv(t *testing.T) *env {
 		Imports:  importers.NewJobs(pool, nil),
 		Coverage: coverage.NewService(pool, coverage.Config{}),
 	}
+	blobStore, err := blobs.NewDir(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.Cases = cases.NewStore(pool, blobStore, cases.Config{})
+	s.CaseFeed = cases.NewFeed(pool, s.Logger)
+	feedCtx, stopFeed := context.WithCancel(context.Background())
+	t.Cleanup(stopFeed)
+	go func() { _ = s.CaseFeed.Run(feedCtx) }()
+	s.Tiles = tiles.NewService(pool, tiles.Options{CacheBytes: 1 << 20, Logger: s.Logger})
 	engine := s.Engine()
 	e := &env{t: t, pool: pool, engine: engine, srv: httptest.NewServer(engine), token: map[string]string{}}
 	t.Cleanup(e.srv.Close)
@@ -141,6 +154,10 @@ func (e *env) do(method, path, user string, body any, out any, headers ...string
 		e.t.Fatalf("%s %s: %v", method, path, err)
 	}
 	defer res.Body.Close()
+	if strings.HasPrefix(path, "/api/v1/events") && res.StatusCode == http.StatusOK {
+		// a live feed never ends: the status is the answer
+		return response{StatusCode: res.StatusCode, Header: res.Header}
+	}
 	data, _ := io.ReadAll(res.Body)
 	if out != nil && len(data) > 0 {
 		if err := json.Unmarshal(data, out); err != nil {

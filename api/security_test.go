@@ -1,9 +1,12 @@
 package api_test
 
 import (
+	"bytes"
 	"context"
 	"crypto/sha256"
 	"fmt"
+	"math"
+	"mime/multipart"
 	"net/http"
 	"net/url"
 	"strings"
@@ -24,7 +27,9 @@ var roleOf = map[string]string{"admin": "admin", "city": "city", "chengqu": "cou
 // objects seeded for the matrix: one risk point in each place. For each
 // user, "in" is an object inside their scope and "out" one outside it.
 type seeded struct {
-	ids map[string]int64 // place -> risk point id
+	ids         map[string]int64  // place -> risk point id
+	cases       map[string]string // place -> case id
+	attachments map[string]string // place -> attachment id
 }
 
 // places: grid 001 of 新港 (worker1's), grid 002 of 新港, 香洲, 海丰.
@@ -48,7 +53,7 @@ var inOut = map[string][2]string{
 
 func seed(t *testing.T, e *env) seeded {
 	t.Helper()
-	s := seeded{ids: map[string]int64{}}
+	s := seeded{ids: map[string]int64{}, cases: map[string]string{}, attachments: map[string]string{}}
 	for place, c := range placeCoords {
 		var f feature
 		res := e.do("POST", "/api/v1/risk_points", "admin", pointFeature(c[0], c[1], riskProps()), &f)
@@ -56,6 +61,25 @@ func seed(t *testing.T, e *env) seeded {
 			t.Fatalf("seed %s: %d %s", place, res.StatusCode, res.Body)
 		}
 		s.ids[place] = f.ID
+		// a case with one photo in each place, reported by the city
+		var cs struct{ ID string }
+		res = e.do("POST", "/api/v1/cases", "city", fmt.Sprintf(`{"type":"Feature","geometry":{"type":"Point","coordinates":[%v,%v]},
+			"properties":{"grade":"general","category":"fire","description":"矩阵"}}`, c[0], c[1]), &cs)
+		if res.StatusCode != 201 {
+			t.Fatalf("seed case %s: %d %s", place, res.StatusCode, res.Body)
+		}
+		s.cases[place] = cs.ID
+		var mp bytes.Buffer
+		w := multipart.NewWriter(&mp)
+		fw, _ := w.CreateFormFile("file", "photo.png")
+		_, _ = fw.Write(pngBytes(t, 7))
+		_ = w.Close()
+		var att struct{ ID string }
+		res = e.do("POST", "/api/v1/cases/"+cs.ID+"/attachments", "city", mp.Bytes(), &att, "Content-Type", w.FormDataContentType())
+		if res.StatusCode != 201 {
+			t.Fatalf("seed attachment %s: %d %s", place, res.StatusCode, res.Body)
+		}
+		s.attachments[place] = att.ID
 	}
 	return s
 }
@@ -236,7 +260,114 @@ func staticRoutes() []routeSpec {
 var publicRoutes = map[string]bool{"GET /healthz": true, "GET /metrics": true, "POST /api/v1/auth/login": true, "POST /api/v1/auth/logout": true}
 
 func allSpecs() []routeSpec {
-	return append(append(riskPointRoutes(), staticRoutes()...), dataRoutes()...)
+	return append(append(append(riskPointRoutes(), staticRoutes()...), dataRoutes()...), caseAndTileRoutes()...)
+}
+
+// office roles run the closed loop (DOMAIN.md); workers report and act on
+// what is assigned to them; admins and planners read.
+func office(user string) bool {
+	switch roleOf[user] {
+	case "city", "county", "township":
+		return true
+	}
+	return false
+}
+
+// z12TileOf is the z/x/y of the z12 tile holding lon, lat.
+func z12TileOf(lon, lat float64) string {
+	n := math.Exp2(12)
+	x := int((lon + 180) / 360 * n)
+	r := lat * math.Pi / 180
+	y := int((1 - math.Log(math.Tan(r)+1/math.Cos(r))/math.Pi) / 2 * n)
+	return fmt.Sprintf("12/%d/%d", x, y)
+}
+
+var areaOfPlace = map[string]string{"g001": "441502001000", "g002": "441502001000", "xiangzhou": "441502002000", "haifeng": "441521000000"}
+
+func caseAndTileRoutes() []routeSpec {
+	inPlace := func(path func(s seeded, p string) string, method, body string) func(s seeded, user string, in bool) (request, bool) {
+		return func(s seeded, user string, in bool) (request, bool) {
+			p, ok := placeOf(user, in)
+			return request{method, path(s, p), body}, ok
+		}
+	}
+	status := func(inOK, inDenied, out int, allowed func(string) bool) func(string, bool) int {
+		return func(u string, in bool) int {
+			switch {
+			case !in:
+				return out
+			case allowed(u):
+				return inOK
+			}
+			return inDenied
+		}
+	}
+	reporter := func(u string) bool { return office(u) || roleOf[u] == "worker" }
+	every := func(string) bool { return true }
+	return []routeSpec{
+		{method: "GET", pattern: "/api/v1/cases/:id",
+			build: inPlace(func(s seeded, p string) string { return "/api/v1/cases/" + s.cases[p] }, "GET", ""),
+			want:  status(200, 200, 404, every)},
+		{method: "POST", pattern: "/api/v1/cases",
+			build: func(s seeded, user string, in bool) (request, bool) {
+				p, ok := placeOf(user, in)
+				c := placeCoords[p]
+				return request{"POST", "/api/v1/cases", fmt.Sprintf(`{"type":"Feature","geometry":{"type":"Point","coordinates":[%v,%v]},
+					"properties":{"grade":"general","category":"fire","description":"矩阵"}}`, c[0]+0.01, c[1])}, ok
+			},
+			want: status(201, 403, 403, reporter)},
+		// a stale version: 409 proves role and scope passed and changes nothing
+		{method: "POST", pattern: "/api/v1/cases/:id/actions",
+			build: inPlace(func(s seeded, p string) string { return "/api/v1/cases/" + s.cases[p] + "/actions" }, "POST", `{"action":"register","version":999}`),
+			want:  status(409, 403, 403, office)},
+		{method: "GET", pattern: "/api/v1/cases/:id/assignees",
+			build: inPlace(func(s seeded, p string) string { return "/api/v1/cases/" + s.cases[p] + "/assignees" }, "GET", ""),
+			want: func(u string, in bool) int {
+				switch {
+				case !office(u):
+					return 403
+				case !in:
+					return 404
+				}
+				return 200
+			}},
+		// not a multipart body: 400 once role and scope passed
+		{method: "POST", pattern: "/api/v1/cases/:id/attachments",
+			build: inPlace(func(s seeded, p string) string { return "/api/v1/cases/" + s.cases[p] + "/attachments" }, "POST", "not multipart"),
+			want:  status(400, 403, 403, reporter)},
+		{method: "GET", pattern: "/api/v1/attachments/:id",
+			build: inPlace(func(s seeded, p string) string { return "/api/v1/attachments/" + s.attachments[p] }, "GET", ""),
+			want:  status(200, 200, 404, every)},
+		{method: "GET", pattern: "/api/v1/stats/rectification",
+			build: inPlace(func(s seeded, p string) string {
+				return "/api/v1/stats/rectification?area=" + areaOfPlace[p] + "&from=2026-01-01&to=2026-12-31"
+			}, "GET", ""),
+			want: func(u string, in bool) int {
+				// a worker's "out" place lies in their own township, whose
+				// statistics they read (counting only their grids)
+				if in || roleOf[u] == "worker" {
+					return 200
+				}
+				return 403
+			}},
+		{method: "GET", pattern: "/api/v1/cases",
+			build: inPlace(func(s seeded, p string) string { return "/api/v1/cases?limit=5" }, "GET", ""),
+			want:  status(200, 200, 200, every)},
+		{method: "GET", pattern: "/api/v1/events",
+			build: inPlace(func(s seeded, p string) string { return "/api/v1/events" }, "GET", ""),
+			want:  status(200, 200, 200, every)},
+		// the tile holding the place's risk point: drawn in scope, empty
+		// (204) outside it
+		{method: "GET", pattern: "/tiles/*path",
+			build: inPlace(func(s seeded, p string) string {
+				c := placeCoords[p]
+				return "/tiles/risk_points/" + z12TileOf(c[0], c[1]) + ".mvt"
+			}, "GET", ""),
+			want: status(200, 200, 204, every)},
+		{method: "GET", pattern: "/styles/riskmap.json",
+			build: inPlace(func(s seeded, p string) string { return "/styles/riskmap.json" }, "GET", ""),
+			want:  status(200, 200, 200, every)},
+	}
 }
 
 func TestSecurityMatrixCoversEveryRoute(t *testing.T) {
@@ -282,18 +413,24 @@ func TestSecurityMatrix(t *testing.T) {
 					continue
 				}
 				name := fmt.Sprintf("%s %s as %s (%s scope)", spec.method, spec.pattern, u, map[bool]string{true: "in", false: "out of"}[in])
+				// writes carry a stale If-Match so an allowed one stops at 412
+				// after every check, changing nothing
+				var stale []string
+				if req.method == "PATCH" || req.method == "DELETE" {
+					stale = []string{"If-Match", `"999"`}
+				}
 				before := e.snapshot()
 				// the bad-token variants first: each must be refused and change nothing
 				tampered := e.token[u][:len(e.token[u])-2] + "xx"
 				for variant, tok := range map[string]string{"no token": "", "expired token": expired[u], "revoked token": revoked[u], "tampered token": tampered} {
-					if res := e.doToken(req.method, req.path, tok, req.body, "If-Match", `"999"`); res.StatusCode != http.StatusUnauthorized {
+					if res := e.doToken(req.method, req.path, tok, req.body, stale...); res.StatusCode != http.StatusUnauthorized {
 						t.Errorf("%s with %s: %d, want 401", name, variant, res.StatusCode)
 					}
 				}
 				if e.snapshot() != before {
 					t.Fatalf("%s: a refused token changed the database", name)
 				}
-				res := e.doToken(req.method, req.path, e.token[u], req.body, "If-Match", `"999"`)
+				res := e.doToken(req.method, req.path, e.token[u], req.body, stale...)
 				if want := spec.want(u, in); res.StatusCode != want {
 					t.Errorf("%s: %d, want %d: %s", name, res.StatusCode, want, res.Body)
 				}
@@ -323,6 +460,40 @@ func TestOutOfScopeFeaturesNeverAppearInListsOrBBoxQueries(t *testing.T) {
 			if q == "?limit=10000" && !seen[s.ids[in]] {
 				t.Errorf("%s does not see its own feature %s", u, in)
 			}
+		}
+		// the same through the other read paths: OGC API items, exports and
+		// the case list
+		for _, q := range []string{"/ogc/collections/risk_points/items?limit=1000", "/api/v1/risk_points/export?format=geojson"} {
+			var fc struct{ Features []feature }
+			if res := e.do("GET", q, u, nil, &fc); res.StatusCode != 200 {
+				t.Fatalf("%s %s: %d %s", u, q, res.StatusCode, res.Body)
+			}
+			seen := map[int64]bool{}
+			for _, f := range fc.Features {
+				seen[f.ID] = true
+			}
+			if out != "" && seen[s.ids[out]] {
+				t.Errorf("%s sees out-of-scope feature %s through %s", u, out, q)
+			}
+			if !seen[s.ids[in]] {
+				t.Errorf("%s does not see its own feature %s through %s", u, in, q)
+			}
+		}
+		var cs struct {
+			Features []struct{ ID string }
+		}
+		if res := e.do("GET", "/api/v1/cases?limit=1000", u, nil, &cs); res.StatusCode != 200 {
+			t.Fatalf("%s cases: %d", u, res.StatusCode)
+		}
+		seenCase := map[string]bool{}
+		for _, c := range cs.Features {
+			seenCase[c.ID] = true
+		}
+		if out != "" && seenCase[s.cases[out]] {
+			t.Errorf("%s sees the out-of-scope case in %s", u, out)
+		}
+		if !seenCase[s.cases[in]] {
+			t.Errorf("%s does not see the case in its own place %s", u, in)
 		}
 		// a worker sees exactly their grid
 		if u == "worker1" {

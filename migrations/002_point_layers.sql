@@ -69,7 +69,7 @@ CREATE TABLE hazard_sources (
   id                   bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
   external_id          text UNIQUE,
   name                 text NOT NULL CHECK (btrim(name) <> ''),
-  credit_code          text UNIQUE CHECK (riskmap_uscc_valid(credit_code)),
+  credit_code          text UNIQUE CHECK (credit_code IS NULL OR riskmap_uscc_valid(credit_code)),
   category             text NOT NULL CHECK (category IN ('hazardous_chemicals', 'fireworks', 'non_coal_mine', 'gas',
                                                          'industrial_trade', 'other')),
   major_hazard_level   smallint CHECK (major_hazard_level BETWEEN 1 AND 4),
