@@ -13,7 +13,6 @@ import (
 
 	"github.com/paulmach/orb"
 	"github.com/paulmach/orb/encoding/wkb"
-	"github.com/paulmach/orb/encoding/wkt"
 	"github.com/paulmach/orb/geojson"
 	"github.com/paulmach/orb/project"
 
@@ -332,9 +331,14 @@ func (v *validator) geometry(rec *Record, lon, lat, wktCell any, lonCol, latCol,
 	case g != nil:
 	case wktCell != nil && cellText(wktCell) != "":
 		var err error
-		g, err = wkt.Unmarshal(cellText(wktCell))
+		g, err = geo.ParseWKT(cellText(wktCell))
 		if err != nil {
-			return nil, &RowError{Field: wktCol, Reason: fmt.Sprintf("not WKT: %v", err)}
+			reason := err.Error()
+			var ie *geo.InvalidError
+			if errors.As(err, &ie) {
+				reason = ie.Reason
+			}
+			return nil, &RowError{Field: wktCol, Reason: reason}
 		}
 	case lonCol != "" || latCol != "":
 		if lonCol == "" || latCol == "" {
