@@ -54,6 +54,7 @@ func (s *Server) fail(c *gin.Context, err error) {
 	if errors.As(err, &mbe) {
 		err = riskmap.Errorf(riskmap.ETOOLARGE, "request body larger than %d bytes", mbe.Limit)
 	}
+	err = s.classifyFault(c, err)
 	code := riskmap.ErrorCode(err)
 	status := statusOf(code)
 	if status >= 500 {

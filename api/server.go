@@ -58,6 +58,9 @@ type Server struct {
 	// Coverage answers the planners' coverage, readiness, depot
 	// sufficiency and siting questions (nil: no such routes).
 	Coverage *coverage.Service
+	// RequestTimeout bounds a request (0: none; see deadline), so a
+	// database that stops answering yields 503s, not hanging requests.
+	RequestTimeout time.Duration
 }
 
 // Handler builds the routes.
@@ -74,7 +77,7 @@ func (s *Server) Engine() *gin.Engine {
 	gin.SetMode(gin.ReleaseMode)
 	r := gin.New()
 	r.HandleMethodNotAllowed = true
-	r.Use(s.requestID(), s.accessLog(), s.recover(), securityHeaders(), s.cors(), s.limitBody())
+	r.Use(s.requestID(), s.accessLog(), s.recover(), securityHeaders(), s.cors(), s.limitBody(), s.deadline())
 	r.NoRoute(func(c *gin.Context) {
 		if !s.serveWeb(c) {
 			s.fail(c, notFound("no such path: %s", c.Request.URL.Path))

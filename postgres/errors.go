@@ -21,6 +21,9 @@ func Translate(err error) error {
 	if errors.Is(err, pgx.ErrNoRows) {
 		return riskmap.Errorf(riskmap.ENOTFOUND, "not found")
 	}
+	if Unavailable(err) {
+		return &riskmap.Error{Code: riskmap.EUNAVAILABLE, Err: err, Message: "the database is unavailable; try again shortly"}
+	}
 	var pe *pgconn.PgError
 	if !errors.As(err, &pe) {
 		return err

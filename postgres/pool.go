@@ -12,6 +12,10 @@ import (
 	"riskmap/migrations"
 )
 
+// DefaultConnectTimeout bounds a connection attempt when the URL sets no
+// connect_timeout.
+const DefaultConnectTimeout = 5 * time.Second
+
 // Open returns a pool for url after checking the database answers.
 func Open(ctx context.Context, url string, maxConns int32) (*pgxpool.Pool, error) {
 	cfg, err := pgxpool.ParseConfig(url)
@@ -22,6 +26,11 @@ func Open(ctx context.Context, url string, maxConns int32) (*pgxpool.Pool, error
 		cfg.MaxConns = maxConns
 	}
 	cfg.ConnConfig.RuntimeParams["application_name"] = "riskmap"
+	// A database that stops answering (frozen, partitioned) fails a connect
+	// after this long instead of hanging it; connect_timeout in url overrides.
+	if cfg.ConnConfig.ConnectTimeout == 0 {
+		cfg.ConnConfig.ConnectTimeout = DefaultConnectTimeout
+	}
 	// Statistics dates are Asia/Shanghai; keep the session in that zone.
 	cfg.ConnConfig.RuntimeParams["timezone"] = "Asia/Shanghai"
 	pool, err := pgxpool.NewWithConfig(ctx, cfg)
