@@ -31,6 +31,7 @@ type serveFlags struct {
 	tiles    tileFlags
 	web      webFlags
 	coverage coverageFlags
+	timeouts timeoutFlags
 }
 
 func (f *serveFlags) register(fs *flag.FlagSet) {
@@ -46,6 +47,7 @@ func (f *serveFlags) register(fs *flag.FlagSet) {
 	f.tiles.register(fs)
 	f.web.register(fs)
 	f.coverage.register(fs)
+	f.timeouts.register(fs)
 }
 
 func runServe(ctx context.Context, logger *slog.Logger, args []string) error {
@@ -101,10 +103,14 @@ func serve(ctx context.Context, logger *slog.Logger, pool *pgxpool.Pool, f serve
 	}
 	srv.Metrics = metrics.New()
 	srv.Metrics.RegisterPool(pool)
+	if srv.Tiles != nil {
+		tileMetrics(srv.Metrics, srv.Tiles)
+	}
 	if srv.Cases != nil {
 		srv.Metrics.GaugeByLabel("riskmap_cases", "Cases by state (and overdue).", "state", 15*time.Second, srv.Cases.CountByState)
 	}
 	hs := srv.HTTPServer(f.addr)
+	f.timeouts.apply(srv, hs)
 	errc := make(chan error, 1)
 	go func() { errc <- hs.ListenAndServe() }()
 	logger.Info("serving", "addr", "http://"+f.addr)
