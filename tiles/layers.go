@@ -41,6 +41,10 @@ type Layer struct {
 	Scope   *features.Layer
 	MinZoom int // no features below (the tile is empty)
 	Cluster *Cluster
+	// Shapes names a table (with ShapesKey the feature's id, band, geom) of
+	// the geometries precomputed per zoom band (riskmap_tile_band): polygons
+	// too large to read whole for every tile (see area_tile_shapes).
+	Shapes, ShapesKey string
 	// Depends lists the tables whose change notifications make this
 	// layer's tiles stale; the layer's own table is always included.
 	Depends []string
@@ -81,6 +85,7 @@ func Layers() []*Layer {
 	return []*Layer{
 		{
 			Name: "areas", Description: "行政区划 administrative areas: city, county, township, village", Table: "areas", Polygon: true, FeatureID: true,
+			Shapes: "area_tile_shapes", ShapesKey: "area_id",
 			Scope: &features.Layer{Name: "areas", ScopeColumn: "code"},
 			Attrs: []Attr{
 				{"code", "t.code", "String"},

@@ -12,6 +12,7 @@ import (
 	"encoding/hex"
 	"fmt"
 	"log/slog"
+	"runtime"
 	"slices"
 	"strings"
 	"sync"
@@ -23,6 +24,11 @@ import (
 	"riskmap"
 	"riskmap/features"
 )
+
+// DefaultConns is the default size of the tile queries' connection pool:
+// four per CPU, so that the database stays busy while requests wait on
+// the network and the scheduler (tile queries are short).
+func DefaultConns() int { return 4 * runtime.NumCPU() }
 
 // Options configure a Service.
 type Options struct {

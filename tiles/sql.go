@@ -21,6 +21,7 @@ const (
 	raw                       // every feature, full detail
 	simplified                // polygons simplified by half a pixel
 	clustered                 // point clusters from tile_clusters
+	shaped                    // polygons precomputed per zoom band (Layer.Shapes)
 )
 
 func (l *Layer) variantAt(z int) variant {
@@ -29,6 +30,8 @@ func (l *Layer) variantAt(z int) variant {
 		return none
 	case l.Cluster != nil && z <= l.Cluster.MaxZoom:
 		return clustered
+	case l.Shapes != "":
+		return shaped
 	case l.Polygon && z < SimplifyBelow:
 		return simplified
 	}
@@ -72,10 +75,20 @@ func layerSQL(l *Layer, v variant, scope string) string {
 ) q`, l.Name, l.Cluster.Level, extent, l.Table, cellsPerTile, worldHalf, 2*worldHalf, scope)
 		return b.String()
 	}
-	geom := "t.geom_3857"
-	if v == simplified {
+	geom, from := "t.geom_3857", l.Table+" t"
+	switch v {
+	case simplified:
 		// without preserving collapsed rings: what is under a pixel goes
 		geom = "ST_Simplify(t.geom_3857, " + halfPixel + ")"
+	case shaped:
+		// the pieces of the zoom's band that meet the tile, put together
+		// per feature (ST_AsMVTGeom makes one valid polygon of them); the
+		// table's own large geometry is not read at all
+		geom = "s.g"
+		from = fmt.Sprintf(`(SELECT p.%[2]s AS id, ST_Collect(p.geom) AS g FROM %[1]s p
+           WHERE p.geom && %[3]s AND p.band = riskmap_tile_band($1::integer)
+           GROUP BY p.%[2]s) s
+    JOIN %[4]s t ON t.id = s.id`, l.Shapes, l.ShapesKey, reachSQL, l.Table)
 	}
 	cols := make([]string, 0, len(l.Attrs)+2)
 	id := ""
@@ -87,12 +100,16 @@ func layerSQL(l *Layer, v variant, scope string) string {
 		cols = append(cols, a.SQL+" AS "+a.Name)
 	}
 	cols = append(cols, fmt.Sprintf("ST_AsMVTGeom(%s, %s, %d, %d, true) AS geom", geom, envelope, extent, buffer))
+	where := "t.geom_3857 && " + reachSQL
+	if v == shaped {
+		where = "true" // the shapes were chosen by the tile already
+	}
 	fmt.Fprintf(&b, `SELECT coalesce(ST_AsMVT(q, '%s', %d, 'geom'%s), ''::bytea) FROM (
   SELECT %s
-    FROM %s t
-   WHERE t.geom_3857 && %s
+    FROM %s
+   WHERE %s
      AND %s
-) q`, l.Name, extent, id, strings.Join(cols, ",\n         "), l.Table, reachSQL, scope)
+) q`, l.Name, extent, id, strings.Join(cols, ",\n         "), from, where, scope)
 	return b.String()
 }
 

@@ -16,7 +16,7 @@
 -- the data set's (sub-metre) slivers; and the audit log and the per-row
 -- change notifications have nothing to do in a benchmark load. Everything
 -- the triggers would derive (grid, township and county codes, point
--- clusters) is set here instead, and the geometry columns, indexes and
+-- clusters, area shapes) is set here instead, and the geometry columns, indexes and
 -- generated Web Mercator copies are riskmap's own.
 SET session_replication_role = replica;
 
@@ -103,6 +103,7 @@ SELECT id, 'bench-' || id, name, n, grid_code, left(grid_code, 9) || '000', left
   FROM other_points WHERE layer = 'depots';
 
 SET session_replication_role = origin;
+SELECT riskmap_area_shapes_refresh(ARRAY(SELECT id FROM areas));
 SELECT riskmap_tile_clusters_rebuild('risk_points', 'risk_level', 13);
 SELECT riskmap_tile_clusters_rebuild('hazard_sources', 'major_hazard_level', 11);
 DO $$

@@ -20,15 +20,17 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
-	"runtime"
 	"strings"
 	"time"
+
+	"riskmap/tiles"
 )
 
 type config struct {
 	duration time.Duration
 	rounds   int
 	conns    int
+	dbConns  int
 	layers   []string
 	zooms    []int
 	reuse    bool
@@ -44,6 +46,7 @@ func main() {
 	flag.DurationVar(&cfg.duration, "d", 5*time.Second, "duration of each round of each measurement (whole seconds)")
 	flag.IntVar(&cfg.rounds, "rounds", 3, "rounds per measurement; the median round counts")
 	flag.IntVar(&cfg.conns, "c", 16, "HTTP connections (the reference figures used wrk -t2 -c16)")
+	flag.IntVar(&cfg.dbConns, "db-conns", tiles.DefaultConns(), "the servers' tile connection pool (--tile-db-conns), and the ceiling's connections")
 	flag.BoolVar(&cfg.reuse, "reuse", false, "reuse scratch_tiles_bench if it is loaded already")
 	flag.BoolVar(&cfg.keep, "keep", true, "keep the scratch database afterwards (for -reuse)")
 	flag.BoolVar(&cfg.goClient, "go-client", false, "use the Go HTTP client even when wrk is installed")
@@ -84,7 +87,3 @@ func moduleRoot() (string, error) {
 		dir = parent
 	}
 }
-
-// serverConns is the server's database pool size: pgxpool's default,
-// which riskmap serve uses.
-func serverConns() int { return max(4, runtime.NumCPU()) }

@@ -28,10 +28,23 @@ type result struct {
 	p50, p99 time.Duration
 	n        int
 	errors   int
+	// CPU used: by the database backends, and by the client (ceiling) or
+	// the server and wrk (cold, warm)
+	dbCPU, appCPU time.Duration
+	loaderCPU     time.Duration // wrk's or the Go client's own
+}
+
+// cpuPerTile is the CPU (all of it: database, client or server, load
+// generator) each tile cost.
+func (r result) cpuPerTile() time.Duration {
+	if r.n == 0 {
+		return 0
+	}
+	return (r.dbCPU + r.appCPU + r.loaderCPU) / time.Duration(r.n)
 }
 
 func (r result) String() string {
-	return fmt.Sprintf("%8.0f/s p50 %7s p99 %7s", r.rate, fmtDur(r.p50), fmtDur(r.p99))
+	return fmt.Sprintf("%8.0f/s p50 %7s p99 %7s cpu/tile %s", r.rate, fmtDur(r.p50), fmtDur(r.p99), fmtDur(r.cpuPerTile()))
 }
 
 func fmtDur(d time.Duration) string {
@@ -221,6 +234,7 @@ func (goLoader) run(ctx context.Context, base, token string, ps []string, conns 
 	start := time.Now()
 	deadline := start.Add(d)
 	auth := "Bearer " + token
+	cpu0 := selfCPU()
 	for w := 0; w < conns; w++ {
 		wg.Add(1)
 		go func() {
@@ -251,7 +265,9 @@ func (goLoader) run(ctx context.Context, base, token string, ps []string, conns 
 		}()
 	}
 	wg.Wait()
-	return summarise(all, time.Since(start), errs), nil
+	r := summarise(all, time.Since(start), errs)
+	r.loaderCPU = selfCPU() - cpu0
+	return r, nil
 }
 
 // wrkLoader runs wrk (2 threads, as the reference figures) with a Lua
@@ -282,6 +298,7 @@ end
 var (
 	wrkRate    = regexp.MustCompile(`Requests/sec:\s+([0-9.]+)`)
 	wrkPct     = regexp.MustCompile(`(?m)^\s+(50|99)%\s+([0-9.]+)(us|ms|s)\s*$`)
+	wrkCount   = regexp.MustCompile(`(\d+) requests in`)
 	wrkNon2xx  = regexp.MustCompile(`Non-2xx or 3xx responses: (\d+)`)
 	wrkSockErr = regexp.MustCompile(`Socket errors: .*`)
 )
@@ -301,6 +318,7 @@ func (w wrkLoader) run(ctx context.Context, base, token string, ps []string, con
 	if err != nil {
 		return result{}, fmt.Errorf("wrk: %w\n%s", err, out)
 	}
+	loaderCPU := cmd.ProcessState.UserTime() + cmd.ProcessState.SystemTime()
 	s := string(out)
 	m := wrkRate.FindStringSubmatch(s)
 	if m == nil {
@@ -308,6 +326,10 @@ func (w wrkLoader) run(ctx context.Context, base, token string, ps []string, con
 	}
 	var r result
 	r.rate, _ = strconv.ParseFloat(m[1], 64)
+	r.loaderCPU = loaderCPU
+	if m := wrkCount.FindStringSubmatch(s); m != nil {
+		r.n, _ = strconv.Atoi(m[1])
+	}
 	for _, p := range wrkPct.FindAllStringSubmatch(s, -1) {
 		v, _ := strconv.ParseFloat(p[2], 64)
 		unit := map[string]float64{"us": 1e3, "ms": 1e6, "s": 1e9}[p[3]]

@@ -81,16 +81,16 @@ func run(ctx context.Context, cfg config) error {
 		lists[z] = l
 	}
 	svc := tiles.NewService(nil, tiles.Options{}) // only for its SQL
-	conns := serverConns()
+	conns := cfg.dbConns
 	// both servers run throughout; each (layer, zoom) is measured in rounds
 	// of ceiling, cold, warm in turn, so that load from elsewhere on the
 	// machine falls on all three alike; the median round of each counts
-	cold, err := startServer(ctx, bin, url, tmp, 0)
+	cold, err := startServer(ctx, bin, url, tmp, 0, conns)
 	if err != nil {
 		return err
 	}
 	defer cold.stop()
-	warm, err := startServer(ctx, bin, url, tmp, 256)
+	warm, err := startServer(ctx, bin, url, tmp, 256, conns)
 	if err != nil {
 		return err
 	}
@@ -100,6 +100,11 @@ func run(ctx context.Context, cfg config) error {
 			return err
 		}
 	}
+	meter, err := newBackends(ctx, url)
+	if err != nil {
+		return err
+	}
+	defer meter.close()
 	var rows []*row
 	for _, layer := range cfg.layers {
 		if err := svc.CheckLayer(layer); err != nil {
@@ -127,16 +132,23 @@ func run(ctx context.Context, cfg config) error {
 				layer, z, cfg.rounds, cfg.duration, conns, load.name(), cfg.conns)
 			var ceil, cl, wm []result
 			for range cfg.rounds {
-				ceil = append(ceil, runner.run(ctx, cfg.duration))
+				meter.begin(ctx)
+				c0 := selfCPU()
+				res := runner.run(ctx, cfg.duration)
+				res.appCPU, res.dbCPU = selfCPU()-c0, meter.used(ctx)
+				ceil = append(ceil, res)
 				for _, x := range []struct {
 					srv *server
 					out *[]result
 				}{{cold, &cl}, {warm, &wm}} {
+					meter.begin(ctx)
+					s0 := procCPU(x.srv.cmd.Process.Pid)
 					res, err := load.run(ctx, x.srv.base, x.srv.token, ps, cfg.conns, cfg.duration)
 					if err != nil {
 						runner.close()
 						return err
 					}
+					res.appCPU, res.dbCPU = procCPU(x.srv.cmd.Process.Pid)-s0, meter.used(ctx)
 					if res.errors > 0 {
 						log.Printf("WARNING: %d failed requests", res.errors)
 					}
@@ -179,7 +191,7 @@ func (s *server) stop() {
 
 // startServer runs `riskmap serve` on a free loopback port against url; its
 // log (one line a request) goes to a file, as a deployment's would.
-func startServer(ctx context.Context, bin, url, dir string, cacheMB int) (*server, error) {
+func startServer(ctx context.Context, bin, url, dir string, cacheMB, conns int) (*server, error) {
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		return nil, err
@@ -190,7 +202,7 @@ func startServer(ctx context.Context, bin, url, dir string, cacheMB int) (*serve
 	if err != nil {
 		return nil, err
 	}
-	cmd := exec.CommandContext(ctx, bin, "serve", "--addr", addr, "--tile-cache-mb", strconv.Itoa(cacheMB), "--blob-dir", filepath.Join(dir, "blobs"))
+	cmd := exec.CommandContext(ctx, bin, "serve", "--addr", addr, "--tile-cache-mb", strconv.Itoa(cacheMB), "--tile-db-conns", strconv.Itoa(conns), "--blob-dir", filepath.Join(dir, "blobs"))
 	cmd.Env = append(os.Environ(), "DATABASE_URL="+url)
 	cmd.Stdout, cmd.Stderr = logf, logf
 	if err := cmd.Start(); err != nil {

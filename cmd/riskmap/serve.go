@@ -92,9 +92,11 @@ func serve(ctx context.Context, logger *slog.Logger, pool *pgxpool.Pool, f serve
 	if err := f.cases.wire(ctx, logger, pool, srv); err != nil {
 		return err
 	}
-	if err := f.tiles.wire(ctx, logger, pool, srv); err != nil {
+	closeTiles, err := f.tiles.wire(ctx, logger, pool, srv)
+	if err != nil {
 		return err
 	}
+	defer closeTiles()
 	if err := f.coverage.wire(ctx, logger, pool, srv); err != nil {
 		return err
 	}
