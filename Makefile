@@ -76,5 +76,17 @@ bench-import: deps
 	@scripts/deps.sh gdal-bin
 	$(GO) run ./bench/import $(BENCH_IMPORT_ARGS)
 
+# Load and faults at full scale (README "Operations"): 200 clients for 60 s
+# against one server (scratch_resilience_load), the same with PostgreSQL
+# stopped for 10 s in the middle (a private cluster, never the shared one),
+# then the fault tests of package resilience. About ten minutes; not part of
+# make test (the resilience tests are, at a smaller scale).
+# SOAK_ARGS="-clients 100 -d 30s" scales both load runs.
+.PHONY: soak
+soak: deps
+	$(GO) run ./bench/load $(SOAK_ARGS)
+	$(GO) run ./bench/load -fault pg-restart $(SOAK_ARGS)
+	$(GO) test -count=1 -v -run . ./resilience
+
 clean:
 	rm -rf bin
