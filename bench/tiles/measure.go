@@ -44,7 +44,14 @@ func (r result) cpuPerTile() time.Duration {
 }
 
 func (r result) String() string {
-	return fmt.Sprintf("%8.0f/s p50 %7s p99 %7s cpu/tile %s", r.rate, fmtDur(r.p50), fmtDur(r.p99), fmtDur(r.cpuPerTile()))
+	per := func(d time.Duration) string {
+		if r.n == 0 {
+			return "-"
+		}
+		return fmtDur(d / time.Duration(r.n))
+	}
+	return fmt.Sprintf("%8.0f/s p50 %7s p99 %7s cpu/tile %s (db %s, app %s, loader %s)", r.rate, fmtDur(r.p50), fmtDur(r.p99),
+		fmtDur(r.cpuPerTile()), per(r.dbCPU), per(r.appCPU), per(r.loaderCPU))
 }
 
 func fmtDur(d time.Duration) string {

@@ -13,6 +13,7 @@ import (
 	"path/filepath"
 	"sort"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/jackc/pgx/v5/pgxpool"
@@ -204,6 +205,9 @@ func startServer(ctx context.Context, bin, url, dir string, cacheMB, conns int) 
 	}
 	cmd := exec.CommandContext(ctx, bin, "serve", "--addr", addr, "--tile-cache-mb", strconv.Itoa(cacheMB), "--tile-db-conns", strconv.Itoa(conns), "--blob-dir", filepath.Join(dir, "blobs"))
 	cmd.Env = append(os.Environ(), "DATABASE_URL="+url)
+	if e := os.Getenv("BENCH_SERVER_ENV"); e != "" { // e.g. GOMAXPROCS=1, for experiments
+		cmd.Env = append(cmd.Env, strings.Fields(e)...)
+	}
 	cmd.Stdout, cmd.Stderr = logf, logf
 	if err := cmd.Start(); err != nil {
 		return nil, err
