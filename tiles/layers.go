@@ -84,8 +84,9 @@ func placed(name string) *features.Layer {
 func Layers() []*Layer {
 	return []*Layer{
 		{
-			Name: "areas", Description: "行政区划 administrative areas: city, county, township, village", Table: "areas", Polygon: true, FeatureID: true,
-			Shapes: "area_tile_shapes", ShapesKey: "area_id",
+			Name: "areas", Table: "areas", Polygon: true, FeatureID: true,
+			Description: "行政区划 administrative areas: city, county, township, village",
+			Shapes:      "area_tile_shapes", ShapesKey: "area_id",
 			Scope: &features.Layer{Name: "areas", ScopeColumn: "code"},
 			Attrs: []Attr{
 				{"code", "t.code", "String"},
@@ -97,8 +98,9 @@ func Layers() []*Layer {
 		{
 			// Grid outlines are drawn from z10, where a grid (about 1.5 km)
 			// spans ten pixels; below, the areas carry the map.
-			Name: "grids", Description: "网格 grids with their worker and open hidden-hazard cases", Table: "grids", Polygon: true, FeatureID: true, MinZoom: 10,
-			Scope: &features.Layer{Name: "grids", ScopeColumn: "code"},
+			Name: "grids", Table: "grids", Polygon: true, FeatureID: true, MinZoom: 10,
+			Description: "网格 grids with their worker and open hidden-hazard cases",
+			Scope:       &features.Layer{Name: "grids", ScopeColumn: "code"},
 			Attrs: []Attr{
 				{"code", "t.code", "String"},
 				{"name", "t.name", "String"},
@@ -112,7 +114,8 @@ func Layers() []*Layer {
 			},
 		},
 		{
-			Name: "hazard_sources", Description: "危险源 hazard sources; up to z11 clusters with point_count and the gravest major_hazard_level", Table: "hazard_sources", FeatureID: true, Scope: placed("hazard_sources"),
+			Name: "hazard_sources", Table: "hazard_sources", FeatureID: true, Scope: placed("hazard_sources"),
+			Description: "危险源 hazard sources; up to z11 clusters with point_count and the gravest major_hazard_level",
 			Attrs: pointAttrs(
 				Attr{"category", "t.category", "String"},
 				Attr{"major_hazard_level", "t.major_hazard_level", "Number"},
@@ -120,7 +123,8 @@ func Layers() []*Layer {
 			Cluster: &Cluster{MaxZoom: 11, Level: "major_hazard_level"},
 		},
 		{
-			Name: "risk_points", Description: "风险点 risk points; up to z13 clusters with point_count and the gravest risk_level", Table: "risk_points", FeatureID: true, Scope: placed("risk_points"),
+			Name: "risk_points", Table: "risk_points", FeatureID: true, Scope: placed("risk_points"),
+			Description: "风险点 risk points; up to z13 clusters with point_count and the gravest risk_level",
 			Attrs: pointAttrs(
 				Attr{"category", "t.category", "String"},
 				Attr{"risk_level", "t.risk_level", "Number"},
@@ -128,15 +132,17 @@ func Layers() []*Layer {
 			Cluster: &Cluster{MaxZoom: 13, Level: "risk_level"},
 		},
 		{
-			Name: "stations", Description: "应急站点 emergency stations", Table: "stations", FeatureID: true, Scope: placed("stations"),
+			Name: "stations", Table: "stations", FeatureID: true, Scope: placed("stations"),
+			Description: "应急站点 emergency stations",
 			Attrs: pointAttrs(
 				Attr{"kind", "t.kind", "String"},
 				Attr{"on_duty_24h", "t.on_duty_24h", "Boolean"},
 			),
 		},
 		{
-			Name: "depots", Description: "应急物资储备仓库 supply depots", Table: "depots", FeatureID: true, Scope: placed("depots"),
-			Attrs: pointAttrs(),
+			Name: "depots", Table: "depots", FeatureID: true, Scope: placed("depots"),
+			Description: "应急物资储备仓库 supply depots",
+			Attrs:       pointAttrs(),
 		},
 	}
 }
