@@ -26,10 +26,10 @@ DECLARE
   a jsonb;
 BEGIN
   IF TG_OP <> 'INSERT' THEN
-    b := to_jsonb(OLD) - 'password_hash';
+    b := to_jsonb(OLD) - 'password_hash' - 'geom_3857';
   END IF;
   IF TG_OP <> 'DELETE' THEN
-    a := to_jsonb(NEW) - 'password_hash';
+    a := to_jsonb(NEW) - 'password_hash' - 'geom_3857';
   END IF;
   -- geometries as GeoJSON, readable in the log
   IF b ? 'geom' THEN b := jsonb_set(b, '{geom}', ST_AsGeoJSON(OLD.geom, 8)::jsonb); END IF;

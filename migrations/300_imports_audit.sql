@@ -18,18 +18,18 @@ BEGIN
   IF TG_OP = 'INSERT' THEN
     INSERT INTO audit_log (actor_id, actor, tbl, row_id, action, before, after)
     SELECT actor_id, actor, TG_TABLE_NAME, n.id::text, 'insert', NULL,
-           jsonb_set(to_jsonb(n), '{geom}', ST_AsGeoJSON(n.geom, 8)::jsonb)
+           jsonb_set(to_jsonb(n) - 'geom_3857', '{geom}', ST_AsGeoJSON(n.geom, 8)::jsonb)
       FROM new_rows n ORDER BY n.id;
   ELSIF TG_OP = 'UPDATE' THEN
     INSERT INTO audit_log (actor_id, actor, tbl, row_id, action, before, after)
     SELECT actor_id, actor, TG_TABLE_NAME, x.id::text, 'update', x.b, x.a
-      FROM (SELECT n.id, jsonb_set(to_jsonb(o), '{geom}', ST_AsGeoJSON(o.geom, 8)::jsonb) AS b,
-                   jsonb_set(to_jsonb(n), '{geom}', ST_AsGeoJSON(n.geom, 8)::jsonb) AS a
+      FROM (SELECT n.id, jsonb_set(to_jsonb(o) - 'geom_3857', '{geom}', ST_AsGeoJSON(o.geom, 8)::jsonb) AS b,
+                   jsonb_set(to_jsonb(n) - 'geom_3857', '{geom}', ST_AsGeoJSON(n.geom, 8)::jsonb) AS a
               FROM old_rows o JOIN new_rows n ON n.id = o.id) x
      WHERE x.a IS DISTINCT FROM x.b ORDER BY x.id;
   ELSE
     INSERT INTO audit_log (actor_id, actor, tbl, row_id, action, before, after)
-    SELECT actor_id, actor, TG_TABLE_NAME, o.id::text, 'delete', jsonb_set(to_jsonb(o), '{geom}', ST_AsGeoJSON(o.geom, 8)::jsonb), NULL
+    SELECT actor_id, actor, TG_TABLE_NAME, o.id::text, 'delete', jsonb_set(to_jsonb(o) - 'geom_3857', '{geom}', ST_AsGeoJSON(o.geom, 8)::jsonb), NULL
       FROM old_rows o ORDER BY o.id;
   END IF;
   RETURN NULL;
