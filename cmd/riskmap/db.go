@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"log/slog"
 	"os"
+	"strconv"
 
 	"github.com/jackc/pgx/v5/pgxpool"
 
@@ -59,7 +60,18 @@ func openMigrated(ctx context.Context, logger *slog.Logger) (*pgxpool.Pool, erro
 	if err := postgres.Migrate(ctx, url); err != nil {
 		return nil, err
 	}
-	return postgres.Open(ctx, url, 0)
+	// the API's pool; pgx's default is max(4, CPUs). A pool_max_conns in the
+	// URL would reach PostgreSQL itself during migrate and pg_dump, so the
+	// size is its own setting.
+	conns := 0
+	if v := os.Getenv("RISKMAP_DB_CONNS"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 1 || n > 1000 {
+			return nil, fmt.Errorf("RISKMAP_DB_CONNS: want a whole number from 1 to 1000, got %q", v)
+		}
+		conns = n
+	}
+	return postgres.Open(ctx, url, int32(conns))
 }
 
 func runMigrate(ctx context.Context, logger *slog.Logger, args []string) error {
