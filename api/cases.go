@@ -16,7 +16,6 @@ import (
 
 	"riskmap"
 	"riskmap/cases"
-	"riskmap/geo"
 )
 
 // attachmentsRoute takes uploads larger than the usual body limit.
@@ -33,28 +32,14 @@ func (s *Server) routeBodyLimit(c *gin.Context) int64 {
 
 var code12or15 = regexp.MustCompile(`^([0-9]{12}|[0-9]{15})$`)
 
-func (s *Server) cityBounds(c *gin.Context) (*geo.Bounds, error) {
-	return s.Features.CityBounds(c.Request.Context())
-}
-
 // reportCase: POST /api/v1/cases with a GeoJSON Feature.
 func (s *Server) reportCase(c *gin.Context) {
-	crs, err := parseCRS(c)
+	g, err := s.readGeoBody(c, true)
 	if err != nil {
 		s.fail(c, err)
 		return
 	}
-	body, err := io.ReadAll(c.Request.Body)
-	if err != nil {
-		s.fail(c, err)
-		return
-	}
-	bounds, err := s.cityBounds(c)
-	if err != nil {
-		s.fail(c, err)
-		return
-	}
-	in, err := cases.ParseReport(body, crs, bounds)
+	in, err := cases.ParseReport(g.body, g.crs, g.bounds)
 	if err != nil {
 		s.fail(c, err)
 		return
@@ -177,22 +162,12 @@ func (s *Server) getCase(c *gin.Context) {
 
 // actOnCase: POST /api/v1/cases/{id}/actions {"action","version",...}.
 func (s *Server) actOnCase(c *gin.Context) {
-	crs, err := parseCRS(c)
+	g, err := s.readGeoBody(c, true)
 	if err != nil {
 		s.fail(c, err)
 		return
 	}
-	body, err := io.ReadAll(c.Request.Body)
-	if err != nil {
-		s.fail(c, err)
-		return
-	}
-	bounds, err := s.cityBounds(c)
-	if err != nil {
-		s.fail(c, err)
-		return
-	}
-	a, err := cases.ParseAction(body, crs, bounds)
+	a, err := cases.ParseAction(g.body, g.crs, g.bounds)
 	if err != nil {
 		s.fail(c, err)
 		return

@@ -196,22 +196,50 @@ func (s *Server) canWrite(c *gin.Context, l *features.Layer) bool {
 	return true
 }
 
+// geoBody is what every request carrying user coordinates needs before
+// parsing: the body, the coordinate system it is in (?crs=) and the city's
+// extent its coordinates must fall in (nil when withBounds is false).
+type geoBody struct {
+	body   []byte
+	crs    geo.CRS
+	bounds *geo.Bounds
+}
+
+func (s *Server) readGeoBody(c *gin.Context, withBounds bool) (geoBody, error) {
+	var g geoBody
+	var err error
+	if g.crs, err = parseCRS(c); err != nil {
+		return g, err
+	}
+	if g.body, err = io.ReadAll(c.Request.Body); err != nil {
+		return g, err
+	}
+	if withBounds {
+		g.bounds, err = s.Features.CityBounds(c.Request.Context())
+	}
+	return g, err
+}
+
+// areas are the administrative map itself: they are not held to the
+// city's extent.
+func boundedLayer(l *features.Layer) bool { return l.Name != "areas" }
+
 func (s *Server) readInput(c *gin.Context, l *features.Layer, partial bool) (*features.Input, error) {
-	crs, err := parseCRS(c)
+	g, err := s.readGeoBody(c, boundedLayer(l))
 	if err != nil {
 		return nil, err
 	}
-	body, err := io.ReadAll(c.Request.Body)
+	return features.ParseInput(l, g.body, partial, g.crs, g.bounds)
+}
+
+// writeTarget reads the id in the path and the If-Match of a PATCH or DELETE.
+func writeTarget(c *gin.Context) (int64, *int, error) {
+	id, err := parseID(c)
 	if err != nil {
-		return nil, err
+		return 0, nil, err
 	}
-	var bounds *geo.Bounds
-	if l.Name != "areas" {
-		if bounds, err = s.Features.CityBounds(c.Request.Context()); err != nil {
-			return nil, err
-		}
-	}
-	return features.ParseInput(l, body, partial, crs, bounds)
+	ifMatch, err := parseIfMatch(c)
+	return id, ifMatch, err
 }
 
 func (s *Server) createFeature(l *features.Layer) gin.HandlerFunc {
@@ -237,12 +265,7 @@ func (s *Server) createFeature(l *features.Layer) gin.HandlerFunc {
 
 func (s *Server) patchFeature(l *features.Layer) gin.HandlerFunc {
 	return func(c *gin.Context) {
-		id, err := parseID(c)
-		if err != nil {
-			s.fail(c, err)
-			return
-		}
-		ifMatch, err := parseIfMatch(c)
+		id, ifMatch, err := writeTarget(c)
 		if err != nil {
 			s.fail(c, err)
 			return
@@ -270,12 +293,7 @@ func (s *Server) patchFeature(l *features.Layer) gin.HandlerFunc {
 
 func (s *Server) deleteFeature(l *features.Layer) gin.HandlerFunc {
 	return func(c *gin.Context) {
-		id, err := parseID(c)
-		if err != nil {
-			s.fail(c, err)
-			return
-		}
-		ifMatch, err := parseIfMatch(c)
+		id, ifMatch, err := writeTarget(c)
 		if err != nil {
 			s.fail(c, err)
 			return
@@ -299,7 +317,7 @@ func (s *Server) patchFeatures(l *features.Layer) gin.HandlerFunc {
 		if !s.canWrite(c, l) {
 			return
 		}
-		crs, err := parseCRS(c)
+		g, err := s.readGeoBody(c, boundedLayer(l))
 		if err != nil {
 			s.fail(c, err)
 			return
@@ -308,7 +326,7 @@ func (s *Server) patchFeatures(l *features.Layer) gin.HandlerFunc {
 			Type     string            `json:"type"`
 			Features []json.RawMessage `json:"features"`
 		}
-		if err := json.NewDecoder(c.Request.Body).Decode(&fc); err != nil {
+		if err := json.Unmarshal(g.body, &fc); err != nil {
 			s.fail(c, riskmap.Errorf(riskmap.EINVALID, "body is not a GeoJSON FeatureCollection: %v", err))
 			return
 		}
@@ -320,16 +338,9 @@ func (s *Server) patchFeatures(l *features.Layer) gin.HandlerFunc {
 			s.fail(c, riskmap.Errorf(riskmap.EUNPROCESSABLE, "at most 1000 features in one batch, got %d", len(fc.Features)))
 			return
 		}
-		var bounds *geo.Bounds
-		if l.Name != "areas" {
-			if bounds, err = s.Features.CityBounds(c.Request.Context()); err != nil {
-				s.fail(c, err)
-				return
-			}
-		}
 		changes := make([]features.Change, len(fc.Features))
 		for i, raw := range fc.Features {
-			in, err := features.ParseInput(l, raw, true, crs, bounds)
+			in, err := features.ParseInput(l, raw, true, g.crs, g.bounds)
 			if err == nil && in.ID == nil {
 				err = riskmap.Errorf(riskmap.EUNPROCESSABLE, "id is required")
 			}
