@@ -103,10 +103,72 @@ func Sentence(r StatsRow) string {
 // reopened after E, it stood closed at E exactly when closed_at < E; unless
 // its deadline was changed after E, the deadline is the current one (a
 // first deadline set after E lies after E, so it cannot count). The few
-// others — reopened_at or deadline_changed_at after E, found through their
-// partial indexes — are read from the event history. So the main query is
-// one parallel scan of plain columns, and counts what it can; the history
-// query returns the rest case by case.
+// others — reopened_at or deadline_changed_at after E — are read from the
+// event history.
+//
+// Two ways to the same figures:
+//   - counted (county or township rows, scopes of whole townships or more):
+//     the per-day counters of case_day_counts (migration 202) give each
+//     case as it will finally stand; the cases whose standing at E differs
+//     — a close, deadline, reopening or deadline change at or after E — are
+//     found through cases_stats_pending_idx, taken out as counted and put
+//     back as they stood at E. One statement, one snapshot, no table scan.
+//   - scanned (grid rows, or scopes of villages or grids): one parallel
+//     scan of plain columns counts what the row tells; the history query
+//     returns the rest case by case.
+
+// statsClosedAtE and statsDeadlineAtE are a case's close standing at E ($E)
+// and its deadline in force then.
+const statsClosedAtE = `CASE WHEN c.reopened_at IS NULL OR c.reopened_at < $E THEN
+		CASE WHEN c.closed_at < $E THEN c.closed_at END
+	ELSE (SELECT CASE WHEN e.to_state = 'closed' THEN e.at END FROM case_events e
+		   WHERE e.case_id = c.id AND e.at < $E AND (e.to_state = 'closed' OR e.from_state = 'closed')
+		   ORDER BY e.at DESC, e.id DESC LIMIT 1)
+	END`
+
+const statsDeadlineAtE = `CASE WHEN c.deadline_changed_at IS NULL OR c.deadline_changed_at < $E THEN c.deadline
+	ELSE (SELECT e.deadline FROM case_events e
+		   WHERE e.case_id = c.id AND e.at < $E AND e.deadline IS NOT NULL
+		   ORDER BY e.at DESC, e.id DESC LIMIT 1)
+	END`
+
+// statsCountedSQL: the counters of the period's days ($1, $2 dates), then,
+// for each pending case (reported in [$3, $4) and something of it at or
+// after $4), its standing at $4 less its standing as counted. For span
+// class k (riskmap_case_span_class: under 2^k days from the report to the
+// last of those times; 16: unbounded) only reports within 2^k days before
+// E can reach it. %[1]s is the unit column, %[2]s and %[3]s the area and
+// scope filters on k.township_code and c.township_code. Columns as
+// mainCounts reads them.
+const statsCountedSQL = `
+WITH counted AS (
+	SELECT k.%[1]s AS unit, sum(k.found) AS found, sum(k.to_rectify) AS to_rectify, sum(k.closed) AS rectified,
+		sum(k.on_time) AS on_time, sum(k.major_found) AS major_found, sum(k.major_closed) AS major_rectified
+	  FROM case_day_counts k
+	 WHERE k.day >= $1::date AND k.day <= $2::date AND %[2]s
+	 GROUP BY 1),
+pending AS MATERIALIZED (
+	SELECT c.%[1]s AS unit, c.grade, c.closed_at, c.deadline, ` + statsClosedAtE + ` AS closed_e, ` + statsDeadlineAtE + ` AS deadline_e
+	  FROM generate_series(0, 16) s(k), LATERAL (
+		SELECT * FROM cases c
+		 WHERE c.state NOT IN ('void', 'duplicate')
+		   AND riskmap_case_span_class(c.reported_at, c.closed_at, c.deadline, c.reopened_at, c.deadline_changed_at) = s.k
+		   AND c.reported_at > CASE WHEN s.k < 16 THEN $E - (86400 * (1::bigint << s.k)) * interval '1 second' ELSE '-infinity' END
+		   AND c.reported_at >= $3::timestamptz AND c.reported_at < $E
+		   AND greatest(c.closed_at, c.deadline, c.reopened_at, c.deadline_changed_at) >= $E) c
+	 WHERE %[3]s),
+corrections AS (
+	SELECT unit, 0 AS found,
+		count(*) FILTER (WHERE closed_e IS NOT NULL OR deadline_e < $E) - count(*) FILTER (WHERE closed_at IS NOT NULL OR deadline IS NOT NULL),
+		count(*) FILTER (WHERE closed_e IS NOT NULL) - count(*) FILTER (WHERE closed_at IS NOT NULL),
+		count(*) FILTER (WHERE closed_e <= deadline_e) - count(*) FILTER (WHERE closed_at <= deadline),
+		0,
+		count(*) FILTER (WHERE grade = 'major' AND closed_e IS NOT NULL) - count(*) FILTER (WHERE grade = 'major' AND closed_at IS NOT NULL)
+	  FROM pending -- materialized: each case's history is read once, not once per count
+	 GROUP BY unit)
+SELECT unit, sum(found), sum(to_rectify), sum(rectified), sum(on_time), sum(major_found), sum(major_rectified)
+  FROM (SELECT * FROM counted UNION ALL SELECT * FROM corrections) x
+ GROUP BY unit`
 
 // statsUnitsSQL lists the areas (or grids) of the grouping level; %[1]s is
 // the table, %[2]s the level predicate, %[3]s the scope predicate.
@@ -127,19 +189,10 @@ SELECT c.%[1]s, count(*),
 
 // statsHistorySQL returns the other cases with their standing at E from
 // the event history.
-const statsHistorySQL = `
+var statsHistorySQL = `
 SELECT c.%[1]s, c.grade,
-	CASE WHEN c.reopened_at IS NULL OR c.reopened_at < $2 THEN
-		CASE WHEN c.closed_at < $2 THEN c.closed_at END
-	ELSE (SELECT CASE WHEN e.to_state = 'closed' THEN e.at END FROM case_events e
-		   WHERE e.case_id = c.id AND e.at < $2 AND (e.to_state = 'closed' OR e.from_state = 'closed')
-		   ORDER BY e.at DESC, e.id DESC LIMIT 1)
-	END,
-	CASE WHEN c.deadline_changed_at IS NULL OR c.deadline_changed_at < $2 THEN c.deadline
-	ELSE (SELECT e.deadline FROM case_events e
-		   WHERE e.case_id = c.id AND e.at < $2 AND e.deadline IS NOT NULL
-		   ORDER BY e.at DESC, e.id DESC LIMIT 1)
-	END
+	` + strings.ReplaceAll(statsClosedAtE, "$E", "$2") + `,
+	` + strings.ReplaceAll(statsDeadlineAtE, "$E", "$2") + `
   FROM cases c
  WHERE %[2]s AND (c.reopened_at >= $2 OR c.deadline_changed_at >= $2)`
 
@@ -199,10 +252,9 @@ func (s *Store) Rectification(ctx context.Context, u *riskmap.User, q StatsQuery
 	}
 
 	// units: the areas of the level in the area that overlap the scope
-	unitScope, caseScope := "true", "true"
+	unitScope := "true"
 	if !scope.All {
 		unitScope = `(u.code LIKE ANY($2::text[]) OR EXISTS (SELECT 1 FROM unnest($2::text[]) x WHERE x LIKE riskmap_area_prefix(u.code) || '%'))`
-		caseScope = "c.grid_code LIKE ANY($3::text[])"
 	}
 	unitArgs := []any{areaPrefix}
 	if !scope.All {
@@ -227,60 +279,17 @@ func (s *Store) Rectification(ctx context.Context, u *riskmap.User, q StatsQuery
 		return Stats{}, fmt.Errorf("stats: units: %w", err)
 	}
 
-	filter := "c.reported_at >= $1 AND c.reported_at < $2 AND c.state NOT IN ('void', 'duplicate')"
-	args := []any{from, end}
-	if areaPrefix != "%" {
-		args = append(args, areaPrefix)
-		filter += fmt.Sprintf(" AND c.grid_code LIKE $%d", len(args))
-	}
+	var scopePrefixes []string // nil: everything
 	if !scope.All {
-		args = append(args, prefixes)
-		filter += strings.Replace(" AND "+caseScope, "$3", fmt.Sprintf("$%d", len(args)), 1)
+		scopePrefixes = prefixes
 	}
-	// The history query reads a few cases by index while the main query
-	// scans: run them side by side.
-	type histResult struct {
-		rows []histRow
-		err  error
+	if q.GroupBy != "grid" && townshipsOrMore(areaPrefix) && townshipsOrMore(scopePrefixes...) {
+		err = s.countedStats(ctx, col, from, to, end, areaPrefix, scopePrefixes, index, out.Rows)
+	} else {
+		err = s.scannedStats(ctx, col, from, end, areaPrefix, scopePrefixes, index, out.Rows)
 	}
-	hist := make(chan histResult, 1)
-	go func() {
-		r, err := s.historyRows(ctx, fmt.Sprintf(statsHistorySQL, col, filter), args)
-		hist <- histResult{r, err}
-	}()
-	mainErr := s.mainCounts(ctx, fmt.Sprintf(statsMainSQL, col, filter), args, index, out.Rows)
-	h := <-hist
-	if mainErr != nil {
-		return Stats{}, mainErr
-	}
-	if h.err != nil {
-		return Stats{}, h.err
-	}
-	for _, c := range h.rows {
-		i, ok := index[c.unit]
-		if !ok {
-			continue
-		}
-		r := &out.Rows[i]
-		due := c.deadline != nil && c.deadline.Before(end)
-		r.Found++
-		if c.closed != nil || due {
-			r.ToRectify++
-		}
-		if c.closed != nil {
-			r.Rectified++
-			if c.deadline != nil && !c.closed.After(*c.deadline) {
-				r.OnTime++
-			}
-		} else if due {
-			r.Overdue++
-		}
-		if c.grade == "major" {
-			r.MajorFound++
-			if c.closed != nil {
-				r.MajorRectified++
-			}
-		}
+	if err != nil {
+		return Stats{}, err
 	}
 
 	t := &out.Total
@@ -304,22 +313,114 @@ func (s *Store) Rectification(ctx context.Context, u *riskmap.User, q StatsQuery
 	return out, nil
 }
 
+// scannedStats counts by scanning the cases of the period (any unit, any
+// scope): the main query counts what each row tells, the history query
+// returns the cases reopened or re-deadlined after the period's end.
+// scopePrefixes nil means no scope filter.
+func (s *Store) scannedStats(ctx context.Context, col string, from, end time.Time, areaPrefix string, scopePrefixes []string,
+	index map[string]int, rows []StatsRow) error {
+	filter := "c.reported_at >= $1 AND c.reported_at < $2 AND c.state NOT IN ('void', 'duplicate')"
+	args := []any{from, end}
+	if areaPrefix != "%" {
+		args = append(args, areaPrefix)
+		filter += fmt.Sprintf(" AND c.grid_code LIKE $%d", len(args))
+	}
+	if scopePrefixes != nil {
+		args = append(args, scopePrefixes)
+		filter += fmt.Sprintf(" AND c.grid_code LIKE ANY($%d::text[])", len(args))
+	}
+	// The history query reads a few cases by index while the main query
+	// scans: run them side by side.
+	type histResult struct {
+		rows []histRow
+		err  error
+	}
+	hist := make(chan histResult, 1)
+	go func() {
+		r, err := s.historyRows(ctx, fmt.Sprintf(statsHistorySQL, col, filter), args)
+		hist <- histResult{r, err}
+	}()
+	mainErr := s.mainCounts(ctx, fmt.Sprintf(statsMainSQL, col, filter), args, index, rows)
+	h := <-hist
+	if mainErr != nil {
+		return mainErr
+	}
+	if h.err != nil {
+		return h.err
+	}
+	for _, c := range h.rows {
+		i, ok := index[c.unit]
+		if !ok {
+			continue
+		}
+		r := &rows[i]
+		due := c.deadline != nil && c.deadline.Before(end)
+		r.Found++
+		if c.closed != nil || due {
+			r.ToRectify++
+		}
+		if c.closed != nil {
+			r.Rectified++
+			if c.deadline != nil && !c.closed.After(*c.deadline) {
+				r.OnTime++
+			}
+		} else if due {
+			r.Overdue++
+		}
+		if c.grade == "major" {
+			r.MajorFound++
+			if c.closed != nil {
+				r.MajorRectified++
+			}
+		}
+	}
+
+	return nil
+}
+
+// townshipsOrMore reports whether every prefix (each ending in %) selects
+// whole townships, so that the per-township counters can answer.
+func townshipsOrMore(prefixes ...string) bool {
+	for _, p := range prefixes {
+		if len(p) > 10 {
+			return false
+		}
+	}
+	return true
+}
+
+// countedStats counts from the per-day counters and the pending cases
+// (statsCountedSQL); county or township units only, and area and scope
+// prefixes of whole townships or more (scopePrefixes nil: no scope).
+func (s *Store) countedStats(ctx context.Context, col string, from, to, end time.Time, areaPrefix string, scopePrefixes []string,
+	index map[string]int, rows []StatsRow) error {
+	args := []any{from.Format("2006-01-02"), to.Format("2006-01-02"), from, end}
+	counted, pending := "true", "true"
+	if areaPrefix != "%" {
+		args = append(args, areaPrefix)
+		counted = fmt.Sprintf("k.township_code LIKE $%d", len(args))
+		pending = fmt.Sprintf("c.township_code LIKE $%d", len(args))
+	}
+	if scopePrefixes != nil {
+		args = append(args, scopePrefixes)
+		counted += fmt.Sprintf(" AND k.township_code LIKE ANY($%d::text[])", len(args))
+		pending += fmt.Sprintf(" AND c.township_code LIKE ANY($%d::text[])", len(args))
+	}
+	sql := strings.ReplaceAll(fmt.Sprintf(statsCountedSQL, col, counted, pending), "$E", "$4::timestamptz")
+	return s.mainCounts(ctx, sql, args, index, rows)
+}
+
 // mainCounts adds the main query's counts to the rows of their units.
 func (s *Store) mainCounts(ctx context.Context, sql string, args []any, index map[string]int, out []StatsRow) error {
-	rows, err := s.pool.Query(ctx, sql, args...)
-	if err != nil {
-		return fmt.Errorf("stats: %w", err)
-	}
-	defer rows.Close()
-	for rows.Next() {
+	err := s.statsQuery(ctx, sql, args, func(rows pgx.Rows) error {
 		var unit string
 		var found, toRectify, rectified, onTime, majorFound, majorRectified int
 		if err := rows.Scan(&unit, &found, &toRectify, &rectified, &onTime, &majorFound, &majorRectified); err != nil {
-			return fmt.Errorf("stats: %w", err)
+			return err
 		}
 		i, ok := index[unit]
 		if !ok {
-			continue // codes nest, so this cannot be; never count a case outside the rows
+			return nil // codes nest, so this cannot be; never count a case outside the rows
 		}
 		r := &out[i]
 		r.Found += found
@@ -329,11 +430,34 @@ func (s *Store) mainCounts(ctx context.Context, sql string, args []any, index ma
 		r.OnTime += onTime
 		r.MajorFound += majorFound
 		r.MajorRectified += majorRectified
-	}
-	if err := rows.Err(); err != nil {
+		return nil
+	})
+	if err != nil {
 		return fmt.Errorf("stats: %w", err)
 	}
 	return nil
+}
+
+// statsQuery runs a statistics query in a read-only transaction without
+// JIT: the queries are short, and compiling them cost more than it saved
+// (tens to hundreds of milliseconds on a busy machine).
+func (s *Store) statsQuery(ctx context.Context, sql string, args []any, each func(pgx.Rows) error) error {
+	return pgx.BeginTxFunc(ctx, s.pool, pgx.TxOptions{AccessMode: pgx.ReadOnly}, func(tx pgx.Tx) error {
+		if _, err := tx.Exec(ctx, "SET LOCAL jit = off"); err != nil {
+			return err
+		}
+		rows, err := tx.Query(ctx, sql, args...)
+		if err != nil {
+			return err
+		}
+		defer rows.Close()
+		for rows.Next() {
+			if err := each(rows); err != nil {
+				return err
+			}
+		}
+		return rows.Err()
+	})
 }
 
 // histRow is one case whose standing at the period's end came from its
@@ -344,20 +468,16 @@ type histRow struct {
 }
 
 func (s *Store) historyRows(ctx context.Context, sql string, args []any) ([]histRow, error) {
-	rows, err := s.pool.Query(ctx, sql, args...)
-	if err != nil {
-		return nil, fmt.Errorf("stats: history: %w", err)
-	}
-	defer rows.Close()
 	var out []histRow
-	for rows.Next() {
+	err := s.statsQuery(ctx, sql, args, func(rows pgx.Rows) error {
 		var h histRow
 		if err := rows.Scan(&h.unit, &h.grade, &h.closed, &h.deadline); err != nil {
-			return nil, fmt.Errorf("stats: history: %w", err)
+			return err
 		}
 		out = append(out, h)
-	}
-	if err := rows.Err(); err != nil {
+		return nil
+	})
+	if err != nil {
 		return nil, fmt.Errorf("stats: history: %w", err)
 	}
 	return out, nil
