@@ -66,7 +66,7 @@ type Server struct {
 // Handler builds the routes.
 func (s *Server) Handler() http.Handler {
 	if s.Tiles != nil {
-		return s.cachedTiles(s.Engine())
+		return s.directTiles(s.Engine())
 	}
 	return s.Engine()
 }

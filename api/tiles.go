@@ -1,6 +1,7 @@
 package api
 
 import (
+	"context"
 	"net/http"
 	"strconv"
 	"strings"
@@ -199,22 +200,25 @@ func (w *syncWriter) Flush() {
 	w.ResponseWriter.Flush()
 }
 
-// cachedTiles answers, ahead of the router, the requests a map makes most:
-// a tile in the cache for a token in the token cache. Such an answer takes
-// no database round trip and skips the router's per-request work (request
-// id, access log line); it is counted in /metrics under the tile route and
-// carries the same headers as any tile. Everything else (a miss, an unknown
-// token, a malformed path, a cross-origin request) goes to next, the
-// router, as usual.
-func (s *Server) cachedTiles(next http.Handler) http.Handler {
+// directTiles answers, ahead of the router, the requests a map makes most:
+// a tile of a tile layer for a token in the token cache, from the tile
+// cache or, on a miss, from the database. Such an answer skips the router's
+// per-request work (request id, access log line, middleware chain), which
+// cost as much CPU as a small tile's query; it is counted in /metrics under
+// the tile route and carries the same headers as any tile, and it runs
+// within RequestTimeout. Everything else (an unknown token, a malformed
+// path, a cross-origin request, an error, a panic) goes to next, the router,
+// as usual, which answers it (an error or a panic once more, through the
+// router) with its log line.
+func (s *Server) directTiles(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if r.Method != http.MethodGet || !strings.HasPrefix(r.URL.Path, "/tiles/") || r.Header.Get("Origin") != "" || !s.serveCachedTile(w, r) {
+		if r.Method != http.MethodGet || !strings.HasPrefix(r.URL.Path, "/tiles/") || r.Header.Get("Origin") != "" || !s.serveDirectTile(w, r) {
 			next.ServeHTTP(w, r)
 		}
 	})
 }
 
-func (s *Server) serveCachedTile(w http.ResponseWriter, r *http.Request) bool {
+func (s *Server) serveDirectTile(w http.ResponseWriter, r *http.Request) (served bool) {
 	start := time.Now()
 	layer, rest, ok := strings.Cut(r.URL.Path[len("/tiles/"):], "/")
 	if !ok {
@@ -240,30 +244,52 @@ func (s *Server) serveCachedTile(w http.ResponseWriter, r *http.Request) bool {
 	}
 	t, ok := s.Tiles.Cached(u.Scope(), layer, id)
 	if !ok {
-		return false
+		// a miss: made here, unless it fails (the router answers that)
+		defer func() {
+			if v := recover(); v != nil {
+				if v == http.ErrAbortHandler {
+					panic(v)
+				}
+				served = false
+			}
+		}()
+		ctx := r.Context()
+		if s.RequestTimeout > 0 {
+			var cancel context.CancelFunc
+			ctx, cancel = context.WithTimeout(ctx, s.RequestTimeout)
+			defer cancel()
+		}
+		if t, err = s.Tiles.Tile(ctx, u.Scope(), layer, id); err != nil {
+			return false
+		}
 	}
 	hd := w.Header()
-	// as securityHeaders and tile set them
-	hd.Set("X-Content-Type-Options", "nosniff")
-	hd.Set("X-Frame-Options", "DENY")
-	hd.Set("Referrer-Policy", "no-referrer")
-	hd.Set("Cross-Origin-Opener-Policy", "same-origin")
-	hd.Set("Cache-Control", "private, no-cache")
-	hd.Set("Vary", "Authorization")
-	hd.Set("X-Cache", "HIT")
+	// as securityHeaders and tile set them; the keys in canonical form, as
+	// Set would make them, spare its canonicalisation per header
+	hd["X-Content-Type-Options"] = []string{"nosniff"}
+	hd["X-Frame-Options"] = []string{"DENY"}
+	hd["Referrer-Policy"] = []string{"no-referrer"}
+	hd["Cross-Origin-Opener-Policy"] = []string{"same-origin"}
+	hd["Cache-Control"] = []string{"private, no-cache"}
+	hd["Vary"] = []string{"Authorization"}
+	if t.Cached {
+		hd["X-Cache"] = []string{"HIT"}
+	} else {
+		hd["X-Cache"] = []string{"MISS"}
+	}
 	status := http.StatusOK
 	switch {
 	case len(t.Data) == 0:
 		status = http.StatusNoContent
 		w.WriteHeader(status)
 	case etagMatches(r.Header.Get("If-None-Match"), t.ETag):
-		hd.Set("ETag", t.ETag)
+		hd["Etag"] = []string{t.ETag}
 		status = http.StatusNotModified
 		w.WriteHeader(status)
 	default:
-		hd.Set("ETag", t.ETag)
-		hd.Set("Content-Type", mvtType)
-		hd.Set("Content-Length", strconv.Itoa(len(t.Data)))
+		hd["Etag"] = []string{t.ETag}
+		hd["Content-Type"] = []string{mvtType}
+		hd["Content-Length"] = []string{strconv.Itoa(len(t.Data))}
 		w.WriteHeader(status)
 		_, _ = w.Write(t.Data)
 	}

@@ -54,6 +54,25 @@ type tileEnv struct {
 	srv   *httptest.Server
 	tiles *tiles.Service
 	token map[string]string
+	log   *lockedBuffer // the server's log
+}
+
+// lockedBuffer is a log sink requests may write to at once.
+type lockedBuffer struct {
+	mu sync.Mutex
+	b  strings.Builder
+}
+
+func (l *lockedBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+
+func (l *lockedBuffer) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.String()
 }
 
 func newTileEnv(t *testing.T) *tileEnv {
@@ -63,7 +82,8 @@ func newTileEnv(t *testing.T) *tileEnv {
 	if _, err := pool.Exec(ctx, tileFixtureSQL); err != nil {
 		t.Fatalf("fixture: %v", err)
 	}
-	logger := slog.New(slog.NewTextHandler(io.Discard, nil))
+	log := &lockedBuffer{}
+	logger := slog.New(slog.NewTextHandler(log, nil))
 	svc := auth.NewService(pool, time.Hour, auth.NewLimiter(50, time.Minute))
 	ts := tiles.NewService(pool, tiles.Options{CacheBytes: 32 << 20, Logger: logger})
 	lctx, cancel := context.WithCancel(ctx)
@@ -81,7 +101,7 @@ func newTileEnv(t *testing.T) *tileEnv {
 	}
 	s := &api.Server{Features: features.NewStore(pool), Auth: svc, Audit: audit.NewLog(pool), DB: pool,
 		Logger: logger, MaxBody: 64 << 10, Tiles: ts}
-	e := &tileEnv{t: t, pool: pool, srv: httptest.NewServer(s.Handler()), tiles: ts, token: map[string]string{}}
+	e := &tileEnv{t: t, pool: pool, srv: httptest.NewServer(s.Handler()), tiles: ts, token: map[string]string{}, log: log}
 	t.Cleanup(e.srv.Close)
 	for _, u := range []auth.UserSpec{
 		{Username: "admin", Role: "admin", Password: "admin-pass-1"},
@@ -252,7 +272,7 @@ func TestTileResponsesCarryETagCacheControlAnd304And204(t *testing.T) {
 	if ml := decodeTile(t, first.Body)["risk_points"]; ml == nil || len(ml.Features) == 0 {
 		t.Fatal("no risk points in the tile")
 	}
-	second := e.get(path, tok) // answered ahead of the router (cachedTiles)
+	second := e.get(path, tok) // answered ahead of the router (directTiles)
 	if second.Header.Get("X-Cache") != "HIT" || second.Header.Get("ETag") != etag || string(second.Body) != string(first.Body) {
 		t.Fatalf("second request: %s, ETag %s", second.Header.Get("X-Cache"), second.Header.Get("ETag"))
 	}
@@ -283,6 +303,50 @@ func TestTileResponsesCarryETagCacheControlAnd304And204(t *testing.T) {
 	// grids are not drawn below z10
 	if res := e.get("/tiles/grids/9/419/222.mvt", tok); res.StatusCode != 204 {
 		t.Fatalf("grids at z9: %d", res.StatusCode)
+	}
+}
+
+func TestAMissForARememberedTokenIsAnsweredAheadOfTheRouterAsTheRouterWould(t *testing.T) {
+	e := newTileEnv(t)
+	tok := e.token["xingang"]
+	z12, _ := tileOf(12, 115.30, 23.00)
+	z14, _ := tileOf(14, 115.30, 23.00)
+	routed := e.get("/tiles/risk_points/"+z12+".mvt", tok) // resolves the token: through the router
+	lines := strings.Count(e.log.String(), "msg=request")
+	if routed.StatusCode != 200 || lines != 1 {
+		t.Fatalf("first tile: %d, %d access log lines", routed.StatusCode, lines)
+	}
+	direct := e.get("/tiles/risk_points/"+z14+".mvt", tok) // a miss, made ahead of the router
+	if direct.StatusCode != 200 || direct.Header.Get("X-Cache") != "MISS" {
+		t.Fatalf("miss: %d %s", direct.StatusCode, direct.Header.Get("X-Cache"))
+	}
+	if n := strings.Count(e.log.String(), "msg=request"); n != lines {
+		t.Errorf("the miss went through the router: %d access log lines, want %d", n, lines)
+	}
+	for _, h := range []string{"Content-Type", "Cache-Control", "Vary", "X-Content-Type-Options", "X-Frame-Options", "Referrer-Policy", "Cross-Origin-Opener-Policy"} {
+		if direct.Header.Get(h) != routed.Header.Get(h) {
+			t.Errorf("%s: %q from the router, %q ahead of it", h, routed.Header.Get(h), direct.Header.Get(h))
+		}
+	}
+	if direct.Header.Get("ETag") == "" || direct.Header.Get("Content-Length") != fmt.Sprint(len(direct.Body)) {
+		t.Errorf("ETag %q, Content-Length %q for %d bytes", direct.Header.Get("ETag"), direct.Header.Get("Content-Length"), len(direct.Body))
+	}
+	// the township sees its own point (中点), not the other township's
+	ml := decodeTile(t, direct.Body)["risk_points"]
+	if ml == nil || len(ml.Features) != 1 || ml.Features[0].Properties["name"] != "中点" {
+		t.Fatalf("the miss holds %v", ml)
+	}
+	// a tile whose query fails is answered by the router: its JSON error and log line
+	if _, err := e.pool.Exec(context.Background(), "ALTER TABLE risk_points RENAME COLUMN status TO status_gone"); err != nil {
+		t.Fatal(err)
+	}
+	z15, _ := tileOf(15, 115.30, 23.00)
+	failed := e.get("/tiles/risk_points/"+z15+".mvt", tok)
+	if failed.StatusCode != 500 || !strings.Contains(string(failed.Body), `"code":"internal"`) {
+		t.Fatalf("failing tile: %d %s", failed.StatusCode, failed.Body)
+	}
+	if !strings.Contains(e.log.String(), "status=500") {
+		t.Errorf("no access log line for the failed tile:\n%s", e.log.String())
 	}
 }
 
