@@ -18,9 +18,11 @@ import (
 // township over 1,000,000 cases reported in that year in the demo city
 // (51 townships, ~1,500 grids), 1 % of them reopened after the year's end
 // and 0.5 % given a new deadline after it, so the event history is read for
-// those. Generating the cases takes a minute or two; run with
+// those. Before timing, the township rows are checked against the grid
+// rows, which take the other way (a scan of every case). Generating the
+// cases takes a minute or two; run with
 //
-//	go test ./cases -run '^$' -bench Rectification1M -benchtime 5x
+//	go test ./cases -run '^$' -bench Rectification1M -benchtime 10x
 //
 // RISKMAP_BENCH_CASES_URL names a database already holding these cases
 // (the generating SQL below run into a copy of the demo city), to time the
@@ -49,6 +51,23 @@ func BenchmarkRectification1M(b *testing.B) {
 		b.Fatalf("found %d in %d townships", st.Total.Found, len(st.Rows))
 	}
 	b.Logf("%s", st.Sentence)
+	// the township rows (counters and pending cases) equal the grid rows
+	// (a scan of every case) summed up
+	byGrid, err := s.Rectification(ctx, u, cases.StatsQuery{Area: q.Area, From: q.From, To: q.To, GroupBy: "grid"})
+	if err != nil {
+		b.Fatal(err)
+	}
+	sums := map[string]counts{}
+	for _, r := range byGrid.Rows {
+		c, g := sums[r.AreaCode[:9]], countsOf(r)
+		sums[r.AreaCode[:9]] = counts{c.found + g.found, c.toRectify + g.toRectify, c.rectified + g.rectified,
+			c.overdue + g.overdue, c.onTime + g.onTime, c.majorFound + g.majorFound, c.majorRectified + g.majorRectified}
+	}
+	for _, r := range st.Rows {
+		if got, want := countsOf(r), sums[r.AreaCode[:9]]; got != want {
+			b.Errorf("township %s: counted %+v, scanned %+v", r.AreaCode, got, want)
+		}
+	}
 	b.ResetTimer()
 	for b.Loop() {
 		if _, err := s.Rectification(ctx, u, q); err != nil {

@@ -502,4 +502,8 @@ func TestStatisticsEqualABruteForceRecount(t *testing.T) {
 	if checked < 500 {
 		t.Errorf("only %d found cases checked", checked)
 	}
+	// the scanned way (grid rows) agrees with the counted one
+	for _, p := range periods {
+		bothWaysAgree(t, s, cityUser, at(p[0]), at(p[1]), "random histories")
+	}
 }
