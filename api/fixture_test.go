@@ -55,6 +55,9 @@ type env struct {
 	pool   *pgxpool.Pool
 	srv    *httptest.Server
 	token  map[string]string
+	// coverage is the server's coverage service (not listening: a test
+	// that wants it live starts its Listen)
+	coverage *coverage.Service
 }
 
 func newEnv(t *testing.T) *env {
@@ -99,7 +102,7 @@ func newEnv(t *testing.T) *env {
 	go func() { _ = s.CaseFeed.Run(feedCtx) }()
 	s.Tiles = tiles.NewService(pool, tiles.Options{CacheBytes: 1 << 20, Logger: s.Logger})
 	engine := s.Engine()
-	e := &env{t: t, pool: pool, engine: engine, srv: httptest.NewServer(engine), token: map[string]string{}}
+	e := &env{t: t, pool: pool, engine: engine, srv: httptest.NewServer(engine), token: map[string]string{}, coverage: s.Coverage}
 	t.Cleanup(e.srv.Close)
 	for _, u := range users {
 		var out struct{ Token string }

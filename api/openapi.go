@@ -56,7 +56,7 @@ var sharedParams = map[string]obj{
 	"area":     param("area", "query", "12-digit area code (or 15-digit grid code where said)", str, false),
 	"ifMatch":  param("If-Match", "header", "the version (ETag) the change applies to; 412 when stale", str, false),
 	"layer":    param("layer", "path", "collection id: a layer name", obj{"type": "string", "enum": features.NewRegistry().Names()}, true),
-	"tilepath": param("path", "path", "{layer}/{z}/{x}/{y}.mvt for a tile (layer all: every layer), or {layer}.json for its TileJSON", str, true),
+	"tilepath": param("path", "path", "{layer}/{z}/{x}/{y}.mvt for a tile (layer all: every layer but coverage), or {layer}.json for its TileJSON", str, true),
 }
 
 func params(names ...string) []obj {
@@ -186,7 +186,8 @@ func apiOperations() []operation {
 			params: params("area"), replies: ok("norms and, per township, each item's required stock, stock and shortfall", anyObj)},
 		{method: "GET", path: "/api/v1/events", tag: "cases", summary: "live feed of case changes in scope (Server-Sent Events)",
 			replies: obj{"200": reply("an event stream", "text/event-stream", nil)}},
-		{method: "GET", path: "/tiles/{path}", tag: "tiles", summary: "a Mapbox Vector Tile (2.1) of a layer in scope, or its TileJSON 3.0.0", params: params("tilepath"),
+		{method: "GET", path: "/tiles/{path}", tag: "tiles", summary: "a Mapbox Vector Tile (2.1) of a layer in scope, or its TileJSON 3.0.0; the layer coverage takes the parameters of /api/v1/coverage (facility and max_distance_m or max_minutes, kind, area) and is not for grid workers",
+			params:  append(params("tilepath"), coverageParams()...),
 			replies: obj{"200": obj{"description": "the tile or TileJSON", "content": obj{"application/vnd.mapbox-vector-tile": obj{}, "application/json": obj{}}}, "204": reply("no feature in the tile", "", nil), "304": reply("not modified", "", nil)}},
 		{method: "GET", path: "/styles/riskmap.json", tag: "tiles", summary: "the MapLibre style of the four-colour risk map", replies: ok("a MapLibre style", anyObj)},
 		{method: "POST", path: "/api/v1/imports", tag: "imports", summary: "import a file into a layer as a background job (admin)",

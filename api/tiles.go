@@ -10,6 +10,7 @@ import (
 	"github.com/gin-gonic/gin"
 
 	"riskmap"
+	"riskmap/coverage"
 	"riskmap/tiles"
 )
 
@@ -59,12 +60,20 @@ func (s *Server) tileAuthenticate() gin.HandlerFunc {
 func (s *Server) tile(c *gin.Context) {
 	path := strings.TrimPrefix(c.Param("path"), "/")
 	if name, ok := strings.CutSuffix(path, ".json"); ok && !strings.Contains(name, "/") {
+		if name == coverage.TileLayer {
+			s.coverageTileJSON(c)
+			return
+		}
 		s.tileJSON(c, name)
 		return
 	}
 	parts := strings.Split(path, "/")
 	if len(parts) != 4 || !strings.HasSuffix(parts[3], ".mvt") {
 		s.fail(c, notFound("no such tile path /tiles/%s: tiles are /tiles/{layer}/{z}/{x}/{y}.mvt, their TileJSON /tiles/{layer}.json", path))
+		return
+	}
+	if parts[0] == coverage.TileLayer {
+		s.coverageTile(c, parts[1:])
 		return
 	}
 	if err := s.Tiles.CheckLayer(parts[0]); err != nil {
@@ -81,29 +90,35 @@ func (s *Server) tile(c *gin.Context) {
 		s.fail(c, err)
 		return
 	}
+	writeTile(c, t.Data, t.ETag, t.Cached)
+}
+
+// writeTile answers with a tile: 204 when it has no feature, 304 when the
+// client holds it already.
+func writeTile(c *gin.Context, data []byte, etag string, cached bool) {
 	h := c.Writer.Header()
 	// per user scope, so private; no-cache: revalidate every time (a 304 is
 	// as cheap as a cached tile), so no browser shows a tile a write changed
 	h.Set("Cache-Control", "private, no-cache")
 	h.Add("Vary", "Authorization")
-	if t.Cached {
+	if cached {
 		h.Set("X-Cache", "HIT")
 	} else {
 		h.Set("X-Cache", "MISS")
 	}
-	if len(t.Data) == 0 {
+	if len(data) == 0 {
 		// no feature in the tile: nothing to send
 		c.Status(http.StatusNoContent)
 		c.Writer.WriteHeaderNow()
 		return
 	}
-	h.Set("ETag", t.ETag)
-	if etagMatches(c.GetHeader("If-None-Match"), t.ETag) {
+	h.Set("ETag", etag)
+	if etagMatches(c.GetHeader("If-None-Match"), etag) {
 		c.Status(http.StatusNotModified)
 		c.Writer.WriteHeaderNow()
 		return
 	}
-	c.Data(http.StatusOK, mvtType, t.Data)
+	c.Data(http.StatusOK, mvtType, data)
 }
 
 // etagMatches implements If-None-Match's weak comparison over a list.
@@ -156,9 +171,7 @@ func (s *Server) syncTiles() gin.HandlerFunc {
 		}
 		w := &syncWriter{ResponseWriter: c.Writer, sync: func(status int) {
 			if status < 400 {
-				if err := s.Tiles.Sync(c.Request.Context()); err != nil {
-					s.Logger.Warn("tiles: sync after write", "request_id", c.GetString(requestIDKey), "err", err)
-				}
+				s.syncCaches(c)
 			}
 		}}
 		c.Writer = w

@@ -193,45 +193,59 @@ func parallel(n int, fn func(lo, hi int)) {
 // Coverage computes the coverage of q for u. Results are cached until the
 // data changes.
 func (s *Service) Coverage(ctx context.Context, u *riskmap.User, q Query) (*Result, error) {
-	if err := allowed(u); err != nil {
+	if err := s.prepare(ctx, u, &q); err != nil {
 		return nil, err
 	}
+	var res *Result
+	err := s.snapshot(ctx, func(tx pgx.Tx) error {
+		version, err := s.version(ctx, tx)
+		if err != nil {
+			return err
+		}
+		res, err = s.coverageIn(ctx, tx, u, q, version)
+		return err
+	})
+	return res, err
+}
+
+// prepare checks u and q, fills q's defaults and, for travel time, brings
+// the routing topology up to date (before the snapshot: it writes).
+func (s *Service) prepare(ctx context.Context, u *riskmap.User, q *Query) error {
+	if err := allowed(u); err != nil {
+		return err
+	}
 	if err := q.Check(); err != nil {
-		return nil, err
+		return err
 	}
 	if q.Limit == 0 {
 		q.Limit = s.cfg.ListLimit
 	}
 	if q.byTime() {
-		if err := s.freshTopology(ctx); err != nil {
-			return nil, err
-		}
+		return s.freshTopology(ctx)
 	}
-	var res *Result
-	err := s.snapshot(ctx, func(tx pgx.Tx) error {
-		a, err := s.resolveArea(ctx, tx, u, q.Area)
-		if err != nil {
-			return err
-		}
-		version, err := s.version(ctx, tx)
-		if err != nil {
-			return err
-		}
-		key := "coverage|" + scopeKey(u.Scope()) + "|" + cacheKey(q)
-		if v, ok := s.cache.get(key, version); ok {
-			cached := *v.(*Result)
-			cached.Cached = true
-			res = &cached
-			return nil
-		}
-		if res, err = s.compute(ctx, tx, u.Scope(), q, a); err != nil {
-			return err
-		}
-		res.DataVersion = version
-		s.cache.put(key, version, res)
-		return nil
-	})
-	return res, err
+	return nil
+}
+
+// coverageIn is the coverage of q for u in tx's snapshot, whose data
+// version is version: from the cache, or computed and cached.
+func (s *Service) coverageIn(ctx context.Context, tx pgx.Tx, u *riskmap.User, q Query, version string) (*Result, error) {
+	a, err := s.resolveArea(ctx, tx, u, q.Area)
+	if err != nil {
+		return nil, err
+	}
+	key := "coverage|" + scopeKey(u.Scope()) + "|" + cacheKey(q)
+	if v, ok := s.cache.get(key, version); ok {
+		cached := *v.(*Result)
+		cached.Cached = true
+		return &cached, nil
+	}
+	res, err := s.compute(ctx, tx, u.Scope(), q, a)
+	if err != nil {
+		return nil, err
+	}
+	res.DataVersion = version
+	s.cache.put(key, version, res)
+	return res, nil
 }
 
 func (s *Service) compute(ctx context.Context, tx pgx.Tx, sc riskmap.Scope, q Query, a area) (*Result, error) {
@@ -312,6 +326,7 @@ func (s *Service) compute(ctx context.Context, tx pgx.Tx, sc riskmap.Scope, q Qu
 			unHS = append(unHS, i)
 		}
 	}
+	res.tile = newTileData(r, &grids, res.grids, &rps, unRP, rr, &hss, unHS, hr)
 	res.UncoveredRiskPointsTotal = len(unRP)
 	res.UncoveredHazardSourcesTotal = len(unHS)
 	if len(unRP) > q.Limit || len(unHS) > q.Limit {
@@ -433,12 +448,7 @@ func (s *Service) uncoveredPoints(ctx context.Context, tx pgx.Tx, r *reacher, ta
 	}
 	out := make([]UncoveredPoint, 0, len(idx))
 	for _, i := range idx {
-		var x reach
-		if rs != nil {
-			x = rs[i]
-		} else {
-			x = r.at(p.lon[i], p.lat[i])
-		}
+		x := r.reachOf(p, i, rs)
 		fid, fname := r.facilityRef(x)
 		m, min := r.measures(x)
 		up := UncoveredPoint{ID: p.ids[i], Name: names[p.ids[i]], GridCode: gridCode(p.grid[i]), TownshipCode: townshipOfGrid(p.grid[i]),

@@ -6,9 +6,6 @@ import (
 	"reflect"
 	"strings"
 	"testing"
-	"time"
-
-	"github.com/jackc/pgx/v5"
 
 	"riskmap"
 	"riskmap/coverage"
@@ -396,21 +393,7 @@ func TestListeningKeysTheCacheByChangeNotifications(t *testing.T) {
 	s := coverage.NewService(pool, coverage.Config{})
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	done := make(chan error, 1)
-	go func() {
-		done <- s.Listen(ctx, func(ctx context.Context) (*pgx.Conn, error) {
-			return pgx.ConnectConfig(ctx, pool.Config().ConnConfig.Copy())
-		})
-	}()
-	waitFor := func(what string, cond func() bool) {
-		t.Helper()
-		for deadline := time.Now().Add(10 * time.Second); !cond(); time.Sleep(10 * time.Millisecond) {
-			if time.Now().After(deadline) {
-				t.Fatalf("timed out waiting for %s", what)
-			}
-		}
-	}
-	waitFor("the listener", s.Live)
+	done := listen(ctx, t, s, pool)
 	q := coverage.Query{Facility: "stations", MaxDistanceM: 1200}
 	first, err := s.Coverage(ctx, admin, q)
 	if err != nil {
@@ -426,7 +409,7 @@ func TestListeningKeysTheCacheByChangeNotifications(t *testing.T) {
 	if _, err := pool.Exec(ctx, "UPDATE stations SET status = 'retired' WHERE external_id = 'F3'"); err != nil {
 		t.Fatal(err)
 	}
-	waitFor("the change to be noticed", func() bool {
+	waitFor(t, "the change to be noticed", func() bool {
 		r, err := s.Coverage(ctx, admin, q)
 		return err == nil && !r.Cached
 	})

@@ -4,7 +4,9 @@ import (
 	"context"
 	"math"
 	"testing"
+	"time"
 
+	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"riskmap"
@@ -131,4 +133,28 @@ func codes(gs []coverage.UncoveredGrid) []string {
 		out = append(out, g.Code)
 	}
 	return out
+}
+
+// listen runs s.Listen until ctx ends and waits until it is live; the
+// channel gives Listen's error.
+func listen(ctx context.Context, t *testing.T, s *coverage.Service, pool *pgxpool.Pool) <-chan error {
+	t.Helper()
+	done := make(chan error, 1)
+	go func() {
+		done <- s.Listen(ctx, func(ctx context.Context) (*pgx.Conn, error) {
+			return pgx.ConnectConfig(ctx, pool.Config().ConnConfig.Copy())
+		})
+	}()
+	waitFor(t, "the listener", s.Live)
+	return done
+}
+
+// waitFor polls cond for up to ten seconds.
+func waitFor(t *testing.T, what string, cond func() bool) {
+	t.Helper()
+	for deadline := time.Now().Add(10 * time.Second); !cond(); time.Sleep(10 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out waiting for %s", what)
+		}
+	}
 }

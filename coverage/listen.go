@@ -2,8 +2,11 @@ package coverage
 
 import (
 	"context"
+	"crypto/rand"
+	"encoding/hex"
 	"fmt"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -51,8 +54,63 @@ func (s *Service) Listen(ctx context.Context, connect func(context.Context) (*pg
 
 type notices struct{ s *Service }
 
-func (n notices) HandleNotification(context.Context, *pgconn.Notification, *pgx.Conn) error {
+func (n notices) HandleNotification(_ context.Context, msg *pgconn.Notification, _ *pgx.Conn) error {
+	if nonce, ok := strings.CutPrefix(msg.Payload, syncPrefix); ok {
+		n.s.mu.Lock()
+		ch := n.s.waiters[nonce]
+		delete(n.s.waiters, nonce)
+		n.s.mu.Unlock()
+		if ch != nil {
+			close(ch)
+		}
+		return nil
+	}
 	n.s.generation.Add(1)
+	return nil
+}
+
+// syncPrefix marks a Sync barrier's payload (table names are the others).
+const syncPrefix = "sync:"
+
+// syncTimeout bounds how long Sync waits for its barrier.
+const syncTimeout = 5 * time.Second
+
+// Sync returns once every change committed before it was called has moved
+// this replica's data version, so an answer or a coverage tile asked for
+// after a write was answered reflects the write. It sends a barrier
+// notification and waits for the listener to see it: notifications arrive
+// in commit order. If the barrier does not come back in time, the version
+// moves anyway (everything cached is recomputed).
+func (s *Service) Sync(ctx context.Context) error {
+	if !s.live.Load() {
+		return nil // versions come from the tables themselves
+	}
+	b := make([]byte, 12)
+	_, _ = rand.Read(b)
+	nonce := hex.EncodeToString(b)
+	ch := make(chan struct{})
+	s.mu.Lock()
+	s.waiters[nonce] = ch
+	s.mu.Unlock()
+	defer func() {
+		s.mu.Lock()
+		delete(s.waiters, nonce)
+		s.mu.Unlock()
+	}()
+	if _, err := s.pool.Exec(ctx, "SELECT pg_notify($1, $2)", Channel, syncPrefix+nonce); err != nil {
+		s.generation.Add(1)
+		return fmt.Errorf("coverage: sync: %w", err)
+	}
+	t := time.NewTimer(syncTimeout)
+	defer t.Stop()
+	select {
+	case <-ch:
+		return nil
+	case <-t.C:
+		s.logger().Warn("coverage: sync barrier did not return in time; cached answers dropped")
+	case <-ctx.Done():
+	}
+	s.generation.Add(1)
 	return nil
 }
 
@@ -67,10 +125,15 @@ func (n notices) HandleBacklog(context.Context, string, *pgx.Conn) error {
 // Live reports whether change notifications are being followed.
 func (s *Service) Live() bool { return s.live.Load() }
 
+// liveVersion is the data version while notifications are followed.
+func (s *Service) liveVersion() string {
+	return "g" + strconv.FormatUint(s.generation.Load(), 10) + "@" + s.instance
+}
+
 // version is the data version results are cached under (see Listen).
 func (s *Service) version(ctx context.Context, tx pgx.Tx) (string, error) {
 	if s.live.Load() {
-		return "g" + strconv.FormatUint(s.generation.Load(), 10) + "@" + s.instance, nil
+		return s.liveVersion(), nil
 	}
 	var v string
 	if err := tx.QueryRow(ctx, "SELECT riskmap_coverage_version()").Scan(&v); err != nil {

@@ -35,6 +35,7 @@ type Result struct {
 	grids   []gridOutcome
 	gridSet *gridSet
 	fac     *facilitySet
+	tile    *tileData // what the coverage tile layer draws
 }
 
 // Share is the covered fraction by grid count, by area, by population,

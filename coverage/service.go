@@ -58,13 +58,16 @@ type Config struct {
 	Norms []Norm
 	// CacheEntries bounds the cached results (default 64).
 	CacheEntries int
+	// TileCacheBytes bounds the cached coverage tiles (default 64 MB; < 0
+	// turns the cache off).
+	TileCacheBytes int64
 	// Logger receives warnings (default slog.Default()).
 	Logger *slog.Logger
 }
 
 // DefaultConfig returns the defaults.
 func DefaultConfig() Config {
-	return Config{AccessSpeedKmh: 20, Weights: [4]float64{8, 4, 2, 1}, ListLimit: 1000, Norms: DefaultNorms(), CacheEntries: 64}
+	return Config{AccessSpeedKmh: 20, Weights: [4]float64{8, 4, 2, 1}, ListLimit: 1000, Norms: DefaultNorms(), CacheEntries: 64, TileCacheBytes: 64 << 20}
 }
 
 // Service computes coverage, readiness, sufficiency and siting.
@@ -78,6 +81,10 @@ type Service struct {
 	live       atomic.Bool
 	generation atomic.Uint64
 	instance   string
+	tiles      *tileCache
+	// waiters are the Sync barriers in flight, by nonce
+	mu      sync.Mutex
+	waiters map[string]chan struct{}
 }
 
 // NewService returns a service over pool.
@@ -98,12 +105,16 @@ func NewService(pool *pgxpool.Pool, cfg Config) *Service {
 	if cfg.CacheEntries <= 0 {
 		cfg.CacheEntries = d.CacheEntries
 	}
+	if cfg.TileCacheBytes == 0 {
+		cfg.TileCacheBytes = d.TileCacheBytes
+	}
 	if cfg.Logger == nil {
 		cfg.Logger = slog.Default()
 	}
 	b := make([]byte, 6)
 	_, _ = rand.Read(b)
-	return &Service{pool: pool, cfg: cfg, cache: newCache(cfg.CacheEntries), instance: hex.EncodeToString(b)}
+	return &Service{pool: pool, cfg: cfg, cache: newCache(cfg.CacheEntries), instance: hex.EncodeToString(b),
+		tiles: newTileCache(cfg.TileCacheBytes), waiters: map[string]chan struct{}{}}
 }
 
 func (s *Service) logger() *slog.Logger { return s.cfg.Logger }

@@ -225,6 +225,10 @@ test('the statistics change, and the planner downloads them', { timeout: 90e3 },
   await page.click('.view.coverage button[type=submit]');
   await page.waitForSelector('[data-testid=coverage] .totals, [data-testid=coverage-empty]', { timeout: 60e3 });
   await mapIdle(page);
+  // the overlay is the coverage tile layer: grids coloured by whether they are covered
+  const drawn = await page.evaluate(() => window.map.querySourceFeatures('coverage', { sourceLayer: 'coverage' })
+    .filter((f) => f.properties.kind === 'grid' && typeof f.properties.covered === 'boolean').length);
+  assert.ok(drawn > 50, `coverage tiles drew grids (${drawn})`);
   await H.shot(page, '15-planner-coverage');
   assert.deepEqual(H.pageErrors, [], 'no uncaught errors in any page');
 });

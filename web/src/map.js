@@ -61,15 +61,7 @@ async function loadStyle(config) {
       paint: { 'fill-color': '#000000', 'fill-opacity': 0 },
     });
   }
-  style.sources.coverage = { type: 'geojson', data: { type: 'FeatureCollection', features: [] } };
   style.sources.cases = { type: 'geojson', data: { type: 'FeatureCollection', features: [] } };
-  const firstPoint = layers.findIndex((l) => l.type === 'circle' || l.type === 'symbol');
-  layers.splice(firstPoint >= 0 ? firstPoint : layers.length, 0,
-    { id: 'coverage-uncovered', type: 'fill', source: 'coverage', filter: ['==', ['get', 'covered'], false],
-      paint: { 'fill-color': '#D81B60', 'fill-opacity': 0.35 } },
-    { id: 'coverage-covered', type: 'fill', source: 'coverage', filter: ['==', ['get', 'covered'], true],
-      paint: { 'fill-color': '#43A047', 'fill-opacity': 0.18 } },
-    { id: 'coverage-line', type: 'line', source: 'coverage', paint: { 'line-color': '#880E4F', 'line-width': 0.6 } });
   const stateColour = ['match', ['get', 'state'], ...Object.entries(STATE_COLOURS).flat(), '#757575'];
   layers.push(
     { id: 'cases-overdue', type: 'circle', source: 'cases', filter: ['==', ['get', 'overdue'], true],
@@ -182,9 +174,36 @@ export function setCases(map, list) {
   }
 }
 
-export function setCoverage(map, fc) {
+// The coverage overlay is the server's coverage tile layer (grids from z8,
+// uncovered risk points and hazard sources from z12), added on first use:
+// its TileJSON needs the query, and grid workers may not read it.
+const GRID = ['==', ['get', 'kind'], 'grid'];
+const COVERAGE_LAYERS = [
+  { id: 'coverage-uncovered', type: 'fill', filter: ['all', GRID, ['==', ['get', 'covered'], false]],
+    paint: { 'fill-color': '#D81B60', 'fill-opacity': 0.35 } },
+  { id: 'coverage-covered', type: 'fill', filter: ['all', GRID, ['==', ['get', 'covered'], true]],
+    paint: { 'fill-color': '#43A047', 'fill-opacity': 0.18 } },
+  { id: 'coverage-line', type: 'line', filter: GRID, paint: { 'line-color': '#880E4F', 'line-width': 0.6 } },
+  { id: 'coverage-points', type: 'circle', filter: ['!', GRID],
+    paint: { 'circle-radius': 4, 'circle-color': '#D81B60', 'circle-stroke-color': '#FFFFFF', 'circle-stroke-width': 1 } },
+];
+
+// setCoverage draws the coverage of query (the parameters of
+// /api/v1/coverage, as a URL query), or hides it when query is empty.
+export function setCoverage(map, query) {
+  if (!query) {
+    for (const l of COVERAGE_LAYERS) if (map.getLayer(l.id)) map.setLayoutProperty(l.id, 'visibility', 'none');
+    return;
+  }
+  const url = `${window.location.origin}/tiles/coverage.json?${query}`;
   const src = map.getSource('coverage');
-  if (src) src.setData(fc || { type: 'FeatureCollection', features: [] });
+  if (src) {
+    src.setUrl(url);
+    return;
+  }
+  map.addSource('coverage', { type: 'vector', url });
+  const first = map.getStyle().layers.find((l) => l.type === 'circle' || l.type === 'symbol');
+  for (const l of COVERAGE_LAYERS) map.addLayer({ ...l, source: 'coverage', 'source-layer': 'coverage' }, first ? first.id : undefined);
 }
 
 // featureAt finds what a tap hit, the most specific first.

@@ -1,6 +1,7 @@
 // The planner's coverage overlay: which grids lie within reach of a
-// facility (GET /api/v1/coverage), drawn on the map, with the shares.
-import { api, getAll } from '../api.js';
+// facility (GET /api/v1/coverage for the shares and the list; the coverage
+// tile layer on the map).
+import { api } from '../api.js';
 import { h, clear } from '../ui.js';
 import { pct } from '../labels.js';
 import { setCoverage, setGroupVisible } from '../map.js';
@@ -21,16 +22,7 @@ export function coverageView(ctx) {
         h('p', { class: 'muted' }, e.status === 404 ? '服务器尚未提供覆盖分析。' : `计算失败：${e.message}`));
       return;
     }
-    const uncovered = new Set((r.uncovered_grids || []).map((g) => g.code));
-    let fc = null;
-    try {
-      fc = await api.get(`/api/v1/coverage?${q}&format=geojson`);
-    } catch { fc = null; }
-    if (!fc || !Array.isArray(fc.features)) fc = { type: 'FeatureCollection', features: await getAll('/api/v1/grids?limit=10000', 20000) };
-    for (const f of fc.features) {
-      if (typeof f.properties.covered !== 'boolean') f.properties.covered = !uncovered.has(f.properties.code);
-    }
-    setCoverage(ctx.map, fc);
+    setCoverage(ctx.map, q);
     setGroupVisible(ctx.map, 'coverage', true);
     const sh = r.share || {};
     clear(out,
