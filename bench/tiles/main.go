@@ -20,6 +20,8 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
+	"runtime"
+	"strconv"
 	"strings"
 	"time"
 
@@ -37,20 +39,49 @@ type config struct {
 	keep     bool
 	root     string // module root
 	goClient bool
+	procs    int // GOMAXPROCS of the servers and of the ceiling's client; 0: Go's default
+}
+
+// seconds is a duration flag that also takes a bare number of seconds.
+type seconds struct{ d *time.Duration }
+
+func (s seconds) String() string {
+	if s.d == nil {
+		return ""
+	}
+	return s.d.String()
+}
+
+func (s seconds) Set(v string) error {
+	if n, err := strconv.Atoi(v); err == nil {
+		*s.d = time.Duration(n) * time.Second
+		return nil
+	}
+	d, err := time.ParseDuration(v)
+	if err != nil {
+		return fmt.Errorf("%q is neither a duration (5s) nor a number of seconds", v)
+	}
+	*s.d = d
+	return nil
 }
 
 func main() {
 	var cfg config
 	layers := flag.String("layers", "risk_points,grids", "comma-separated tile layers to measure (any of the server's, or all)")
 	zooms := flag.String("zooms", "10,12,14,16", "zooms to measure (tile lists bench/data/tiles_zN.txt)")
-	flag.DurationVar(&cfg.duration, "d", 5*time.Second, "duration of each round of each measurement (whole seconds)")
+	cfg.duration = 5 * time.Second
+	flag.Var(seconds{&cfg.duration}, "d", "duration of each round of each measurement (5s, or 5: whole seconds)")
 	flag.IntVar(&cfg.rounds, "rounds", 3, "rounds per measurement; the median round counts")
 	flag.IntVar(&cfg.conns, "c", 16, "HTTP connections (the reference figures used wrk -t2 -c16)")
 	flag.IntVar(&cfg.dbConns, "db-conns", tiles.DefaultConns(), "the servers' tile connection pool (--tile-db-conns), and the ceiling's connections")
 	flag.BoolVar(&cfg.reuse, "reuse", false, "reuse scratch_tiles_bench if it is loaded already")
 	flag.BoolVar(&cfg.keep, "keep", true, "keep the scratch database afterwards (for -reuse)")
 	flag.BoolVar(&cfg.goClient, "go-client", false, "use the Go HTTP client even when wrk is installed")
+	flag.IntVar(&cfg.procs, "procs", 0, "GOMAXPROCS of both servers and of the ceiling's client (this process), alike; 0: Go's default (the CPU count)")
 	flag.Parse()
+	if cfg.procs > 0 {
+		runtime.GOMAXPROCS(cfg.procs)
+	}
 	cfg.layers = strings.Split(*layers, ",")
 	for _, z := range strings.Split(*zooms, ",") {
 		var n int

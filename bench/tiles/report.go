@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"io"
 	"runtime"
+	"strconv"
 	"text/tabwriter"
 )
 
@@ -15,8 +16,12 @@ var pgTileserv = map[string]map[int]float64{
 }
 
 func report(w io.Writer, rows []*row, client string, conns int, cfg config) {
-	fmt.Fprintf(w, "\nriskmap vector tiles: %d CPUs, %s, %d HTTP connections; median of %d rounds of %s; ceiling and server on %d database connections; user scope: city %s\n",
-		runtime.NumCPU(), client, cfg.conns, cfg.rounds, cfg.duration, conns, benchArea)
+	procs := "Go's default"
+	if cfg.procs > 0 {
+		procs = strconv.Itoa(cfg.procs)
+	}
+	fmt.Fprintf(w, "\nriskmap vector tiles: %d CPUs, %s, %d HTTP connections; median of %d rounds of %s; ceiling and server on %d database connections; GOMAXPROCS of the servers and the ceiling's client: %s; user scope: city %s\n",
+		runtime.NumCPU(), client, cfg.conns, cfg.rounds, cfg.duration, conns, procs, benchArea)
 	fmt.Fprintf(w, "cpu/tile: CPU time per tile of the database backends plus the client (ceiling), or plus the server and the load generator (cold, warm)\n\n")
 	tw := tabwriter.NewWriter(w, 0, 2, 2, ' ', tabwriter.AlignRight)
 	fmt.Fprintln(tw, "layer\tz\tmean bytes\tceiling tiles/s\tp50\tp99\tcpu/tile\tcold tiles/s\tp50\tp99\tcpu/tile\twarm tiles/s\tp50\tp99\tcpu/tile\tcold/ceiling\t(by cpu)\twarm/cold\tcold/pg_tileserv\t")

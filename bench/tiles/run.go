@@ -86,12 +86,12 @@ func run(ctx context.Context, cfg config) error {
 	// both servers run throughout; each (layer, zoom) is measured in rounds
 	// of ceiling, cold, warm in turn, so that load from elsewhere on the
 	// machine falls on all three alike; the median round of each counts
-	cold, err := startServer(ctx, bin, url, tmp, 0, conns)
+	cold, err := startServer(ctx, bin, url, tmp, 0, conns, cfg.procs)
 	if err != nil {
 		return err
 	}
 	defer cold.stop()
-	warm, err := startServer(ctx, bin, url, tmp, 256, conns)
+	warm, err := startServer(ctx, bin, url, tmp, 256, conns, cfg.procs)
 	if err != nil {
 		return err
 	}
@@ -192,7 +192,7 @@ func (s *server) stop() {
 
 // startServer runs `riskmap serve` on a free loopback port against url; its
 // log (one line a request) goes to a file, as a deployment's would.
-func startServer(ctx context.Context, bin, url, dir string, cacheMB, conns int) (*server, error) {
+func startServer(ctx context.Context, bin, url, dir string, cacheMB, conns, procs int) (*server, error) {
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		return nil, err
@@ -205,6 +205,9 @@ func startServer(ctx context.Context, bin, url, dir string, cacheMB, conns int) 
 	}
 	cmd := exec.CommandContext(ctx, bin, "serve", "--addr", addr, "--tile-cache-mb", strconv.Itoa(cacheMB), "--tile-db-conns", strconv.Itoa(conns), "--blob-dir", filepath.Join(dir, "blobs"))
 	cmd.Env = append(os.Environ(), "DATABASE_URL="+url)
+	if procs > 0 {
+		cmd.Env = append(cmd.Env, "GOMAXPROCS="+strconv.Itoa(procs))
+	}
 	if e := os.Getenv("BENCH_SERVER_ENV"); e != "" { // e.g. GOMAXPROCS=1, for experiments
 		cmd.Env = append(cmd.Env, strings.Fields(e)...)
 	}
