@@ -9,6 +9,7 @@ import (
 	"slices"
 	"strconv"
 	"sync"
+	"time"
 
 	"github.com/jackc/pgx/v5"
 
@@ -239,14 +240,29 @@ func (s *Service) coverageIn(ctx context.Context, tx pgx.Tx, u *riskmap.User, q 
 		cached.Cached = true
 		return &cached, nil
 	}
-	res, err := s.compute(ctx, tx, u.Scope(), q, a)
+	// one computation per key and version however many ask at once (a map
+	// asks for a dozen coverage tiles together). It runs on the first
+	// asker's transaction, so that one waits for it even if its request
+	// goes away (the others are waiting too); the wait is bounded.
+	v, err, _ := s.flights.Do(key+"\x00"+version, func() (any, error) {
+		cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), computeTimeout)
+		defer cancel()
+		res, err := s.compute(cctx, tx, u.Scope(), q, a)
+		if err != nil {
+			return nil, err
+		}
+		res.DataVersion = version
+		s.cache.put(key, version, res)
+		return res, nil
+	})
 	if err != nil {
 		return nil, err
 	}
-	res.DataVersion = version
-	s.cache.put(key, version, res)
-	return res, nil
+	return v.(*Result), nil
 }
+
+// computeTimeout bounds one coverage computation.
+const computeTimeout = 5 * time.Minute
 
 func (s *Service) compute(ctx context.Context, tx pgx.Tx, sc riskmap.Scope, q Query, a area) (*Result, error) {
 	var rps pointSet

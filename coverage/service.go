@@ -38,6 +38,7 @@ import (
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
+	"golang.org/x/sync/singleflight"
 
 	"riskmap"
 	"riskmap/features"
@@ -82,6 +83,7 @@ type Service struct {
 	generation atomic.Uint64
 	instance   string
 	tiles      *tileCache
+	flights    singleflight.Group // computations in progress
 	// waiters are the Sync barriers in flight, by nonce
 	mu      sync.Mutex
 	waiters map[string]chan struct{}

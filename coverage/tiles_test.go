@@ -297,3 +297,45 @@ func TestCoverageTileFollowsChangesAcrossReplicas(t *testing.T) {
 		t.Errorf("Listen: %v", err)
 	}
 }
+
+// A map asks for a dozen tiles at once: the coverage behind them is
+// computed once and every tile agrees with it.
+func TestConcurrentCoverageTilesShareOneComputation(t *testing.T) {
+	pool := newCity(t)
+	s := coverage.NewService(pool, coverage.Config{})
+	q := coverage.Query{Facility: "stations", MaxDistanceM: 1200}
+	type answer struct {
+		grids map[string]bool
+		err   error
+	}
+	out := make(chan answer, 12)
+	for i := range 12 {
+		tile := []maptile.Tile{north12, south12}[i%2]
+		go func() {
+			got, err := s.Tile(context.Background(), admin, q, int(tile.Z), int(tile.X), int(tile.Y))
+			if err != nil {
+				out <- answer{err: err}
+				return
+			}
+			layers, err := mvt.Unmarshal(got.Data)
+			if err != nil {
+				out <- answer{err: err}
+				return
+			}
+			g := map[string]bool{}
+			for _, f := range layers[0].Features {
+				if f.Properties["kind"] == "grid" {
+					g[f.Properties["name"].(string)] = f.Properties["covered"].(bool)
+				}
+			}
+			out <- answer{grids: g}
+		}()
+	}
+	want := map[string]bool{"A1": true, "A2": true, "A3": true, "B1": true, "B2": false, "B3": false}
+	for range 12 {
+		a := <-out
+		if a.err != nil || !equalMaps(a.grids, want) {
+			t.Errorf("tile: %v, grids %v", a.err, a.grids)
+		}
+	}
+}
