@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
 
 	"riskmap"
 	"riskmap/features"
@@ -18,8 +19,23 @@ import (
 // counts the inserted and updated ones. A value the file left empty keeps
 // the stored one (or takes the column's default for a new row); rows that
 // would not change are not written at all (no version bump, no audit line).
+//
+// For placed layers the rows carry the grid the importer placed them in
+// (staging column grid) and the township and county codes derived from it:
+// the transaction sets riskmap.placement = 'verify', so the database checks
+// them per statement (301_import_bulk.sql) instead of looking up each row's
+// grid again.
 func applySQL(l *features.Layer, stage, key string, cols map[string]column, geomExpr string) string {
 	var sel, names, set, olds, news []string
+	if l.Placed {
+		sel = append(sel, "s.grid AS grid_code", "left(s.grid, 9) || '000' AS township_code", "left(s.grid, 6) || '000000' AS county_code")
+		for _, c := range []string{"grid_code", "township_code", "county_code"} {
+			names = append(names, c)
+			set = append(set, c+" = excluded."+c)
+			olds = append(olds, "t."+c)
+			news = append(news, "excluded."+c)
+		}
+	}
 	for i, f := range l.Fields {
 		def := "NULL"
 		if c := cols[f.Name]; c.defaultSQL != "" {
@@ -112,16 +128,33 @@ func (im *Importer) apply(ctx context.Context, jobID int64, stage string, l *fea
 	for lo := 0; lo < maxRow; lo += batch {
 		hi := min(lo+batch, maxRow)
 		var ins, upd int
-		err := postgres.BeginAudited(ctx, im.pool, func(tx pgx.Tx) error {
-			// the same audit rows, written per statement (300_imports_audit.sql)
-			if _, err := tx.Exec(ctx, "SELECT set_config('riskmap.audit_mode', 'statement', true)"); err != nil {
-				return err
-			}
-			if err := tx.QueryRow(ctx, q, lo, hi).Scan(&ins, &upd); err != nil {
-				return postgres.Translate(err)
-			}
-			return progress(tx, hi, ins, upd)
-		})
+		write := func(placement string) error {
+			return postgres.BeginAudited(ctx, im.pool, func(tx pgx.Tx) error {
+				// the same audit rows, written per statement (300_imports_audit.sql);
+				// placement checked per statement (301_import_bulk.sql); no JIT
+				// (compiling the triggers' large queries took longer than running
+				// them); memory enough to keep the statement's transition tables,
+				// which five triggers read, off the disk
+				if _, err := tx.Exec(ctx, `SELECT set_config('riskmap.audit_mode', 'statement', true),
+					set_config('riskmap.placement', $1, true), set_config('jit', 'off', true),
+					set_config('work_mem', '64MB', true)`, placement); err != nil {
+					return err
+				}
+				if err := tx.QueryRow(ctx, q, lo, hi).Scan(&ins, &upd); err != nil {
+					return postgres.Translate(err)
+				}
+				return progress(tx, hi, ins, upd)
+			})
+		}
+		err := write("verify")
+		if misplaced(err) {
+			// the database places some point elsewhere than the importer's
+			// grid index did (a grid edited since the import began): the
+			// batch again, every row placed by the database's row trigger
+			rep.Warnings = append(rep.Warnings, fmt.Sprintf("rows %d–%d: %s; the database placed them again point by point",
+				lo+1, hi, riskmap.ErrorMessage(err)))
+			err = write("row")
+		}
 		if err != nil {
 			return fmt.Errorf("apply rows %d–%d of %s (%d rows before them are applied; importing the file again finishes the work without duplicates): %w",
 				lo+1, hi, l.Name, rep.Inserted+rep.Updated, err)
@@ -169,6 +202,13 @@ func (im *Importer) blame(ctx context.Context, stage string, err error) (row int
 		return row, key, true
 	}
 	return 0, "", false
+}
+
+// misplaced reports whether err is the placement check refusing a grid
+// code (RM001, 301_import_bulk.sql).
+func misplaced(err error) bool {
+	var pe *pgconn.PgError
+	return errors.As(err, &pe) && pe.Code == "RM001"
 }
 
 func blameField(err error) string {

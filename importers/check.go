@@ -38,9 +38,11 @@ func (im *Importer) check(ctx context.Context, stage string, l *features.Layer, 
 				WHERE problem IS NULL AND NOT ST_CoveredBy(geom, %[2]s)`, stage, env, v.crs.SRID))
 		}
 		if l.Placed {
-			stmts = append(stmts, "UPDATE "+stage+` SET problem_field = 'geometry',
+			// placed here, once transformed (other files are placed in Go)
+			stmts = append(stmts, "UPDATE "+stage+" SET grid = riskmap_grid_at(geom) WHERE problem IS NULL",
+				"UPDATE "+stage+` SET problem_field = 'geometry',
 				problem = format('point (%s, %s) lies in no grid', round(ST_X(geom)::numeric, 7), round(ST_Y(geom)::numeric, 7))
-				WHERE problem IS NULL AND riskmap_grid_at(geom) IS NULL`)
+				WHERE problem IS NULL AND grid IS NULL`)
 		}
 	case polygons:
 		stmts = append(stmts, "UPDATE "+stage+" SET geom = ST_Multi(ST_SetSRID(ST_GeomFromWKB(wkb), 4326))")
