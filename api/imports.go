@@ -176,7 +176,7 @@ func (s *Server) startImport(c *gin.Context) {
 
 func safeExt(name string) string {
 	ext := strings.ToLower(filepath.Ext(name))
-	for _, ok := range []string{".geojson", ".json", ".geojsonl", ".geojsons", ".ndjson", ".jsonl", ".csv", ".txt", ".tsv", ".zip", ".gpkg"} {
+	for _, ok := range []string{".geojson", ".json", ".geojsonl", ".geojsons", ".ndjson", ".jsonl", ".csv", ".txt", ".tsv", ".zip", ".gpkg", ".xlsx"} {
 		if ext == ok {
 			return ext
 		}

@@ -97,23 +97,34 @@ func newCSVReader(in *fileInput, encoding string) (*csvReader, error) {
 	if err != nil {
 		return nil, fmt.Errorf("header row: %w", err)
 	}
-	seen := map[string]bool{}
 	for i, h := range hdr {
-		h = strings.TrimSpace(h)
 		if enc == UTF8 && !utf8.ValidString(h) {
 			return nil, fmt.Errorf("header column %d is not valid UTF-8: is the file GBK? import it with --encoding gbk", i+1)
 		}
+	}
+	if r.header, err = headerNames(hdr, "header row"); err != nil {
+		return nil, err
+	}
+	return r, nil
+}
+
+// headerNames trims a header row's names and names the unnamed columns
+// column_N; a name given twice is an error (where says which row).
+func headerNames(hdr []string, where string) ([]string, error) {
+	out := make([]string, len(hdr))
+	seen := map[string]bool{}
+	for i, h := range hdr {
+		h = strings.TrimSpace(h)
 		if h == "" {
 			h = fmt.Sprintf("column_%d", i+1)
 		}
 		if seen[h] {
-			return nil, fmt.Errorf("header names column %q twice", h)
+			return nil, fmt.Errorf("%s names column %q twice", where, h)
 		}
 		seen[h] = true
-		hdr[i] = h
+		out[i] = h
 	}
-	r.header = hdr
-	return r, nil
+	return out, nil
 }
 
 func (r *csvReader) Declared() (SourceCRS, bool) { return SourceCRS{}, false }

@@ -70,6 +70,8 @@ func writeRejects(r Reader, recs []*Record, name, tmpPath string) (*File, error)
 		return &File{Name: base + ".rejected.zip", ContentType: "application/zip", Data: b.Bytes()}, nil
 	case *gpkgReader:
 		return x.writeRejects(recs, base, tmpPath)
+	case *xlsxReader:
+		return x.writeRejects(recs, base)
 	}
 	return nil, fmt.Errorf("no writer for rejected rows of %T", r)
 }

@@ -21,6 +21,7 @@ const (
 	CSV       Format = "csv"
 	Shapefile Format = "shapefile" // zipped: .shp .shx .dbf .prj .cpg
 	GPKG      Format = "gpkg"
+	XLSX      Format = "xlsx" // the first sheet, read like a CSV
 )
 
 // ParseFormat reads --format.
@@ -34,8 +35,10 @@ func ParseFormat(s string) (Format, error) {
 		return Shapefile, nil
 	case "gpkg", "geopackage":
 		return GPKG, nil
+	case "xlsx", "excel":
+		return XLSX, nil
 	}
-	return "", fmt.Errorf("unknown format %q: want geojson, csv, shapefile (zipped) or gpkg", s)
+	return "", fmt.Errorf("unknown format %q: want geojson, csv, xlsx, shapefile (zipped) or gpkg", s)
 }
 
 // DetectFormat tells the format of the file at path from its first bytes,
@@ -51,6 +54,10 @@ func DetectFormat(path, name string) (Format, error) {
 	head = head[:n]
 	switch {
 	case bytes.HasPrefix(head, []byte("PK\x03\x04")):
+		// a zipped Shapefile, or an Excel workbook (a zip too)
+		if isXLSX(path) {
+			return XLSX, nil
+		}
 		return Shapefile, nil
 	case bytes.HasPrefix(head, []byte("SQLite format 3\x00")):
 		return GPKG, nil
@@ -64,6 +71,8 @@ func DetectFormat(path, name string) (Format, error) {
 		return Shapefile, nil
 	case ".gpkg":
 		return GPKG, nil
+	case ".xlsx":
+		return XLSX, nil
 	}
 	t := bytes.TrimLeft(bytes.TrimPrefix(head, []byte("\xef\xbb\xbf")), " \t\r\n\x1e")
 	if len(t) > 0 && t[0] == '{' {
@@ -168,6 +177,8 @@ func Open(path string, format Format, opts Options) (Reader, error) {
 		return openShapefile(path, opts)
 	case GPKG:
 		return openGPKG(path, opts)
+	case XLSX:
+		return openXLSX(path)
 	}
 	return nil, fmt.Errorf("unknown format %q", format)
 }

@@ -21,7 +21,7 @@ import (
 )
 
 const importUsage = `usage: riskmap import --layer LAYER [--crs wgs84|cgcs2000|gcj02|bd09|webmercator|EPSG:N] [--encoding utf-8|gbk]
-                      [--skip-invalid] [--format geojson|csv|shapefile|gpkg] [--map COLUMN=FIELD]... [--table T]
+                      [--skip-invalid] [--format geojson|csv|xlsx|shapefile|gpkg] [--map COLUMN=FIELD]... [--table T]
                       [--report FILE.json] [--rejects FILE] [--as USERNAME] FILE
        riskmap import --layer roads [--crs wgs84|gcj02|bd09] [--skip-invalid] [--append] [--speeds CLASS=KMH,...] FILE.osm.pbf|FILE.geojson`
 
