@@ -19,6 +19,9 @@ import (
 // counts the inserted and updated ones. A value the file left empty keeps
 // the stored one (or takes the column's default for a new row); rows that
 // would not change are not written at all (no version bump, no audit line).
+// Stored rows are looked up by key one by one (the OFFSET 0 keeps the
+// lateral subquery a nested loop over the key's index): joined by hash, a
+// large layer would be read whole for every batch.
 //
 // For placed layers the rows carry the grid the importer placed them in
 // (staging column grid) and the township and county codes derived from it:
@@ -50,7 +53,7 @@ func applySQL(l *features.Layer, stage, key string, cols map[string]column, geom
 	}
 	return fmt.Sprintf(`WITH src AS (
 		SELECT s.rn, %[1]s, %[2]s AS geom
-		  FROM %[3]s s LEFT JOIN %[4]s t ON t.%[5]s = s.key
+		  FROM %[3]s s LEFT JOIN LATERAL (SELECT * FROM %[4]s t WHERE t.%[5]s = s.key OFFSET 0) t ON true
 		 WHERE s.rn > $1 AND s.rn <= $2 AND s.problem IS NULL
 	), up AS (
 		INSERT INTO %[4]s AS t (%[6]s, geom)

@@ -22,7 +22,14 @@
 //     written and the staging table is dropped. Otherwise the staged rows are
 //     upserted (by external_id for point layers, by code for grids and
 //     areas) in batches, each batch one audited transaction that also
-//     records, in import_jobs, how many rows are applied.
+//     records, in import_jobs, how many rows are applied. Points carry the
+//     grid, township and county codes they were placed in; the batch sets
+//     riskmap.placement = 'verify', so the database checks them with one
+//     set-based query per statement instead of placing every row again
+//     (migrations/301_import_bulk.sql), and writes the audit rows and tile
+//     clusters per statement too. A batch the check refuses (a grid edited
+//     since the import began) is written again with the database placing
+//     each point, and the report says so.
 //
 // Crash safety: a batch and its progress mark commit together or not at
 // all, so a process killed mid-import (SIGKILL included) leaves only whole
