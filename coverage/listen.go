@@ -2,8 +2,6 @@ package coverage
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"fmt"
 	"strconv"
 	"strings"
@@ -56,13 +54,7 @@ type notices struct{ s *Service }
 
 func (n notices) HandleNotification(_ context.Context, msg *pgconn.Notification, _ *pgx.Conn) error {
 	if nonce, ok := strings.CutPrefix(msg.Payload, syncPrefix); ok {
-		n.s.mu.Lock()
-		ch := n.s.waiters[nonce]
-		delete(n.s.waiters, nonce)
-		n.s.mu.Unlock()
-		if ch != nil {
-			close(ch)
-		}
+		n.s.barriers.Release(nonce)
 		return nil
 	}
 	n.s.generation.Add(1)
@@ -85,32 +77,17 @@ func (s *Service) Sync(ctx context.Context) error {
 	if !s.live.Load() {
 		return nil // versions come from the tables themselves
 	}
-	b := make([]byte, 12)
-	_, _ = rand.Read(b)
-	nonce := hex.EncodeToString(b)
-	ch := make(chan struct{})
-	s.mu.Lock()
-	s.waiters[nonce] = ch
-	s.mu.Unlock()
-	defer func() {
-		s.mu.Lock()
-		delete(s.waiters, nonce)
-		s.mu.Unlock()
-	}()
-	if _, err := s.pool.Exec(ctx, "SELECT pg_notify($1, $2)", Channel, syncPrefix+nonce); err != nil {
-		s.generation.Add(1)
-		return fmt.Errorf("coverage: sync: %w", err)
-	}
-	t := time.NewTimer(syncTimeout)
-	defer t.Stop()
-	select {
-	case <-ch:
+	back, err := s.barriers.Wait(ctx, s.pool, Channel, func(nonce string) string { return syncPrefix + nonce }, syncTimeout)
+	if back {
 		return nil
-	case <-t.C:
+	}
+	if err == nil && ctx.Err() == nil {
 		s.logger().Warn("coverage: sync barrier did not return in time; cached answers dropped")
-	case <-ctx.Done():
 	}
 	s.generation.Add(1)
+	if err != nil {
+		return fmt.Errorf("coverage: sync: %w", err)
+	}
 	return nil
 }
 

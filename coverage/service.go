@@ -42,6 +42,7 @@ import (
 
 	"riskmap"
 	"riskmap/features"
+	"riskmap/postgres"
 )
 
 // Config holds the settings; zero values take the defaults.
@@ -84,9 +85,7 @@ type Service struct {
 	instance   string
 	tiles      *tileCache
 	flights    singleflight.Group // computations in progress
-	// waiters are the Sync barriers in flight, by nonce
-	mu      sync.Mutex
-	waiters map[string]chan struct{}
+	barriers   *postgres.Barriers // Sync's
 }
 
 // NewService returns a service over pool.
@@ -116,7 +115,7 @@ func NewService(pool *pgxpool.Pool, cfg Config) *Service {
 	b := make([]byte, 6)
 	_, _ = rand.Read(b)
 	return &Service{pool: pool, cfg: cfg, cache: newCache(cfg.CacheEntries), instance: hex.EncodeToString(b),
-		tiles: newTileCache(cfg.TileCacheBytes), waiters: map[string]chan struct{}{}}
+		tiles: newTileCache(cfg.TileCacheBytes), barriers: postgres.NewBarriers()}
 }
 
 func (s *Service) logger() *slog.Logger { return s.cfg.Logger }
