@@ -117,29 +117,15 @@ func Sentence(r StatsRow) string {
 //     scan of plain columns counts what the row tells; the history query
 //     returns the rest case by case.
 
-// statsClosedAtE and statsDeadlineAtE are a case's close standing at E ($E)
-// and its deadline in force then.
-const statsClosedAtE = `CASE WHEN c.reopened_at IS NULL OR c.reopened_at < $E THEN
-		CASE WHEN c.closed_at < $E THEN c.closed_at END
-	ELSE (SELECT CASE WHEN e.to_state = 'closed' THEN e.at END FROM case_events e
-		   WHERE e.case_id = c.id AND e.at < $E AND (e.to_state = 'closed' OR e.from_state = 'closed')
-		   ORDER BY e.at DESC, e.id DESC LIMIT 1)
-	END`
-
-const statsDeadlineAtE = `CASE WHEN c.deadline_changed_at IS NULL OR c.deadline_changed_at < $E THEN c.deadline
-	ELSE (SELECT e.deadline FROM case_events e
-		   WHERE e.case_id = c.id AND e.at < $E AND e.deadline IS NOT NULL
-		   ORDER BY e.at DESC, e.id DESC LIMIT 1)
-	END`
-
 // statsCountedSQL: the counters of the period's days ($1, $2 dates), then,
-// for each pending case (reported in [$3, $4) and something of it at or
-// after $4), its standing at $4 less its standing as counted. For span
-// class k (riskmap_case_span_class: under 2^k days from the report to the
-// last of those times; 16: unbounded) only reports within 2^k days before
-// E can reach it. %[1]s is the unit column, %[2]s and %[3]s the area and
-// scope filters on k.township_code and c.township_code. Columns as
-// mainCounts reads them.
+// for each pending case (reported in [$3, $4) with something of it at or
+// after $4, see migration 202), its standing at $4 less its standing as
+// counted. For span class k (riskmap_case_span_class: under 2^k days from
+// the report to the last of those times; 16: unbounded) only reports within
+// 2^k days before E can reach it. A case reopened or given a new deadline
+// after E takes its close and deadline then from its spans. %[1]s is the
+// unit column, %[2]s and %[3]s the area and scope filters on
+// k.township_code and c.township_code. Columns as mainCounts reads them.
 const statsCountedSQL = `
 WITH counted AS (
 	SELECT k.%[1]s AS unit, sum(k.found) AS found, sum(k.to_rectify) AS to_rectify, sum(k.closed) AS rectified,
@@ -147,24 +133,35 @@ WITH counted AS (
 	  FROM case_day_counts k
 	 WHERE k.day >= $1::date AND k.day <= $2::date AND %[2]s
 	 GROUP BY 1),
-pending AS MATERIALIZED (
-	SELECT c.%[1]s AS unit, c.grade, c.closed_at, c.deadline, ` + statsClosedAtE + ` AS closed_e, ` + statsDeadlineAtE + ` AS deadline_e
-	  FROM generate_series(0, 16) s(k), LATERAL (
+pending AS (
+	SELECT c.%[1]s AS unit, c.id, c.grade, c.closed_at, c.deadline,
+		coalesce(c.reopened_at >= $E, false) AS reopened_after, coalesce(c.deadline_changed_at >= $E, false) AS changed_after
+	  FROM generate_series(0, 16) s(k)
+	 CROSS JOIN LATERAL (
 		SELECT * FROM cases c
 		 WHERE c.state NOT IN ('void', 'duplicate')
 		   AND riskmap_case_span_class(c.reported_at, c.closed_at, c.deadline, c.reopened_at, c.deadline_changed_at) = s.k
 		   AND c.reported_at > CASE WHEN s.k < 16 THEN $E - (86400 * (1::bigint << s.k)) * interval '1 second' ELSE '-infinity' END
 		   AND c.reported_at >= $3::timestamptz AND c.reported_at < $E
-		   AND greatest(c.closed_at, c.deadline, c.reopened_at, c.deadline_changed_at) >= $E) c
+		   AND greatest(coalesce(c.closed_at, c.deadline), c.reopened_at, c.deadline_changed_at) >= $E) c
 	 WHERE %[3]s),
+standing AS (
+	SELECT p.unit, p.grade, p.closed_at, p.deadline,
+		CASE WHEN p.reopened_after THEN s.closed_from WHEN p.closed_at < $E THEN p.closed_at END AS closed_e,
+		CASE WHEN p.changed_after THEN d.deadline ELSE p.deadline END AS deadline_e
+	  FROM pending p
+	  LEFT JOIN case_closed_spans s
+	    ON p.reopened_after AND s.case_id = p.id AND s.closed_from < $E AND (s.closed_until IS NULL OR $E <= s.closed_until)
+	  LEFT JOIN case_deadline_spans d
+	    ON p.changed_after AND d.case_id = p.id AND d.set_at < $E AND (d.until IS NULL OR $E <= d.until)),
 corrections AS (
 	SELECT unit, 0 AS found,
-		count(*) FILTER (WHERE closed_e IS NOT NULL OR deadline_e < $E) - count(*) FILTER (WHERE closed_at IS NOT NULL OR deadline IS NOT NULL),
-		count(*) FILTER (WHERE closed_e IS NOT NULL) - count(*) FILTER (WHERE closed_at IS NOT NULL),
-		count(*) FILTER (WHERE closed_e <= deadline_e) - count(*) FILTER (WHERE closed_at <= deadline),
-		0,
-		count(*) FILTER (WHERE grade = 'major' AND closed_e IS NOT NULL) - count(*) FILTER (WHERE grade = 'major' AND closed_at IS NOT NULL)
-	  FROM pending -- materialized: each case's history is read once, not once per count
+		sum(coalesce(closed_e IS NOT NULL OR deadline_e < $E, false)::int - (closed_at IS NOT NULL OR deadline IS NOT NULL)::int) AS to_rectify,
+		sum((closed_e IS NOT NULL)::int - (closed_at IS NOT NULL)::int) AS rectified,
+		sum(coalesce(closed_e <= deadline_e, false)::int - coalesce(closed_at <= deadline, false)::int) AS on_time,
+		0 AS major_found,
+		sum(CASE WHEN grade = 'major' THEN (closed_e IS NOT NULL)::int - (closed_at IS NOT NULL)::int ELSE 0 END) AS major_rectified
+	  FROM standing
 	 GROUP BY unit)
 SELECT unit, sum(found), sum(to_rectify), sum(rectified), sum(on_time), sum(major_found), sum(major_rectified)
   FROM (SELECT * FROM counted UNION ALL SELECT * FROM corrections) x
@@ -189,10 +186,19 @@ SELECT c.%[1]s, count(*),
 
 // statsHistorySQL returns the other cases with their standing at E from
 // the event history.
-var statsHistorySQL = `
+const statsHistorySQL = `
 SELECT c.%[1]s, c.grade,
-	` + strings.ReplaceAll(statsClosedAtE, "$E", "$2") + `,
-	` + strings.ReplaceAll(statsDeadlineAtE, "$E", "$2") + `
+	CASE WHEN c.reopened_at IS NULL OR c.reopened_at < $2 THEN
+		CASE WHEN c.closed_at < $2 THEN c.closed_at END
+	ELSE (SELECT CASE WHEN e.to_state = 'closed' THEN e.at END FROM case_events e
+		   WHERE e.case_id = c.id AND e.at < $2 AND (e.to_state = 'closed' OR e.from_state = 'closed')
+		   ORDER BY e.at DESC, e.id DESC LIMIT 1)
+	END,
+	CASE WHEN c.deadline_changed_at IS NULL OR c.deadline_changed_at < $2 THEN c.deadline
+	ELSE (SELECT e.deadline FROM case_events e
+		   WHERE e.case_id = c.id AND e.at < $2 AND e.deadline IS NOT NULL
+		   ORDER BY e.at DESC, e.id DESC LIMIT 1)
+	END
   FROM cases c
  WHERE %[2]s AND (c.reopened_at >= $2 OR c.deadline_changed_at >= $2)`
 

@@ -128,8 +128,16 @@ func TestCountersFollowEveryChangeToCases(t *testing.T) {
 		args []any
 	}{
 		{"a close", `UPDATE cases SET state = 'closed', closed_at = '2022-01-02 09:00+08' WHERE id = $1`, []any{ids["open"]}},
-		{"a reopening after the period", `UPDATE cases SET state = 'rectifying', closed_at = NULL, reopened_at = '2022-01-05 10:00+08' WHERE id = $1`, []any{ids["closed"]}},
-		{"a deadline extended after the period", `UPDATE cases SET deadline = '2022-02-01 00:00+08', deadline_changed_at = '2022-01-02 00:00+08' WHERE id = $1`, []any{ids["extended"]}},
+		// as the workflow does: the row and its event in one transaction
+		{"a reopening after the period", `WITH c AS (
+				UPDATE cases SET state = 'rectifying', closed_at = NULL, reopened_at = '2022-01-05 10:00+08' WHERE id = $1 RETURNING id, version)
+			INSERT INTO case_events (case_id, at, actor, role, action, from_state, to_state, version)
+			SELECT id, '2022-01-05 10:00+08', 'test', 'county', 'reopen', 'closed', 'rectifying', version FROM c`, []any{ids["closed"]}},
+		{"a deadline extended after the period", `WITH c AS (
+				UPDATE cases SET deadline = '2022-02-01 00:00+08', deadline_changed_at = '2022-01-02 00:00+08' WHERE id = $1 RETURNING id, version)
+			INSERT INTO case_events (case_id, at, actor, role, action, from_state, to_state, version, deadline)
+			SELECT id, '2022-01-02 00:00+08', 'test', 'township', 'extend', 'rectifying', 'rectifying', version, '2022-02-01 00:00+08' FROM c`,
+			[]any{ids["extended"]}},
 		{"a merge", `UPDATE cases SET state = 'duplicate', duplicate_of = $2 WHERE id = $1`, []any{ids["merged"], target}},
 		{"a dismissal", `UPDATE cases SET state = 'void' WHERE id = $1`, []any{ids["voided"]}},
 		{"a new grade", `UPDATE cases SET grade = 'general' WHERE id = $1`, []any{ids["moved"]}},

@@ -94,16 +94,18 @@ SELECT township_code, county_code, riskmap_cst_day(reported_at), count(*),
  GROUP BY 1, 2, 3;
 
 -- The cases whose standing at an instant E may differ from the counters
--- are those reported before E whose span, from the report to the latest
--- close, deadline, reopening or deadline change, reaches E. An index on the
--- span's class (0: under a day; k: under 2^k days; 16: longer) and the
--- report time finds them with one short range per class: for class k, the
--- reports within 2^k days before E. The columns the statistics read are
--- included, so that the scan never visits the table.
+-- are those reported before E with a close, reopening or deadline change at
+-- or after E, or, when not closed, a deadline at or after E. (A case closed
+-- before E whose deadline lies after it stands at E as it finally does.) An
+-- index on the class of the span from the report to the last of those
+-- times (0: under a day; k: under 2^k days; 16: longer) and on the report
+-- time finds them with one short range per class: for class k, the reports
+-- within 2^k days before E. The columns the statistics read are included,
+-- so that the scan never visits the table.
 CREATE FUNCTION riskmap_case_span_class(reported_at timestamptz, closed_at timestamptz, deadline timestamptz,
     reopened_at timestamptz, deadline_changed_at timestamptz) RETURNS integer
   LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
-  SELECT width_bucket(date_part('epoch', greatest(reported_at, closed_at, deadline, reopened_at, deadline_changed_at) - reported_at),
+  SELECT width_bucket(date_part('epoch', greatest(reported_at, coalesce(closed_at, deadline), reopened_at, deadline_changed_at) - reported_at),
     '{86400,172800,345600,691200,1382400,2764800,5529600,11059200,22118400,44236800,88473600,176947200,353894400,707788800,1415577600,2831155200}'::float8[])
 $$;
 CREATE INDEX cases_stats_pending_idx ON cases
@@ -111,10 +113,67 @@ CREATE INDEX cases_stats_pending_idx ON cases
   INCLUDE (township_code, county_code, grade, closed_at, deadline, reopened_at, deadline_changed_at, id)
   WHERE state NOT IN ('void', 'duplicate');
 
--- A pending case's standing at E comes from its history when it was
--- reopened or its deadline changed after E: its last close or reopening,
--- and its last deadline, before E, each one backward step of an index.
-CREATE INDEX case_events_closing_idx ON case_events (case_id, at, id) INCLUDE (to_state)
-  WHERE to_state = 'closed' OR from_state = 'closed';
-CREATE INDEX case_events_deadline_idx ON case_events (case_id, at, id) INCLUDE (deadline)
-  WHERE deadline IS NOT NULL;
+-- A pending case reopened, or given a new deadline, after E stood at E as
+-- its history says. The histories of the cases ever reopened, or ever given
+-- a second deadline, are kept as spans, so that the statistics join them
+-- instead of searching the events case by case:
+--   case_closed_spans: each close, from its instant to the next event out
+--     of closed (NULL: still closed). At E the case stood closed, closed at
+--     closed_from, when closed_from < E <= closed_until.
+--   case_deadline_spans: each deadline, from the event that set it to the
+--     next that set one. At E the deadline in force was the one with
+--     set_at < E <= until.
+-- Ties in time are ordered by event id, as the event history is.
+CREATE TABLE case_closed_spans (
+  case_id      uuid NOT NULL REFERENCES cases (id),
+  closed_from  timestamptz NOT NULL,
+  closed_until timestamptz,
+  event_id     bigint NOT NULL,
+  PRIMARY KEY (case_id, event_id)
+);
+CREATE TABLE case_deadline_spans (
+  case_id  uuid NOT NULL REFERENCES cases (id),
+  set_at   timestamptz NOT NULL,
+  until    timestamptz,
+  deadline timestamptz NOT NULL,
+  event_id bigint NOT NULL,
+  PRIMARY KEY (case_id, event_id)
+);
+
+-- the spans of the given cases, recomputed from their events
+CREATE FUNCTION riskmap_case_spans(ids uuid[]) RETURNS void LANGUAGE sql AS $$
+  DELETE FROM case_closed_spans WHERE case_id = ANY (ids);
+  INSERT INTO case_closed_spans (case_id, closed_from, closed_until, event_id)
+  SELECT case_id, at, next_at, id
+    FROM (SELECT e.case_id, e.id, e.at, e.to_state, lead(e.at) OVER w AS next_at,
+                 count(*) FILTER (WHERE e.from_state = 'closed' AND e.to_state <> 'closed') OVER (PARTITION BY e.case_id) AS reopenings
+            FROM case_events e
+           WHERE e.case_id = ANY (ids) AND (e.to_state = 'closed' OR e.from_state = 'closed')
+          WINDOW w AS (PARTITION BY e.case_id ORDER BY e.at, e.id)) x
+   WHERE to_state = 'closed' AND reopenings > 0;
+  DELETE FROM case_deadline_spans WHERE case_id = ANY (ids);
+  INSERT INTO case_deadline_spans (case_id, set_at, until, deadline, event_id)
+  SELECT case_id, at, next_at, deadline, id
+    FROM (SELECT e.case_id, e.id, e.at, e.deadline, lead(e.at) OVER w AS next_at, count(*) OVER (PARTITION BY e.case_id) AS n
+            FROM case_events e
+           WHERE e.case_id = ANY (ids) AND e.deadline IS NOT NULL
+          WINDOW w AS (PARTITION BY e.case_id ORDER BY e.at, e.id)) x
+   WHERE n > 1;
+$$;
+
+CREATE FUNCTION riskmap_case_events_spans() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+  PERFORM riskmap_case_spans(array(
+    SELECT DISTINCT case_id FROM new_events
+     WHERE to_state = 'closed' OR from_state = 'closed' OR deadline IS NOT NULL ORDER BY 1));
+  RETURN NULL;
+END $$;
+-- events are never updated or deleted (append_only), so inserts are all
+CREATE TRIGGER zz_spans AFTER INSERT ON case_events REFERENCING NEW TABLE AS new_events
+  FOR EACH STATEMENT EXECUTE FUNCTION riskmap_case_events_spans();
+ALTER TABLE case_events ENABLE ALWAYS TRIGGER zz_spans;
+
+SELECT riskmap_case_spans(array(
+  SELECT case_id FROM case_events WHERE from_state = 'closed' AND to_state <> 'closed'
+  UNION
+  SELECT case_id FROM case_events WHERE deadline IS NOT NULL GROUP BY case_id HAVING count(*) > 1));
