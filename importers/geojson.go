@@ -114,7 +114,7 @@ func (r *geojsonReader) nextLine() (*Record, error) {
 		}
 		r.row++
 		raw := append(json.RawMessage(nil), t...)
-		rec := featureRecord(r.row, raw)
+		rec := featureRecord(r.row, raw, false)
 		if err != nil && !errors.Is(err, io.EOF) {
 			return nil, err
 		}
@@ -123,13 +123,20 @@ func (r *geojsonReader) nextLine() (*Record, error) {
 }
 
 // featureRecord turns one Feature's JSON into a record; a Feature that is
-// not one is a row error, not a file error.
-func featureRecord(row int, raw json.RawMessage) *Record {
+// not one is a row error, not a file error. valid says raw is known to be
+// valid JSON (the collection's decoder checked it).
+func featureRecord(row int, raw json.RawMessage, valid bool) *Record {
 	rec := &Record{Row: row, Raw: raw}
-	var f geojsonFeature
-	if err := json.Unmarshal(raw, &f); err != nil {
-		rec.Err = &RowError{Field: "feature", Reason: "not a GeoJSON Feature: " + jsonMessage(err)}
-		return rec
+	f, ok := geojsonFeature{}, false
+	if valid || json.Valid(raw) {
+		f, ok = splitFeature(raw)
+	}
+	if !ok {
+		f = geojsonFeature{}
+		if err := json.Unmarshal(raw, &f); err != nil {
+			rec.Err = &RowError{Field: "feature", Reason: "not a GeoJSON Feature: " + jsonMessage(err)}
+			return rec
+		}
 	}
 	if f.Type != "Feature" {
 		rec.Err = &RowError{Field: "type", Reason: fmt.Sprintf("want \"Feature\", got %q", f.Type)}
@@ -158,7 +165,7 @@ func (r *geojsonReader) nextMember() (*Record, error) {
 				return nil, r.fileError(err)
 			}
 			r.row++
-			return featureRecord(r.row, raw), nil
+			return featureRecord(r.row, raw, true), nil
 		}
 		if _, err := r.dec.Token(); err != nil { // ]
 			return nil, r.fileError(err)
