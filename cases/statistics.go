@@ -109,10 +109,12 @@ func Sentence(r StatsRow) string {
 // Two ways to the same figures:
 //   - counted (county or township rows, scopes of whole townships or more):
 //     the per-day counters of case_day_counts (migration 202) give each
-//     case as it will finally stand; the cases whose standing at E differs
-//     — a close, deadline, reopening or deadline change at or after E — are
-//     found through cases_stats_pending_idx, taken out as counted and put
-//     back as they stood at E. One statement, one snapshot, no table scan.
+//     case as it will finally stand; the cases whose standing at E may
+//     differ — a close, reopening or deadline change at or after E, or,
+//     not closed, a deadline at or after E — are found through
+//     cases_stats_pending_idx, taken out as counted and put back as they
+//     stood at E (history from the spans tables). One statement, one
+//     snapshot, no table scan.
 //   - scanned (grid rows, or scopes of villages or grids): one parallel
 //     scan of plain columns counts what the row tells; the history query
 //     returns the rest case by case.
