@@ -2,8 +2,6 @@ package tiles
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"time"
@@ -97,13 +95,7 @@ func (s *Service) handleTiles(payload string) {
 		return
 	}
 	if n.Sync != "" {
-		s.mu.Lock()
-		ch := s.waiters[n.Sync]
-		delete(s.waiters, n.Sync)
-		s.mu.Unlock()
-		if ch != nil {
-			close(ch)
-		}
+		s.barriers.Release(n.Sync)
 		return
 	}
 	mask := s.maskFor(n.Layer)
@@ -154,34 +146,20 @@ func (s *Service) Sync(ctx context.Context) error {
 	if !s.Live() {
 		return nil // caches are bypassed anyway
 	}
-	b := make([]byte, 12)
-	_, _ = rand.Read(b)
-	nonce := hex.EncodeToString(b)
-	ch := make(chan struct{})
-	s.mu.Lock()
-	s.waiters[nonce] = ch
-	s.mu.Unlock()
-	defer func() {
-		s.mu.Lock()
-		delete(s.waiters, nonce)
-		s.mu.Unlock()
-	}()
-	payload, _ := json.Marshal(notice{Sync: nonce})
-	if _, err := s.pool.Exec(ctx, "SELECT pg_notify($1, $2)", tilesChannel, string(payload)); err != nil {
-		s.cache.flush(s.Live())
-		s.tokens.flush(s.Live())
-		return fmt.Errorf("tiles: sync: %w", err)
-	}
-	t := time.NewTimer(syncTimeout)
-	defer t.Stop()
-	select {
-	case <-ch:
+	back, err := s.barriers.Wait(ctx, s.pool, tilesChannel, func(nonce string) string {
+		payload, _ := json.Marshal(notice{Sync: nonce})
+		return string(payload)
+	}, syncTimeout)
+	if back {
 		return nil
-	case <-t.C:
+	}
+	if err == nil && ctx.Err() == nil {
 		s.logger.Warn("tiles: sync barrier did not return in time; flushing the caches")
-	case <-ctx.Done():
 	}
 	s.cache.flush(s.Live())
 	s.tokens.flush(s.Live())
+	if err != nil {
+		return fmt.Errorf("tiles: sync: %w", err)
+	}
 	return nil
 }

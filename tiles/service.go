@@ -25,6 +25,7 @@ import (
 
 	"riskmap"
 	"riskmap/features"
+	"riskmap/postgres"
 )
 
 // DefaultConns is the default size of the tile queries' connection pool:
@@ -53,9 +54,10 @@ type Service struct {
 	logger *slog.Logger
 	live   atomic.Bool
 
-	mu      sync.Mutex
-	waiters map[string]chan struct{} // Sync barriers in flight
-	flights map[flightKey]*flight
+	mu sync.Mutex
+	// barriers are Sync's markers in flight
+	barriers *postgres.Barriers
+	flights  map[flightKey]*flight
 
 	// beforeStore, when set (by tests), runs between a tile's query and
 	// its storing in the cache: the window the generation check guards.
@@ -73,14 +75,14 @@ func NewService(pool *pgxpool.Pool, opts Options) *Service {
 		ttl = 30 * time.Second
 	}
 	s := &Service{
-		pool:    pool,
-		layers:  Layers(),
-		index:   map[string]int{},
-		stmts:   map[statementKey]string{},
-		tokens:  newTokens(ttl, 10000),
-		logger:  opts.Logger,
-		waiters: map[string]chan struct{}{},
-		flights: map[flightKey]*flight{},
+		pool:     pool,
+		layers:   Layers(),
+		index:    map[string]int{},
+		stmts:    map[statementKey]string{},
+		tokens:   newTokens(ttl, 10000),
+		logger:   opts.Logger,
+		barriers: postgres.NewBarriers(),
+		flights:  map[flightKey]*flight{},
 	}
 	for i, l := range s.layers {
 		s.index[l.Name] = i
