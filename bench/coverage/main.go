@@ -8,7 +8,7 @@
 // It creates (or, with -reuse, reuses) the scratch database
 // scratch_coverage_bench on the local cluster, loads bench/data/dataset.sql
 // into schema bench with psql and moves it into riskmap's tables
-// (bench/coverage/load.sql), then times, each on a fresh service (no cached
+// (bench/data/load.sql, package benchdata), then times, each on a fresh service (no cached
 // result), coverage of the whole city by distance (5 km) and by travel time
 // (15 min) from the 60 stations, a repeat served from the result cache, and
 // siting of 3 stations; it prints the median of the runs (after one
@@ -19,14 +19,11 @@ package main
 
 import (
 	"context"
-	_ "embed"
 	"flag"
 	"fmt"
 	"log"
 	"os"
-	"os/exec"
 	"os/signal"
-	"path/filepath"
 	"runtime"
 	"runtime/pprof"
 	"sort"
@@ -36,9 +33,9 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"riskmap"
+	benchdata "riskmap/bench/data"
 	"riskmap/coverage"
 	"riskmap/localdb"
-	"riskmap/migrations"
 	"riskmap/postgres"
 	"riskmap/roads"
 )
@@ -46,9 +43,6 @@ import (
 // scratchDB is the benchmark's own database: created, loaded and (with
 // -keep=false) dropped by it, never anyone else's.
 const scratchDB = "scratch_coverage_bench"
-
-//go:embed load.sql
-var loadSQL string
 
 func main() {
 	runs := flag.Int("runs", 3, "timed runs per measurement (the median is printed)")
@@ -76,7 +70,7 @@ func main() {
 }
 
 func run(ctx context.Context, runs int, reuse, keep bool) error {
-	root, err := moduleRoot()
+	root, err := benchdata.Root()
 	if err != nil {
 		return err
 	}
@@ -91,12 +85,12 @@ func run(ctx context.Context, runs int, reuse, keep bool) error {
 		}
 	} else {
 		log.Printf("reusing %s", scratchDB)
-		if err := migrate(ctx, url); err != nil {
+		if err := benchdata.Migrate(ctx, url); err != nil {
 			return err
 		}
 	}
 	if !keep {
-		defer drop(c.DatabaseURL("postgres"))
+		defer func() { _ = benchdata.Drop(context.Background(), c.DatabaseURL("postgres"), scratchDB) }()
 	}
 	pool, err := postgres.Open(ctx, url, 8)
 	if err != nil {
@@ -197,44 +191,12 @@ func run(ctx context.Context, runs int, reuse, keep bool) error {
 }
 
 func prepare(ctx context.Context, adminURL, url, root string) error {
-	drop(adminURL)
-	admin, err := pgx.Connect(ctx, adminURL)
-	if err != nil {
-		return err
-	}
-	defer admin.Close(ctx)
-	if _, err := admin.Exec(ctx, "CREATE DATABASE "+scratchDB); err != nil {
-		return err
-	}
-	if err := migrate(ctx, url); err != nil {
-		return err
-	}
-	conn, err := pgx.Connect(ctx, url)
-	if err != nil {
-		return err
-	}
-	defer conn.Close(ctx)
-	// dataset.sql starts with DROP TABLE IF EXISTS grids, ... CASCADE: with
-	// search_path bench, public the names must resolve in bench first
-	if _, err := conn.Exec(ctx, `CREATE SCHEMA bench;
-		CREATE TABLE bench.risk_points (); CREATE TABLE bench.hazard_sources (); CREATE TABLE bench.stations ();
-		CREATE TABLE bench.depots (); CREATE TABLE bench.grids (); CREATE TABLE bench.townships (); CREATE TABLE bench.town_centers ()`); err != nil {
-		return err
-	}
 	t0 := time.Now()
-	log.Printf("loading bench/data/dataset.sql into %s (schema bench) with psql", scratchDB)
-	psql := exec.CommandContext(ctx, "psql", url, "-X", "-q", "-v", "ON_ERROR_STOP=1", "-f", filepath.Join(root, "bench", "data", "dataset.sql"))
-	psql.Env = append(os.Environ(), "PGOPTIONS=-c search_path=bench,public")
-	if out, err := psql.CombinedOutput(); err != nil {
-		return fmt.Errorf("psql dataset.sql: %w\n%s", err, out)
-	}
-	log.Printf("generated in %s; moving it into riskmap's tables", time.Since(t0).Round(time.Second))
-	if _, err := conn.Exec(ctx, loadSQL); err != nil {
-		return fmt.Errorf("load.sql: %w", err)
-	}
-	if _, err := conn.Exec(ctx, "VACUUM ANALYZE"); err != nil {
+	log.Printf("loading bench/data/dataset.sql into %s and moving it into riskmap's tables", scratchDB)
+	if err := benchdata.Create(ctx, root, adminURL, url, scratchDB); err != nil {
 		return err
 	}
+	log.Printf("loaded in %s", time.Since(t0).Round(time.Second))
 	pool, err := postgres.Open(ctx, url, 2)
 	if err != nil {
 		return err
@@ -250,18 +212,6 @@ func prepare(ctx context.Context, adminURL, url, root string) error {
 	return err
 }
 
-func migrate(ctx context.Context, url string) error {
-	conn, err := pgx.Connect(ctx, url)
-	if err != nil {
-		return err
-	}
-	defer conn.Close(ctx)
-	if _, err := conn.Exec(ctx, "CREATE EXTENSION IF NOT EXISTS postgis"); err != nil {
-		return err
-	}
-	return migrations.Migrate(ctx, conn)
-}
-
 func loaded(ctx context.Context, url string) bool {
 	conn, err := pgx.Connect(ctx, url)
 	if err != nil {
@@ -270,16 +220,7 @@ func loaded(ctx context.Context, url string) bool {
 	defer conn.Close(ctx)
 	var n, e int
 	err = conn.QueryRow(ctx, "SELECT (SELECT count(*) FROM risk_points), (SELECT count(*) FROM roads)").Scan(&n, &e)
-	return err == nil && n == 300000 && e > 0
-}
-
-func drop(adminURL string) {
-	a, err := pgx.Connect(context.Background(), adminURL)
-	if err != nil {
-		return
-	}
-	defer a.Close(context.Background())
-	_, _ = a.Exec(context.Background(), "DROP DATABASE IF EXISTS "+scratchDB+" WITH (FORCE)")
+	return err == nil && n == benchdata.RiskPoints && e > 0
 }
 
 // loadAverage is /proc/loadavg's 1, 5 and 15 minute figures ("?" elsewhere).
@@ -293,21 +234,4 @@ func loadAverage() string {
 		return "?"
 	}
 	return strings.Join(f[:3], " ")
-}
-
-func moduleRoot() (string, error) {
-	dir, err := os.Getwd()
-	if err != nil {
-		return "", err
-	}
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			return dir, nil
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			return "", fmt.Errorf("run from inside the riskmap module (no go.mod above %s)", dir)
-		}
-		dir = parent
-	}
 }

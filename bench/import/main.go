@@ -9,7 +9,7 @@
 // It works in its own scratch database, scratch_import_bench, on the local
 // cluster: the shared benchmark data set (bench/data/dataset.sql) gives the
 // grids (≈6,000 over Shanwei), moved into riskmap's tables by
-// bench/tiles/load.sql; its points are removed, and N points are generated
+// bench/data/load.sql (package benchdata); its points are removed, and N points are generated
 // inside the grids (ST_GeneratePoints, fixed seed) and written as one
 // GeoJSON FeatureCollection with the properties a bureau's file has.
 package main
@@ -30,8 +30,8 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
+	benchdata "riskmap/bench/data"
 	"riskmap/localdb"
-	"riskmap/migrations"
 )
 
 const scratchDB = "scratch_import_bench"
@@ -53,17 +53,9 @@ func main() {
 	flag.IntVar(&cfg.batch, "batch", 0, "rows per transaction for riskmap import (0: its default)")
 	flag.Parse()
 	log.SetFlags(log.Ltime)
-	root, err := os.Getwd()
+	root, err := benchdata.Root()
 	if err != nil {
 		log.Fatal(err)
-	}
-	for ; ; root = filepath.Dir(root) {
-		if _, err := os.Stat(filepath.Join(root, "go.mod")); err == nil {
-			break
-		}
-		if root == filepath.Dir(root) {
-			log.Fatal("run from inside the riskmap module")
-		}
 	}
 	cfg.root = root
 	cfg.dir = filepath.Join(os.TempDir(), "riskmap-import-bench")
@@ -279,12 +271,7 @@ func gdalConn(url string) (string, error) {
 
 func dropDB(ctx context.Context) {
 	c := localdb.Config()
-	a, err := pgx.Connect(ctx, c.DatabaseURL("postgres"))
-	if err != nil {
-		return
-	}
-	defer a.Close(ctx)
-	_, _ = a.Exec(ctx, "DROP DATABASE IF EXISTS "+scratchDB+" WITH (FORCE)")
+	_ = benchdata.Drop(ctx, c.DatabaseURL("postgres"), scratchDB)
 }
 
 // prepare makes the scratch database with riskmap's schema and the shared
@@ -302,20 +289,13 @@ func prepare(ctx context.Context, cfg config) (string, error) {
 			conn.Close(ctx)
 			if err == nil && n > 0 {
 				log.Printf("reusing %s (%d grids)", scratchDB, n)
-				return url, migrate(ctx, url)
+				return url, benchdata.Migrate(ctx, url)
 			}
 		}
 	}
-	dropDB(ctx)
-	admin, err := pgx.Connect(ctx, c.DatabaseURL("postgres"))
-	if err != nil {
-		return "", err
-	}
-	defer admin.Close(ctx)
-	if _, err := admin.Exec(ctx, "CREATE DATABASE "+scratchDB); err != nil {
-		return "", err
-	}
-	if err := migrate(ctx, url); err != nil {
+	t0 := time.Now()
+	log.Printf("loading bench/data/dataset.sql into %s and moving it into riskmap's tables", scratchDB)
+	if err := benchdata.Create(ctx, cfg.root, c.DatabaseURL("postgres"), url, scratchDB); err != nil {
 		return "", err
 	}
 	conn, err := pgx.Connect(ctx, url)
@@ -323,44 +303,9 @@ func prepare(ctx context.Context, cfg config) (string, error) {
 		return "", err
 	}
 	defer conn.Close(ctx)
-	// dataset.sql drops its tables by bare name: make them resolve in schema bench
-	if _, err := conn.Exec(ctx, `CREATE SCHEMA bench;
-		CREATE TABLE bench.risk_points (); CREATE TABLE bench.hazard_sources (); CREATE TABLE bench.stations ();
-		CREATE TABLE bench.depots (); CREATE TABLE bench.grids (); CREATE TABLE bench.townships (); CREATE TABLE bench.town_centers ()`); err != nil {
-		return "", err
-	}
-	t0 := time.Now()
-	log.Printf("loading bench/data/dataset.sql into %s (schema bench) with psql", scratchDB)
-	psql := exec.CommandContext(ctx, "psql", url, "-X", "-q", "-v", "ON_ERROR_STOP=1", "-f", filepath.Join(cfg.root, "bench", "data", "dataset.sql"))
-	psql.Env = append(os.Environ(), "PGOPTIONS=-c search_path=bench,public")
-	if out, err := psql.CombinedOutput(); err != nil {
-		return "", fmt.Errorf("psql dataset.sql: %w\n%s", err, tail(string(out), 3000))
-	}
-	load, err := os.ReadFile(filepath.Join(cfg.root, "bench", "tiles", "load.sql"))
-	if err != nil {
-		return "", err
-	}
-	if _, err := conn.Exec(ctx, string(load)); err != nil {
-		return "", fmt.Errorf("bench/tiles/load.sql: %w", err)
-	}
 	if _, err := conn.Exec(ctx, "DROP SCHEMA bench CASCADE"); err != nil {
-		return "", err
-	}
-	if _, err := conn.Exec(ctx, "VACUUM ANALYZE"); err != nil {
 		return "", err
 	}
 	log.Printf("grids loaded in %s", time.Since(t0).Round(time.Second))
 	return url, nil
-}
-
-func migrate(ctx context.Context, url string) error {
-	conn, err := pgx.Connect(ctx, url)
-	if err != nil {
-		return err
-	}
-	defer conn.Close(ctx)
-	if _, err := conn.Exec(ctx, "CREATE EXTENSION IF NOT EXISTS postgis"); err != nil {
-		return err
-	}
-	return migrations.Migrate(ctx, conn)
 }

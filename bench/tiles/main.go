@@ -7,7 +7,7 @@
 // It creates (or, with -reuse, reuses) the scratch database
 // scratch_tiles_bench on the local cluster (RISKMAP_PGDIR/RISKMAP_PGPORT as
 // for riskmap), loads bench/data/dataset.sql into schema bench with psql,
-// moves it into riskmap's tables (load.sql), builds and starts `riskmap
+// moves it into riskmap's tables (bench/data/load.sql), builds and starts `riskmap
 // serve` against it, and drives HTTP load with wrk when installed (else a Go
 // client; say which in the output). See bench/README.md.
 package main
@@ -19,12 +19,12 @@ import (
 	"log"
 	"os"
 	"os/signal"
-	"path/filepath"
 	"runtime"
 	"strconv"
 	"strings"
 	"time"
 
+	benchdata "riskmap/bench/data"
 	"riskmap/tiles"
 )
 
@@ -90,7 +90,7 @@ func main() {
 		}
 		cfg.zooms = append(cfg.zooms, n)
 	}
-	root, err := moduleRoot()
+	root, err := benchdata.Root()
 	if err != nil {
 		log.Fatal(err)
 	}
@@ -99,22 +99,5 @@ func main() {
 	defer stop()
 	if err := run(ctx, cfg); err != nil {
 		log.Fatal(err)
-	}
-}
-
-func moduleRoot() (string, error) {
-	dir, err := os.Getwd()
-	if err != nil {
-		return "", err
-	}
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			return dir, nil
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			return "", fmt.Errorf("run from inside the riskmap module (no go.mod above %s)", dir)
-		}
-		dir = parent
 	}
 }

@@ -1,6 +1,9 @@
 -- Moves the shared benchmark data set (loaded by bench/data/dataset.sql into
--- schema "bench") into riskmap's real tables, in the benchmark's own scratch
--- database only.
+-- schema "bench") into riskmap's real tables, in a benchmark's own scratch
+-- database only (package benchdata runs it for the tile, coverage and
+-- import benchmarks, so all three see the same city). Grid populations vary
+-- (100–999, from a hash of the grid id) so that coverage's population
+-- shares differ from its grid-count shares.
 --
 -- The data set has no administrative areas and its grid codes are not
 -- riskmap's 15-digit codes, so this builds a hierarchy covering it: the city
@@ -53,7 +56,8 @@ SELECT left(code, 9) || '001', name || '社区', 'village', code, geom FROM area
 
 INSERT INTO grids (id, code, name, village_code, township_code, county_code, worker, households, population, geom)
 OVERRIDING SYSTEM VALUE
-SELECT id, code, name, left(code, 12), township_code, left(code, 6) || '000000', '网格员' || id, 100, 300, geom
+SELECT id, code, name, left(code, 12), township_code, left(code, 6) || '000000', '网格员' || id,
+       100, 100 + abs(hashtext('bench-pop-' || id)) % 900, geom
   FROM grid_map;
 
 INSERT INTO risk_points (id, external_id, name, category, risk_level, status, grid_code, township_code, county_code, geom)
