@@ -119,6 +119,7 @@ func TestCoverageTileJSONCarriesTheQuery(t *testing.T) {
 		Tiles        []string   `json:"tiles"`
 		MinZoom      int        `json:"minzoom"`
 		Bounds       [4]float64 `json:"bounds"`
+		Center       [3]float64 `json:"center"`
 		VectorLayers []struct {
 			ID     string            `json:"id"`
 			Fields map[string]string `json:"fields"`
@@ -132,8 +133,8 @@ func TestCoverageTileJSONCarriesTheQuery(t *testing.T) {
 		t.Errorf("tilejson %s", res.Body)
 	}
 	// 新港街道's grids span 115.0–116.0
-	if tj.Bounds != [4]float64{115.0, 22.5, 116.0, 23.5} {
-		t.Errorf("bounds %v", tj.Bounds)
+	if tj.Bounds != [4]float64{115.0, 22.5, 116.0, 23.5} || tj.Center != [3]float64{115.5, 23.0, 8} {
+		t.Errorf("bounds %v, center %v", tj.Bounds, tj.Center)
 	}
 	if len(tj.VectorLayers) != 1 || tj.VectorLayers[0].ID != "coverage" || tj.VectorLayers[0].Fields["covered"] != "Boolean" {
 		b, _ := json.Marshal(tj.VectorLayers)

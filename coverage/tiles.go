@@ -292,6 +292,8 @@ func (s *Service) TileJSON(ctx context.Context, u *riskmap.User, q Query, base s
 		if b[0] != nil {
 			tj.Bounds = [4]float64{*b[0], *b[1], *b[2], *b[3]}
 		}
+		// where a map opens: the middle of the grids, at the layer's first zoom
+		tj.Center = [3]float64{(tj.Bounds[0] + tj.Bounds[2]) / 2, (tj.Bounds[1] + tj.Bounds[3]) / 2, TileMinZoom}
 		return nil
 	})
 	if err != nil {
