@@ -43,17 +43,14 @@ func (c *tileCache) get(key, version string) (Tile, bool) {
 	defer c.mu.Unlock()
 	el, ok := c.entries[key]
 	if !ok {
-		c.misses++
 		return Tile{}, false
 	}
 	e := el.Value.(*tileEntry)
 	if e.version != version {
 		c.remove(el)
-		c.misses++
 		return Tile{}, false
 	}
 	c.lru.MoveToFront(el)
-	c.hits++
 	return e.tile, true
 }
 
@@ -82,17 +79,4 @@ func (c *tileCache) remove(el *list.Element) {
 	c.lru.Remove(el)
 	delete(c.entries, e.key)
 	c.size -= e.cost()
-}
-
-// TileCacheStats describes the coverage tile cache.
-type TileCacheStats struct {
-	Tiles        int
-	Bytes, Max   int64
-	Hits, Misses uint64
-}
-
-func (c *tileCache) stats() TileCacheStats {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return TileCacheStats{Tiles: len(c.entries), Bytes: c.size, Max: c.max, Hits: c.hits, Misses: c.misses}
 }

@@ -14,6 +14,7 @@ import (
 	"github.com/paulmach/orb/encoding/mvt"
 	"github.com/paulmach/orb/encoding/wkb"
 	"github.com/paulmach/orb/geojson"
+	"github.com/paulmach/orb/project"
 
 	"riskmap"
 	"riskmap/features"
@@ -36,7 +37,6 @@ const (
 	TileLayer         = "coverage"
 	TileMinZoom       = 8
 	TilePointsMinZoom = 12
-	TileMaxZoom       = 22
 	tileExtent        = 4096
 	tileBuffer        = 256
 	// Web Mercator's half width (EPSG:3857 metres)
@@ -51,15 +51,12 @@ type Tile struct {
 	Cached bool
 }
 
-// TileStats reports on the coverage tile cache.
-func (s *Service) TileStats() TileCacheStats { return s.tiles.stats() }
-
 // Tile returns the coverage tile z/x/y of q for u.
 func (s *Service) Tile(ctx context.Context, u *riskmap.User, q Query, z, x, y int) (Tile, error) {
 	if err := allowed(u); err != nil {
 		return Tile{}, err
 	}
-	if err := checkTile(z, x, y); err != nil {
+	if err := (tiles.TileID{Z: z, X: x, Y: y}).Check(); err != nil {
 		return Tile{}, err
 	}
 	q.Limit = 0 // lists play no part in a tile: share the API's default result
@@ -105,24 +102,6 @@ func (s *Service) Tile(ctx context.Context, u *riskmap.User, q Query, z, x, y in
 		return nil
 	})
 	return t, err
-}
-
-func checkTile(z, x, y int) error {
-	bad := func(field string, v int, format string, args ...any) error {
-		e := riskmap.Errorf(riskmap.EINVALID, format, args...)
-		return e.WithDetails(riskmap.Detail{Field: field, Value: v, Message: e.Message})
-	}
-	if z < 0 || z > TileMaxZoom {
-		return bad("z", z, "zoom %d is outside 0..%d", z, TileMaxZoom)
-	}
-	n := 1<<z - 1
-	if x < 0 || x > n {
-		return bad("x", x, "x %d is outside 0..%d at zoom %d", x, n, z)
-	}
-	if y < 0 || y > n {
-		return bad("y", y, "y %d is outside 0..%d at zoom %d", y, n, z)
-	}
-	return nil
 }
 
 // gridTileSQL reads the grids meeting the tile (grown by its buffer) in
@@ -204,9 +183,9 @@ func (d *tileData) spotsIn(z, x, y int) []*geojson.Feature {
 	scale := float64(int(1)<<z) * tileExtent / (2 * worldHalf)
 	var fs []*geojson.Feature
 	for _, p := range d.spots {
-		mx, my := mercator(p.lon, p.lat)
-		px := (mx+worldHalf)*scale - float64(x)*tileExtent
-		py := (worldHalf-my)*scale - float64(y)*tileExtent
+		m := project.WGS84.ToMercator(orb.Point{p.lon, p.lat})
+		px := (m[0]+worldHalf)*scale - float64(x)*tileExtent
+		py := (worldHalf-m[1])*scale - float64(y)*tileExtent
 		if px < -tileBuffer || px > tileExtent+tileBuffer || py < -tileBuffer || py > tileExtent+tileBuffer {
 			continue
 		}
@@ -223,13 +202,6 @@ func (d *tileData) spotsIn(z, x, y int) []*geojson.Feature {
 		fs = append(fs, f)
 	}
 	return fs
-}
-
-// mercator projects WGS-84 degrees to EPSG:3857 metres.
-func mercator(lon, lat float64) (float64, float64) {
-	x := lon * worldHalf / 180
-	y := math.Log(math.Tan((90+lat)*math.Pi/360)) * worldHalf / math.Pi
-	return x, y
 }
 
 // Values are q's parameters as a URL query (the coverage tiles' URLs

@@ -32,17 +32,28 @@ func ParseTileID(z, x, y string) (TileID, error) {
 		}
 		*p.v = n
 	}
+	return t, t.check(z, x, y)
+}
+
+// Check says whether t is a tile of the XYZ scheme, naming the part
+// outside the zoom's range (for tiles addressed by numbers, not a path).
+func (t TileID) Check() error {
+	return t.check(strconv.Itoa(t.Z), strconv.Itoa(t.X), strconv.Itoa(t.Y))
+}
+
+// check is Check with the parts as the client wrote them, for the details.
+func (t TileID) check(z, x, y string) error {
 	if t.Z < 0 || t.Z > MaxZoom {
-		return t, bad("z", z, "zoom %d is outside 0..%d", t.Z, MaxZoom)
+		return bad("z", z, "zoom %d is outside 0..%d", t.Z, MaxZoom)
 	}
 	max := 1<<t.Z - 1
 	if t.X < 0 || t.X > max {
-		return t, bad("x", x, "x %d is outside 0..%d at zoom %d", t.X, max, t.Z)
+		return bad("x", x, "x %d is outside 0..%d at zoom %d", t.X, max, t.Z)
 	}
 	if t.Y < 0 || t.Y > max {
-		return t, bad("y", y, "y %d is outside 0..%d at zoom %d", t.Y, max, t.Z)
+		return bad("y", y, "y %d is outside 0..%d at zoom %d", t.Y, max, t.Z)
 	}
-	return t, nil
+	return nil
 }
 
 func bad(field, value, format string, args ...any) error {

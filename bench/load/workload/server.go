@@ -10,30 +10,13 @@ import (
 	"path/filepath"
 	"syscall"
 	"time"
-)
 
-// ModuleRoot is the directory of riskmap's go.mod, found upwards from the
-// working directory (tests run in their package's directory).
-func ModuleRoot() (string, error) {
-	dir, err := os.Getwd()
-	if err != nil {
-		return "", err
-	}
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			return dir, nil
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			return "", fmt.Errorf("run from inside the riskmap module (no go.mod above %s)", dir)
-		}
-		dir = parent
-	}
-}
+	benchdata "riskmap/bench/data"
+)
 
 // Build builds the riskmap binary into dir and returns its path.
 func Build(ctx context.Context, dir string) (string, error) {
-	root, err := ModuleRoot()
+	root, err := benchdata.Root()
 	if err != nil {
 		return "", err
 	}
