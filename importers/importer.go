@@ -48,20 +48,23 @@ type Progress struct {
 
 // Report is the outcome of an import.
 type Report struct {
-	JobID     int64     `json:"job_id"`
-	Layer     string    `json:"layer"`
-	File      string    `json:"file"`
-	Format    Format    `json:"format"`
-	CRS       string    `json:"crs"`
-	Encoding  string    `json:"encoding,omitempty"`
-	Rows      int       `json:"rows"`
-	Valid     int       `json:"valid"`
-	Rejected  int       `json:"rejected"`
-	Inserted  int       `json:"inserted"`
-	Updated   int       `json:"updated"`
-	Unchanged int       `json:"unchanged"`
-	Applied   bool      `json:"applied"` // whether the layer was written to
-	Problems  []Problem `json:"problems"`
+	JobID     int64  `json:"job_id"`
+	Layer     string `json:"layer"`
+	File      string `json:"file"`
+	Format    Format `json:"format"`
+	CRS       string `json:"crs"`
+	Encoding  string `json:"encoding,omitempty"`
+	Rows      int    `json:"rows"`
+	Valid     int    `json:"valid"`
+	Rejected  int    `json:"rejected"`
+	Inserted  int    `json:"inserted"`
+	Updated   int    `json:"updated"`
+	Unchanged int    `json:"unchanged"`
+	Applied   bool   `json:"applied"` // whether the layer was written to
+	// Bulk says the rows were loaded in bulk (BulkMode): one transaction,
+	// the layer's indexes and foreign keys built again at its end.
+	Bulk     bool      `json:"bulk,omitempty"`
+	Problems []Problem `json:"problems"`
 	// ProblemsTruncated is set when more than MaxProblems were found.
 	ProblemsTruncated bool     `json:"problems_truncated,omitempty"`
 	Warnings          []string `json:"warnings"`
@@ -158,6 +161,7 @@ func (im *Importer) Run(ctx context.Context, jobID int64, path, name string, opt
 	// 1. read, validate in Go, COPY into staging
 	rejected := &rowSet{}
 	src := &copySource{r: r, v: v, rep: rep, rejected: rejected, onProgress: onProgress, forced: forced}
+	defer src.close()
 	copyCols := []string{"rn", "key", "present"}
 	for _, f := range l.Fields {
 		copyCols = append(copyCols, f.Name)
@@ -231,6 +235,7 @@ func readerEncoding(r Reader) string {
 }
 
 // copySource feeds validated rows to COPY, collecting the others' problems.
+// The rows are read and checked by a checkPipeline, ahead of COPY.
 type copySource struct {
 	r          Reader
 	v          *validator
@@ -238,7 +243,9 @@ type copySource struct {
 	rejected   *rowSet
 	onProgress func(Progress)
 	forced     *SourceCRS
-	started    bool
+	pipe       *checkPipeline
+	chunk      *checkChunk
+	i          int
 	cur        []any
 	fileErr    error
 	warnings   []string
@@ -256,41 +263,61 @@ func (c *copySource) problem(p Problem) {
 	}
 }
 
+// begin settles the coordinate system once the first record is read (a
+// Shapefile's .prj or a GeoJSON crs member is known only then).
+func (c *copySource) begin() {
+	declared, ok := c.r.Declared()
+	switch {
+	case c.forced != nil:
+		c.v.crs = *c.forced
+		if ok && declared != *c.forced {
+			c.warnings = append(c.warnings, fmt.Sprintf("the file says its coordinates are %s; read as %s as asked", declared, c.forced))
+		}
+	case ok:
+		c.v.crs = declared
+	default:
+		c.v.crs = WGS84
+	}
+	if c.v.crs.Projected() {
+		c.v.grids = nil // placed in SQL after the transform
+	}
+}
+
+// close stops the reading when COPY ended early.
+func (c *copySource) close() {
+	if c.pipe != nil {
+		c.pipe.stop()
+	}
+}
+
 func (c *copySource) Next() bool {
+	if c.pipe == nil {
+		c.pipe = startChecks(c.r, c.v, c.begin)
+	}
 	for {
-		rec, err := c.r.Next()
-		if errors.Is(err, io.EOF) {
-			c.onProgress(Progress{Phase: "reading", Fraction: 1, Rows: c.rep.Rows})
-			return false
-		}
-		if err != nil {
-			c.fileErr = err
-			return false
-		}
-		if !c.started {
-			c.started = true
-			declared, ok := c.r.Declared()
-			switch {
-			case c.forced != nil:
-				c.v.crs = *c.forced
-				if ok && declared != *c.forced {
-					c.warnings = append(c.warnings, fmt.Sprintf("the file says its coordinates are %s; read as %s as asked", declared, c.forced))
+		if c.chunk == nil || c.i >= len(c.chunk.recs) {
+			if c.chunk != nil && c.chunk.end != nil {
+				if !endOfFile(c.chunk.end) {
+					c.fileErr = c.chunk.end
+					return false
 				}
-			case ok:
-				c.v.crs = declared
-			default:
-				c.v.crs = WGS84
+				c.onProgress(Progress{Phase: "reading", Fraction: 1, Rows: c.rep.Rows})
+				return false
 			}
-			if c.v.crs.Projected() {
-				c.v.grids = nil // placed in SQL after the transform
+			if c.chunk = c.pipe.next(); c.chunk == nil {
+				return false
 			}
+			c.i = 0
+			continue
 		}
+		i := c.i
+		c.i++
 		c.rep.Rows++
 		if c.rep.Rows%5000 == 0 && time.Since(c.lastReport) > 200*time.Millisecond {
 			c.lastReport = time.Now()
-			c.onProgress(Progress{Phase: "reading", Fraction: c.r.Progress(), Rows: c.rep.Rows})
+			c.onProgress(Progress{Phase: "reading", Fraction: c.chunk.progress, Rows: c.rep.Rows})
 		}
-		s, probs := c.v.check(rec)
+		s, probs := c.chunk.staged[i], c.chunk.problems[i]
 		if len(probs) > 0 {
 			for _, p := range probs {
 				c.problem(p)

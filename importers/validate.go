@@ -86,12 +86,16 @@ func (v *validator) resolve(cols []string) {
 		cols = fresh
 	}
 	m, ignored := columnMap(v.layer, cols, v.mapping)
-	if v.colmap == nil {
-		v.colmap = map[string]string{}
+	// a new map, never the one in use: rows already handed to other
+	// goroutines keep reading the mapping they were resolved with
+	colmap := make(map[string]string, len(v.colmap)+len(m))
+	for c, f := range v.colmap {
+		colmap[c] = f
 	}
 	for c, f := range m {
-		v.colmap[c] = f
+		colmap[c] = f
 	}
+	v.colmap = colmap
 	for _, c := range ignored {
 		if !v.ignored[c] {
 			v.ignored[c] = true
@@ -116,6 +120,23 @@ func sortedCells(cells map[string]any) []string {
 
 // check validates rec; it returns the staged row or the row's problems.
 func (v *validator) check(rec *Record) (*staged, []Problem) {
+	return v.checkResolved(rec, v.prepare(rec))
+}
+
+// prepare maps rec's columns to fields (learning the columns it has not
+// seen yet) and returns the mapping to check it with. It changes the
+// validator, so rows are prepared one at a time, in file order; the
+// checks proper (checkResolved) may then run on several goroutines.
+func (v *validator) prepare(rec *Record) map[string]string {
+	if rec.Err == nil {
+		v.resolve(sortedCells(rec.Cells))
+	}
+	return v.colmap
+}
+
+// checkResolved validates rec with the column mapping prepare returned
+// for it. It only reads the validator.
+func (v *validator) checkResolved(rec *Record, colmap map[string]string) (*staged, []Problem) {
 	prob := func(field, reason string) Problem {
 		return Problem{Row: rec.Row, Field: field, Reason: reason}
 	}
@@ -127,13 +148,12 @@ func (v *validator) check(rec *Record) (*staged, []Problem) {
 		return nil, []Problem{prob("row", rec.Err.Error())}
 	}
 	cols := sortedCells(rec.Cells)
-	v.resolve(cols)
 	s := &staged{row: rec.Row, values: make([]any, len(v.fields))}
 	var problems []Problem
 	var lonCell, latCell, wktCell any
 	var lonCol, latCol, wktCol string
 	for _, c := range cols {
-		f, ok := v.colmap[c]
+		f, ok := colmap[c]
 		if !ok {
 			continue
 		}
