@@ -21,7 +21,7 @@ import (
 // the receiving replica runs in the background; any replica answers for
 // its progress, report and rejected rows (they live in the database).
 //
-//	POST /api/v1/imports               multipart: file, layer, [crs], [encoding], [skip_invalid], [format], [map]..., [table] → 202 job
+//	POST /api/v1/imports               multipart: file, layer, [crs], [encoding], [skip_invalid], [bulk], [format], [map]..., [table] → 202 job
 //	GET  /api/v1/imports               the latest jobs
 //	GET  /api/v1/imports/:id           one job: status, counts, progress
 //	GET  /api/v1/imports/:id/report    the report: rows, problems (row, external id, field, reason), warnings
@@ -121,12 +121,17 @@ func (s *Server) startImport(c *gin.Context) {
 			}
 		case "skip_invalid":
 			opts.SkipInvalid = v == "true" || v == "1" || v == "on"
+		case "bulk":
+			if opts.Bulk, err = importers.ParseBulkMode(v); err != nil {
+				s.fail(c, badParam("bulk", "%v", err))
+				return
+			}
 		case "map":
 			maps = append(maps, v)
 		case "table":
 			opts.Table = v
 		default:
-			s.fail(c, badParam(name, "unknown field (want file, layer, crs, encoding, format, skip_invalid, map, table)"))
+			s.fail(c, badParam(name, "unknown field (want file, layer, crs, encoding, format, skip_invalid, bulk, map, table)"))
 			return
 		}
 	}

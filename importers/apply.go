@@ -127,6 +127,13 @@ func (im *Importer) apply(ctx context.Context, jobID int64, stage string, l *fea
 			}
 		}
 	}
+	bulk, err := im.useBulk(ctx, l, opts.Bulk, rep.Valid)
+	if err != nil {
+		return err
+	}
+	if bulk {
+		return im.applyBulk(ctx, jobID, q, maxRow, l, opts, rep, onProgress)
+	}
 	batch := opts.batchSize()
 	for lo := 0; lo < maxRow; lo += batch {
 		hi := min(lo+batch, maxRow)

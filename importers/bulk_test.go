@@ -156,11 +156,17 @@ func TestTheBulkPlacementCheckRefusesAWrongGridCode(t *testing.T) {
 }
 
 func TestAnImportWhoseGridsChangeMidwayIsPlacedByTheDatabase(t *testing.T) {
+	for _, mode := range []importers.BulkMode{importers.BulkOff, importers.BulkOn} {
+		t.Run("bulk "+mode.String(), func(t *testing.T) { importWhileGridsChange(t, mode) })
+	}
+}
+
+func importWhileGridsChange(t *testing.T, mode importers.BulkMode) {
 	e := newEnv(t)
 	ctx := riskmap.NewContextWithUser(context.Background(), &riskmap.User{Username: "tester", Role: "admin"})
 	fc := collection(pointFeature("M-1", 115.45, 23.0, nil), pointFeature("M-2", 115.25, 23.0, nil), pointFeature("M-3", 116.75, 23.0, nil))
 	path := e.write("moved.geojson", fc)
-	opts := importers.Options{Layer: "risk_points"}
+	opts := importers.Options{Layer: "risk_points", Bulk: mode}
 	id, err := e.jobs.Create(ctx, nil, "moved.geojson", opts)
 	if err != nil {
 		t.Fatal(err)

@@ -24,8 +24,11 @@ type Options struct {
 	Mapping map[string]string
 	// Table picks the GeoPackage table when it has several.
 	Table string
-	// BatchSize is the number of rows applied per transaction (default 20,000).
+	// BatchSize is the number of rows applied per transaction (default
+	// 20,000), or per statement in a bulk load.
 	BatchSize int
+	// Bulk says whether a point layer's rows are loaded in bulk (BulkMode).
+	Bulk BulkMode
 }
 
 // ParseMapping reads "column=field" pairs (comma-separated or repeated).

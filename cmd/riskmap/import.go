@@ -22,7 +22,7 @@ import (
 
 const importUsage = `usage: riskmap import --layer LAYER [--crs wgs84|cgcs2000|gcj02|bd09|webmercator|EPSG:N] [--encoding utf-8|gbk]
                       [--skip-invalid] [--format geojson|csv|xlsx|shapefile|gpkg] [--map COLUMN=FIELD]... [--table T]
-                      [--report FILE.json] [--rejects FILE] [--as USERNAME] FILE
+                      [--batch N] [--bulk auto|on|off] [--report FILE.json] [--rejects FILE] [--as USERNAME] FILE
        riskmap import --layer roads [--crs wgs84|gcj02|bd09] [--skip-invalid] [--append] [--speeds CLASS=KMH,...] FILE.osm.pbf|FILE.geojson`
 
 // errRejected makes the command exit 1 when any row was rejected.
@@ -41,6 +41,7 @@ func runImport(ctx context.Context, logger *slog.Logger, args []string) error {
 	fs.Var(&maps, "map", "map a file column to a field, COLUMN=FIELD (repeatable, or comma-separated)")
 	fs.StringVar(&opts.Table, "table", "", "GeoPackage table, when the file has several")
 	fs.IntVar(&opts.BatchSize, "batch", 0, "rows per transaction (default 20000)")
+	bulk := fs.String("bulk", "auto", "load in one transaction with the layer's indexes built again at the end (point layers): auto (from 100,000 rows, when the file brings more rows than the layer holds), on or off; the layer is locked meanwhile")
 	fs.StringVar(&reportPath, "report", "", "also write the full report as JSON to this file")
 	fs.StringVar(&rejectsPath, "rejects", "", "where to write rejected rows with --skip-invalid (default FILE.rejected.EXT beside the input)")
 	fs.StringVar(&as, "as", "", "the user the audit log names (default cli:$USER)")
@@ -67,6 +68,9 @@ func runImport(ctx context.Context, logger *slog.Logger, args []string) error {
 		return err
 	}
 	if opts.Mapping, err = importers.ParseMapping(maps); err != nil {
+		return err
+	}
+	if opts.Bulk, err = importers.ParseBulkMode(*bulk); err != nil {
 		return err
 	}
 	if opts.CRS != "" {
@@ -150,6 +154,9 @@ func printReport(w io.Writer, r *importers.Report) {
 	}
 	fmt.Fprintf(w, "rows %d, valid %d, rejected %d; inserted %d, updated %d, unchanged %d\n",
 		r.Rows, r.Valid, r.Rejected, r.Inserted, r.Updated, r.Unchanged)
+	if r.Bulk {
+		fmt.Fprintf(w, "loaded in bulk: one transaction, %s's indexes and foreign keys built again at its end\n", r.Layer)
+	}
 	for _, wn := range r.Warnings {
 		fmt.Fprintf(w, "warning: %s\n", wn)
 	}

@@ -1,0 +1,165 @@
+package importers_test
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"testing"
+
+	"riskmap"
+	"riskmap/importers"
+)
+
+// schemaOf lists risk_points' indexes and constraints as the catalog
+// defines them, to show a bulk load builds back exactly what it dropped.
+func (e *env) schemaOf(table string) string {
+	e.t.Helper()
+	var s string
+	err := e.pool.QueryRow(context.Background(), `SELECT string_agg(d, E'\n' ORDER BY d) FROM (
+		SELECT pg_get_indexdef(indexrelid) AS d FROM pg_index WHERE indrelid = $1::regclass
+		UNION ALL
+		SELECT conname || ' ' || pg_get_constraintdef(oid) || ' valid=' || convalidated FROM pg_constraint WHERE conrelid = $1::regclass) x`,
+		table).Scan(&s)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	return s
+}
+
+func TestABulkLoadWritesWhatBatchedTransactionsWrite(t *testing.T) {
+	feats := func(n int, rename bool) []byte {
+		var fs []map[string]any
+		for i := 0; i < n; i++ {
+			props := map[string]any{"risk_level": 1 + i%4, "population_exposed": i}
+			if rename && i%3 == 0 {
+				props["name"] = fmt.Sprintf("改名%d", i)
+			}
+			fs = append(fs, pointFeature(fmt.Sprintf("B-%04d", i), 115.001+1.998*float64((i*37)%450)/450, 22.501+0.998*float64((i*11)%97)/97, props))
+		}
+		return collection(fs...)
+	}
+	type outcome struct {
+		first, second *importers.Report
+		rows, audit   string
+		applied       int
+	}
+	load := func(t *testing.T, mode importers.BulkMode) (*env, outcome) {
+		e := newEnv(t)
+		schema := e.schemaOf("risk_points")
+		opts := importers.Options{Layer: "risk_points", BatchSize: 70, Bulk: mode}
+		var o outcome
+		o.first = e.run(e.write("b.geojson", feats(400, false)), opts)
+		o.second = e.run(e.write("b2.geojson", feats(450, true)), opts)
+		if got := e.schemaOf("risk_points"); got != schema {
+			t.Errorf("risk_points' indexes and constraints after the load:\n%s\nwant\n%s", got, schema)
+		}
+		e.clustersMatchARebuild()
+		ctx := context.Background()
+		if err := e.pool.QueryRow(ctx, `SELECT string_agg(format('%s %s %s %s %s', external_id, name, risk_level, grid_code, ST_AsText(geom)), ';' ORDER BY external_id)
+			FROM risk_points WHERE grid_code = riskmap_grid_at(geom)`).Scan(&o.rows); err != nil {
+			t.Fatal(err)
+		}
+		if err := e.pool.QueryRow(ctx, `SELECT format('%s inserts, %s updates by %s', count(*) FILTER (WHERE action = 'insert'),
+			count(*) FILTER (WHERE action = 'update'), string_agg(DISTINCT actor, ','))
+			FROM audit_log a JOIN risk_points r ON r.id::text = a.row_id WHERE a.tbl = 'risk_points'`).Scan(&o.audit); err != nil {
+			t.Fatal(err)
+		}
+		if err := e.pool.QueryRow(ctx, `SELECT applied FROM import_jobs ORDER BY id DESC LIMIT 1`).Scan(&o.applied); err != nil {
+			t.Fatal(err)
+		}
+		return e, o
+	}
+	_, batched := load(t, importers.BulkOff)
+	_, bulk := load(t, importers.BulkOn)
+	for _, c := range []struct {
+		name string
+		o    outcome
+		bulk bool
+	}{{"batched", batched, false}, {"bulk", bulk, true}} {
+		if c.o.first.Failed() || c.o.first.Inserted != 400 || c.o.first.Bulk != c.bulk {
+			t.Errorf("%s: first import %+v", c.name, c.o.first)
+		}
+		if c.o.second.Failed() || c.o.second.Inserted != 50 || c.o.second.Updated != 134 || c.o.second.Bulk != c.bulk {
+			t.Errorf("%s: second import %+v", c.name, c.o.second)
+		}
+		if c.o.applied != 450 {
+			t.Errorf("%s: import_jobs.applied %d, want 450", c.name, c.o.applied)
+		}
+	}
+	if bulk.rows != batched.rows || strings.Count(bulk.rows, ";") != 449 {
+		t.Errorf("bulk and batched loads differ (or rows are misplaced):\n%.300s\n%.300s", bulk.rows, batched.rows)
+	}
+	if bulk.audit != batched.audit || bulk.audit != "450 inserts, 134 updates by tester (admin)" {
+		t.Errorf("audit: bulk %q, batched %q", bulk.audit, batched.audit)
+	}
+}
+
+func TestAFailedBulkLoadLeavesTheLayerItsIndexesAndForeignKeysAsTheyWere(t *testing.T) {
+	e := newEnv(t)
+	ctx := context.Background()
+	var fs []map[string]any
+	for i := 0; i < 300; i++ {
+		fs = append(fs, pointFeature(fmt.Sprintf("F-%03d", i), 115.01+float64(i)*0.0066, 23.0, nil))
+	}
+	first := e.run(e.write("f.geojson", collection(fs[:100]...)), importers.Options{Layer: "risk_points"})
+	if first.Failed() || first.Inserted != 100 {
+		t.Fatalf("first import: %+v", first)
+	}
+	// a refusal only the database can give, in the third batch
+	if _, err := e.pool.Exec(ctx, `CREATE FUNCTION refuse_f250() RETURNS trigger LANGUAGE plpgsql AS $$
+		BEGIN IF NEW.external_id = 'F-250' THEN RAISE EXCEPTION 'refused by test'; END IF; RETURN NEW; END $$;
+		CREATE TRIGGER refuse_f250 BEFORE INSERT ON risk_points FOR EACH ROW EXECUTE FUNCTION refuse_f250()`); err != nil {
+		t.Fatal(err)
+	}
+	schema, before := e.schemaOf("risk_points"), e.snapshot()
+	var audit0 int
+	if err := e.pool.QueryRow(ctx, "SELECT count(*) FROM audit_log").Scan(&audit0); err != nil {
+		t.Fatal(err)
+	}
+	ctxUser := riskmap.NewContextWithUser(context.Background(), &riskmap.User{Username: "tester", Role: "admin"})
+	opts := importers.Options{Layer: "risk_points", BatchSize: 60, Bulk: importers.BulkOn}
+	id, err := e.jobs.Create(ctxUser, nil, "f.geojson", opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = e.jobs.Run(ctxUser, id, e.write("f.geojson", collection(fs...)), "f.geojson", opts, nil)
+	if err == nil || !strings.Contains(err.Error(), "nothing is written") {
+		t.Fatalf("import: %v, want the bulk load refused as a whole", err)
+	}
+	if got := e.snapshot(); got != before {
+		t.Errorf("the layers changed:\n%s\nwant\n%s", got, before)
+	}
+	if got := e.schemaOf("risk_points"); got != schema {
+		t.Errorf("risk_points' indexes and constraints:\n%s\nwant\n%s", got, schema)
+	}
+	var audit1, applied int
+	if err := e.pool.QueryRow(ctx, "SELECT count(*) FROM audit_log").Scan(&audit1); err != nil || audit1 != audit0 {
+		t.Errorf("audit rows %d, want %d (%v)", audit1, audit0, err)
+	}
+	if err := e.pool.QueryRow(ctx, "SELECT applied FROM import_jobs WHERE id = $1", id).Scan(&applied); err != nil || applied != 0 {
+		t.Errorf("import_jobs.applied %d, want 0 (%v)", applied, err)
+	}
+	e.clustersMatchARebuild()
+}
+
+func TestBulkAutoLeavesSmallImportsInBatches(t *testing.T) {
+	e := newEnv(t)
+	rep := e.run(e.write("s.geojson", collection(pointFeature("S-1", 115.3, 23.0, nil))), importers.Options{Layer: "risk_points"})
+	if rep.Failed() || rep.Inserted != 1 || rep.Bulk {
+		t.Fatalf("report: %+v (a one-row import is not a bulk load)", rep)
+	}
+}
+
+func TestParseBulkMode(t *testing.T) {
+	for _, c := range []struct {
+		in   string
+		want importers.BulkMode
+		err  bool
+	}{{"", importers.BulkAuto, false}, {"auto", importers.BulkAuto, false}, {"on", importers.BulkOn, false},
+		{"OFF", importers.BulkOff, false}, {"sometimes", importers.BulkAuto, true}} {
+		got, err := importers.ParseBulkMode(c.in)
+		if got != c.want || (err != nil) != c.err {
+			t.Errorf("ParseBulkMode(%q) = %v, %v", c.in, got, err)
+		}
+	}
+}
