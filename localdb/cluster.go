@@ -166,7 +166,17 @@ func (c Cluster) Start(ctx context.Context) error {
 	if err := c.initOnce(ctx, bin, o); err != nil {
 		return err
 	}
-	if up, _ := c.Running(ctx); !up {
+	changed, err := c.writeSettings(o)
+	if err != nil {
+		return err
+	}
+	up, _ := c.Running(ctx)
+	if up && changed {
+		if out, err := o.run(ctx, filepath.Join(bin, "pg_ctl"), "reload", "-D", c.dataDir()); err != nil {
+			return fmt.Errorf("reload local PostgreSQL: %v: %s", err, strings.TrimSpace(out))
+		}
+	}
+	if !up {
 		out, err := o.run(ctx, filepath.Join(bin, "pg_ctl"), "start", "-w", "-t", "60", "-D", c.dataDir(), "-l", c.logFile(),
 			"-o", fmt.Sprintf("-p %d -k %s", c.Port, c.SocketDir()))
 		if err != nil {
@@ -273,4 +283,47 @@ func (c Cluster) Status(ctx context.Context) string {
 		}
 		return fmt.Sprintf("stopped: data %s", c.dataDir())
 	}
+}
+
+// settings are the server settings the project manages, in riskmap.conf
+// beside postgresql.conf (included from it, so ALTER SYSTEM still has the
+// last word). A bulk import of a million points writes about 2.6 GB of
+// WAL; with the default 1 GB the server checkpoints several times during
+// it, rewriting every page it touched again as a full-page image.
+const settings = `# written by riskmap on every start: change settings with ALTER SYSTEM
+max_wal_size = 4GB
+`
+
+// writeSettings writes riskmap.conf and includes it from postgresql.conf
+// (clusters initialised before it existed get the include too); changed
+// says the server must reload to see it.
+func (c Cluster) writeSettings(o owner) (changed bool, err error) {
+	path := filepath.Join(c.dataDir(), "riskmap.conf")
+	if old, err := os.ReadFile(path); err != nil || string(old) != settings {
+		if err := os.WriteFile(path, []byte(settings), 0o600); err != nil {
+			return false, err
+		}
+		if err := os.Chown(path, o.uid, o.gid); err != nil {
+			return false, err
+		}
+		changed = true
+	}
+	confPath := filepath.Join(c.dataDir(), "postgresql.conf")
+	conf, err := os.ReadFile(confPath)
+	if err != nil {
+		return false, err
+	}
+	const include = "include_if_exists = 'riskmap.conf'"
+	if !strings.Contains(string(conf), include) {
+		f, err := os.OpenFile(confPath, os.O_APPEND|os.O_WRONLY, 0)
+		if err != nil {
+			return false, err
+		}
+		defer f.Close()
+		if _, err := f.WriteString("\n" + include + "\n"); err != nil {
+			return false, err
+		}
+		changed = true
+	}
+	return changed, nil
 }
