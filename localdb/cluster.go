@@ -288,19 +288,36 @@ func (c Cluster) Status(ctx context.Context) string {
 // settings are the server settings the project manages, in riskmap.conf
 // beside postgresql.conf (included from it, so ALTER SYSTEM still has the
 // last word). A bulk import of a million points writes about 2.6 GB of
-// WAL; with the default 1 GB the server checkpoints several times during
-// it, rewriting every page it touched again as a full-page image.
-const settings = `# written by riskmap on every start: change settings with ALTER SYSTEM
-max_wal_size = 4GB
-`
+// WAL: with the default max_wal_size of 1 GB the server checkpoints
+// several times during it, writing every page it touched again as a
+// full-page image; and it writes about 1.5 GB of table, index and audit
+// pages, which a small shared_buffers makes the importing backend evict
+// and write out itself. shared_buffers is an eighth of the machine's
+// memory, between 128 MB and 2 GB (it takes effect at the next start).
+func settings(memory uint64) string {
+	const mb = 1 << 20
+	buffers := min(max(memory/8, 128*mb), 2048*mb) / mb
+	return fmt.Sprintf("# written by riskmap on every start: change settings with ALTER SYSTEM\n"+
+		"max_wal_size = 4GB\nshared_buffers = %dMB\n", buffers)
+}
+
+// totalMemory is the machine's memory in bytes (0 if unknown).
+func totalMemory() uint64 {
+	var si syscall.Sysinfo_t
+	if err := syscall.Sysinfo(&si); err != nil {
+		return 0
+	}
+	return uint64(si.Totalram) * uint64(si.Unit)
+}
 
 // writeSettings writes riskmap.conf and includes it from postgresql.conf
 // (clusters initialised before it existed get the include too); changed
 // says the server must reload to see it.
 func (c Cluster) writeSettings(o owner) (changed bool, err error) {
 	path := filepath.Join(c.dataDir(), "riskmap.conf")
-	if old, err := os.ReadFile(path); err != nil || string(old) != settings {
-		if err := os.WriteFile(path, []byte(settings), 0o600); err != nil {
+	want := settings(totalMemory())
+	if old, err := os.ReadFile(path); err != nil || string(old) != want {
+		if err := os.WriteFile(path, []byte(want), 0o600); err != nil {
 			return false, err
 		}
 		if err := os.Chown(path, o.uid, o.gid); err != nil {
