@@ -16,6 +16,7 @@ import (
 
 	"riskmap"
 	"riskmap/geo"
+	"riskmap/internal/jsonlit"
 )
 
 // Input is a validated feature write: typed column values and, if sent, the
@@ -226,9 +227,11 @@ func parseValue(fd Field, raw json.RawMessage) (any, error) {
 	}
 	switch fd.Kind {
 	case Text, Enum, Date, Code12, Code15:
-		var s string
-		if err := json.Unmarshal(raw, &s); err != nil {
-			return nil, fmt.Errorf("want a string")
+		s, plain := jsonlit.String(raw)
+		if !plain {
+			if err := json.Unmarshal(raw, &s); err != nil {
+				return nil, fmt.Errorf("want a string")
+			}
 		}
 		s = strings.TrimSpace(s)
 		if fd.Required && s == "" {
@@ -264,9 +267,11 @@ func parseValue(fd Field, raw json.RawMessage) (any, error) {
 		}
 		return s, nil
 	case Int, IntEnum, Numeric:
-		var n json.Number
-		if err := json.Unmarshal(raw, &n); err != nil {
-			return nil, fmt.Errorf("want a number")
+		n := json.Number(raw)
+		if !jsonlit.IsNumber(raw) {
+			if err := json.Unmarshal(raw, &n); err != nil {
+				return nil, fmt.Errorf("want a number")
+			}
 		}
 		x, err := n.Float64()
 		if err != nil || math.IsInf(x, 0) || math.IsNaN(x) {

@@ -28,6 +28,9 @@ func geometryTypes() []string {
 // Every error is an *InvalidError whose Field is the exact JSON path, such
 // as "geometry.coordinates[0][3]".
 func ParseGeometry(raw []byte) (orb.Geometry, error) {
+	if p, ok := plainPoint(raw); ok {
+		return p, nil
+	}
 	v, err := decodeJSONStrict(raw, geometryRoot)
 	if err != nil {
 		return nil, err

@@ -10,7 +10,7 @@ import (
 	"riskmap/importers"
 )
 
-// schemaOf lists risk_points' indexes and constraints as the catalog
+// schemaOf lists a table's indexes, constraints and triggers as the catalog
 // defines them, to show a bulk load builds back exactly what it dropped.
 func (e *env) schemaOf(table string) string {
 	e.t.Helper()
@@ -18,7 +18,9 @@ func (e *env) schemaOf(table string) string {
 	err := e.pool.QueryRow(context.Background(), `SELECT string_agg(d, E'\n' ORDER BY d) FROM (
 		SELECT pg_get_indexdef(indexrelid) AS d FROM pg_index WHERE indrelid = $1::regclass
 		UNION ALL
-		SELECT conname || ' ' || pg_get_constraintdef(oid) || ' valid=' || convalidated FROM pg_constraint WHERE conrelid = $1::regclass) x`,
+		SELECT conname || ' ' || pg_get_constraintdef(oid) || ' valid=' || convalidated FROM pg_constraint WHERE conrelid = $1::regclass
+		UNION ALL
+		SELECT pg_get_triggerdef(oid) || ' enabled=' || tgenabled::text FROM pg_trigger WHERE tgrelid = $1::regclass AND NOT tgisinternal) x`,
 		table).Scan(&s)
 	if err != nil {
 		e.t.Fatal(err)

@@ -18,6 +18,7 @@ import (
 
 	"riskmap/features"
 	"riskmap/geo"
+	"riskmap/internal/jsonlit"
 )
 
 // Problem is one reason a row was rejected.
@@ -258,8 +259,7 @@ func (v *validator) fieldIndex(name string) int {
 func (v *validator) parseCell(fd features.Field, cell any) (val any, present bool, err error) {
 	labels := valueLabels[fd.Name]
 	if raw, ok := cell.(json.RawMessage); ok {
-		var s string
-		if labels != nil && json.Unmarshal(raw, &s) == nil {
+		if s, ok := jsonText(raw); labels != nil && ok {
 			if code, ok := labels[strings.TrimSpace(s)]; ok {
 				if fd.Kind == features.IntEnum {
 					raw = json.RawMessage(code)
@@ -425,6 +425,15 @@ func finite(g orb.Geometry) bool {
 		return p
 	})
 	return ok
+}
+
+// jsonText decodes a JSON string (most need no encoding/json).
+func jsonText(raw []byte) (string, bool) {
+	if s, ok := jsonlit.String(raw); ok {
+		return s, true
+	}
+	var s string
+	return s, json.Unmarshal(raw, &s) == nil
 }
 
 func cellText(c any) string {
