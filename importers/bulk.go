@@ -58,22 +58,25 @@ func (m BulkMode) String() string {
 
 // useBulk decides for a point layer receiving rows valid rows.
 func (im *Importer) useBulk(ctx context.Context, l *features.Layer, mode BulkMode, rows int) (bool, error) {
-	switch mode {
-	case BulkOn:
-		return true, nil
-	case BulkOff:
-		return false, nil
-	}
-	if rows < BulkMinRows {
+	if mode == BulkOff {
 		return false, nil
 	}
 	var held int
+	var owner bool
 	// the planner's estimate is enough to compare orders of magnitude, and
-	// costs nothing on a large table (count(*) reads it whole)
-	if err := im.pool.QueryRow(ctx, `SELECT greatest(reltuples, 0)::bigint FROM pg_class WHERE oid = $1::regclass`, l.Name).Scan(&held); err != nil {
+	// costs nothing on a large table (count(*) reads it whole); dropping
+	// indexes takes the table's owner, which an application role need not be
+	if err := im.pool.QueryRow(ctx, `SELECT greatest(reltuples, 0)::bigint, pg_has_role(relowner, 'USAGE')
+		FROM pg_class WHERE oid = $1::regclass`, l.Name).Scan(&held, &owner); err != nil {
 		return false, fmt.Errorf("size of %s: %w", l.Name, err)
 	}
-	return rows > held, nil
+	if mode == BulkOn {
+		if !owner {
+			return false, riskmap.Errorf(riskmap.EINVALID, "bulk: a bulk load rebuilds %s's indexes, which only the owner of the table may do; this database role is not", l.Name)
+		}
+		return true, nil
+	}
+	return owner && rows >= BulkMinRows && rows > held, nil
 }
 
 // rebuild is what a bulk load drops and builds again: the layer's indexes

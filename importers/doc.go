@@ -7,7 +7,9 @@
 //
 // An import runs in three phases:
 //
-//  1. Read and validate. The file is streamed row by row; every row is held
+//  1. Read and validate. The file is streamed row by row (one goroutine
+//     reads and maps columns, in file order; the checks of each row run on
+//     every core, checkPipeline); every row is held
 //     to the layer's rules (features.ParseValue: required fields, enums,
 //     ranges), its geometry type and position (inside the city; a swapped
 //     lat/lon is named as such). GCJ-02 and BD-09 are converted in Go
@@ -29,7 +31,12 @@
 //     (migrations/301_import_bulk.sql), and writes the audit rows and tile
 //     clusters per statement too. A batch the check refuses (a grid edited
 //     since the import began) is written again with the database placing
-//     each point, and the report says so.
+//     each point, and the report says so. A bulk load (BulkMode: --bulk on, or auto from BulkMinRows rows when
+//     the file brings more rows than the point layer holds) writes the same
+//     batches in one transaction that locks the layer, drops its secondary
+//     indexes and foreign keys, and builds them again at the end, as
+//     PostgreSQL's manual advises for populating a table; the layer's
+//     readers wait meanwhile. A failure writes nothing.
 //
 // Crash safety: a batch and its progress mark commit together or not at
 // all, so a process killed mid-import (SIGKILL included) leaves only whole
@@ -37,5 +44,6 @@
 // they hold; PostgreSQL rolls back the open batch when the connection drops.
 // The job is then marked interrupted (Jobs.Reap, run at start-up, drops its
 // staging table). Importing the same file again finishes the work: rows are
-// matched by external id, so nothing is duplicated.
+// matched by external id, so nothing is duplicated. A bulk load killed
+// midway leaves nothing at all (applied stays 0).
 package importers
