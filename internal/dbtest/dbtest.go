@@ -189,5 +189,34 @@ func ensureTemplate(ctx context.Context, admin *pgx.Conn, server string, kind Ki
 	if _, err := admin.Exec(ctx, fmt.Sprintf("ALTER DATABASE %s WITH IS_TEMPLATE true", name)); err != nil {
 		return "", err
 	}
+	dropStaleTemplates(ctx, admin)
 	return name, nil
+}
+
+// dropStaleTemplates drops the templates of other schema versions built
+// more than two hours ago: each migration change leaves one behind (17 to
+// 70 MB each), and a shared test machine's disk fills up with them. It is
+// best effort: a template another run is copying right now, or a server
+// that will not say when a database was made, keeps its templates.
+func dropStaleTemplates(ctx context.Context, admin *pgx.Conn) {
+	rows, err := admin.Query(ctx, `SELECT datname FROM pg_database
+		WHERE datistemplate AND datname LIKE 'riskmap\_tpl\_%'
+		  AND datname NOT LIKE '%' || $1 || '%'
+		  AND (pg_stat_file('base/' || oid || '/PG_VERSION')).modification < now() - interval '2 hours'`, migrations.Fingerprint())
+	if err != nil {
+		return
+	}
+	names, err := pgx.CollectRows(rows, pgx.RowTo[string])
+	if err != nil {
+		return
+	}
+	for _, n := range names {
+		id := pgx.Identifier{n}.Sanitize()
+		if _, err := admin.Exec(ctx, "ALTER DATABASE "+id+" WITH IS_TEMPLATE false"); err != nil {
+			continue
+		}
+		if _, err := admin.Exec(ctx, "DROP DATABASE "+id); err != nil {
+			_, _ = admin.Exec(ctx, "ALTER DATABASE "+id+" WITH IS_TEMPLATE true")
+		}
+	}
 }
