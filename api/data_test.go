@@ -91,6 +91,20 @@ func TestImportUploadRunsAsAJobWithReportAndRejects(t *testing.T) {
 	if code, body := e.upload("admin", "x.csv", []byte(csv), nil); code != 400 {
 		t.Fatalf("no layer: %d %v", code, body)
 	}
+	// so is a bulk mode that is not one; a bulk load of the valid rows works
+	if code, body := e.upload("admin", "x.csv", []byte(csv), map[string]string{"layer": "risk_points", "bulk": "sometimes"}); code != 400 ||
+		!strings.Contains(fmt.Sprint(body), "bulk") {
+		t.Fatalf("bulk=sometimes: %d %v", code, body)
+	}
+	valid := "编号,名称,类别,风险等级,经度,纬度\nB1,批量点一,flood,2,115.3,23.0\nB2,批量点二,fire,1,116.7,23.0\n"
+	_, job = e.upload("admin", "bulk.csv", []byte(valid), map[string]string{"layer": "risk_points", "bulk": "on"})
+	if job = e.waitImport(job["id"]); job["status"] != "done" || job["inserted"] != float64(2) || job["applied"] != float64(2) {
+		t.Fatalf("bulk upload: %v", job)
+	}
+	res = e.do("GET", fmt.Sprintf("/api/v1/imports/%v/report", job["id"]), "admin", nil, &rep)
+	if res.StatusCode != 200 || !rep.Bulk || rep.Inserted != 2 {
+		t.Fatalf("bulk report %d %+v", res.StatusCode, rep)
+	}
 }
 
 func seedExport(t *testing.T, e *env) {
