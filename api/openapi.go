@@ -197,7 +197,7 @@ func apiOperations() []operation {
 				"crs":          obj{"type": "string", "description": "wgs84, cgcs2000, gcj02, bd09, webmercator or EPSG:4491–4554 (default: the file's own, else wgs84)"},
 				"encoding":     obj{"type": "string", "enum": []string{"utf-8", "gbk"}},
 				"skip_invalid": obj{"type": "boolean", "description": "load the valid rows; the rejected ones go to /rejects"},
-				"bulk":         obj{"type": "string", "enum": []string{"auto", "on", "off"}, "description": "point layers: load in one transaction, the layer locked and its indexes and foreign keys built again at the end (auto: from 100,000 rows, when the file brings more rows than the layer holds)"},
+				"bulk":         obj{"type": "string", "enum": []string{"auto", "on", "off"}, "description": "point layers: load in one transaction, the layer locked and its secondary indexes built again at the end (auto: from 100,000 rows, when the file brings more rows than the layer holds)"},
 				"format":       obj{"type": "string", "enum": []string{"geojson", "csv", "xlsx", "shapefile", "gpkg"}},
 				"map":          obj{"type": "array", "items": str, "description": "COLUMN=FIELD"},
 				"table":        obj{"type": "string", "description": "GeoPackage table"},

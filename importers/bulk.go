@@ -2,10 +2,13 @@ package importers
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strings"
+	"time"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
 
 	"riskmap"
 	"riskmap/features"
@@ -17,12 +20,13 @@ import (
 const BulkMinRows = 100_000
 
 // BulkMode says whether a point import is loaded in bulk: in one
-// transaction that holds the layer locked, drops its secondary indexes and
-// foreign keys, writes every batch and builds them again, as PostgreSQL's
-// manual advises for populating a table ("Populating a Database"): one
-// sorted index build is far cheaper than a million index insertions, and
-// one join checks the foreign key for all rows. Readers of the layer wait
-// until it commits, so it is meant for first loads and large reloads.
+// transaction that holds the layer locked, drops its secondary indexes,
+// writes every batch and builds them again, as PostgreSQL's manual advises
+// for populating a table ("Populating a Database"): one sorted index build
+// is far cheaper than a million index insertions. Readers of the layer
+// wait until it commits, so it is meant for first loads and large reloads.
+// Foreign keys stay: dropping one locks the table it refers to (grids)
+// exclusively, which would stop every other write that places a point.
 type BulkMode int
 
 const (
@@ -80,19 +84,15 @@ func (im *Importer) useBulk(ctx context.Context, l *features.Layer, mode BulkMod
 }
 
 // rebuild is what a bulk load drops and builds again: the layer's indexes
-// other than unique ones (the upsert needs those) and its foreign keys,
+// other than those behind constraints (the upsert needs the unique ones),
 // as the catalog defines them.
 type rebuild struct {
-	indexes     []string // names
-	indexDefs   []string
-	constraints []string // names
-	constrDefs  []string
+	indexes   []string // names, schema-qualified
+	indexDefs []string
 }
 
 func dropForBulk(ctx context.Context, tx pgx.Tx, table string) (*rebuild, error) {
-	r := &rebuild{}
-	var err error
-	r.indexes, r.indexDefs, err = namedDefinitions(ctx, tx, `SELECT quote_ident(c.relname), pg_get_indexdef(i.indexrelid)
+	rows, err := tx.Query(ctx, `SELECT i.indexrelid::regclass::text, pg_get_indexdef(i.indexrelid)
 		  FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid
 		 WHERE i.indrelid = $1::regclass AND NOT i.indisunique AND NOT i.indisprimary
 		   AND NOT EXISTS (SELECT 1 FROM pg_constraint k WHERE k.conindid = i.indexrelid)
@@ -100,56 +100,74 @@ func dropForBulk(ctx context.Context, tx pgx.Tx, table string) (*rebuild, error)
 	if err != nil {
 		return nil, fmt.Errorf("indexes of %s: %w", table, err)
 	}
-	r.constraints, r.constrDefs, err = namedDefinitions(ctx, tx, `SELECT quote_ident(conname), pg_get_constraintdef(oid)
-		  FROM pg_constraint WHERE conrelid = $1::regclass AND contype = 'f' ORDER BY conname`, table)
-	if err != nil {
-		return nil, fmt.Errorf("foreign keys of %s: %w", table, err)
+	r := &rebuild{}
+	for rows.Next() {
+		var name, def string
+		if err := rows.Scan(&name, &def); err != nil {
+			rows.Close()
+			return nil, err
+		}
+		r.indexes, r.indexDefs = append(r.indexes, name), append(r.indexDefs, def)
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("indexes of %s: %w", table, err)
 	}
 	// names and definitions come from the catalog of our own schema, quoted
-	// by PostgreSQL itself; table is a layer name from the registry
+	// by PostgreSQL itself
 	for _, name := range r.indexes {
 		if _, err := tx.Exec(ctx, "DROP INDEX "+name); err != nil {
 			return nil, fmt.Errorf("drop index %s: %w", name, err)
 		}
 	}
-	for _, name := range r.constraints {
-		if _, err := tx.Exec(ctx, "ALTER TABLE "+table+" DROP CONSTRAINT "+name); err != nil {
-			return nil, fmt.Errorf("drop constraint %s: %w", name, err)
-		}
-	}
 	return r, nil
 }
 
-// namedDefinitions reads (name, definition) pairs from a catalog query.
-func namedDefinitions(ctx context.Context, tx pgx.Tx, q, table string) (names, defs []string, err error) {
-	rows, err := tx.Query(ctx, q, table)
-	if err != nil {
-		return nil, nil, err
-	}
-	defer rows.Close()
-	for rows.Next() {
-		var name, def string
-		if err := rows.Scan(&name, &def); err != nil {
-			return nil, nil, err
-		}
-		names, defs = append(names, name), append(defs, def)
-	}
-	return names, defs, rows.Err()
-}
-
-func (r *rebuild) restore(ctx context.Context, tx pgx.Tx, table string) error {
+func (r *rebuild) restore(ctx context.Context, tx pgx.Tx) error {
 	for i, def := range r.indexDefs {
 		if _, err := tx.Exec(ctx, def); err != nil {
 			return fmt.Errorf("build index %s again: %w", r.indexes[i], err)
 		}
 	}
-	for i, def := range r.constrDefs {
-		// one join over the whole table checks every row's reference
-		if _, err := tx.Exec(ctx, "ALTER TABLE "+table+" ADD CONSTRAINT "+r.constraints[i]+" "+def); err != nil {
-			return fmt.Errorf("add constraint %s again: %w", r.constraints[i], postgres.Translate(err))
+	return nil
+}
+
+// lockLayer takes the layer for the bulk load. A waiting ACCESS EXCLUSIVE
+// request queues every later reader behind it, so it waits a short while
+// at a time and lets the queue drain in between (a long export or a backup
+// holding the layer), up to about a minute in all.
+func lockLayer(ctx context.Context, tx pgx.Tx, table string) error {
+	var prev string
+	if err := tx.QueryRow(ctx, "SELECT current_setting('lock_timeout')").Scan(&prev); err != nil {
+		return err
+	}
+	for attempt := 0; attempt < 30; attempt++ {
+		if attempt > 0 {
+			select {
+			case <-ctx.Done():
+				return ctx.Err()
+			case <-time.After(time.Second):
+			}
+		}
+		err := pgx.BeginFunc(ctx, tx, func(sp pgx.Tx) error { // a savepoint: a timed-out LOCK aborts only it
+			if _, err := sp.Exec(ctx, "SELECT set_config('lock_timeout', '1s', true)"); err != nil {
+				return err
+			}
+			_, err := sp.Exec(ctx, "LOCK TABLE "+table+" IN ACCESS EXCLUSIVE MODE")
+			return err
+		})
+		var pe *pgconn.PgError
+		switch {
+		case err == nil:
+			// the lock stays with the transaction; lock_timeout goes back
+			// to what it was for the rest of it
+			_, err = tx.Exec(ctx, "SELECT set_config('lock_timeout', $1, true)", prev)
+			return err
+		case !errors.As(err, &pe) || pe.Code != "55P03": // lock_not_available
+			return fmt.Errorf("lock %s for a bulk load: %w", table, err)
 		}
 	}
-	return nil
+	return riskmap.Errorf(riskmap.ECONFLICT, "bulk: %s stayed in use for a minute (a long export or backup?); try again, or import with --bulk off", table)
 }
 
 // applyBulk writes the staged rows of a point layer in one transaction
@@ -166,11 +184,11 @@ func (im *Importer) applyBulk(ctx context.Context, jobID int64, q string, maxRow
 	err := postgres.BeginAudited(ctx, im.pool, func(tx pgx.Tx) error {
 		if _, err := tx.Exec(ctx, `SELECT set_config('riskmap.audit_mode', 'statement', true),
 			set_config('jit', 'off', true), set_config('work_mem', '64MB', true),
-			set_config('maintenance_work_mem', '512MB', true), set_config('lock_timeout', '60s', true)`); err != nil {
+			set_config('maintenance_work_mem', '512MB', true)`); err != nil {
 			return err
 		}
-		if _, err := tx.Exec(ctx, "LOCK TABLE "+l.Name+" IN ACCESS EXCLUSIVE MODE"); err != nil {
-			return fmt.Errorf("lock %s for a bulk load: %w", l.Name, postgres.Translate(err))
+		if err := lockLayer(ctx, tx, l.Name); err != nil {
+			return err
 		}
 		rb, err := dropForBulk(ctx, tx, l.Name)
 		if err != nil {
@@ -207,12 +225,9 @@ func (im *Importer) applyBulk(ctx context.Context, jobID int64, q string, maxRow
 			ins, upd = ins+bi, upd+bu
 			frac := 0.95 * float64(hi) / float64(maxRow) // the indexes are the rest
 			onProgress(Progress{Phase: "loading", Fraction: frac, Rows: rep.Rows})
-			if _, err := im.pool.Exec(ctx, `UPDATE import_jobs SET progress = $2, phase = 'loading', status = 'loading',
-				heartbeat_at = now() WHERE id = $1`, jobID, float32(frac)); err != nil {
-				return fmt.Errorf("job progress: %w", err)
-			}
+			im.bulkProgress(ctx, jobID, frac)
 		}
-		if err := rb.restore(ctx, tx, l.Name); err != nil {
+		if err := rb.restore(ctx, tx); err != nil {
 			return err
 		}
 		_, err = tx.Exec(ctx, `UPDATE import_jobs SET applied = $2, inserted = inserted + $3, updated = updated + $4,
@@ -222,9 +237,24 @@ func (im *Importer) applyBulk(ctx context.Context, jobID int64, q string, maxRow
 	if err != nil {
 		return err
 	}
+	// fresh statistics for the planner now, not when autovacuum gets to it
+	if _, err := im.pool.Exec(ctx, "ANALYZE "+l.Name); err != nil {
+		rep.Warnings = append(rep.Warnings, fmt.Sprintf("ANALYZE %s after the bulk load: %v", l.Name, err))
+	}
 	rep.Inserted += ins
 	rep.Updated += upd
 	rep.Bulk = true
 	onProgress(Progress{Phase: "loading", Fraction: 1, Rows: rep.Rows, Applied: maxRow})
 	return nil
+}
+
+// bulkProgress shows the bulk load's progress in import_jobs, from another
+// connection (the load's own writes are invisible until it commits). It is
+// best effort: a busy pool or a slow update never holds up or fails the
+// load.
+func (im *Importer) bulkProgress(ctx context.Context, jobID int64, frac float64) {
+	ctx, cancel := context.WithTimeout(ctx, 2*time.Second)
+	defer cancel()
+	_, _ = im.pool.Exec(ctx, `UPDATE import_jobs SET progress = $2, phase = 'loading', status = 'loading',
+		heartbeat_at = now() WHERE id = $1`, jobID, float32(frac))
 }

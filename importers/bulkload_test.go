@@ -5,6 +5,9 @@ import (
 	"fmt"
 	"strings"
 	"testing"
+	"time"
+
+	"github.com/jackc/pgx/v5"
 
 	"riskmap"
 	"riskmap/importers"
@@ -164,4 +167,110 @@ func TestParseBulkMode(t *testing.T) {
 			t.Errorf("ParseBulkMode(%q) = %v, %v", c.in, got, err)
 		}
 	}
+}
+
+// bulkInBackground starts a bulk import of n points and returns a channel
+// that gives its outcome.
+func (e *env) bulkInBackground(n int, name string) chan error {
+	var fs []map[string]any
+	for i := 0; i < n; i++ {
+		fs = append(fs, pointFeature(fmt.Sprintf("W-%03d", i), 115.01+float64(i)*0.0066, 23.0, nil))
+	}
+	path := e.write(name, collection(fs...))
+	ctx := riskmap.NewContextWithUser(context.Background(), &riskmap.User{Username: "tester", Role: "admin"})
+	opts := importers.Options{Layer: "risk_points", BatchSize: 50, Bulk: importers.BulkOn}
+	done := make(chan error, 1)
+	go func() {
+		id, err := e.jobs.Create(ctx, nil, name, opts)
+		if err == nil {
+			var rep *importers.Report
+			if rep, err = e.jobs.Run(ctx, id, path, name, opts, nil); err == nil && (rep.Failed() || rep.Inserted != n || !rep.Bulk) {
+				err = fmt.Errorf("report %+v", rep)
+			}
+		}
+		done <- err
+	}()
+	return done
+}
+
+func TestABulkLoadLeavesGridsAndOtherLayersWritable(t *testing.T) {
+	e := newEnv(t)
+	ctx := context.Background()
+	// the load stalls two seconds on its third batch
+	if _, err := e.pool.Exec(ctx, `CREATE FUNCTION stall() RETURNS trigger LANGUAGE plpgsql AS $$
+		BEGIN IF NEW.external_id = 'W-120' THEN PERFORM pg_sleep(2); END IF; RETURN NEW; END $$;
+		CREATE TRIGGER stall BEFORE INSERT ON risk_points FOR EACH ROW EXECUTE FUNCTION stall()`); err != nil {
+		t.Fatal(err)
+	}
+	done := e.bulkInBackground(200, "w.geojson")
+	waitFor(t, func() bool {
+		var n int
+		_ = e.pool.QueryRow(ctx, `SELECT count(*) FROM pg_locks l JOIN pg_class c ON c.oid = l.relation
+			WHERE c.relname = 'risk_points' AND l.mode = 'AccessExclusiveLock' AND l.granted`).Scan(&n)
+		return n > 0
+	})
+	// meanwhile a station is placed (its grid read, its foreign key checked)
+	// and a grid is renamed, neither waiting for the load
+	err := pgx.BeginFunc(ctx, e.pool, func(tx pgx.Tx) error {
+		if _, err := tx.Exec(ctx, "SET LOCAL lock_timeout = '500ms'"); err != nil {
+			return err
+		}
+		if _, err := tx.Exec(ctx, `INSERT INTO stations (name, kind, geom) VALUES ('站', 'office', ST_SetSRID(ST_Point(115.3, 23.0), 4326))`); err != nil {
+			return err
+		}
+		_, err := tx.Exec(ctx, "UPDATE grids SET name = name || '·' WHERE code = '441502001001002'")
+		return err
+	})
+	if err != nil {
+		t.Errorf("writes beside a bulk load: %v", err)
+	}
+	if err := <-done; err != nil {
+		t.Fatalf("bulk load: %v", err)
+	}
+}
+
+func TestABulkLoadWaitsForTheLayerWithoutQueueingItsReaders(t *testing.T) {
+	e := newEnv(t)
+	ctx := context.Background()
+	// a long reader (an export, say) holds the layer for three seconds
+	holder, err := e.pool.Begin(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := holder.Exec(ctx, "LOCK TABLE risk_points IN ACCESS SHARE MODE"); err != nil {
+		t.Fatal(err)
+	}
+	done := e.bulkInBackground(60, "q.geojson")
+	time.Sleep(1500 * time.Millisecond)
+	// another reader still gets in: the load's lock request is not queued
+	// in front of it for more than a second at a time
+	err = pgx.BeginFunc(ctx, e.pool, func(tx pgx.Tx) error {
+		if _, err := tx.Exec(ctx, "SET LOCAL lock_timeout = '1500ms'"); err != nil {
+			return err
+		}
+		_, err := tx.Exec(ctx, "SELECT count(*) FROM risk_points")
+		return err
+	})
+	if err != nil {
+		t.Errorf("a reader while the bulk load waits: %v", err)
+	}
+	select {
+	case err := <-done:
+		t.Fatalf("the bulk load ended while the layer was held: %v", err)
+	case <-time.After(1500 * time.Millisecond):
+	}
+	_ = holder.Rollback(ctx)
+	if err := <-done; err != nil {
+		t.Fatalf("bulk load: %v", err)
+	}
+}
+
+func waitFor(t *testing.T, cond func() bool) {
+	t.Helper()
+	for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
+		if cond() {
+			return
+		}
+	}
+	t.Fatal("timed out")
 }

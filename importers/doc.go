@@ -34,7 +34,7 @@
 //     each point, and the report says so. A bulk load (BulkMode: --bulk on, or auto from BulkMinRows rows when
 //     the file brings more rows than the point layer holds) writes the same
 //     batches in one transaction that locks the layer, drops its secondary
-//     indexes and foreign keys, and builds them again at the end, as
+//     indexes, and builds them again at the end, as
 //     PostgreSQL's manual advises for populating a table; the layer's
 //     readers wait meanwhile. A failure writes nothing.
 //

@@ -62,7 +62,7 @@ type Report struct {
 	Unchanged int    `json:"unchanged"`
 	Applied   bool   `json:"applied"` // whether the layer was written to
 	// Bulk says the rows were loaded in bulk (BulkMode): one transaction,
-	// the layer's indexes and foreign keys built again at its end.
+	// the layer's secondary indexes built again at its end.
 	Bulk     bool      `json:"bulk,omitempty"`
 	Problems []Problem `json:"problems"`
 	// ProblemsTruncated is set when more than MaxProblems were found.
@@ -110,6 +110,13 @@ func (im *Importer) Run(ctx context.Context, jobID int64, path, name string, opt
 		return nil, riskmap.Errorf(riskmap.EINVALID, "unknown layer %q: want one of %s", opts.Layer, strings.Join(im.layers.Names(), ", "))
 	}
 	rep := &Report{JobID: jobID, Layer: l.Name, File: filepath.Base(name), Problems: []Problem{}, Warnings: []string{}}
+	if opts.Bulk == BulkOn {
+		if l.Geometry != "Point" {
+			rep.Warnings = append(rep.Warnings, "bulk: applies to point layers; "+l.Name+" is always written in one transaction")
+		} else if _, err := im.useBulk(ctx, l, BulkOn, 0); err != nil {
+			return nil, err // before reading the whole file
+		}
+	}
 	format := opts.Format
 	if format == "" {
 		f, err := DetectFormat(path, name)

@@ -259,12 +259,14 @@ func (v *validator) fieldIndex(name string) int {
 func (v *validator) parseCell(fd features.Field, cell any) (val any, present bool, err error) {
 	labels := valueLabels[fd.Name]
 	if raw, ok := cell.(json.RawMessage); ok {
-		if s, ok := jsonText(raw); labels != nil && ok {
-			if code, ok := labels[strings.TrimSpace(s)]; ok {
-				if fd.Kind == features.IntEnum {
-					raw = json.RawMessage(code)
-				} else {
-					raw, _ = json.Marshal(code)
+		if labels != nil {
+			if s, ok := jsonText(raw); ok {
+				if code, ok := labels[strings.TrimSpace(s)]; ok {
+					if fd.Kind == features.IntEnum {
+						raw = json.RawMessage(code)
+					} else {
+						raw, _ = json.Marshal(code)
+					}
 				}
 			}
 		}

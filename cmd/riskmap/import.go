@@ -155,7 +155,7 @@ func printReport(w io.Writer, r *importers.Report) {
 	fmt.Fprintf(w, "rows %d, valid %d, rejected %d; inserted %d, updated %d, unchanged %d\n",
 		r.Rows, r.Valid, r.Rejected, r.Inserted, r.Updated, r.Unchanged)
 	if r.Bulk {
-		fmt.Fprintf(w, "loaded in bulk: one transaction, %s's indexes and foreign keys built again at its end\n", r.Layer)
+		fmt.Fprintf(w, "loaded in bulk: one transaction, %s's indexes built again at its end\n", r.Layer)
 	}
 	for _, wn := range r.Warnings {
 		fmt.Fprintf(w, "warning: %s\n", wn)
