@@ -293,21 +293,13 @@ func (c Cluster) Status(ctx context.Context) string {
 // full-page image; and it writes about 1.5 GB of table, index and audit
 // pages, which a small shared_buffers makes the importing backend evict
 // and write out itself. shared_buffers is an eighth of the machine's
-// memory, between 128 MB and 2 GB (it takes effect at the next start).
+// memory, between 256 MB (what a new cluster starts with) and 2 GB; it
+// takes effect at the next start.
 func settings(memory uint64) string {
 	const mb = 1 << 20
-	buffers := min(max(memory/8, 128*mb), 2048*mb) / mb
+	buffers := min(max(memory/8, 256*mb), 2048*mb) / mb
 	return fmt.Sprintf("# written by riskmap on every start: change settings with ALTER SYSTEM\n"+
 		"max_wal_size = 4GB\nshared_buffers = %dMB\n", buffers)
-}
-
-// totalMemory is the machine's memory in bytes (0 if unknown).
-func totalMemory() uint64 {
-	var si syscall.Sysinfo_t
-	if err := syscall.Sysinfo(&si); err != nil {
-		return 0
-	}
-	return uint64(si.Totalram) * uint64(si.Unit)
 }
 
 // writeSettings writes riskmap.conf and includes it from postgresql.conf
@@ -317,10 +309,17 @@ func (c Cluster) writeSettings(o owner) (changed bool, err error) {
 	path := filepath.Join(c.dataDir(), "riskmap.conf")
 	want := settings(totalMemory())
 	if old, err := os.ReadFile(path); err != nil || string(old) != want {
-		if err := os.WriteFile(path, []byte(want), 0o600); err != nil {
+		// written aside and renamed: a server starting at this moment (test
+		// packages start the cluster in parallel) reads the old file or the
+		// new one, never half of one
+		tmp := path + ".new"
+		if err := os.WriteFile(tmp, []byte(want), 0o600); err != nil {
 			return false, err
 		}
-		if err := os.Chown(path, o.uid, o.gid); err != nil {
+		if err := os.Chown(tmp, o.uid, o.gid); err != nil {
+			return false, err
+		}
+		if err := os.Rename(tmp, path); err != nil {
 			return false, err
 		}
 		changed = true

@@ -11,9 +11,9 @@ func TestSharedBuffersFollowTheMachinesMemoryWithinBounds(t *testing.T) {
 		memory uint64
 		want   string
 	}{
-		{0, "shared_buffers = 128MB"},         // unknown
-		{512 << 20, "shared_buffers = 128MB"}, // a small machine: the floor
-		{8 * gb, "shared_buffers = 1024MB"},   // an eighth
+		{0, "shared_buffers = 256MB"},         // unknown
+		{512 << 20, "shared_buffers = 256MB"}, // a small machine: the floor
+		{4 * gb, "shared_buffers = 512MB"},    // an eighth
 		{24 * gb, "shared_buffers = 2048MB"},  // the ceiling
 		{256 * gb, "shared_buffers = 2048MB"},
 	} {
