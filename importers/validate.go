@@ -119,11 +119,6 @@ func sortedCells(cells map[string]any) []string {
 	return out
 }
 
-// check validates rec; it returns the staged row or the row's problems.
-func (v *validator) check(rec *Record) (*staged, []Problem) {
-	return v.checkResolved(rec, v.prepare(rec))
-}
-
 // prepare maps rec's columns to fields (learning the columns it has not
 // seen yet) and returns the mapping to check it with. It changes the
 // validator, so rows are prepared one at a time, in file order; the
@@ -136,7 +131,8 @@ func (v *validator) prepare(rec *Record) map[string]string {
 }
 
 // checkResolved validates rec with the column mapping prepare returned
-// for it. It only reads the validator.
+// for it: the staged row or the row's problems. It only reads the
+// validator.
 func (v *validator) checkResolved(rec *Record, colmap map[string]string) (*staged, []Problem) {
 	prob := func(field, reason string) Problem {
 		return Problem{Row: rec.Row, Field: field, Reason: reason}

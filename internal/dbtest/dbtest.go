@@ -11,6 +11,7 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"os"
 	"strings"
@@ -18,6 +19,7 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"riskmap/auth"
@@ -94,7 +96,18 @@ func Clone(t testing.TB, kind Kind) string {
 	}
 	defer admin.Close(ctx)
 	if _, err := admin.Exec(ctx, fmt.Sprintf(`CREATE DATABASE %s TEMPLATE %s`, name, tpl)); err != nil {
-		t.Fatalf("dbtest: create %s: %v", name, err)
+		// another checkout's run may have dropped a template two hours old
+		// (dropStaleTemplates) since template returned it: build it again
+		var pe *pgconn.PgError
+		if !errors.As(err, &pe) || pe.Code != "3D000" {
+			t.Fatalf("dbtest: create %s: %v", name, err)
+		}
+		if tpl, err = template(ctx, server, kind); err != nil {
+			t.Fatalf("dbtest: template: %v", err)
+		}
+		if _, err := admin.Exec(ctx, fmt.Sprintf(`CREATE DATABASE %s TEMPLATE %s`, name, tpl)); err != nil {
+			t.Fatalf("dbtest: create %s: %v", name, err)
+		}
 	}
 	t.Cleanup(func() {
 		c, err := pgx.Connect(context.Background(), server)
@@ -132,9 +145,9 @@ func template(ctx context.Context, server string, kind Kind) (string, error) {
 // ensureTemplate builds the template for kind if missing; the caller holds
 // the advisory lock on admin's session.
 func ensureTemplate(ctx context.Context, admin *pgx.Conn, server string, kind Kind) (string, error) {
-	name := "riskmap_tpl_" + migrations.Fingerprint()
+	name := templateNames()[0]
 	if kind == Demo {
-		name = "riskmap_tpl_demo_" + migrations.Fingerprint() + "_" + demo.Fingerprint()
+		name = templateNames()[1]
 	}
 	var exists bool
 	if err := admin.QueryRow(ctx, "SELECT EXISTS (SELECT 1 FROM pg_database WHERE datname = $1 AND datistemplate)", name).Scan(&exists); err != nil {
@@ -193,16 +206,20 @@ func ensureTemplate(ctx context.Context, admin *pgx.Conn, server string, kind Ki
 	return name, nil
 }
 
-// dropStaleTemplates drops the templates of other schema versions built
-// more than two hours ago: each migration change leaves one behind (17 to
+// templateNames are this schema's and demo's template names.
+func templateNames() []string {
+	return []string{"riskmap_tpl_" + migrations.Fingerprint(), "riskmap_tpl_demo_" + migrations.Fingerprint() + "_" + demo.Fingerprint()}
+}
+
+// dropStaleTemplates drops the templates of other schema or demo versions
+// built more than two hours ago: each migration change leaves one behind (17 to
 // 70 MB each), and a shared test machine's disk fills up with them. It is
 // best effort: a template another run is copying right now, or a server
 // that will not say when a database was made, keeps its templates.
 func dropStaleTemplates(ctx context.Context, admin *pgx.Conn) {
 	rows, err := admin.Query(ctx, `SELECT datname FROM pg_database
-		WHERE datistemplate AND datname LIKE 'riskmap\_tpl\_%'
-		  AND datname NOT LIKE '%' || $1 || '%'
-		  AND (pg_stat_file('base/' || oid || '/PG_VERSION')).modification < now() - interval '2 hours'`, migrations.Fingerprint())
+		WHERE datistemplate AND datname LIKE 'riskmap\_tpl\_%' AND datname <> ALL ($1)
+		  AND (pg_stat_file('base/' || oid || '/PG_VERSION')).modification < now() - interval '2 hours'`, templateNames())
 	if err != nil {
 		return
 	}
