@@ -198,19 +198,12 @@ func (im *Importer) applyBulk(ctx context.Context, jobID int64, q string, maxRow
 			hi := min(lo+batch, maxRow)
 			var bi, bu int
 			write := func(placement string) error {
-				sp, err := tx.Begin(ctx) // a savepoint
-				if err != nil {
-					return err
-				}
-				if _, err := sp.Exec(ctx, "SELECT set_config('riskmap.placement', $1, true)", placement); err != nil {
-					_ = sp.Rollback(ctx)
-					return err
-				}
-				if err := sp.QueryRow(ctx, q, lo, hi).Scan(&bi, &bu); err != nil {
-					_ = sp.Rollback(ctx)
-					return err
-				}
-				return sp.Commit(ctx)
+				return pgx.BeginFunc(ctx, tx, func(sp pgx.Tx) error { // a savepoint: a refused batch can be written again
+					if _, err := sp.Exec(ctx, "SELECT set_config('riskmap.placement', $1, true)", placement); err != nil {
+						return err
+					}
+					return sp.QueryRow(ctx, q, lo, hi).Scan(&bi, &bu)
+				})
 			}
 			err := write("verify")
 			if misplaced(err) {
