@@ -67,11 +67,7 @@ type scanner struct {
 	i int
 }
 
-func (s *scanner) space() {
-	for s.i < len(s.b) && (s.b[s.i] == ' ' || s.b[s.i] == '\t' || s.b[s.i] == '\n' || s.b[s.i] == '\r') {
-		s.i++
-	}
-}
+func (s *scanner) space() { s.i = jsonlit.SkipSpace(s.b, s.i) }
 
 // byte consumes c after optional whitespace.
 func (s *scanner) byte(c byte) bool {
@@ -86,17 +82,9 @@ func (s *scanner) byte(c byte) bool {
 // str consumes a string without escapes.
 func (s *scanner) str() (string, bool) {
 	s.space()
-	if s.i >= len(s.b) || s.b[s.i] != '"' {
-		return "", false
-	}
-	for j := s.i + 1; j < len(s.b); j++ {
-		if s.b[j] == '"' {
-			v, ok := jsonlit.String(s.b[s.i : j+1])
-			s.i = j + 1
-			return v, ok
-		}
-	}
-	return "", false
+	content, next, plain := jsonlit.StringSpan(s.b, s.i)
+	s.i = next
+	return string(content), plain
 }
 
 // num consumes a finite number.

@@ -1,10 +1,10 @@
 package importers
 
 import (
-	"bytes"
 	"encoding/json"
 	"strings"
-	"unicode/utf8"
+
+	"riskmap/internal/jsonlit"
 )
 
 // splitFeature cuts a Feature's JSON, known to be valid, into its members
@@ -16,25 +16,25 @@ import (
 // are not an object or null): the caller then decodes it with
 // encoding/json, which also words the errors.
 func splitFeature(raw []byte) (f geojsonFeature, ok bool) {
-	i := skipSpace(raw, 0)
+	i := jsonlit.SkipSpace(raw, 0)
 	if i >= len(raw) || raw[i] != '{' {
 		return f, false
 	}
 	var seen [4]bool // type, id, geometry, properties
-	i = skipSpace(raw, i+1)
+	i = jsonlit.SkipSpace(raw, i+1)
 	if i < len(raw) && raw[i] == '}' {
 		return f, true
 	}
 	for i < len(raw) {
-		key, next, plain := stringSpan(raw, i)
+		key, next, plain := jsonlit.StringSpan(raw, i)
 		if !plain {
 			return f, false
 		}
-		i = skipSpace(raw, next)
+		i = jsonlit.SkipSpace(raw, next)
 		if i >= len(raw) || raw[i] != ':' {
 			return f, false
 		}
-		vs := skipSpace(raw, i+1)
+		vs := jsonlit.SkipSpace(raw, i+1)
 		ve := valueEnd(raw, vs)
 		if ve < 0 {
 			return f, false
@@ -65,7 +65,7 @@ func splitFeature(raw []byte) (f geojsonFeature, ok bool) {
 		}
 		switch member {
 		case 0:
-			s, _, plainType := stringSpan(val, 0)
+			s, _, plainType := jsonlit.StringSpan(val, 0)
 			if !plainType {
 				return f, false
 			}
@@ -83,12 +83,12 @@ func splitFeature(raw []byte) (f geojsonFeature, ok bool) {
 				f.Properties = props
 			}
 		}
-		i = skipSpace(raw, ve)
+		i = jsonlit.SkipSpace(raw, ve)
 		if i < len(raw) && raw[i] == ',' {
-			i = skipSpace(raw, i+1)
+			i = jsonlit.SkipSpace(raw, i+1)
 			continue
 		}
-		if i < len(raw) && raw[i] == '}' && skipSpace(raw, i+1) == len(raw) {
+		if i < len(raw) && raw[i] == '}' && jsonlit.SkipSpace(raw, i+1) == len(raw) {
 			return f, true
 		}
 		return f, false
@@ -104,28 +104,28 @@ func splitObject(raw []byte) (map[string]json.RawMessage, bool) {
 		return nil, false
 	}
 	out := map[string]json.RawMessage{}
-	i := skipSpace(raw, 1)
+	i := jsonlit.SkipSpace(raw, 1)
 	if i < len(raw) && raw[i] == '}' {
 		return out, true
 	}
 	for i < len(raw) {
-		key, next, plain := stringSpan(raw, i)
+		key, next, plain := jsonlit.StringSpan(raw, i)
 		if !plain {
 			return nil, false
 		}
-		i = skipSpace(raw, next)
+		i = jsonlit.SkipSpace(raw, next)
 		if i >= len(raw) || raw[i] != ':' {
 			return nil, false
 		}
-		vs := skipSpace(raw, i+1)
+		vs := jsonlit.SkipSpace(raw, i+1)
 		ve := valueEnd(raw, vs)
 		if ve < 0 {
 			return nil, false
 		}
 		out[string(key)] = raw[vs:ve]
-		i = skipSpace(raw, ve)
+		i = jsonlit.SkipSpace(raw, ve)
 		if i < len(raw) && raw[i] == ',' {
-			i = skipSpace(raw, i+1)
+			i = jsonlit.SkipSpace(raw, i+1)
 			continue
 		}
 		if i == len(raw)-1 && raw[i] == '}' {
@@ -134,32 +134,6 @@ func splitObject(raw []byte) (map[string]json.RawMessage, bool) {
 		return nil, false
 	}
 	return nil, false
-}
-
-func skipSpace(b []byte, i int) int {
-	for i < len(b) && (b[i] == ' ' || b[i] == '\t' || b[i] == '\n' || b[i] == '\r') {
-		i++
-	}
-	return i
-}
-
-// stringSpan reads the string starting at b[i]: its content, the index
-// after its closing quote, and whether it is plain (a string without
-// escapes).
-func stringSpan(b []byte, i int) (content []byte, next int, plain bool) {
-	if i >= len(b) || b[i] != '"' {
-		return nil, i, false
-	}
-	j := bytes.IndexByte(b[i+1:], '"')
-	if j < 0 {
-		return nil, i, false
-	}
-	s := b[i+1 : i+1+j]
-	// escapes, and bytes that are not UTF-8 (encoding/json would replace them)
-	if bytes.IndexByte(s, '\\') >= 0 || !utf8.Valid(s) {
-		return nil, i, false
-	}
-	return s, i + 2 + j, true
 }
 
 // valueEnd is the index just after the valid JSON value starting at b[i],

@@ -5,24 +5,52 @@
 // the one encoding/json would give.
 package jsonlit
 
-import "unicode/utf8"
+import (
+	"bytes"
+	"unicode/utf8"
+)
 
 // String returns the value of raw when it is exactly a JSON string
 // without escapes in valid UTF-8.
 func String(raw []byte) (string, bool) {
-	if len(raw) < 2 || raw[0] != '"' || raw[len(raw)-1] != '"' {
+	content, next, plain := StringSpan(raw, 0)
+	if !plain || next != len(raw) {
 		return "", false
 	}
-	body := raw[1 : len(raw)-1]
-	for _, c := range body {
-		if c == '\\' || c == '"' || c < 0x20 {
-			return "", false
+	return string(content), true
+}
+
+// StringSpan reads the string starting at b[i]: its content, the index
+// after its closing quote, and whether it is plain (no escapes, valid
+// UTF-8, no control characters, which JSON forbids); for anything else
+// plain is false.
+func StringSpan(b []byte, i int) (content []byte, next int, plain bool) {
+	if i >= len(b) || b[i] != '"' {
+		return nil, i, false
+	}
+	j := bytes.IndexByte(b[i+1:], '"')
+	if j < 0 {
+		return nil, i, false
+	}
+	s := b[i+1 : i+1+j]
+	for _, c := range s {
+		if c == '\\' || c < 0x20 {
+			return nil, i, false
 		}
 	}
-	if !utf8.Valid(body) {
-		return "", false
+	if !utf8.Valid(s) {
+		return nil, i, false // encoding/json would replace the bytes
 	}
-	return string(body), true
+	return s, i + 2 + j, true
+}
+
+// SkipSpace is the index of the first byte from i on that is not JSON
+// whitespace.
+func SkipSpace(b []byte, i int) int {
+	for i < len(b) && (b[i] == ' ' || b[i] == '\t' || b[i] == '\n' || b[i] == '\r') {
+		i++
+	}
+	return i
 }
 
 // IsNumber reports whether raw is exactly one JSON number (RFC 8259:
