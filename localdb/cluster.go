@@ -312,14 +312,22 @@ func (c Cluster) writeSettings(o owner) (changed bool, err error) {
 		// written aside and renamed: a server starting at this moment (test
 		// packages start the cluster in parallel) reads the old file or the
 		// new one, never half of one
-		tmp := path + ".new"
-		if err := os.WriteFile(tmp, []byte(want), 0o600); err != nil {
+		f, err := os.CreateTemp(c.dataDir(), "riskmap.conf.*") // 0600, a name of its own
+		if err != nil {
 			return false, err
 		}
-		if err := os.Chown(tmp, o.uid, o.gid); err != nil {
-			return false, err
+		_, err = f.WriteString(want)
+		if cerr := f.Close(); err == nil {
+			err = cerr
 		}
-		if err := os.Rename(tmp, path); err != nil {
+		if err == nil {
+			err = os.Chown(f.Name(), o.uid, o.gid)
+		}
+		if err == nil {
+			err = os.Rename(f.Name(), path)
+		}
+		if err != nil {
+			os.Remove(f.Name())
 			return false, err
 		}
 		changed = true
