@@ -24,6 +24,23 @@ func metres(a, b [2]float64) float64 {
 	return math.Hypot(dx, dy)
 }
 
+// landedNearTheTruth checks the flood points of level 2 named prefix+id
+// that an import of a converted file left in risk_points: each within
+// 0.5 m of its WGS84 position.
+func (e *env) landedNearTheTruth(truth map[string][2]float64, prefix string) {
+	e.t.Helper()
+	got := e.export("risk_points")
+	for id, want := range truth {
+		f := got[id]
+		if d := metres([2]float64{f.Coords[0], f.Coords[1]}, want); d > 0.5 {
+			e.t.Errorf("%s lands %.3f m from the WGS84 truth", id, d)
+		}
+		if f.Properties["category"] != "flood" || f.Properties["risk_level"] != float64(2) || f.Properties["name"] != prefix+id {
+			e.t.Errorf("%s properties %+v", id, f.Properties)
+		}
+	}
+}
+
 func TestGCJ02CSVWithChineseHeadersLandsWithinHalfAMetre(t *testing.T) {
 	e := newEnv(t)
 	truth := map[string][2]float64{"A1": {115.3712, 22.7856}, "A2": {115.6621, 23.0123}, "A3": {116.2507, 22.9011}}
@@ -40,16 +57,7 @@ func TestGCJ02CSVWithChineseHeadersLandsWithinHalfAMetre(t *testing.T) {
 	if len(rep.Warnings) != 1 || !strings.Contains(rep.Warnings[0], "备注") {
 		t.Errorf("the unknown column should be named in a warning: %v", rep.Warnings)
 	}
-	got := e.export("risk_points")
-	for id, want := range truth {
-		f := got[id]
-		if d := metres([2]float64{f.Coords[0], f.Coords[1]}, want); d > 0.5 {
-			t.Errorf("%s lands %.3f m from the WGS84 truth", id, d)
-		}
-		if f.Properties["category"] != "flood" || f.Properties["risk_level"] != float64(2) || f.Properties["name"] != "高德点"+id {
-			t.Errorf("%s properties %+v", id, f.Properties)
-		}
-	}
+	e.landedNearTheTruth(truth, "高德点")
 }
 
 func TestBD09CSVWithWKTColumn(t *testing.T) {

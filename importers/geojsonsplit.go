@@ -16,30 +16,8 @@ import (
 // are not an object or null): the caller then decodes it with
 // encoding/json, which also words the errors.
 func splitFeature(raw []byte) (f geojsonFeature, ok bool) {
-	i := jsonlit.SkipSpace(raw, 0)
-	if i >= len(raw) || raw[i] != '{' {
-		return f, false
-	}
 	var seen [4]bool // type, id, geometry, properties
-	i = jsonlit.SkipSpace(raw, i+1)
-	if i < len(raw) && raw[i] == '}' {
-		return f, true
-	}
-	for i < len(raw) {
-		key, next, plain := jsonlit.StringSpan(raw, i)
-		if !plain {
-			return f, false
-		}
-		i = jsonlit.SkipSpace(raw, next)
-		if i >= len(raw) || raw[i] != ':' {
-			return f, false
-		}
-		vs := jsonlit.SkipSpace(raw, i+1)
-		ve := valueEnd(raw, vs)
-		if ve < 0 {
-			return f, false
-		}
-		val := raw[vs:ve]
+	ok = eachMember(raw, func(key, val []byte) bool {
 		member := -1
 		switch string(key) {
 		case "type":
@@ -53,21 +31,20 @@ func splitFeature(raw []byte) (f geojsonFeature, ok bool) {
 		default:
 			for _, k := range []string{"type", "id", "geometry", "properties"} {
 				if strings.EqualFold(string(key), k) {
-					return f, false // encoding/json matches names case-insensitively
+					return false // encoding/json matches names case-insensitively
 				}
 			}
+			return true
 		}
-		if member >= 0 {
-			if seen[member] {
-				return f, false
-			}
-			seen[member] = true
+		if seen[member] {
+			return false
 		}
+		seen[member] = true
 		switch member {
 		case 0:
 			s, _, plainType := jsonlit.StringSpan(val, 0)
 			if !plainType {
-				return f, false
+				return false
 			}
 			f.Type = string(s)
 		case 1:
@@ -78,62 +55,64 @@ func splitFeature(raw []byte) (f geojsonFeature, ok bool) {
 			if string(val) != "null" {
 				props, okProps := splitObject(val)
 				if !okProps {
-					return f, false
+					return false
 				}
 				f.Properties = props
 			}
 		}
-		i = jsonlit.SkipSpace(raw, ve)
-		if i < len(raw) && raw[i] == ',' {
-			i = jsonlit.SkipSpace(raw, i+1)
-			continue
-		}
-		if i < len(raw) && raw[i] == '}' && jsonlit.SkipSpace(raw, i+1) == len(raw) {
-			return f, true
-		}
-		return f, false
-	}
-	return f, false
+		return true
+	})
+	return f, ok
 }
 
 // splitObject cuts a valid JSON object into its members (the last of a name
 // given twice wins, as with encoding/json); ok is false for an escaped name
 // or a value that is not an object.
 func splitObject(raw []byte) (map[string]json.RawMessage, bool) {
-	if len(raw) == 0 || raw[0] != '{' {
+	out := map[string]json.RawMessage{}
+	if !eachMember(raw, func(key, val []byte) bool {
+		out[string(key)] = val
+		return true
+	}) {
 		return nil, false
 	}
-	out := map[string]json.RawMessage{}
-	i := jsonlit.SkipSpace(raw, 1)
+	return out, true
+}
+
+// eachMember calls fn with each member of the valid JSON object raw (which
+// may have whitespace around it), in order, until fn says stop; ok is false
+// when raw is not an object, a name is escaped, or fn stopped.
+func eachMember(raw []byte, fn func(key, val []byte) bool) (ok bool) {
+	i := jsonlit.SkipSpace(raw, 0)
+	if i >= len(raw) || raw[i] != '{' {
+		return false
+	}
+	i = jsonlit.SkipSpace(raw, i+1)
 	if i < len(raw) && raw[i] == '}' {
-		return out, true
+		return jsonlit.SkipSpace(raw, i+1) == len(raw)
 	}
 	for i < len(raw) {
 		key, next, plain := jsonlit.StringSpan(raw, i)
 		if !plain {
-			return nil, false
+			return false
 		}
 		i = jsonlit.SkipSpace(raw, next)
 		if i >= len(raw) || raw[i] != ':' {
-			return nil, false
+			return false
 		}
 		vs := jsonlit.SkipSpace(raw, i+1)
 		ve := valueEnd(raw, vs)
-		if ve < 0 {
-			return nil, false
+		if ve < 0 || !fn(key, raw[vs:ve]) {
+			return false
 		}
-		out[string(key)] = raw[vs:ve]
 		i = jsonlit.SkipSpace(raw, ve)
 		if i < len(raw) && raw[i] == ',' {
 			i = jsonlit.SkipSpace(raw, i+1)
 			continue
 		}
-		if i == len(raw)-1 && raw[i] == '}' {
-			return out, true
-		}
-		return nil, false
+		return i < len(raw) && raw[i] == '}' && jsonlit.SkipSpace(raw, i+1) == len(raw)
 	}
-	return nil, false
+	return false
 }
 
 // valueEnd is the index just after the valid JSON value starting at b[i],

@@ -304,7 +304,7 @@ func (c *copySource) Next() bool {
 	for {
 		if c.chunk == nil || c.i >= len(c.chunk.recs) {
 			if c.chunk != nil && c.chunk.end != nil {
-				if !endOfFile(c.chunk.end) {
+				if !errors.Is(c.chunk.end, io.EOF) {
 					c.fileErr = c.chunk.end
 					return false
 				}

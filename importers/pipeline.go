@@ -1,8 +1,6 @@
 package importers
 
 import (
-	"errors"
-	"io"
 	"runtime"
 	"sync"
 )
@@ -127,6 +125,3 @@ func (p *checkPipeline) stop() {
 	}()
 	p.wg.Wait()
 }
-
-// endOfFile reports whether err is the clean end of the file.
-func endOfFile(err error) bool { return errors.Is(err, io.EOF) }

@@ -64,16 +64,7 @@ func TestExcelLedgerWithTitleRowAndGCJ02LandsWithinHalfAMetre(t *testing.T) {
 	if rep.Failed() || rep.Inserted != 3 {
 		t.Fatalf("%+v", rep)
 	}
-	got := e.export("risk_points")
-	for id, want := range truth {
-		f := got[id]
-		if d := metres([2]float64{f.Coords[0], f.Coords[1]}, want); d > 0.5 {
-			t.Errorf("%s lands %.3f m from the WGS84 truth", id, d)
-		}
-		if f.Properties["category"] != "flood" || f.Properties["risk_level"] != float64(2) || f.Properties["name"] != "台账点"+id {
-			t.Errorf("%s properties %+v", id, f.Properties)
-		}
-	}
+	e.landedNearTheTruth(truth, "台账点")
 }
 
 func TestExcelProblemsNameTheSheetRowAndRejectsAreAWorkbook(t *testing.T) {
