@@ -118,7 +118,7 @@ func AreaPrefix(code string) string {
 	return code
 }
 
-// Roles of DOMAIN.md.
+// Roles of docs/domain.md.
 const (
 	RoleAdmin    = "admin"
 	RoleCity     = "city"

@@ -7,7 +7,7 @@ import (
 	"testing"
 )
 
-// The closed loop as DOMAIN.md writes it, restated here independently of
+// The closed loop as docs/domain.md writes it, restated here independently of
 // cases.Rules so the test checks the code against the spec, not itself.
 var domainLoop = map[string]struct {
 	from []string
@@ -48,7 +48,7 @@ var matrixActors = []struct {
 	{"admin", "admin", true},
 }
 
-// expected is the status DOMAIN.md implies for actor doing action on a
+// expected is the status docs/domain.md implies for actor doing action on a
 // case of grade in state (assigned to and submitted by worker1).
 func expected(action, state, grade, user, role string, sees bool) int {
 	spec := domainLoop[action]

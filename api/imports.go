@@ -17,7 +17,7 @@ import (
 	"riskmap/importers"
 )
 
-// Imports (admin only, DOMAIN.md): a multipart upload becomes a job that
+// Imports (admin only, docs/domain.md): a multipart upload becomes a job that
 // the receiving replica runs in the background; any replica answers for
 // its progress, report and rejected rows (they live in the database).
 //

@@ -164,7 +164,7 @@ func apiOperations() []operation {
 			replies: ok("{assignees: [...]}", anyObj)},
 		{method: "GET", path: "/api/v1/attachments/{id}", tag: "cases", summary: "an attachment's content", params: []obj{param("id", "path", "attachment id", str, true)},
 			replies: obj{"200": reply("the file", "application/octet-stream", nil)}},
-		{method: "GET", path: "/api/v1/stats/rectification", tag: "statistics", summary: "rectification statistics of an area and period (DOMAIN.md)",
+		{method: "GET", path: "/api/v1/stats/rectification", tag: "statistics", summary: "rectification statistics of an area and period (docs/domain.md)",
 			params: []obj{param("area", "query", "12-digit area code", str, true), param("from", "query", "YYYY-MM-DD", obj{"type": "string", "format": "date"}, true),
 				param("to", "query", "YYYY-MM-DD", obj{"type": "string", "format": "date"}, true),
 				param("group_by", "query", "county, township or grid", obj{"type": "string", "enum": []string{"county", "township", "grid"}}, false),

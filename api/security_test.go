@@ -263,7 +263,7 @@ func allSpecs() []routeSpec {
 	return append(append(append(riskPointRoutes(), staticRoutes()...), dataRoutes()...), caseAndTileRoutes()...)
 }
 
-// office roles run the closed loop (DOMAIN.md); workers report and act on
+// office roles run the closed loop (docs/domain.md); workers report and act on
 // what is assigned to them; admins and planners read.
 func office(user string) bool {
 	switch roleOf[user] {

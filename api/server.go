@@ -89,7 +89,7 @@ func (s *Server) Engine() *gin.Engine {
 
 	r.GET("/healthz", s.healthz)
 	if s.Metrics != nil {
-		// scraped without a token (API.md); it holds counts, no data
+		// scraped without a token (docs/api.md); it holds counts, no data
 		r.GET("/metrics", gin.WrapH(s.Metrics.Handler()))
 	}
 	v1 := r.Group("/api/v1")

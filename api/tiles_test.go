@@ -408,7 +408,7 @@ func near(a, b [4]float64) bool {
 }
 
 // The style is valid JSON for MapLibre: version 8, every layer draws from a
-// source it declares and a source layer the tiles have, with the DOMAIN.md
+// source it declares and a source layer the tiles have, with the docs/domain.md
 // colours for the four risk levels.
 func TestTheStyleReferencesOnlySourcesAndLayersThatExist(t *testing.T) {
 	e := newTileEnv(t)

@@ -2,7 +2,7 @@ package auth
 
 import "riskmap"
 
-// CanWriteLayer says which roles may change which layers (DOMAIN.md): the
+// CanWriteLayer says which roles may change which layers (docs/domain.md): the
 // administrative map is the city's; township offices keep their risk points,
 // stations, depots and grids; hazard sources are county business and up.
 func CanWriteLayer(role, layer string) bool {

@@ -21,7 +21,7 @@ type StatsQuery struct {
 	GroupBy string // county, township or grid
 }
 
-// StatsRow is one area's figures (DOMAIN.md "Statistics"). Rate and
+// StatsRow is one area's figures (docs/domain.md "Statistics"). Rate and
 // OnTimeRate are fractions rounded to a tenth of a percent, nil when
 // nothing was to be rectified.
 type StatsRow struct {
@@ -72,7 +72,7 @@ func fraction(n, d int) *float64 {
 	return &f
 }
 
-// Percent formats n/d as DOMAIN.md shows rates: one decimal, "98.6%".
+// Percent formats n/d as docs/domain.md shows rates: one decimal, "98.6%".
 func Percent(n, d int) string {
 	p, ok := permille(n, d)
 	if !ok {
@@ -204,7 +204,7 @@ SELECT c.%[1]s, c.grade,
   FROM cases c
  WHERE %[2]s AND (c.reopened_at >= $2 OR c.deadline_changed_at >= $2)`
 
-// Rectification computes the statistics of DOMAIN.md for q, within the
+// Rectification computes the statistics of docs/domain.md for q, within the
 // user's scope.
 //
 //   - found: cases reported in the period (server time), except those that

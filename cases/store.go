@@ -21,7 +21,7 @@ import (
 	"riskmap/postgres"
 )
 
-// Config holds the loop's settings (DOMAIN.md's configurable values).
+// Config holds the loop's settings (docs/domain.md's configurable values).
 type Config struct {
 	// DuplicateRadiusM: open cases of the same category within this many
 	// metres of a new report are listed as possible duplicates (default 50).
@@ -33,7 +33,7 @@ type Config struct {
 	MaxUpload int64
 }
 
-// DefaultConfig returns DOMAIN.md's defaults.
+// DefaultConfig returns docs/domain.md's defaults.
 func DefaultConfig() Config {
 	return Config{DuplicateRadiusM: 50, Grace: 72 * time.Hour, MaxUpload: 10 << 20}
 }
@@ -181,7 +181,7 @@ type Reply struct {
 	Body   []byte
 }
 
-// canReport: DOMAIN.md's report row — a worker in own grid, township and
+// canReport: docs/domain.md's report row — a worker in own grid, township and
 // above in scope.
 func canReport(role string) bool {
 	return role == riskmap.RoleWorker || isArea(role)

@@ -1,5 +1,5 @@
 // Package cases is the closed loop of hidden hazards (隐患): reporting with
-// offline-safe client ids, the workflow of DOMAIN.md applied under row
+// offline-safe client ids, the workflow of docs/domain.md applied under row
 // locks and optimistic versions, the append-only event history, evidence
 // files, duplicates, deadlines and escalation, the live feed and the
 // rectification statistics.
@@ -12,7 +12,7 @@ import (
 	"riskmap"
 )
 
-// States of DOMAIN.md.
+// States of docs/domain.md.
 const (
 	Reported   = "reported"
 	Registered = "registered"
@@ -41,7 +41,7 @@ var (
 		"crowded_place", "construction", "road_traffic", "fire", "other"}
 )
 
-// ReopenWindow is how long after closing a case may be reopened (DOMAIN.md).
+// ReopenWindow is how long after closing a case may be reopened (docs/domain.md).
 const ReopenWindow = 90 * 24 * time.Hour
 
 // Who may take an action.
@@ -59,7 +59,7 @@ const (
 	Approver
 )
 
-// Rule is one row of DOMAIN.md's closed-loop table.
+// Rule is one row of docs/domain.md's closed-loop table.
 type Rule struct {
 	Action string
 	From   []string
@@ -78,7 +78,7 @@ type Rule struct {
 	Within time.Duration
 }
 
-// Rules is the closed loop, action by action, as in DOMAIN.md. Reporting
+// Rules is the closed loop, action by action, as in docs/domain.md. Reporting
 // (new → reported) is Store.Report.
 func Rules() []Rule {
 	open := OpenStates()

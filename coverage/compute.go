@@ -412,7 +412,7 @@ func gravestFirst(p *pointSet, idx []int, limit int) []int {
 	return out
 }
 
-// weight is the DOMAIN.md weight of a risk level.
+// weight is the docs/domain.md weight of a risk level.
 func (s *Service) weight(level int16) float64 {
 	if level < 1 || level > 4 {
 		return 0

@@ -20,7 +20,7 @@ const (
 	FacilityDepots   = "depots"
 )
 
-// StationKinds are the kinds of emergency station (DOMAIN.md).
+// StationKinds are the kinds of emergency station (docs/domain.md).
 var StationKinds = []string{"office", "rescue_team", "platform"}
 
 // points is a set of positions with ids, columnar.

@@ -4,7 +4,7 @@ import (
 	"fmt"
 )
 
-// Result is a coverage answer (API.md "Coverage", with more).
+// Result is a coverage answer (docs/coverage.md).
 type Result struct {
 	Facility     string   `json:"facility"`
 	Kind         *string  `json:"kind"`
@@ -39,7 +39,7 @@ type Result struct {
 }
 
 // Share is the covered fraction by grid count, by area, by population,
-// risk-weighted (DOMAIN.md weights of the risk points' levels), by risk
+// risk-weighted (docs/domain.md weights of the risk points' levels), by risk
 // point count and by hazard source count.
 type Share struct {
 	Grids         *float64 `json:"grids"`

@@ -50,7 +50,7 @@ type Config struct {
 	// AccessSpeedKmh is the speed of the straight line between a point and
 	// its nearest junction (default 20 km/h: a vehicle on an unmapped lane).
 	AccessSpeedKmh float64
-	// Weights of risk levels 1–4 (default DOMAIN.md's 8, 4, 2, 1).
+	// Weights of risk levels 1–4 (default docs/domain.md's 8, 4, 2, 1).
 	Weights [4]float64
 	// ListLimit is the default number of uncovered risk points and hazard
 	// sources listed (default 1000; every uncovered grid is always listed).

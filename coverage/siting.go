@@ -41,7 +41,7 @@ const (
 // are) and the sites before it cover.
 //
 // Demand is risk-weighted population: each grid's population times the
-// DOMAIN.md weight of the gravest active risk point in it (8, 4, 2, 1; 1
+// docs/domain.md weight of the gravest active risk point in it (8, 4, 2, 1; 1
 // for a grid without one), so people living next to a major risk count
 // eight times. A grid counts as covered as in coverage (its representative
 // point within reach).

@@ -23,7 +23,7 @@ type Norm struct {
 	Per1000 float64 `json:"per_1000"`
 }
 
-// DefaultNorms are DOMAIN.md's norms per 1,000 residents.
+// DefaultNorms are docs/domain.md's norms per 1,000 residents.
 func DefaultNorms() []Norm {
 	return []Norm{
 		{"tents", "帐篷", "顶", 2},

@@ -75,7 +75,7 @@ func text(name string, required bool) Field {
 	return Field{Name: name, Kind: Text, Required: required, MaxLen: 500}
 }
 
-// RiskCategories are the risk point categories of DOMAIN.md.
+// RiskCategories are the risk point categories of docs/domain.md.
 func RiskCategories() []string {
 	return []string{"geological", "flood", "reservoir", "coastal", "forest_fire",
 		"crowded_place", "construction", "road_traffic", "fire", "other"}
@@ -84,7 +84,7 @@ func RiskCategories() []string {
 // Registry is the fixed set of feature layers.
 type Registry map[string]*Layer
 
-// NewRegistry returns the layers of DOMAIN.md.
+// NewRegistry returns the layers of docs/domain.md.
 func NewRegistry() Registry {
 	phone := Field{Kind: Text, MaxLen: 20}
 	status := Field{Name: "status", Kind: Enum, Values: []string{"active", "retired"}}

@@ -8,7 +8,7 @@ import (
 
 // scopeFilter is the SQL predicate (with its arguments) that keeps a query
 // inside the user's scope. col is a fixed column name from the layer spec.
-// Codes nest by prefix (DOMAIN.md), so "inside an area" is a prefix match on
+// Codes nest by prefix (docs/domain.md), so "inside an area" is a prefix match on
 // the 15-digit grid code, or the 12-digit area code for areas.
 type scopeFilter struct {
 	sql  string

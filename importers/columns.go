@@ -44,7 +44,7 @@ var aliases = map[string][]string{
 	"网格员": {"worker"}, "网格员电话": {"worker_phone"}, "户数": {"households"}, "人口": {"population"},
 }
 
-// valueLabels are the Chinese names of enum values (DOMAIN.md) that a sheet
+// valueLabels are the Chinese names of enum values (docs/domain.md) that a sheet
 // may carry instead of the codes; they are translated, and only exact
 // matches are.
 var valueLabels = map[string]map[string]string{

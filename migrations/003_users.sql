@@ -1,4 +1,4 @@
--- Accounts. Roles and scopes as in DOMAIN.md: areas (12-digit codes) for
+-- Accounts. Roles and scopes as in docs/domain.md: areas (12-digit codes) for
 -- township, county, city and planner users; grids for workers.
 CREATE TABLE users (
   id            bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,

@@ -1,4 +1,4 @@
--- Hidden hazards (隐患) and their closed loop (DOMAIN.md): the cases, the
+-- Hidden hazards (隐患) and their closed loop (docs/domain.md): the cases, the
 -- append-only event log of every action on them, the evidence files, and
 -- the stored first reply to each client-made report id (offline phones
 -- resend; the replay must be identical).

@@ -22,7 +22,7 @@ func Style(base string) []byte {
 		return []any{"match", []any{"get", attr},
 			1, colours[0], 2, colours[1], 3, colours[2], 4, colours[3], other}
 	}
-	// the four-colour risk map (DOMAIN.md), levels 1–4
+	// the four-colour risk map (docs/domain.md), levels 1–4
 	riskColours := [4]string{"#E53935", "#FB8C00", "#FDD835", "#1E88E5"}
 	hazardColours := [4]string{"#4A148C", "#7B1FA2", "#AB47BC", "#CE93D8"}
 	cluster := []any{"has", "point_count"}

@@ -9,7 +9,7 @@
 // for riskmap), loads bench/data/dataset.sql into schema bench with psql,
 // moves it into riskmap's tables (bench/data/load.sql), builds and starts `riskmap
 // serve` against it, and drives HTTP load with wrk when installed (else a Go
-// client; say which in the output). See bench/README.md.
+// client; say which in the output). See bench/tiles/README.md.
 package main
 
 import (

@@ -25,7 +25,7 @@ type coverageFlags struct {
 func (f *coverageFlags) register(fs *flag.FlagSet) {
 	d := coverage.DefaultConfig()
 	fs.Float64Var(&f.accessSpeed, "access-speed-kmh", d.AccessSpeedKmh, "speed of the straight line between a point and the road network, for travel-time coverage")
-	fs.StringVar(&f.norms, "depot-norms", "", "depot stock norms per 1,000 residents changed from DOMAIN.md's, e.g. tents=3,sandbags=250 (a new item: helmets=5:顶)")
+	fs.StringVar(&f.norms, "depot-norms", "", "depot stock norms per 1,000 residents changed from docs/domain.md's, e.g. tents=3,sandbags=250 (a new item: helmets=5:顶)")
 	fs.IntVar(&f.listLimit, "coverage-list-limit", d.ListLimit, "uncovered risk points and hazard sources listed by default")
 	fs.IntVar(&f.tileCacheMB, "coverage-tile-cache-mb", int(d.TileCacheBytes>>20), "memory for cached coverage tiles, in MB (0: no cache)")
 }

@@ -47,7 +47,7 @@ SELECT 'demo-dp-' || left(township_code, 9),
  WHERE kind = 'depot'
  ORDER BY township_code;
 
--- Stock is the norm per 1,000 residents (DOMAIN.md) times the township's
+-- Stock is the norm per 1,000 residents (docs/domain.md) times the township's
 -- population/1000, times 0.7–1.69: about three lines in ten fall short.
 INSERT INTO depot_items (depot_id, item, unit, quantity, updated_at)
 SELECT d.id, n.item, n.unit,

@@ -1,5 +1,5 @@
 // One case: its details, photos, full history, and the actions the user may
-// take on it now (DOMAIN.md's closed loop; the server decides in the end and
+// take on it now (docs/domain.md's closed loop; the server decides in the end and
 // its refusal is shown as it words it).
 import { api, request, objectURL } from './api.js';
 import { h, modal, field, select, toast, errorText } from './ui.js';

@@ -1,4 +1,4 @@
-// The Chinese names of DOMAIN.md's codes.
+// The Chinese names of docs/domain.md's codes.
 
 export const ROLES = {
   admin: '系统管理员', city: '市应急局', county: '县级应急局', township: '镇街应急办', planner: '规划', worker: '网格员',

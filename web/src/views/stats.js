@@ -1,4 +1,4 @@
-// Statistics of rectification (DOMAIN.md's definitions, computed by the
+// Statistics of rectification (docs/domain.md's definitions, computed by the
 // server): rate by township, found vs rectified by month, and downloads.
 import { api, download, getAll } from '../api.js';
 import { h, clear, toast } from '../ui.js';
