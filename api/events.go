@@ -11,6 +11,13 @@ import (
 	"riskmap"
 )
 
+// recheckEvery bounds how long a stream goes without checking its token,
+// should an account change go unannounced.
+const recheckEvery = time.Minute
+
+// revokedEvent ends a stream whose token no longer holds: log in again.
+const revokedEvent = "event: revoked\ndata: {\"reason\":\"token expired or revoked: log in again\"}\n\n"
+
 // caseEvents: GET /api/v1/events, a Server-Sent Events stream of the case
 // changes in the user's scope (event "case", data: cases.Change). Comment
 // lines keep the connection alive; event "resync" asks the client to
@@ -49,11 +56,56 @@ func (s *Server) caseEvents(c *gin.Context) {
 	}
 	tick := time.NewTicker(every)
 	defer tick.Stop()
+	// The stream ends when its token stops holding (logout, a disabled
+	// account, a new password, role or scope, expiry): checked again on every
+	// account change announced by any replica, after a reconnect, and at
+	// least every recheckEvery as a net.
+	token := bearer(c)
+	_, until, err := s.Auth.AuthenticateUntil(ctx, token)
+	if err != nil {
+		send(revokedEvent)
+		return
+	}
+	expire := time.NewTimer(time.Until(until))
+	defer expire.Stop()
+	net := time.NewTicker(recheckEvery)
+	defer net.Stop()
+	recheck := func() bool {
+		u, _, err := s.Auth.AuthenticateUntil(ctx, token)
+		if riskmap.ErrorCode(err) == riskmap.EUNAUTHORIZED {
+			send(revokedEvent)
+			return false
+		}
+		if err == nil {
+			s.CaseFeed.SetUser(sub, u)
+		}
+		// a database away: the feed reconnects and rechecks then
+		return true
+	}
 	for {
 		select {
 		case <-ctx.Done():
 			return
+		case <-sub.Recheck:
+			if !recheck() {
+				return
+			}
+		case <-net.C:
+			if !recheck() {
+				return
+			}
+		case <-expire.C:
+			send(revokedEvent)
+			return
 		case ch := <-sub.C:
+			// an account change heard before this case change is checked first
+			select {
+			case <-sub.Recheck:
+				if !recheck() {
+					return
+				}
+			default:
+			}
 			data, _ := json.Marshal(ch)
 			if !send(fmt.Sprintf("id: %s:%d\nevent: case\ndata: %s\n\n", ch.ID, ch.Version, data)) {
 				return

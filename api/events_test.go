@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"context"
 	"encoding/json"
+	"fmt"
 	"net"
 	"net/http"
 	"strings"
@@ -154,5 +155,79 @@ func TestTheLiveFeedOutlivesTheServersWriteTimeout(t *testing.T) {
 	}
 	if beats < 5 {
 		t.Errorf("%d heartbeats in 2.5 s past a 1 s write timeout", beats)
+	}
+}
+
+// A stream whose token stops holding ends within seconds, on every
+// replica: the revocation is made through replica A, the streams are open
+// on replica B, and nothing reported after the revocation reaches them.
+func TestALiveFeedEndsWithinSecondsOfItsTokenBeingRevoked(t *testing.T) {
+	e := newCaseEnv(t) // replica A
+	dir, _ := blobs.NewDir(t.TempDir())
+	_, srvB := newCaseServer(t, e.pool, dir, cases.Config{}) // replica B
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	open := func(user string) chan sseEvent {
+		req, _ := http.NewRequestWithContext(ctx, "GET", srvB.URL+"/api/v1/events", nil)
+		req.Header.Set("Authorization", "Bearer "+e.token[user])
+		res, err := http.DefaultClient.Do(req)
+		if err != nil || res.StatusCode != 200 {
+			t.Fatalf("open %s: %v %v", user, err, res)
+		}
+		ch := make(chan sseEvent, 100)
+		go readSSE(bufio.NewScanner(res.Body), ch)
+		return ch
+	}
+	revocations := []struct {
+		user   string
+		revoke func()
+	}{
+		{"xingang", func() {
+			if res := e.do("POST", "/api/v1/auth/logout", "xingang", nil, nil); res.StatusCode != 204 {
+				t.Fatalf("logout: %d", res.StatusCode)
+			}
+		}},
+		{"xingang2", func() {
+			if res := e.do("PATCH", fmt.Sprintf("/api/v1/users/%d", e.ids["xingang2"]), "admin", map[string]any{"disabled": true}, nil); res.StatusCode != 200 {
+				t.Fatalf("disable: %d %s", res.StatusCode, res.Body)
+			}
+		}},
+		{"chengqu2", func() {
+			if res := e.do("PATCH", fmt.Sprintf("/api/v1/users/%d", e.ids["chengqu2"]), "admin", map[string]any{"areas": []string{"441521000000"}}, nil); res.StatusCode != 200 {
+				t.Fatalf("change scope: %d %s", res.StatusCode, res.Body)
+			}
+		}},
+	}
+	for _, r := range revocations {
+		events := open(r.user)
+		for ev := range events {
+			if ev.data == "connected" {
+				break
+			}
+		}
+		r.revoke()
+		at := time.Now()
+		after := e.newCase("worker1", 115.2, 23.0, nil) // in every one of their scopes
+		ended, revoked := false, false
+		deadline := time.After(5 * time.Second)
+		for !ended {
+			select {
+			case ev, ok := <-events:
+				switch {
+				case !ok:
+					ended = true
+				case ev.typ == "revoked":
+					revoked = true
+				case ev.typ == "case" && strings.Contains(ev.data, after.ID):
+					t.Errorf("%s: a case reported after the revocation reached the stream", r.user)
+				}
+			case <-deadline:
+				t.Fatalf("%s: the stream still runs 5 s after the token was revoked", r.user)
+			}
+		}
+		if !revoked {
+			t.Errorf("%s: the stream ended without saying why (event: revoked)", r.user)
+		}
+		t.Logf("%s: stream ended %v after the revocation", r.user, time.Since(at).Round(time.Millisecond))
 	}
 }

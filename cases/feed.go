@@ -21,6 +21,11 @@ import (
 // change on (migrations/200_cases.sql), at commit.
 const Channel = "riskmap_cases"
 
+// authChannel is where account and session changes are announced
+// (migrations/100_tiles.sql): a logout, a disabled user, a new password,
+// role or scope. Subscribers then check their token again.
+const authChannel = "riskmap_auth"
+
 // Change is one announced case change.
 type Change struct {
 	ID               string    `json:"id"`
@@ -56,6 +61,7 @@ type Feed struct {
 	mu        sync.Mutex
 	subs      map[*Subscription]struct{}
 	listening bool
+	heard     int
 	stopped   bool
 	ready     chan struct{}
 	readyOnce sync.Once
@@ -64,15 +70,20 @@ type Feed struct {
 // Subscription receives the changes a user may see. Resync is signalled
 // when notifications may have been missed (the listening connection was
 // re-established); Lost is closed when the subscriber fell too far behind
-// and was dropped. Either way the client should reload.
+// and was dropped. Either way the client should reload. Recheck is
+// signalled when an account or session changed anywhere (or may have,
+// unheard): the subscriber's token must be checked again, and the stream
+// ended if it no longer holds.
 type Subscription struct {
-	C      <-chan Change
-	Resync <-chan struct{}
-	Lost   <-chan struct{}
-	user   *riskmap.User
-	c      chan Change
-	resync chan struct{}
-	lost   chan struct{}
+	C       <-chan Change
+	Resync  <-chan struct{}
+	Lost    <-chan struct{}
+	Recheck <-chan struct{}
+	user    *riskmap.User
+	c       chan Change
+	resync  chan struct{}
+	lost    chan struct{}
+	recheck chan struct{}
 }
 
 // subscriberBuffer is how many changes a subscriber may lag behind.
@@ -99,7 +110,12 @@ func (f *Feed) Ready() <-chan struct{} { return f.ready }
 // Run listens until ctx ends, reconnecting after connection loss.
 func (f *Feed) Run(ctx context.Context) error {
 	l := &pgxlisten.Listener{
-		Connect:        f.connect,
+		Connect: func(ctx context.Context) (*pgx.Conn, error) {
+			f.mu.Lock()
+			f.heard = 0 // channels listened to on the new connection
+			f.mu.Unlock()
+			return f.connect(ctx)
+		},
 		ReconnectDelay: 2 * time.Second,
 		LogError: func(ctx context.Context, err error) {
 			if ctx.Err() == nil {
@@ -108,6 +124,7 @@ func (f *Feed) Run(ctx context.Context) error {
 		},
 	}
 	l.Handle(Channel, f)
+	l.Handle(authChannel, authHandler{f})
 	err := l.Listen(ctx)
 	f.closeAll()
 	if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
@@ -116,11 +133,16 @@ func (f *Feed) Run(ctx context.Context) error {
 	return err
 }
 
-// HandleBacklog runs each time the listener (re)connects, after LISTEN:
-// the first time the feed becomes ready; afterwards subscribers are told to
-// resynchronise, since changes made meanwhile were not heard.
+// HandleBacklog runs each time the listener (re)connects, after LISTEN,
+// once per channel: once both are listened to, the first time the feed
+// becomes ready; afterwards subscribers are told to resynchronise, since
+// changes made meanwhile were not heard.
 func (f *Feed) HandleBacklog(ctx context.Context, channel string, conn *pgx.Conn) error {
 	f.mu.Lock()
+	if f.heard++; f.heard < 2 {
+		f.mu.Unlock()
+		return nil
+	}
 	again := f.listening
 	f.listening = true
 	if again {
@@ -146,6 +168,40 @@ func (f *Feed) HandleNotification(ctx context.Context, n *pgconn.Notification, c
 	return nil
 }
 
+// authHandler hears account and session changes: every subscriber checks
+// its token again, and so after a reconnect, when changes went unheard.
+type authHandler struct{ f *Feed }
+
+func (h authHandler) HandleNotification(context.Context, *pgconn.Notification, *pgx.Conn) error {
+	h.f.RecheckAll()
+	return nil
+}
+
+func (h authHandler) HandleBacklog(ctx context.Context, channel string, conn *pgx.Conn) error {
+	h.f.RecheckAll()
+	return h.f.HandleBacklog(ctx, channel, conn)
+}
+
+// RecheckAll asks every subscriber to check its token again.
+func (f *Feed) RecheckAll() {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	for s := range f.subs {
+		select {
+		case s.recheck <- struct{}{}:
+		default:
+		}
+	}
+}
+
+// SetUser replaces the user a subscription filters changes for (after its
+// token was checked again).
+func (f *Feed) SetUser(s *Subscription, u *riskmap.User) {
+	f.mu.Lock()
+	s.user = u
+	f.mu.Unlock()
+}
+
 // Publish hands a change to the subscribers who may see it; one too far
 // behind is dropped rather than allowed to hold up the others.
 func (f *Feed) Publish(c Change) {
@@ -167,8 +223,9 @@ func (f *Feed) Publish(c Change) {
 // Subscribe starts delivering the changes u may see. Once the feed has
 // stopped, the subscription comes back already lost.
 func (f *Feed) Subscribe(u *riskmap.User) *Subscription {
-	s := &Subscription{user: u, c: make(chan Change, subscriberBuffer), resync: make(chan struct{}, 1), lost: make(chan struct{})}
-	s.C, s.Resync, s.Lost = s.c, s.resync, s.lost
+	s := &Subscription{user: u, c: make(chan Change, subscriberBuffer), resync: make(chan struct{}, 1), lost: make(chan struct{}),
+		recheck: make(chan struct{}, 1)}
+	s.C, s.Resync, s.Lost, s.Recheck = s.c, s.resync, s.lost, s.recheck
 	f.mu.Lock()
 	if f.stopped {
 		close(s.lost)
