@@ -5,6 +5,7 @@ package riskmap
 import (
 	"errors"
 	"fmt"
+	"time"
 )
 
 // Error codes. Each maps to exactly one HTTP status in api/errors.go.
@@ -42,6 +43,9 @@ type Error struct {
 	Message string
 	Details []Detail
 	Err     error
+	// RetryAfter, when set, says how long the client should wait before
+	// trying again (429, 503: the Retry-After header).
+	RetryAfter time.Duration
 }
 
 func (e *Error) Error() string {
@@ -62,6 +66,21 @@ func Errorf(code, format string, args ...any) *Error {
 func (e *Error) WithDetails(d ...Detail) *Error {
 	e.Details = append(e.Details, d...)
 	return e
+}
+
+// WithRetryAfter returns e saying how long to wait before trying again.
+func (e *Error) WithRetryAfter(d time.Duration) *Error {
+	e.RetryAfter = d
+	return e
+}
+
+// ErrorRetryAfter returns how long err says to wait, or 0.
+func ErrorRetryAfter(err error) time.Duration {
+	var e *Error
+	if errors.As(err, &e) {
+		return e.RetryAfter
+	}
+	return 0
 }
 
 // ErrorCode returns the code of the first *Error in err's chain, or EINTERNAL.

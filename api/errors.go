@@ -2,7 +2,9 @@ package api
 
 import (
 	"errors"
+	"math"
 	"net/http"
+	"strconv"
 
 	"github.com/gin-gonic/gin"
 
@@ -64,6 +66,9 @@ func (s *Server) fail(c *gin.Context, err error) {
 	b.Error.Code = code
 	b.Error.Message = riskmap.ErrorMessage(err)
 	b.Error.Details = riskmap.ErrorDetails(err)
+	if wait := riskmap.ErrorRetryAfter(err); wait > 0 {
+		c.Header("Retry-After", strconv.Itoa(int(math.Ceil(wait.Seconds()))))
+	}
 	if status == http.StatusUnauthorized {
 		c.Header("WWW-Authenticate", `Bearer realm="riskmap"`)
 	}

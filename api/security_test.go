@@ -560,10 +560,11 @@ func TestRepeatedFailedLoginsAreRateLimited(t *testing.T) {
 	if statuses[401] != 50 || statuses[429] != 10 {
 		t.Fatalf("statuses %v, want 50×401 then 10×429", statuses)
 	}
-	// even the right password is refused while blocked, with a clear 429
+	// the address that failed is refused even the right password, with a
+	// clear 429 saying when to come back (TestAUsernameLock… for others)
 	var er apiError
 	res := e.do("POST", "/api/v1/auth/login", "", map[string]string{"username": "xingang", "password": "xingang-pass-1"}, &er)
-	if res.StatusCode != 429 || !strings.Contains(er.Error.Message, "too many failed logins") {
+	if res.StatusCode != 429 || !strings.Contains(er.Error.Message, "too many failed logins") || res.Header.Get("Retry-After") == "" {
 		t.Fatalf("blocked login: %d %s", res.StatusCode, res.Body)
 	}
 }

@@ -4,6 +4,7 @@ package api
 
 import (
 	"context"
+	"fmt"
 	"io/fs"
 	"log/slog"
 	"net/http"
@@ -37,6 +38,11 @@ type Server struct {
 	MaxBody int64
 	// AllowedOrigins lists the origins CORS admits; empty closes CORS.
 	AllowedOrigins []string
+	// TrustedProxies lists the addresses or CIDR ranges of the reverse
+	// proxies whose X-Forwarded-For, X-Real-IP and X-Forwarded-Proto are
+	// believed; empty (the default) believes no one, so the client's
+	// address is the connection's.
+	TrustedProxies []string
 	// Cases is the closed loop of hidden hazards (nil: no case routes);
 	// CaseFeed its live feed, Heartbeat the feed's keep-alive interval
 	// (default 15 s).
@@ -76,6 +82,10 @@ func (s *Server) Handler() http.Handler {
 func (s *Server) Engine() *gin.Engine {
 	gin.SetMode(gin.ReleaseMode)
 	r := gin.New()
+	// gin believes forwarding headers from anyone unless told otherwise
+	if err := r.SetTrustedProxies(s.TrustedProxies); err != nil {
+		panic(fmt.Sprintf("trusted proxies: %v", err)) // checked by CheckTrustedProxies at start
+	}
 	r.HandleMethodNotAllowed = true
 	r.Use(s.requestID(), s.accessLog(), s.recover(), securityHeaders(), s.cors(), s.limitBody(), s.deadline())
 	r.NoRoute(func(c *gin.Context) {
@@ -132,6 +142,12 @@ func (s *Server) Engine() *gin.Engine {
 	s.ogcRoutes(r)
 	r.GET("/openapi.json", s.authenticate(), s.openAPI)
 	return r
+}
+
+// CheckTrustedProxies says whether each entry is an IP address or a CIDR
+// range.
+func CheckTrustedProxies(proxies []string) error {
+	return gin.New().SetTrustedProxies(proxies)
 }
 
 // HTTPServer wraps the handler with timeouts that cut off slow clients.

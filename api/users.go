@@ -140,7 +140,7 @@ func (s *Server) changePassword(c *gin.Context) {
 		s.fail(c, err)
 		return
 	}
-	if err := s.Auth.ChangePassword(c.Request.Context(), currentUser(c).ID, b.Old, b.New); err != nil {
+	if err := s.Auth.ChangePassword(c.Request.Context(), currentUser(c).ID, b.Old, b.New, c.ClientIP()); err != nil {
 		s.fail(c, err)
 		return
 	}

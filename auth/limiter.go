@@ -1,69 +1,79 @@
 package auth
 
 import (
-	"sync"
+	"context"
+	"fmt"
 	"time"
+
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"riskmap"
 )
 
-// Limiter counts failed logins per username and per client address in a
-// sliding window. It is per replica: behind a load balancer each replica
-// enforces its own share, which still bounds guessing.
+// Limiter slows password guessing, with its counts in the database
+// (login_failures) so every replica enforces the same limit. Two rules:
+//
+//   - an address: after max failures within window (whatever the
+//     usernames), it is refused until the oldest of them ages out. The
+//     address is the client's as the API resolved it (proxies are trusted
+//     only when configured), so forging a header neither resets one's own
+//     count nor spends another's.
+//   - a username: after max failures within window the account is locked
+//     against every address that has failed on it within the window, but
+//     not against an address that has not: the real user, at another
+//     address, still logs in while someone guesses at the account, and a
+//     guesser gets one try per address per window. So a stranger cannot
+//     keep the real user out, and guessing from many addresses is slowed to
+//     one guess each.
+//
+// Refusals carry how long to wait (the API's Retry-After).
 type Limiter struct {
-	mu     sync.Mutex
 	max    int
 	window time.Duration
-	fails  map[string][]time.Time
-	now    func() time.Time
 }
 
-// NewLimiter allows max failures per key within window.
+// NewLimiter allows max failures per username and per address within
+// window.
 func NewLimiter(max int, window time.Duration) *Limiter {
-	return &Limiter{max: max, window: window, fails: map[string][]time.Time{}, now: time.Now}
+	return &Limiter{max: max, window: window}
 }
 
-func (l *Limiter) recent(key string) []time.Time {
-	cut := l.now().Add(-l.window)
-	ts := l.fails[key]
-	i := 0
-	for i < len(ts) && ts[i].Before(cut) {
-		i++
+// check refuses a try for username from address when a limit holds.
+func (l *Limiter) check(ctx context.Context, db *pgxpool.Pool, username, address string) error {
+	// the moment each rule lets go: when its max-th most recent failure ages
+	// out; null when the rule does not hold
+	var byAddress, byUser *time.Time
+	var addressFailedOnUser bool
+	err := db.QueryRow(ctx, `
+		SELECT (SELECT at + $3::interval FROM login_failures WHERE address = $2 AND at > now() - $3::interval
+		         ORDER BY at DESC OFFSET $4 - 1 LIMIT 1),
+		       (SELECT at + $3::interval FROM login_failures WHERE username = $1 AND at > now() - $3::interval
+		         ORDER BY at DESC OFFSET $4 - 1 LIMIT 1),
+		       EXISTS (SELECT 1 FROM login_failures WHERE username = $1 AND address = $2 AND at > now() - $3::interval)`,
+		username, address, l.window.String(), l.max).Scan(&byAddress, &byUser, &addressFailedOnUser)
+	if err != nil {
+		return fmt.Errorf("login limiter: %w", err)
 	}
-	ts = ts[i:]
-	if len(ts) == 0 {
-		delete(l.fails, key)
-		return nil
+	until := time.Time{}
+	if byAddress != nil {
+		until = *byAddress
 	}
-	l.fails[key] = ts
-	return ts
-}
-
-// Blocked returns how long the user or address must wait, or 0.
-func (l *Limiter) Blocked(user, ip string) time.Duration {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	var wait time.Duration
-	for _, k := range []string{"u:" + user, "ip:" + ip} {
-		if ts := l.recent(k); len(ts) >= l.max {
-			if w := ts[len(ts)-l.max].Add(l.window).Sub(l.now()); w > wait {
-				wait = w
-			}
-		}
+	if byUser != nil && addressFailedOnUser && byUser.After(until) {
+		until = *byUser
 	}
-	return wait
+	if wait := time.Until(until); wait > 0 {
+		return riskmap.Errorf(riskmap.ETOOMANY, "too many failed logins; try again in %d s", int(wait.Seconds())+1).
+			WithRetryAfter(wait)
+	}
+	return nil
 }
 
-// Fail records a failed attempt.
-func (l *Limiter) Fail(user, ip string) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	t := l.now()
-	l.fails["u:"+user] = append(l.recent("u:"+user), t)
-	l.fails["ip:"+ip] = append(l.recent("ip:"+ip), t)
-}
-
-// Succeed clears the user's failures (not the address's).
-func (l *Limiter) Succeed(user, ip string) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	delete(l.fails, "u:"+user)
+// fail records a failed try and forgets failures older than the window.
+func (l *Limiter) fail(ctx context.Context, db *pgxpool.Pool, username, address string) error {
+	_, err := db.Exec(ctx, `WITH gone AS (DELETE FROM login_failures WHERE at < now() - $3::interval)
+		INSERT INTO login_failures (username, address) VALUES ($1, $2)`, username, address, l.window.String())
+	if err != nil {
+		return fmt.Errorf("login limiter: %w", err)
+	}
+	return nil
 }

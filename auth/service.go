@@ -49,10 +49,10 @@ func scanUser(row pgx.Row, extra ...any) (*riskmap.User, error) {
 }
 
 // Login checks a password and issues a token. Failures are counted per
-// username and per client address; past the limit it answers 429.
+// username and per client address (Limiter); past a limit it answers 429.
 func (s *Service) Login(ctx context.Context, username, password, ip string) (string, time.Time, *riskmap.User, error) {
-	if wait := s.limiter.Blocked(username, ip); wait > 0 {
-		return "", time.Time{}, nil, riskmap.Errorf(riskmap.ETOOMANY, "too many failed logins; try again in %d s", int(wait.Seconds())+1)
+	if err := s.limiter.check(ctx, s.pool, username, ip); err != nil {
+		return "", time.Time{}, nil, err
 	}
 	var hash string
 	var disabled bool
@@ -60,20 +60,17 @@ func (s *Service) Login(ctx context.Context, username, password, ip string) (str
 	if errors.Is(err, pgx.ErrNoRows) {
 		// spend the same time as a real check so usernames cannot be probed by timing
 		CheckPassword("$argon2id$v=19$m=65536,t=3,p=2$c2FsdHNhbHRzYWx0c2FsdA$ZmFrZWZha2VmYWtlZmFrZWZha2VmYWtlZmFrZWZha2U", password)
-		s.limiter.Fail(username, ip)
-		return "", time.Time{}, nil, riskmap.Errorf(riskmap.EUNAUTHORIZED, "wrong username or password")
+		return "", time.Time{}, nil, s.wrongPassword(ctx, username, ip)
 	}
 	if err != nil {
 		return "", time.Time{}, nil, fmt.Errorf("login: %w", err)
 	}
 	if !CheckPassword(hash, password) {
-		s.limiter.Fail(username, ip)
-		return "", time.Time{}, nil, riskmap.Errorf(riskmap.EUNAUTHORIZED, "wrong username or password")
+		return "", time.Time{}, nil, s.wrongPassword(ctx, username, ip)
 	}
 	if disabled {
 		return "", time.Time{}, nil, riskmap.Errorf(riskmap.EUNAUTHORIZED, "this account is disabled")
 	}
-	s.limiter.Succeed(username, ip)
 	raw := make([]byte, 32)
 	if _, err := rand.Read(raw); err != nil {
 		return "", time.Time{}, nil, err
@@ -85,6 +82,14 @@ func (s *Service) Login(ctx context.Context, username, password, ip string) (str
 		return "", time.Time{}, nil, fmt.Errorf("login: %w", err)
 	}
 	return tok, exp, u, nil
+}
+
+// wrongPassword counts a failed try and says so.
+func (s *Service) wrongPassword(ctx context.Context, username, ip string) error {
+	if err := s.limiter.fail(ctx, s.pool, username, ip); err != nil {
+		return err
+	}
+	return riskmap.Errorf(riskmap.EUNAUTHORIZED, "wrong username or password")
 }
 
 // Authenticate resolves a bearer token to its user, refusing expired,

@@ -141,13 +141,21 @@ func (s *Service) UpdateUser(ctx context.Context, id int64, ch AccountChange) (*
 }
 
 // ChangePassword lets a user replace their own password; every token they
-// hold is revoked, so they log in again with the new one.
-func (s *Service) ChangePassword(ctx context.Context, id int64, old, new string) error {
-	var hash string
-	if err := s.pool.QueryRow(ctx, "SELECT password_hash FROM users WHERE id = $1", id).Scan(&hash); err != nil {
+// hold is revoked, so they log in again with the new one. A wrong current
+// password counts as a failed login (Limiter): a stolen token does not
+// give unlimited guesses at the password.
+func (s *Service) ChangePassword(ctx context.Context, id int64, old, new, ip string) error {
+	var username, hash string
+	if err := s.pool.QueryRow(ctx, "SELECT username, password_hash FROM users WHERE id = $1", id).Scan(&username, &hash); err != nil {
 		return fmt.Errorf("change password: %w", err)
 	}
+	if err := s.limiter.check(ctx, s.pool, username, ip); err != nil {
+		return err
+	}
 	if !CheckPassword(hash, old) {
+		if err := s.limiter.fail(ctx, s.pool, username, ip); err != nil {
+			return err
+		}
 		return riskmap.Errorf(riskmap.EFORBIDDEN, "the current password is wrong")
 	}
 	h, err := HashPassword(new)

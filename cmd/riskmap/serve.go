@@ -27,6 +27,7 @@ type serveFlags struct {
 	tokenTTL time.Duration
 	maxBody  int64
 	origins  string
+	proxies  string
 	cases    caseFlags
 	tiles    tileFlags
 	web      webFlags
@@ -43,6 +44,7 @@ func (f *serveFlags) register(fs *flag.FlagSet) {
 	fs.DurationVar(&f.tokenTTL, "token-ttl", 12*time.Hour, "how long a login token lasts")
 	fs.Int64Var(&f.maxBody, "max-body", 8<<20, "largest request body in bytes")
 	fs.StringVar(&f.origins, "cors-origins", os.Getenv("RISKMAP_CORS_ORIGINS"), "comma-separated origins allowed by CORS (default none)")
+	fs.StringVar(&f.proxies, "trusted-proxies", os.Getenv("RISKMAP_TRUSTED_PROXIES"), "comma-separated addresses or CIDR ranges of reverse proxies whose X-Forwarded-For/-Proto are believed (env RISKMAP_TRUSTED_PROXIES; default none)")
 	f.cases.register(fs)
 	f.tiles.register(fs)
 	f.web.register(fs)
@@ -67,11 +69,9 @@ func runServe(ctx context.Context, logger *slog.Logger, args []string) error {
 
 // serve runs the HTTP server until ctx ends, then drains requests in flight.
 func serve(ctx context.Context, logger *slog.Logger, pool *pgxpool.Pool, f serveFlags, ready func(addr string)) error {
-	var origins []string
-	for _, o := range strings.Split(f.origins, ",") {
-		if o = strings.TrimSpace(o); o != "" {
-			origins = append(origins, o)
-		}
+	origins, proxies := splitList(f.origins), splitList(f.proxies)
+	if err := api.CheckTrustedProxies(proxies); err != nil {
+		return fmt.Errorf("--trusted-proxies: %w", err)
 	}
 	srv := &api.Server{
 		Features:       features.NewStore(pool),
@@ -82,6 +82,7 @@ func serve(ctx context.Context, logger *slog.Logger, pool *pgxpool.Pool, f serve
 		Logger:         logger,
 		MaxBody:        f.maxBody,
 		AllowedOrigins: origins,
+		TrustedProxies: proxies,
 		Imports:        importers.NewJobs(pool, logger),
 	}
 	if n, err := srv.Imports.Reap(ctx, time.Minute); err != nil {
@@ -131,4 +132,15 @@ func serve(ctx context.Context, logger *slog.Logger, pool *pgxpool.Pool, f serve
 		return err
 	}
 	return nil
+}
+
+// splitList reads a comma-separated flag.
+func splitList(s string) []string {
+	var out []string
+	for _, v := range strings.Split(s, ",") {
+		if v = strings.TrimSpace(v); v != "" {
+			out = append(out, v)
+		}
+	}
+	return out
 }
