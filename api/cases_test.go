@@ -514,6 +514,39 @@ func TestNearbyOpenCasesOfTheSameCategoryAreListedAsPossibleDuplicates(t *testin
 	}
 }
 
+// A reporter sees only the possible duplicates they may see: a case 40 m
+// away across a grid line belongs to another worker's grid.
+func TestPossibleDuplicatesListOnlyCasesTheReaderMaySee(t *testing.T) {
+	e := newCaseEnv(t)
+	across := e.newCase("worker2", 115.5+20.0/102000, 23.0, nil) // grid 002, 20 m east of the line
+	mine := e.newCase("worker1", 115.5-20.0/102000, 23.0, nil)   // grid 001, 20 m west
+	listed := func(d caseDoc) bool {
+		for _, x := range d.Properties["possible_duplicates"].([]any) {
+			if x.(map[string]any)["id"] == across.ID {
+				return true
+			}
+		}
+		return false
+	}
+	if listed(mine) {
+		t.Errorf("the report's reply lists %s, a case of another worker's grid", across.ID)
+	}
+	if listed(e.get("worker1", mine.ID)) {
+		t.Errorf("the case lists %s to its reporter", across.ID)
+	}
+	var page struct{ Features []caseDoc }
+	e.do("GET", "/api/v1/cases?limit=100", "worker1", nil, &page)
+	for _, f := range page.Features {
+		if f.ID == mine.ID && listed(f) {
+			t.Errorf("the list shows %s to the reporter", across.ID)
+		}
+	}
+	// the township office sees both cases, and so the candidate
+	if !listed(e.get("xingang", mine.ID)) {
+		t.Errorf("the office does not see %s among the possible duplicates", across.ID)
+	}
+}
+
 func TestConcurrentActionsOnOneCaseOneWinsTheOtherGets409(t *testing.T) {
 	e := newCaseEnv(t)
 	for round := range 5 {

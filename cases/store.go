@@ -84,6 +84,11 @@ func displayName(u *riskmap.User) string {
 // areas or grids of the user's scope, and the cases assigned to the user.
 // Placeholders are numbered from next.
 func visibleSQL(u *riskmap.User, next int) (string, []any) {
+	return visibleSQLAs("c", u, next)
+}
+
+// visibleSQLAs is visibleSQL over another alias of cases.
+func visibleSQLAs(alias string, u *riskmap.User, next int) (string, []any) {
 	s := u.Scope()
 	if s.All {
 		return "true", nil
@@ -96,13 +101,21 @@ func visibleSQL(u *riskmap.User, next int) (string, []any) {
 	if grids == nil {
 		grids = []string{}
 	}
-	return fmt.Sprintf("(c.grid_code = ANY($%d::text[]) OR c.grid_code LIKE ANY($%d::text[]) OR c.assignee_id = $%d)", next, next+1, next+2),
+	return fmt.Sprintf("(%[4]s.grid_code = ANY($%[1]d::text[]) OR %[4]s.grid_code LIKE ANY($%[2]d::text[]) OR %[4]s.assignee_id = $%[3]d)", next, next+1, next+2, alias),
 		[]any{grids, prefixes, u.ID}
 }
 
-// caseJSON projects one case (alias c) as a GeoJSON Feature; $1 is the
-// escalation grace in seconds. PostgreSQL builds the JSON, Go passes it on.
-const caseJSON = `json_build_object('type', 'Feature', 'id', c.id, 'geometry', ST_AsGeoJSON(c.geom, 8)::json,
+// caseJSON projects one case (alias c) as a GeoJSON Feature for u; $1 is
+// the escalation grace in seconds, $3… the user's scope (visibleSQL(u, 3)):
+// its possible duplicates are those u may see, since the stored list
+// holds every nearby case whoever may see it. PostgreSQL builds the JSON,
+// Go passes it on.
+func caseJSON(u *riskmap.User) string {
+	vis, _ := visibleSQLAs("d", u, 3)
+	return strings.Replace(caseJSONTemplate, "{{visible d}}", vis, 1)
+}
+
+const caseJSONTemplate = `json_build_object('type', 'Feature', 'id', c.id, 'geometry', ST_AsGeoJSON(c.geom, 8)::json,
 	'properties', json_build_object(
 		'state', c.state, 'version', c.version, 'grade', c.grade, 'category', c.category, 'description', c.description,
 		'reported_at', c.reported_at, 'device_time', c.device_time,
@@ -115,15 +128,19 @@ const caseJSON = `json_build_object('type', 'Feature', 'id', c.id, 'geometry', S
 		'risk_point_id', c.risk_point_id, 'hazard_source_id', c.hazard_source_id,
 		'duplicate_of', c.duplicate_of,
 		'possible_duplicates', CASE WHEN cardinality(c.possible_duplicates) = 0 THEN '[]'::json ELSE (
-			SELECT json_agg(json_build_object('id', d.id, 'state', d.state, 'category', d.category,
-				'distance_m', round(ST_Distance(d.geom::geography, c.geom::geography)::numeric, 1)) ORDER BY d.seq)
-			  FROM cases d WHERE d.id = ANY(c.possible_duplicates)) END,
+			SELECT coalesce(json_agg(json_build_object('id', d.id, 'state', d.state, 'category', d.category,
+				'distance_m', round(ST_Distance(d.geom::geography, c.geom::geography)::numeric, 1)) ORDER BY d.seq), '[]')
+			  FROM cases d WHERE d.id = ANY(c.possible_duplicates) AND {{visible d}}) END,
 		'responsibility', c.responsibility, 'measures', c.measures, 'funds', c.funds, 'plan', c.plan,
 		'interim_controls', c.interim_controls,
 		'created_at', c.created_at, 'updated_at', c.updated_at))`
 
 // fullCaseJSON adds the event history and the attachments.
-const fullCaseJSON = `(` + caseJSON + `::jsonb || jsonb_build_object(
+func fullCaseJSON(u *riskmap.User) string {
+	return `(` + caseJSON(u) + fullCaseJSONTail
+}
+
+const fullCaseJSONTail = `::jsonb || jsonb_build_object(
 	'events', (SELECT coalesce(jsonb_agg(jsonb_build_object('id', e.id, 'action', e.action, 'from_state', e.from_state,
 			'to_state', e.to_state, 'actor', e.actor_id, 'actor_name', e.actor, 'role', e.role, 'at', e.at, 'version', e.version,
 			'note', e.note, 'reason', e.reason, 'attachments', e.attachments, 'deadline', e.deadline, 'assignee', e.assignee_id,
@@ -147,7 +164,7 @@ func (s *Store) get(ctx context.Context, q queryRower, u *riskmap.User, id strin
 	}
 	vis, args := visibleSQL(u, 3)
 	var out string
-	err := q.QueryRow(ctx, "SELECT "+fullCaseJSON+"::text FROM cases c WHERE c.id = $2 AND "+vis,
+	err := q.QueryRow(ctx, "SELECT "+fullCaseJSON(u)+"::text FROM cases c WHERE c.id = $2 AND "+vis,
 		append([]any{s.graceSecs(), id}, args...)...).Scan(&out)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return nil, riskmap.Errorf(riskmap.ENOTFOUND, "case %s not found", id)
@@ -243,7 +260,8 @@ func (s *Store) Report(ctx context.Context, u *riskmap.User, in *ReportInput) (R
 			return postgres.Translate(err)
 		}
 		var body string
-		if err := tx.QueryRow(ctx, "SELECT "+caseJSON+"::text FROM cases c WHERE c.id = $2", s.graceSecs(), id).Scan(&body); err != nil {
+		_, vargs := visibleSQL(u, 3)
+		if err := tx.QueryRow(ctx, "SELECT "+caseJSON(u)+"::text FROM cases c WHERE c.id = $2", append([]any{s.graceSecs(), id}, vargs...)...).Scan(&body); err != nil {
 			return fmt.Errorf("read new case: %w", err)
 		}
 		reply = Reply{Status: http.StatusCreated, Body: []byte(body)}
