@@ -31,7 +31,14 @@ func (s *Server) listFeatures(l *features.Layer) gin.HandlerFunc {
 			s.fail(c, err)
 			return
 		}
-		page, err := s.Features.List(c.Request.Context(), l, currentUser(c).Scope(), q)
+		var page features.Page
+		if at, ok, perr := parseAsOf(c); perr != nil {
+			err = perr
+		} else if ok {
+			page, err = s.Features.AsOf(c.Request.Context(), l, currentUser(c).Scope(), at, q)
+		} else {
+			page, err = s.Features.List(c.Request.Context(), l, currentUser(c).Scope(), q)
+		}
 		if err != nil {
 			s.fail(c, err)
 			return

@@ -90,7 +90,7 @@ func (s *Server) cors() gin.HandlerFunc {
 		h.Set("Access-Control-Expose-Headers", "ETag, X-Request-ID")
 		if c.Request.Method == http.MethodOptions {
 			h.Set("Access-Control-Allow-Methods", "GET, POST, PATCH, DELETE")
-			h.Set("Access-Control-Allow-Headers", "Authorization, Content-Type, If-Match, If-None-Match")
+			h.Set("Access-Control-Allow-Headers", "Authorization, Content-Type, If-Match, If-None-Match, X-Riskmap-Client")
 			h.Set("Access-Control-Max-Age", "600")
 			c.AbortWithStatus(http.StatusNoContent)
 			return
@@ -137,9 +137,19 @@ func (s *Server) authenticate() gin.HandlerFunc {
 			return
 		}
 		c.Set(userKey, u)
-		c.Request = c.Request.WithContext(riskmap.NewContextWithUser(c.Request.Context(), u))
+		ctx := riskmap.NewContextWithUser(c.Request.Context(), u)
+		c.Request = c.Request.WithContext(riskmap.WithProvenance(ctx, riskmap.Provenance{Via: clientVia(c)}))
 		c.Next()
 	}
+}
+
+// clientVia tells the web app's writes (it names itself in
+// X-Riskmap-Client) from other API clients', for the history of features.
+func clientVia(c *gin.Context) string {
+	if strings.HasPrefix(c.GetHeader("X-Riskmap-Client"), "web") {
+		return riskmap.ViaApp
+	}
+	return riskmap.ViaAPI
 }
 
 func currentUser(c *gin.Context) *riskmap.User {

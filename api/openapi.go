@@ -250,7 +250,7 @@ func layerOperations(l *features.Layer) []operation {
 		}
 	}
 	return []operation{
-		{method: "GET", path: p, tag: l.Name, summary: "features of " + l.Name + " in scope", params: params("bbox", "limit", "cursor"), replies: fc},
+		{method: "GET", path: p, tag: l.Name, summary: "features of " + l.Name + " in scope", params: append(params("bbox", "limit", "cursor"), asOfParam), replies: fc},
 		{method: "POST", path: p, tag: l.Name, summary: "create a feature", params: params("crs"), body: geoBody,
 			replies: obj{"201": reply("the stored feature", "application/geo+json", feature)}},
 		{method: "PATCH", path: p, tag: l.Name, summary: "change several features in one transaction (properties.version as each one's If-Match)", params: params("crs"),
@@ -317,6 +317,7 @@ func (s *Server) OpenAPI() obj {
 	for _, name := range s.Features.Layers.Names() {
 		ops = append(ops, layerOperations(s.Features.Layers[name])...)
 	}
+	ops = append(ops, editingOperations(s.Features.Layers)...)
 	for _, o := range ops {
 		item, _ := paths[o.path].(obj)
 		if item == nil {

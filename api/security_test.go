@@ -260,7 +260,7 @@ func staticRoutes() []routeSpec {
 var publicRoutes = map[string]bool{"GET /healthz": true, "GET /metrics": true, "POST /api/v1/auth/login": true, "POST /api/v1/auth/logout": true}
 
 func allSpecs() []routeSpec {
-	return append(append(append(riskPointRoutes(), staticRoutes()...), dataRoutes()...), caseAndTileRoutes()...)
+	return append(append(append(append(riskPointRoutes(), staticRoutes()...), dataRoutes()...), caseAndTileRoutes()...), editingRoutes()...)
 }
 
 // office roles run the closed loop (docs/domain.md); workers report and act on

@@ -129,6 +129,7 @@ func (s *Server) Engine() *gin.Engine {
 		authed.POST("/"+name, s.createFeature(l))
 		authed.PATCH("/"+name, s.patchFeatures(l))
 		authed.GET("/"+name+"/:id", s.getFeature(l))
+		authed.GET("/"+name+"/:id/history", s.featureHistory(l))
 		authed.PATCH("/"+name+"/:id", s.patchFeature(l))
 		authed.DELETE("/"+name+"/:id", s.deleteFeature(l))
 	}

@@ -107,7 +107,7 @@ func LoadDemo(ctx context.Context, pool *pgxpool.Pool) (loaded bool, err error) 
 	if present || !grids {
 		return false, nil
 	}
-	if _, err := tx.Exec(ctx, "SELECT set_config('riskmap.actor', 'demo', true), set_config('jit', 'off', true)"); err != nil {
+	if _, err := tx.Exec(ctx, "SELECT set_config('riskmap.actor', 'demo', true), set_config('riskmap.via', 'demo', true), set_config('jit', 'off', true)"); err != nil {
 		return false, fmt.Errorf("demo cases: %w", err)
 	}
 	gs, err := demoGrids(ctx, tx)

@@ -56,7 +56,7 @@ func Load(ctx context.Context, pool *pgxpool.Pool, hashPassword func(string) (st
 	// PostGIS functions carry high cost estimates, which make the planner
 	// JIT-compile these one-off queries: that took longer than running them.
 	// The audit log names the demo loader as the author of its rows.
-	if _, err := tx.Exec(ctx, "SELECT set_config('jit', 'off', true), set_config('riskmap.actor', 'demo', true)"); err != nil {
+	if _, err := tx.Exec(ctx, "SELECT set_config('jit', 'off', true), set_config('riskmap.actor', 'demo', true), set_config('riskmap.via', 'demo', true)"); err != nil {
 		return false, fmt.Errorf("demo: session settings: %w", err)
 	}
 	if err := stage(ctx, tx, units, accs); err != nil {

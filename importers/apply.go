@@ -76,6 +76,8 @@ func applySQL(l *features.Layer, stage, key string, cols map[string]column, geom
 // the rest tried again.
 func (im *Importer) apply(ctx context.Context, jobID int64, stage string, l *features.Layer, v *validator, opts Options,
 	rep *Report, rejected *rowSet, onProgress func(Progress)) error {
+	// every audit line of the job names it (audit_log.import_job_id)
+	ctx = riskmap.WithProvenance(ctx, riskmap.Provenance{Via: riskmap.ViaImport, ImportJobID: jobID})
 	geomExpr := "s.geom"
 	if !v.crs.Projected() && l.Geometry == "Point" {
 		geomExpr = "ST_SetSRID(ST_GeomFromWKB(s.wkb), 4326)"
