@@ -24,6 +24,7 @@ import (
 	"riskmap/features"
 	"riskmap/importers"
 	"riskmap/internal/dbtest"
+	"riskmap/stock"
 	"riskmap/tiles"
 )
 
@@ -101,6 +102,7 @@ func newEnv(t *testing.T) *env {
 	t.Cleanup(stopFeed)
 	go func() { _ = s.CaseFeed.Run(feedCtx) }()
 	s.Tiles = tiles.NewService(pool, tiles.Options{CacheBytes: 1 << 20, Logger: s.Logger})
+	s.Stock = stock.NewStore(pool, s.Features.Layers["depots"], stock.Config{})
 	engine := s.Engine()
 	e := &env{t: t, pool: pool, engine: engine, srv: httptest.NewServer(engine), token: map[string]string{}, coverage: s.Coverage}
 	t.Cleanup(e.srv.Close)

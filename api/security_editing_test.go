@@ -22,5 +22,23 @@ func editingRoutes() []routeSpec {
 			},
 			want: func(user string, in bool) int { return 404 }})
 	}
+	// stock: no depot at that id; a role that keeps depots is refused
+	// before the lookup (403 for a depot not in its area, 404 for admin),
+	// other roles at once
+	rs = append(rs, routeSpec{method: "POST", pattern: "/api/v1/depots/:id/stock-movements",
+		build: func(s seeded, user string, in bool) (request, bool) {
+			return request{"POST", "/api/v1/depots/999999/stock-movements", `{"item":"tents","unit":"顶","quantity":1,"kind":"in"}`}, in
+		},
+		want: func(user string, in bool) int {
+			if roleOf[user] == "admin" {
+				return 404
+			}
+			return 403
+		}})
+	rs = append(rs, routeSpec{method: "GET", pattern: "/api/v1/depots/:id/stock-movements",
+		build: func(s seeded, user string, in bool) (request, bool) {
+			return request{"GET", "/api/v1/depots/999999/stock-movements", ""}, in
+		},
+		want: func(user string, in bool) int { return 404 }})
 	return rs
 }

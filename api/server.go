@@ -19,6 +19,7 @@ import (
 	"riskmap/features"
 	"riskmap/importers"
 	"riskmap/metrics"
+	"riskmap/stock"
 	"riskmap/tiles"
 )
 
@@ -64,6 +65,8 @@ type Server struct {
 	// Coverage answers the planners' coverage, readiness, depot
 	// sufficiency and siting questions (nil: no such routes).
 	Coverage *coverage.Service
+	// Stock is the depots' stock ledger (nil: no stock routes).
+	Stock *stock.Store
 	// RequestTimeout bounds a request (0: none; see deadline), so a
 	// database that stops answering yields 503s, not hanging requests.
 	RequestTimeout time.Duration
@@ -122,6 +125,9 @@ func (s *Server) Engine() *gin.Engine {
 	}
 	if s.Coverage != nil {
 		s.coverageRoutes(authed)
+	}
+	if s.Stock != nil {
+		s.stockRoutes(authed)
 	}
 	for _, name := range s.Features.Layers.Names() {
 		l := s.Features.Layers[name]

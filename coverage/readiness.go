@@ -33,6 +33,13 @@ type TownshipReadiness struct {
 	Complete   bool           `json:"complete"`
 	Missing    []string       `json:"missing"`
 	Counts     map[string]int `json:"counts"`
+	// The depot part's stock (docs/editing.md, "Stock"): the normed items
+	// the township's depots hold less of than the norms per 1,000
+	// residents (expired stock not counted), and those expiring soon. A
+	// township with a depot but short stock is complete and flagged.
+	StockSufficient bool     `json:"stock_sufficient"`
+	StockShort      []string `json:"stock_short"`
+	StockExpiring   []string `json:"stock_expiring"`
 }
 
 // Readiness checks every township in the user's scope (and area); with
@@ -54,6 +61,15 @@ func (s *Service) readiness(ctx context.Context, tx pgx.Tx, u *riskmap.User, are
 	a, err := s.resolveArea(ctx, tx, u, areaCode)
 	if err != nil {
 		return nil, err
+	}
+	// stock first: the query below keeps the connection busy until read
+	suff, err := s.sufficiency(ctx, tx, u, areaCode)
+	if err != nil {
+		return nil, err
+	}
+	stock := map[string]*TownshipSufficiency{}
+	for i := range suff.Townships {
+		stock[suff.Townships[i].Code] = &suff.Townships[i]
 	}
 	cond, args := features.ScopeSQL(areaScope, u.Scope(), 2)
 	sql := `SELECT t.code, t.name, t.parent_code,
@@ -88,6 +104,10 @@ func (s *Service) readiness(ctx context.Context, tx pgx.Tx, u *riskmap.User, are
 			}
 		}
 		t.Complete = len(t.Missing) == 0
+		t.StockShort, t.StockExpiring = []string{}, []string{}
+		if st := stock[t.Code]; st != nil {
+			t.StockShort, t.StockExpiring, t.StockSufficient = st.Short, st.Expiring, st.Sufficient
+		}
 		out.Total++
 		if t.Complete {
 			out.Complete++

@@ -58,6 +58,9 @@ type Config struct {
 	// Norms are the depot stock norms per 1,000 residents (default
 	// DefaultNorms).
 	Norms []Norm
+	// ExpiryWarningDays: stock expiring within this many days is flagged
+	// (default 30); expired stock does not count towards the norms.
+	ExpiryWarningDays int
 	// CacheEntries bounds the cached results (default 64).
 	CacheEntries int
 	// TileCacheBytes bounds the cached coverage tiles (default 64 MB; < 0
@@ -105,6 +108,9 @@ func NewService(pool *pgxpool.Pool, cfg Config) *Service {
 	}
 	if cfg.CacheEntries <= 0 {
 		cfg.CacheEntries = d.CacheEntries
+	}
+	if cfg.ExpiryWarningDays <= 0 {
+		cfg.ExpiryWarningDays = 30
 	}
 	if cfg.TileCacheBytes == 0 {
 		cfg.TileCacheBytes = d.TileCacheBytes

@@ -86,13 +86,16 @@ type Sufficiency struct {
 // TownshipSufficiency is one township: its residents (the sum of its grids'
 // population), its active depots and, per normed item, the stock they hold.
 type TownshipSufficiency struct {
-	Code       string      `json:"code"`
-	Name       string      `json:"name"`
-	Population int64       `json:"population"`
-	Depots     int         `json:"depots"`
-	Sufficient bool        `json:"sufficient"`
-	Short      []string    `json:"short"` // the items below their norm
-	Items      []ItemStock `json:"items"`
+	Code       string   `json:"code"`
+	Name       string   `json:"name"`
+	Population int64    `json:"population"`
+	Depots     int      `json:"depots"`
+	Sufficient bool     `json:"sufficient"`
+	Short      []string `json:"short"` // the items below their norm
+	// Expiring lists the normed items of which some stock expires within
+	// the warning days (still counted until it has expired).
+	Expiring []string    `json:"expiring"`
+	Items    []ItemStock `json:"items"`
 	// Unnormed is stock of items no norm names (shown, not judged).
 	Unnormed []Stock `json:"unnormed"`
 }
@@ -112,7 +115,11 @@ type ItemStock struct {
 	Ratio        *float64 `json:"ratio"`
 	Shortfall    float64  `json:"shortfall"`
 	Sufficient   bool     `json:"sufficient"`
-	OtherUnits   []Stock  `json:"other_units,omitempty"`
+	// Expired stock (past its date) is not counted in Stock; Expiring is
+	// the part of Stock that expires within the warning days.
+	Expired    float64 `json:"expired"`
+	Expiring   float64 `json:"expiring"`
+	OtherUnits []Stock `json:"other_units,omitempty"`
 }
 
 // Stock is a quantity of an item in a unit.
@@ -120,6 +127,8 @@ type Stock struct {
 	Item     string  `json:"item"`
 	Unit     string  `json:"unit"`
 	Quantity float64 `json:"quantity"`
+	// usable stock above; what has expired, and what expires soon
+	expired, expiring float64
 }
 
 // Sufficiency compares the stock of the townships in scope (and area) with
@@ -171,17 +180,22 @@ func (s *Service) sufficiency(ctx context.Context, tx pgx.Tx, u *riskmap.User, a
 		return nil, fmt.Errorf("coverage: sufficiency: %w", err)
 	}
 	stock := map[string][]Stock{} // township → lines summed per item and unit
-	rows, err = tx.Query(ctx, `SELECT d.township_code, i.item, i.unit, sum(i.quantity)::float8
+	// days as in Asia/Shanghai: a line expires at the end of its date
+	rows, err = tx.Query(ctx, `SELECT d.township_code, i.item, i.unit,
+	       coalesce(sum(i.quantity) FILTER (WHERE NOT coalesce(i.expires_on < x.today, false)), 0)::float8,
+	       coalesce(sum(i.quantity) FILTER (WHERE i.expires_on < x.today), 0)::float8,
+	       coalesce(sum(i.quantity) FILTER (WHERE i.expires_on >= x.today AND i.expires_on < x.today + $2::integer), 0)::float8
 	    FROM depot_items i JOIN depots d ON d.id = i.depot_id
-	   WHERE d.status = 'active' AND d.township_code = ANY($1)
-	   GROUP BY 1, 2, 3 ORDER BY 1, 2, 3`, codes)
+	   CROSS JOIN (SELECT (now() AT TIME ZONE 'Asia/Shanghai')::date AS today) x
+	   WHERE d.status = 'active' AND d.township_code = ANY($1) AND i.quantity > 0
+	   GROUP BY 1, 2, 3 ORDER BY 1, 2, 3`, codes, s.cfg.ExpiryWarningDays)
 	if err != nil {
 		return nil, fmt.Errorf("coverage: sufficiency: stock: %w", err)
 	}
 	for rows.Next() {
 		var twp string
 		var st Stock
-		if err := rows.Scan(&twp, &st.Item, &st.Unit, &st.Quantity); err != nil {
+		if err := rows.Scan(&twp, &st.Item, &st.Unit, &st.Quantity, &st.expired, &st.expiring); err != nil {
 			rows.Close()
 			return nil, fmt.Errorf("coverage: sufficiency: stock: %w", err)
 		}
@@ -203,7 +217,7 @@ func (s *Service) sufficiency(ctx context.Context, tx pgx.Tx, u *riskmap.User, a
 }
 
 func (t *TownshipSufficiency) judge(norms []Norm, lines []Stock) {
-	t.Short, t.Items, t.Unnormed = []string{}, []ItemStock{}, []Stock{}
+	t.Short, t.Expiring, t.Items, t.Unnormed = []string{}, []string{}, []ItemStock{}, []Stock{}
 	normed := map[string]bool{}
 	for _, n := range norms {
 		normed[n.Item] = true
@@ -215,6 +229,8 @@ func (t *TownshipSufficiency) judge(norms []Norm, lines []Stock) {
 			}
 			if l.Unit == n.Unit {
 				it.Stock += l.Quantity
+				it.Expired += l.expired
+				it.Expiring += l.expiring
 			} else {
 				it.OtherUnits = append(it.OtherUnits, l)
 			}
@@ -231,6 +247,9 @@ func (t *TownshipSufficiency) judge(norms []Norm, lines []Stock) {
 		if !it.Sufficient {
 			it.Shortfall = round(req-it.Stock, 2)
 			t.Short = append(t.Short, n.Item)
+		}
+		if it.Expiring > 0 {
+			t.Expiring = append(t.Expiring, n.Item)
 		}
 		t.Items = append(t.Items, it)
 	}

@@ -40,6 +40,10 @@ type Item struct {
 	Item     string  `json:"item"`
 	Unit     string  `json:"unit"`
 	Quantity float64 `json:"quantity"`
+	Batch    string  `json:"batch,omitempty"`
+	// read back from the stored line; a PATCH may send them echoed
+	ExpiresOn *string         `json:"expires_on,omitempty"`
+	UpdatedAt json.RawMessage `json:"updated_at,omitempty"`
 }
 
 type rawFeature struct {
@@ -314,21 +318,22 @@ func parseInventory(raw json.RawMessage) ([]Item, error) {
 	dec.DisallowUnknownFields()
 	var items []Item
 	if err := dec.Decode(&items); err != nil {
-		return nil, fmt.Errorf("want an array of {item, unit, quantity}: %s", jsonError(err))
+		return nil, fmt.Errorf("want an array of {item, unit, quantity[, batch]}: %s", jsonError(err))
 	}
-	seen := map[string]bool{}
+	seen := map[[2]string]bool{}
 	for i, it := range items {
+		key := [2]string{it.Item, it.Batch}
 		switch {
 		case !itemRe.MatchString(it.Item):
 			return nil, fmt.Errorf("[%d].item %q: want a lower-case item code such as tents or life_jackets", i, it.Item)
-		case seen[it.Item]:
-			return nil, fmt.Errorf("[%d].item %q appears twice", i, it.Item)
+		case seen[key]:
+			return nil, fmt.Errorf("[%d].item %q (batch %q) appears twice", i, it.Item, it.Batch)
 		case strings.TrimSpace(it.Unit) == "":
 			return nil, fmt.Errorf("[%d].unit is required", i)
 		case it.Quantity < 0 || math.IsNaN(it.Quantity) || it.Quantity > 1e12:
 			return nil, fmt.Errorf("[%d].quantity %v out of range", i, it.Quantity)
 		}
-		seen[it.Item] = true
+		seen[key] = true
 	}
 	return items, nil
 }

@@ -39,8 +39,9 @@ func selectFeature(l *Layer) string {
 	props := "to_jsonb(t) - 'geom' - 'geom_3857' - 'id'"
 	if l.Inventory {
 		props = "(" + props + ` || jsonb_build_object('inventory', (SELECT coalesce(jsonb_agg(jsonb_build_object(
-			'item', i.item, 'unit', i.unit, 'quantity', i.quantity, 'updated_at', i.updated_at) ORDER BY i.item), '[]'::jsonb)
-			FROM depot_items i WHERE i.depot_id = t.id)))`
+			'item', i.item, 'unit', i.unit, 'quantity', i.quantity, 'batch', i.batch, 'expires_on', i.expires_on, 'updated_at', i.updated_at)
+			ORDER BY i.item, i.batch), '[]'::jsonb)
+			FROM depot_items i WHERE i.depot_id = t.id AND i.quantity > 0)))`
 	}
 	return fmt.Sprintf(`SELECT t.id, t.version, json_build_object('type', 'Feature', 'id', t.id,
 		'geometry', ST_AsGeoJSON(t.geom, 8)::json, 'properties', %s)::text FROM %s t`, props, l.Name)
@@ -161,33 +162,38 @@ func (s *Store) CityBounds(ctx context.Context) (*geo.Bounds, error) {
 // Create inserts a feature; the new feature must lie in scope.
 func (s *Store) Create(ctx context.Context, l *Layer, scope riskmap.Scope, in *Input) (Feature, error) {
 	var out Feature
-	err := postgres.BeginAudited(ctx, s.pool, func(tx pgx.Tx) error {
-		if err := checkValid(ctx, tx, in.Geometry); err != nil {
-			return err
-		}
-		cols, vals, args := assignments(l, in, 1)
-		cols = append(cols, "geom")
-		vals = append(vals, fmt.Sprintf("ST_SetSRID(ST_GeomFromGeoJSON($%d), 4326)", len(args)+1))
-		args = append(args, string(in.Geometry))
-		sql := fmt.Sprintf("INSERT INTO %s (%s) VALUES (%s) RETURNING id, %s", l.Name, strings.Join(cols, ", "), strings.Join(vals, ", "), l.ScopeColumn)
-		var id int64
-		var code string
-		if err := tx.QueryRow(ctx, sql, args...).Scan(&id, &code); err != nil {
-			return postgres.Translate(err)
-		}
-		if !InScope(scope, code) {
-			return riskmap.Errorf(riskmap.EFORBIDDEN, "%s %s is outside your area", l.ScopeColumn, code)
-		}
-		if in.InventorySet {
-			if err := replaceInventory(ctx, tx, id, in.Inventory); err != nil {
-				return err
-			}
-		}
-		var err error
-		out, err = s.get(ctx, tx, l, riskmap.Scope{All: true}, id, false)
+	err := postgres.BeginAudited(ctx, s.pool, func(tx pgx.Tx) (err error) {
+		out, err = s.CreateIn(ctx, tx, l, scope, in)
 		return err
 	})
 	return out, err
+}
+
+// CreateIn is Create inside a transaction the caller runs (an approved
+// proposal applies its change in the approval's transaction).
+func (s *Store) CreateIn(ctx context.Context, tx pgx.Tx, l *Layer, scope riskmap.Scope, in *Input) (Feature, error) {
+	if err := checkValid(ctx, tx, in.Geometry); err != nil {
+		return Feature{}, err
+	}
+	cols, vals, args := assignments(l, in, 1)
+	cols = append(cols, "geom")
+	vals = append(vals, fmt.Sprintf("ST_SetSRID(ST_GeomFromGeoJSON($%d), 4326)", len(args)+1))
+	args = append(args, string(in.Geometry))
+	sql := fmt.Sprintf("INSERT INTO %s (%s) VALUES (%s) RETURNING id, %s", l.Name, strings.Join(cols, ", "), strings.Join(vals, ", "), l.ScopeColumn)
+	var id int64
+	var code string
+	if err := tx.QueryRow(ctx, sql, args...).Scan(&id, &code); err != nil {
+		return Feature{}, postgres.Translate(err)
+	}
+	if !InScope(scope, code) {
+		return Feature{}, riskmap.Errorf(riskmap.EFORBIDDEN, "%s %s is outside your area", l.ScopeColumn, code)
+	}
+	if in.InventorySet {
+		if err := replaceInventory(ctx, tx, id, in.Inventory); err != nil {
+			return Feature{}, err
+		}
+	}
+	return s.get(ctx, tx, l, riskmap.Scope{All: true}, id, false)
 }
 
 // Update applies a partial change. With ifMatch it refuses a stale version.
@@ -212,38 +218,50 @@ type Change struct {
 // together (one shrinks, its neighbour grows) and the points between them
 // are placed on the new shapes.
 func (s *Store) UpdateMany(ctx context.Context, l *Layer, scope riskmap.Scope, changes []Change) ([]Feature, error) {
-	out := make([]Feature, len(changes))
-	err := postgres.BeginAudited(ctx, s.pool, func(tx pgx.Tx) error {
-		if len(changes) > 1 {
-			if _, err := tx.Exec(ctx, "SET CONSTRAINTS ALL DEFERRED"); err != nil {
-				return err
-			}
-		}
-		for i, ch := range changes {
-			if err := s.update(ctx, tx, l, scope, ch); err != nil {
-				if len(changes) > 1 {
-					return withIndex(err, i, ch.ID)
-				}
-				return err
-			}
-		}
-		if len(changes) > 1 {
-			// run the deferred checks here, inside the function, so their
-			// errors are translated like any other
-			if _, err := tx.Exec(ctx, "SET CONSTRAINTS ALL IMMEDIATE"); err != nil {
-				return postgres.Translate(err)
-			}
-		}
-		for i, ch := range changes {
-			f, err := s.get(ctx, tx, l, riskmap.Scope{All: true}, ch.ID, false)
-			if err != nil {
-				return err
-			}
-			out[i] = f
-		}
-		return nil
+	var out []Feature
+	err := postgres.BeginAudited(ctx, s.pool, func(tx pgx.Tx) (err error) {
+		out, err = s.UpdateIn(ctx, tx, l, scope, changes)
+		return err
 	})
 	return out, err
+}
+
+// UpdateIn is UpdateMany inside a transaction the caller runs.
+func (s *Store) UpdateIn(ctx context.Context, tx pgx.Tx, l *Layer, scope riskmap.Scope, changes []Change) ([]Feature, error) {
+	out := make([]Feature, len(changes))
+	if len(changes) > 1 {
+		if _, err := tx.Exec(ctx, "SET CONSTRAINTS ALL DEFERRED"); err != nil {
+			return nil, err
+		}
+	}
+	for i, ch := range changes {
+		if err := s.update(ctx, tx, l, scope, ch); err != nil {
+			if len(changes) > 1 {
+				return nil, withIndex(err, i, ch.ID)
+			}
+			return nil, err
+		}
+	}
+	if len(changes) > 1 {
+		// run the deferred checks here, inside the function, so their
+		// errors are translated like any other
+		if _, err := tx.Exec(ctx, "SET CONSTRAINTS ALL IMMEDIATE"); err != nil {
+			return nil, postgres.Translate(err)
+		}
+	}
+	for i, ch := range changes {
+		f, err := s.get(ctx, tx, l, riskmap.Scope{All: true}, ch.ID, false)
+		if err != nil {
+			return nil, err
+		}
+		out[i] = f
+	}
+	return out, nil
+}
+
+// GetIn reads one feature in scope inside tx, locked for change when lock.
+func (s *Store) GetIn(ctx context.Context, tx pgx.Tx, l *Layer, scope riskmap.Scope, id int64, lock bool) (Feature, error) {
+	return s.get(ctx, tx, l, scope, id, lock)
 }
 
 func withIndex(err error, i int, id int64) error {
@@ -400,15 +418,27 @@ func checkDerived(cur Feature, echoed map[string]json.RawMessage) error {
 	return nil
 }
 
+// replaceInventory takes a PATCH's inventory as a stock count (盘点) of the
+// whole depot: each listed line (item, batch) is corrected to its quantity
+// and every line not listed to nothing, by count movements in the ledger
+// (migrations/572_stock_movements.sql), so no line loses its history.
 func replaceInventory(ctx context.Context, tx pgx.Tx, depot int64, items []Item) error {
-	if _, err := tx.Exec(ctx, "DELETE FROM depot_items WHERE depot_id = $1", depot); err != nil {
-		return fmt.Errorf("replace inventory: %w", err)
+	names, units, batches := make([]string, len(items)), make([]string, len(items)), make([]string, len(items))
+	qty := make([]float64, len(items))
+	for i, it := range items {
+		names[i], units[i], batches[i], qty[i] = it.Item, strings.TrimSpace(it.Unit), it.Batch, it.Quantity
 	}
-	for _, it := range items {
-		if _, err := tx.Exec(ctx, "INSERT INTO depot_items (depot_id, item, unit, quantity) VALUES ($1, $2, $3, $4)",
-			depot, it.Item, it.Unit, it.Quantity); err != nil {
-			return postgres.Translate(err)
-		}
+	_, err := tx.Exec(ctx, `
+		WITH want AS (SELECT * FROM unnest($2::text[], $3::text[], $4::text[], $5::numeric[]) AS w(item, unit, batch, quantity)),
+		cur AS (SELECT i.item, i.unit, i.batch, i.quantity FROM depot_items i WHERE i.depot_id = $1 FOR UPDATE)
+		INSERT INTO stock_movements (depot_id, item, unit, batch, kind, quantity, reason)
+		SELECT $1, coalesce(w.item, c.item), coalesce(w.unit, c.unit), coalesce(w.batch, c.batch), 'count',
+		       coalesce(w.quantity, 0) - coalesce(c.quantity, 0), '盘点: inventory of the depot changed (PATCH)'
+		  FROM want w FULL JOIN cur c ON c.item = w.item AND c.batch = w.batch
+		 WHERE coalesce(w.quantity, 0) - coalesce(c.quantity, 0) <> 0
+		 ORDER BY 2, 4`, depot, names, units, batches, qty)
+	if err != nil {
+		return postgres.Translate(err)
 	}
 	return nil
 }

@@ -29,17 +29,10 @@ func Translate(err error) error {
 		return err
 	}
 	switch pe.Code {
-	case "RM001", "RM002", "RM003": // placement, grid integrity, domain rules raised by triggers
-		e := &riskmap.Error{Code: riskmap.EUNPROCESSABLE, Message: pe.Message, Err: err}
-		d := riskmap.Detail{Message: pe.Message}
-		var extra map[string]any
-		if json.Unmarshal([]byte(pe.Detail), &extra) == nil {
-			if f, ok := extra["field"].(string); ok {
-				d.Field = f
-			}
-			d.Value = extra
-		}
-		return e.WithDetails(d)
+	case "RM001", "RM002", "RM003", "RM010": // placement, grid integrity, domain rules raised by triggers
+		return triggerError(riskmap.EUNPROCESSABLE, pe, err)
+	case "RM011", "RM012": // stock that would go below nothing, a ledger rewritten (572_stock_movements.sql)
+		return triggerError(riskmap.ECONFLICT, pe, err)
 	case "23514": // check_violation
 		return &riskmap.Error{Code: riskmap.EUNPROCESSABLE, Err: err,
 			Message: fmt.Sprintf("value breaks rule %s of %s", pe.ConstraintName, pe.TableName),
@@ -66,4 +59,19 @@ func Translate(err error) error {
 		return &riskmap.Error{Code: riskmap.EUNAVAILABLE, Err: err, Message: "the query took too long"}
 	}
 	return err
+}
+
+// triggerError is a rule a trigger raised: its message, and the field and
+// values it named in DETAIL (JSON).
+func triggerError(code string, pe *pgconn.PgError, err error) error {
+	e := &riskmap.Error{Code: code, Message: pe.Message, Err: err}
+	d := riskmap.Detail{Message: pe.Message}
+	var extra map[string]any
+	if json.Unmarshal([]byte(pe.Detail), &extra) == nil {
+		if f, ok := extra["field"].(string); ok {
+			d.Field = f
+		}
+		d.Value = extra
+	}
+	return e.WithDetails(d)
 }

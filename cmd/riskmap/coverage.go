@@ -20,6 +20,7 @@ type coverageFlags struct {
 	norms       string
 	listLimit   int
 	tileCacheMB int
+	expiryDays  int // from --expiry-warning-days (editingFlags)
 }
 
 func (f *coverageFlags) register(fs *flag.FlagSet) {
@@ -36,7 +37,8 @@ func (f *coverageFlags) wire(ctx context.Context, logger *slog.Logger, pool *pgx
 	if f.accessSpeed <= 0 || f.accessSpeed > 200 || f.listLimit < 1 || f.listLimit > coverage.MaxListLimit || f.tileCacheMB < 0 {
 		return fmt.Errorf("--access-speed-kmh must be in (0, 200], --coverage-list-limit in [1, %d] and --coverage-tile-cache-mb ≥ 0", coverage.MaxListLimit)
 	}
-	cfg := coverage.Config{AccessSpeedKmh: f.accessSpeed, ListLimit: f.listLimit, Logger: logger, TileCacheBytes: int64(f.tileCacheMB) << 20}
+	cfg := coverage.Config{AccessSpeedKmh: f.accessSpeed, ListLimit: f.listLimit, Logger: logger, TileCacheBytes: int64(f.tileCacheMB) << 20,
+		ExpiryWarningDays: f.expiryDays}
 	if f.tileCacheMB == 0 {
 		cfg.TileCacheBytes = -1 // off (zero would mean the default)
 	}

@@ -33,6 +33,7 @@ type serveFlags struct {
 	web      webFlags
 	coverage coverageFlags
 	timeouts timeoutFlags
+	editing  editingFlags
 }
 
 func (f *serveFlags) register(fs *flag.FlagSet) {
@@ -50,6 +51,7 @@ func (f *serveFlags) register(fs *flag.FlagSet) {
 	f.web.register(fs)
 	f.coverage.register(fs)
 	f.timeouts.register(fs)
+	f.editing.register(fs)
 }
 
 func runServe(ctx context.Context, logger *slog.Logger, args []string) error {
@@ -98,7 +100,11 @@ func serve(ctx context.Context, logger *slog.Logger, pool *pgxpool.Pool, f serve
 		return err
 	}
 	defer closeTiles()
+	f.coverage.expiryDays = f.editing.expiryDays
 	if err := f.coverage.wire(ctx, logger, pool, srv); err != nil {
+		return err
+	}
+	if err := f.editing.wire(pool, srv); err != nil {
 		return err
 	}
 	if err := f.web.wire(logger, srv); err != nil {

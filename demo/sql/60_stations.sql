@@ -48,16 +48,22 @@ SELECT 'demo-dp-' || left(township_code, 9),
  ORDER BY township_code;
 
 -- Stock is the norm per 1,000 residents (docs/domain.md) times the township's
--- population/1000, times 0.7–1.69: about three lines in ten fall short.
-INSERT INTO depot_items (depot_id, item, unit, quantity, updated_at)
-SELECT d.id, n.item, n.unit,
+-- population/1000, times 0.7–1.69: about three lines in ten fall short. It
+-- arrives as one delivery (an 'in' movement) per line, so the ledger holds
+-- every line's history (migrations/572_stock_movements.sql).
+INSERT INTO stock_movements (depot_id, item, unit, kind, quantity, reason, ref, at)
+SELECT q.depot_id, q.item, q.unit, 'in', q.quantity, '期初入库', 'DEMO-' || q.depot_id, q.at
+  FROM (
+SELECT d.id AS depot_id, n.item, n.unit,
        round(n.per_1000 * f.township_population / 1000.0
-             * (70 + pg_temp.demo_h('stock-' || f.township_code || '-' || n.item) % 100) / 100.0),
-       timestamptz '2026-10-31 10:00:00+08' - (pg_temp.demo_h('stocked-' || f.township_code || '-' || n.item) % 90) * interval '1 day'
+             * (70 + pg_temp.demo_h('stock-' || f.township_code || '-' || n.item) % 100) / 100.0) AS quantity,
+       timestamptz '2026-10-31 10:00:00+08' - (pg_temp.demo_h('stocked-' || f.township_code || '-' || n.item) % 90) * interval '1 day' AS at
   FROM demo_facility f
   JOIN depots d ON d.external_id = 'demo-dp-' || left(f.township_code, 9)
  CROSS JOIN (VALUES ('tents', '顶', 2.0), ('quilts', '床', 20.0), ('life_jackets', '件', 10.0), ('rubber_boats', '艘', 0.2),
                     ('generators', '台', 0.5), ('pumps', '台', 0.5), ('sandbags', '袋', 200.0),
                     ('drinking_water', '升', 300.0)) AS n(item, unit, per_1000)
  WHERE f.kind = 'depot'
- ORDER BY d.id, n.item;
+  ) q
+ WHERE q.quantity > 0
+ ORDER BY q.depot_id, q.item;
