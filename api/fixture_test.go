@@ -24,6 +24,7 @@ import (
 	"riskmap/features"
 	"riskmap/importers"
 	"riskmap/internal/dbtest"
+	"riskmap/proposals"
 	"riskmap/stock"
 	"riskmap/tiles"
 )
@@ -103,6 +104,7 @@ func newEnv(t *testing.T) *env {
 	go func() { _ = s.CaseFeed.Run(feedCtx) }()
 	s.Tiles = tiles.NewService(pool, tiles.Options{CacheBytes: 1 << 20, Logger: s.Logger})
 	s.Stock = stock.NewStore(pool, s.Features.Layers["depots"], stock.Config{})
+	s.Proposals = proposals.NewStore(pool, s.Features, blobStore, 0)
 	engine := s.Engine()
 	e := &env{t: t, pool: pool, engine: engine, srv: httptest.NewServer(engine), token: map[string]string{}, coverage: s.Coverage}
 	t.Cleanup(e.srv.Close)

@@ -101,7 +101,7 @@ func (s *Server) cors() gin.HandlerFunc {
 
 func (s *Server) limitBody() gin.HandlerFunc {
 	return func(c *gin.Context) {
-		limit := max(s.MaxBody, s.routeBodyLimit(c), s.importBodyLimit(c))
+		limit := max(s.MaxBody, s.routeBodyLimit(c), s.importBodyLimit(c), s.proposalBodyLimit(c))
 		if c.Request.ContentLength > limit {
 			s.fail(c, riskmap.Errorf(riskmap.ETOOLARGE, "request body of %d bytes is larger than the limit of %d bytes", c.Request.ContentLength, limit))
 			return

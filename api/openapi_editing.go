@@ -10,6 +10,7 @@ var asOfParam = param("as_of", "query", "RFC 3339 time: the layer as it stood th
 // (docs/editing.md): feature history, proposals, stock movements, printing.
 func editingOperations(layers features.Registry) []operation {
 	anyObj := obj{"type": "object"}
+	ok := func(desc string, schema obj) obj { return obj{"200": reply(desc, "application/json", schema)} }
 	ops := []operation{}
 	for _, name := range layers.Names() {
 		ops = append(ops, operation{method: "GET", path: "/api/v1/" + name + "/{id}/history", tag: "history",
@@ -35,5 +36,29 @@ func editingOperations(layers features.Registry) []operation {
 				param("format", "query", "json or xlsx", obj{"type": "string", "enum": []string{"json", "xlsx"}}, false)),
 			replies: obj{"200": obj{"description": "{depot, lines, movements}", "content": obj{"application/json": obj{"schema": anyObj},
 				"application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": obj{}}}}})
+	prop := obj{"type": "object", "required": []string{"layer", "reason"}, "properties": obj{
+		"id": obj{"type": "string", "format": "uuid", "description": "made on the phone: sending again creates nothing"}, "layer": obj{"type": "string", "enum": []string{"risk_points"}},
+		"kind":      obj{"type": "string", "enum": []string{"create", "update", "retire"}, "description": "default: create without target_id, retire with it and no feature, else update"},
+		"target_id": integer, "feature": ref("Feature"), "reason": str}}
+	ops = append(ops,
+		operation{method: "POST", path: "/api/v1/proposals", tag: "proposals", summary: "a grid worker proposes a new, moved, changed or retired risk point (JSON, or multipart: field proposal then photos in field file)",
+			params: params("crs"),
+			body: obj{"required": true, "content": obj{"application/json": obj{"schema": prop}, "multipart/form-data": obj{"schema": obj{"type": "object",
+				"properties": obj{"proposal": prop, "file": obj{"type": "array", "items": obj{"type": "string", "format": "binary"}}}}}}},
+			replies: obj{"201": reply("the proposal", "application/json", anyObj), "200": reply("the proposal sent before with this id", "application/json", anyObj)}},
+		operation{method: "GET", path: "/api/v1/proposals", tag: "proposals", summary: "proposals: a worker's own, an office's in its area; with the feature as it stands and stale when it changed since",
+			params: []obj{param("state", "query", "pending, approved, rejected or withdrawn", obj{"type": "string", "enum": []string{"pending", "approved", "rejected", "withdrawn"}}, false),
+				param("area", "query", "12-digit area or 15-digit grid code", str, false)},
+			replies: ok("{proposals: [...]}", anyObj)},
+		operation{method: "GET", path: "/api/v1/proposals/{id}", tag: "proposals", summary: "one proposal", params: params("id"), replies: ok("the proposal", anyObj)},
+		operation{method: "POST", path: "/api/v1/proposals/{id}/actions", tag: "proposals",
+			summary: "approve (applied in the same transaction), reject (reason required) or withdraw (its author); 409 on a stale version or a feature changed since without target_version",
+			params:  params("id"),
+			body: jsonBody(obj{"type": "object", "required": []string{"action", "version"}, "properties": obj{
+				"action": obj{"type": "string", "enum": []string{"approve", "reject", "withdraw"}}, "version": integer, "note": str, "reason": str, "target_version": integer}}),
+			replies: obj{"200": reply("the proposal after it", "application/json", anyObj), "409": obj{"$ref": "#/components/responses/Error"}}},
+		operation{method: "GET", path: "/api/v1/proposals/{id}/photos/{photo}", tag: "proposals", summary: "a photo of a proposal",
+			params:  append(params("id"), param("photo", "path", "photo id", str, true)),
+			replies: obj{"200": reply("the photo", "application/octet-stream", nil)}})
 	return ops
 }

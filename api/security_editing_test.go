@@ -40,5 +40,35 @@ func editingRoutes() []routeSpec {
 			return request{"GET", "/api/v1/depots/999999/stock-movements", ""}, in
 		},
 		want: func(user string, in bool) int { return 404 }})
+	// proposals: a worker proposes in own grids (201), nobody else (403);
+	// no proposal at 999999: an office decides nothing outside its area
+	// (403), admin finds nothing (404), workers and planners never decide
+	rs = append(rs, routeSpec{method: "POST", pattern: "/api/v1/proposals",
+		build: func(s seeded, user string, in bool) (request, bool) {
+			p, ok := placeOf(user, in)
+			c := placeCoords[p]
+			return request{"POST", "/api/v1/proposals", fmt.Sprintf(`{"layer":"risk_points","reason":"矩阵","feature":{"type":"Feature",
+				"geometry":{"type":"Point","coordinates":[%v,%v]},"properties":{"name":"矩阵","category":"fire","risk_level":3}}}`, c[0]+0.01, c[1])}, ok
+		},
+		want: func(user string, in bool) int {
+			if in && roleOf[user] == "worker" {
+				return 201
+			}
+			return 403
+		}})
+	static := func(method, pattern, path, body string, want func(user string) int) {
+		rs = append(rs, routeSpec{method: method, pattern: pattern,
+			build: func(s seeded, user string, in bool) (request, bool) { return request{method, path, body}, in },
+			want:  func(user string, in bool) int { return want(user) }})
+	}
+	static("GET", "/api/v1/proposals", "/api/v1/proposals?state=pending", "", func(string) int { return 200 })
+	static("GET", "/api/v1/proposals/:id", "/api/v1/proposals/999999", "", func(string) int { return 404 })
+	static("GET", "/api/v1/proposals/:id/photos/:photo", "/api/v1/proposals/999999/photos/00000000-0000-0000-0000-000000000000", "", func(string) int { return 404 })
+	static("POST", "/api/v1/proposals/:id/actions", "/api/v1/proposals/999999/actions", `{"action":"approve","version":1}`, func(u string) int {
+		if roleOf[u] == "admin" {
+			return 404
+		}
+		return 403
+	})
 	return rs
 }

@@ -19,6 +19,7 @@ import (
 	"riskmap/features"
 	"riskmap/importers"
 	"riskmap/metrics"
+	"riskmap/proposals"
 	"riskmap/stock"
 	"riskmap/tiles"
 )
@@ -67,6 +68,8 @@ type Server struct {
 	Coverage *coverage.Service
 	// Stock is the depots' stock ledger (nil: no stock routes).
 	Stock *stock.Store
+	// Proposals are grid workers' proposed changes (nil: no routes).
+	Proposals *proposals.Store
 	// RequestTimeout bounds a request (0: none; see deadline), so a
 	// database that stops answering yields 503s, not hanging requests.
 	RequestTimeout time.Duration
@@ -128,6 +131,9 @@ func (s *Server) Engine() *gin.Engine {
 	}
 	if s.Stock != nil {
 		s.stockRoutes(authed)
+	}
+	if s.Proposals != nil {
+		s.proposalRoutes(authed)
 	}
 	for _, name := range s.Features.Layers.Names() {
 		l := s.Features.Layers[name]

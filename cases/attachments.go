@@ -1,13 +1,10 @@
 package cases
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
 	"io"
-	"net/http"
-	"slices"
 	"strings"
 	"time"
 
@@ -20,9 +17,7 @@ import (
 
 // AttachmentTypes are the evidence types accepted, decided by the content
 // (http.DetectContentType), never by the name or the declared type.
-func AttachmentTypes() []string {
-	return []string{"image/jpeg", "image/png", "image/webp", "application/pdf"}
-}
+func AttachmentTypes() []string { return blobs.PhotoTypes() }
 
 // Attachment describes one evidence file.
 type Attachment struct {
@@ -68,24 +63,6 @@ func (s *Store) CheckAttach(ctx context.Context, u *riskmap.User, caseID string)
 	return nil
 }
 
-// limitReader fails once more than max bytes have been read.
-type limitReader struct {
-	r   io.Reader
-	max int64
-	n   int64
-}
-
-var errTooLarge = errors.New("attachment too large")
-
-func (l *limitReader) Read(p []byte) (int, error) {
-	n, err := l.r.Read(p)
-	l.n += int64(n)
-	if l.n > l.max {
-		return n, errTooLarge
-	}
-	return n, err
-}
-
 // Attach stores an uploaded file as evidence of a case: the type is sniffed
 // from the content, the size capped, the SHA-256 kept. The blob is stored
 // (under its content hash, so a retry is harmless) before the row that
@@ -95,35 +72,9 @@ func (s *Store) Attach(ctx context.Context, u *riskmap.User, caseID, filename st
 	if err := s.CheckAttach(ctx, u, caseID); err != nil {
 		return Attachment{}, err
 	}
-	head := make([]byte, 512)
-	n, err := io.ReadFull(r, head)
-	if err != nil && !errors.Is(err, io.ErrUnexpectedEOF) && !errors.Is(err, io.EOF) {
-		return Attachment{}, fmt.Errorf("read upload: %w", err)
-	}
-	head = head[:n]
-	if n == 0 {
-		return Attachment{}, riskmap.Errorf(riskmap.EUNPROCESSABLE, "file: empty").WithDetails(riskmap.Detail{Field: "file", Message: "empty"})
-	}
-	ct := http.DetectContentType(head)
-	if i := strings.IndexByte(ct, ';'); i >= 0 {
-		ct = ct[:i]
-	}
-	if !slices.Contains(AttachmentTypes(), ct) {
-		return Attachment{}, riskmap.Errorf(riskmap.EUNPROCESSABLE, "file: the content is %s; allowed: %s", ct, strings.Join(AttachmentTypes(), ", ")).
-			WithDetails(riskmap.Detail{Field: "file", Value: ct, Message: "type not allowed"})
-	}
-	lr := &limitReader{r: io.MultiReader(bytes.NewReader(head), r), max: s.cfg.MaxUpload}
-	info, err := s.blobs.Put(ctx, lr)
-	switch {
-	case errors.Is(err, errTooLarge):
-		return Attachment{}, riskmap.Errorf(riskmap.ETOOLARGE, "file: larger than the limit of %d bytes", s.cfg.MaxUpload).
-			WithDetails(riskmap.Detail{Field: "file", Message: "too large"})
-	case errors.Is(err, blobs.ErrFull):
-		return Attachment{}, &riskmap.Error{Code: riskmap.EINSUFFICIENTSTORAGE, Message: "the attachment store is full: tell the administrator", Err: err}
-	case errors.Is(err, blobs.ErrUnavailable):
-		return Attachment{}, &riskmap.Error{Code: riskmap.EUNAVAILABLE, Message: "the attachment store cannot be written at the moment: try again later", Err: err}
-	case err != nil:
-		return Attachment{}, fmt.Errorf("store attachment: %w", err)
+	info, ct, err := blobs.PutUpload(ctx, s.blobs, "file", r, s.cfg.MaxUpload, AttachmentTypes())
+	if err != nil {
+		return Attachment{}, err
 	}
 	if len(filename) > 200 {
 		filename = filename[:200]

@@ -7,6 +7,8 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"riskmap/api"
+	"riskmap/blobs"
+	"riskmap/proposals"
 	"riskmap/stock"
 )
 
@@ -20,11 +22,17 @@ func (f *editingFlags) register(fs *flag.FlagSet) {
 	fs.IntVar(&f.expiryDays, "expiry-warning-days", 30, "depot stock expiring within this many days is flagged (expired stock never counts towards the norms)")
 }
 
-// wire gives the server its stock ledger.
-func (f *editingFlags) wire(pool *pgxpool.Pool, srv *api.Server) error {
+// wire gives the server its stock ledger and proposals (whose photos go
+// to the attachment store of cases: --blob-dir, --max-upload).
+func (f *editingFlags) wire(pool *pgxpool.Pool, srv *api.Server, cf caseFlags) error {
 	if f.expiryDays < 1 || f.expiryDays > 3650 {
 		return fmt.Errorf("--expiry-warning-days must be in [1, 3650]")
 	}
 	srv.Stock = stock.NewStore(pool, srv.Features.Layers["depots"], stock.Config{ExpiryWarningDays: f.expiryDays})
+	store, err := blobs.NewDir(cf.blobDir)
+	if err != nil {
+		return fmt.Errorf("attachment store: %w", err)
+	}
+	srv.Proposals = proposals.NewStore(pool, srv.Features, store, cf.maxUpload)
 	return nil
 }

@@ -104,7 +104,7 @@ func serve(ctx context.Context, logger *slog.Logger, pool *pgxpool.Pool, f serve
 	if err := f.coverage.wire(ctx, logger, pool, srv); err != nil {
 		return err
 	}
-	if err := f.editing.wire(pool, srv); err != nil {
+	if err := f.editing.wire(pool, srv, f.cases); err != nil {
 		return err
 	}
 	if err := f.web.wire(logger, srv); err != nil {
