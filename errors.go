@@ -1,5 +1,7 @@
 // Package riskmap holds the domain's shared vocabulary: the error type that
-// every layer returns and the API maps to an HTTP status in one place.
+// every layer returns and the API maps to an HTTP status in one place
+// (errors.go), the acting user (user.go), roles (roles.go) and the scope a
+// user may see with the one rule that turns it into SQL (scope.go).
 package riskmap
 
 import (
@@ -111,65 +113,4 @@ func ErrorDetails(err error) []Detail {
 		return e.Details
 	}
 	return nil
-}
-
-// Scope is the part of the city a user may see: everything, some areas
-// (12-digit codes: the area and all below it) or, for grid workers, grids.
-type Scope struct {
-	All   bool
-	Areas []string
-	Grids []string
-}
-
-// AreaPrefix is the significant prefix of a 12-digit area code: every code
-// below the area starts with it (city 4 digits, county 6, township 9, village 12).
-func AreaPrefix(code string) string {
-	switch {
-	case len(code) != 12:
-		return code
-	case code[4:] == "00000000":
-		return code[:4]
-	case code[6:] == "000000":
-		return code[:6]
-	case code[9:] == "000":
-		return code[:9]
-	}
-	return code
-}
-
-// Roles of docs/domain.md.
-const (
-	RoleAdmin    = "admin"
-	RoleCity     = "city"
-	RoleCounty   = "county"
-	RoleTownship = "township"
-	RoleWorker   = "worker"
-	RolePlanner  = "planner"
-)
-
-// Roles lists every role.
-func Roles() []string {
-	return []string{RoleAdmin, RoleCity, RoleCounty, RoleTownship, RoleWorker, RolePlanner}
-}
-
-// User is an authenticated account with its scope.
-type User struct {
-	ID          int64    `json:"id"`
-	Username    string   `json:"username"`
-	DisplayName string   `json:"display_name"`
-	Role        string   `json:"role"`
-	Areas       []string `json:"areas"`
-	Grids       []string `json:"grids"`
-}
-
-// Scope is what the user may see: admins everything, workers their grids,
-// everyone else their areas.
-func (u *User) Scope() Scope {
-	if u.Role == RoleAdmin {
-		return Scope{All: true}
-	}
-	if u.Role == RoleWorker {
-		return Scope{Grids: u.Grids}
-	}
-	return Scope{Areas: u.Areas}
 }

@@ -14,7 +14,6 @@ import (
 	"github.com/jackc/pgxlisten"
 
 	"riskmap"
-	"riskmap/features"
 )
 
 // Channel is the PostgreSQL NOTIFY channel a trigger announces every case
@@ -45,7 +44,7 @@ type Change struct {
 // before a move) in the user's scope, or is (or was) assigned to the user.
 func (c Change) VisibleTo(u *riskmap.User) bool {
 	s := u.Scope()
-	if features.InScope(s, c.GridCode) || (c.PreviousGridCode != nil && features.InScope(s, *c.PreviousGridCode)) {
+	if s.Contains(c.GridCode) || (c.PreviousGridCode != nil && s.Contains(*c.PreviousGridCode)) {
 		return true
 	}
 	return (c.Assignee != nil && *c.Assignee == u.ID) || (c.PreviousAssignee != nil && *c.PreviousAssignee == u.ID)

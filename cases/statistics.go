@@ -237,13 +237,6 @@ func (s *Store) Rectification(ctx context.Context, u *riskmap.User, q StatsQuery
 	out := Stats{Area: q.Area, From: from.Format("2006-01-02"), To: to.Format("2006-01-02"), GroupBy: q.GroupBy, Rows: []StatsRow{}}
 
 	scope := u.Scope()
-	prefixes := []string{}
-	for _, a := range scope.Areas {
-		prefixes = append(prefixes, riskmap.AreaPrefix(a)+"%")
-	}
-	for _, g := range scope.Grids {
-		prefixes = append(prefixes, g+"%")
-	}
 	areaPrefix := "%"
 	if q.Area != "" {
 		err := s.pool.QueryRow(ctx, "SELECT name FROM areas WHERE code = $1", q.Area).Scan(&out.AreaName)
@@ -253,22 +246,19 @@ func (s *Store) Rectification(ctx context.Context, u *riskmap.User, q StatsQuery
 		if err != nil {
 			return Stats{}, fmt.Errorf("stats: area %s: %w", q.Area, err)
 		}
-		if !scope.All && !overlaps(q.Area, prefixes) {
+		if !scope.Overlaps(q.Area) {
 			return Stats{}, riskmap.Errorf(riskmap.EFORBIDDEN, "area %s is outside your area", q.Area)
 		}
 		areaPrefix = riskmap.AreaPrefix(q.Area) + "%"
 	}
 
 	// units: the areas of the level in the area that overlap the scope
-	unitScope := "true"
-	if !scope.All {
-		unitScope = `(u.code LIKE ANY($2::text[]) OR EXISTS (SELECT 1 FROM unnest($2::text[]) x WHERE x LIKE riskmap_area_prefix(u.code) || '%'))`
+	// (grids: the grids in it)
+	unitScope, scopeArgs := scope.AreaSQL("u.code", 2)
+	if table == "grids" {
+		unitScope, scopeArgs = scope.SQL("u.code", 2)
 	}
-	unitArgs := []any{areaPrefix}
-	if !scope.All {
-		unitArgs = append(unitArgs, prefixes)
-	}
-	rows, err := s.pool.Query(ctx, fmt.Sprintf(statsUnitsSQL, table, level, unitScope), unitArgs...)
+	rows, err := s.pool.Query(ctx, fmt.Sprintf(statsUnitsSQL, table, level, unitScope), append([]any{areaPrefix}, scopeArgs...)...)
 	if err != nil {
 		return Stats{}, fmt.Errorf("stats: units: %w", err)
 	}
@@ -287,14 +277,10 @@ func (s *Store) Rectification(ctx context.Context, u *riskmap.User, q StatsQuery
 		return Stats{}, fmt.Errorf("stats: units: %w", err)
 	}
 
-	var scopePrefixes []string // nil: everything
-	if !scope.All {
-		scopePrefixes = prefixes
-	}
-	if q.GroupBy != "grid" && townshipsOrMore(areaPrefix) && townshipsOrMore(scopePrefixes...) {
-		err = s.countedStats(ctx, col, from, to, end, areaPrefix, scopePrefixes, index, out.Rows)
+	if q.GroupBy != "grid" && townshipsOrMore(areaPrefix) && wholeTownships(scope) {
+		err = s.countedStats(ctx, col, from, to, end, areaPrefix, scope, index, out.Rows)
 	} else {
-		err = s.scannedStats(ctx, col, from, end, areaPrefix, scopePrefixes, index, out.Rows)
+		err = s.scannedStats(ctx, col, from, end, areaPrefix, scope, index, out.Rows)
 	}
 	if err != nil {
 		return Stats{}, err
@@ -324,8 +310,7 @@ func (s *Store) Rectification(ctx context.Context, u *riskmap.User, q StatsQuery
 // scannedStats counts by scanning the cases of the period (any unit, any
 // scope): the main query counts what each row tells, the history query
 // returns the cases reopened or re-deadlined after the period's end.
-// scopePrefixes nil means no scope filter.
-func (s *Store) scannedStats(ctx context.Context, col string, from, end time.Time, areaPrefix string, scopePrefixes []string,
+func (s *Store) scannedStats(ctx context.Context, col string, from, end time.Time, areaPrefix string, scope riskmap.Scope,
 	index map[string]int, rows []StatsRow) error {
 	filter := "c.reported_at >= $1 AND c.reported_at < $2 AND c.state NOT IN ('void', 'duplicate')"
 	args := []any{from, end}
@@ -333,9 +318,10 @@ func (s *Store) scannedStats(ctx context.Context, col string, from, end time.Tim
 		args = append(args, areaPrefix)
 		filter += fmt.Sprintf(" AND c.grid_code LIKE $%d", len(args))
 	}
-	if scopePrefixes != nil {
-		args = append(args, scopePrefixes)
-		filter += fmt.Sprintf(" AND c.grid_code LIKE ANY($%d::text[])", len(args))
+	if !scope.All {
+		cond, a := scope.SQL("c.grid_code", len(args)+1)
+		args = append(args, a...)
+		filter += " AND " + cond
 	}
 	// The history query reads a few cases by index while the main query
 	// scans: run them side by side.
@@ -386,6 +372,23 @@ func (s *Store) scannedStats(ctx context.Context, col string, from, end time.Tim
 	return nil
 }
 
+// wholeTownships reports whether the scope is everything or whole townships
+// (or larger areas), the grain of the per-township counters.
+func wholeTownships(sc riskmap.Scope) bool {
+	if sc.All {
+		return true
+	}
+	if len(sc.Grids) > 0 {
+		return false
+	}
+	for _, a := range sc.Areas {
+		if !townshipsOrMore(riskmap.AreaPrefix(a) + "%") {
+			return false
+		}
+	}
+	return true
+}
+
 // townshipsOrMore reports whether every prefix (each ending in %) selects
 // whole townships, so that the per-township counters can answer.
 func townshipsOrMore(prefixes ...string) bool {
@@ -399,8 +402,8 @@ func townshipsOrMore(prefixes ...string) bool {
 
 // countedStats counts from the per-day counters and the pending cases
 // (statsCountedSQL); county or township units only, and area and scope
-// prefixes of whole townships or more (scopePrefixes nil: no scope).
-func (s *Store) countedStats(ctx context.Context, col string, from, to, end time.Time, areaPrefix string, scopePrefixes []string,
+// prefixes of whole townships or more (wholeTownships).
+func (s *Store) countedStats(ctx context.Context, col string, from, to, end time.Time, areaPrefix string, scope riskmap.Scope,
 	index map[string]int, rows []StatsRow) error {
 	args := []any{from.Format("2006-01-02"), to.Format("2006-01-02"), from, end}
 	counted, pending := "true", "true"
@@ -409,10 +412,12 @@ func (s *Store) countedStats(ctx context.Context, col string, from, to, end time
 		counted = fmt.Sprintf("k.township_code LIKE $%d", len(args))
 		pending = fmt.Sprintf("c.township_code LIKE $%d", len(args))
 	}
-	if scopePrefixes != nil {
-		args = append(args, scopePrefixes)
-		counted += fmt.Sprintf(" AND k.township_code LIKE ANY($%d::text[])", len(args))
-		pending += fmt.Sprintf(" AND c.township_code LIKE ANY($%d::text[])", len(args))
+	if !scope.All {
+		k, a := scope.SQL("k.township_code", len(args)+1)
+		c, _ := scope.SQL("c.township_code", len(args)+1)
+		args = append(args, a...)
+		counted += " AND " + k
+		pending += " AND " + c
 	}
 	sql := strings.ReplaceAll(fmt.Sprintf(statsCountedSQL, col, counted, pending), "$E", "$4::timestamptz")
 	return s.mainCounts(ctx, sql, args, index, rows)
@@ -491,17 +496,4 @@ func (s *Store) historyRows(ctx context.Context, sql string, args []any) ([]hist
 		return nil, fmt.Errorf("stats: history: %w", err)
 	}
 	return out, nil
-}
-
-// overlaps reports whether area (12 digits) and one of the scope prefixes
-// (area prefixes or grid codes, each ending in %) nest either way.
-func overlaps(area string, prefixes []string) bool {
-	p := riskmap.AreaPrefix(area)
-	for _, x := range prefixes {
-		x = x[:len(x)-1]
-		if len(x) >= len(p) && x[:len(p)] == p || len(p) >= len(x) && p[:len(x)] == x {
-			return true
-		}
-	}
-	return false
 }

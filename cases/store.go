@@ -17,7 +17,6 @@ import (
 
 	"riskmap"
 	"riskmap/blobs"
-	"riskmap/features"
 	"riskmap/postgres"
 )
 
@@ -93,16 +92,8 @@ func visibleSQLAs(alias string, u *riskmap.User, next int) (string, []any) {
 	if s.All {
 		return "true", nil
 	}
-	prefixes := make([]string, 0, len(s.Areas))
-	for _, a := range s.Areas {
-		prefixes = append(prefixes, riskmap.AreaPrefix(a)+"%")
-	}
-	grids := s.Grids
-	if grids == nil {
-		grids = []string{}
-	}
-	return fmt.Sprintf("(%[4]s.grid_code = ANY($%[1]d::text[]) OR %[4]s.grid_code LIKE ANY($%[2]d::text[]) OR %[4]s.assignee_id = $%[3]d)", next, next+1, next+2, alias),
-		[]any{grids, prefixes, u.ID}
+	cond, args := s.SQL(alias+".grid_code", next)
+	return fmt.Sprintf("(%s OR %s.assignee_id = $%d)", cond, alias, next+len(args)), append(args, u.ID)
 }
 
 // caseJSON projects one case (alias c) as a GeoJSON Feature for u; $1 is
@@ -247,7 +238,7 @@ func (s *Store) Report(ctx context.Context, u *riskmap.User, in *ReportInput) (R
 			return postgres.Translate(err)
 		}
 		scope := u.Scope()
-		if !features.InScope(scope, grid) {
+		if !scope.Contains(grid) {
 			if u.Role == riskmap.RoleWorker {
 				return riskmap.Errorf(riskmap.EFORBIDDEN, "the location lies in grid %s, not one of your grids", grid).
 					WithDetails(riskmap.Detail{Field: "geometry", Value: grid, Message: "outside your grids"})
@@ -316,7 +307,7 @@ func (s *Store) resolveRefs(ctx context.Context, tx pgx.Tx, u *riskmap.User, in 
 		var x, y float64
 		var grid string
 		err := tx.QueryRow(ctx, "SELECT ST_X(geom), ST_Y(geom), grid_code FROM "+ref.table+" WHERE id = $1", *ref.id).Scan(&x, &y, &grid)
-		if errors.Is(err, pgx.ErrNoRows) || (err == nil && !features.InScope(u.Scope(), grid)) {
+		if errors.Is(err, pgx.ErrNoRows) || (err == nil && !u.Scope().Contains(grid)) {
 			return 0, 0, riskmap.Errorf(riskmap.EUNPROCESSABLE, "%s: no %s %d in your area", ref.field, ref.what, *ref.id).
 				WithDetails(riskmap.Detail{Field: ref.field, Value: *ref.id, Message: "no such " + ref.what})
 		}
@@ -359,7 +350,7 @@ func (s *Store) Act(ctx context.Context, u *riskmap.User, id string, a *ActionIn
 				id, cur.Version, cur.State, *a.Version).
 				WithDetails(riskmap.Detail{Field: "version", Value: map[string]any{"version": cur.Version, "state": cur.State}, Message: "stale version"})
 		}
-		sit := Situation{User: u, InScope: features.InScope(u.Scope(), cur.Grid), State: cur.State, Grade: cur.Grade,
+		sit := Situation{User: u, InScope: u.Scope().Contains(cur.Grid), State: cur.State, Grade: cur.Grade,
 			AssigneeID: cur.AssigneeID, SubmittedBy: cur.SubmittedBy, ClosedAt: cur.ClosedAt, Now: cur.Now}
 		if err := r.Check(sit); err != nil {
 			return err
@@ -549,7 +540,7 @@ func checkAssignee(ctx context.Context, tx pgx.Tx, id int64, grid string) (strin
 		}
 		return "", riskmap.Errorf(riskmap.EUNPROCESSABLE, "user %d (%s) is a grid worker of another township", id, u.Username)
 	case isArea(u.Role):
-		if features.InScope(u.Scope(), grid) {
+		if u.Scope().Contains(grid) {
 			return u.DisplayName, nil
 		}
 		return "", riskmap.Errorf(riskmap.EUNPROCESSABLE, "the case is outside the area of user %d (%s)", id, u.Username)

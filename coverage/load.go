@@ -11,7 +11,6 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"riskmap"
-	"riskmap/features"
 )
 
 // Facilities are the stations or depots that cover.
@@ -86,7 +85,7 @@ type gridSet struct {
 // loadGrids reads the grids the user sees inside the area, with their
 // representative point and their area on the sphere.
 func (s *Service) loadGrids(ctx context.Context, tx pgx.Tx, sc riskmap.Scope, a area) (gridSet, error) {
-	cond, args := features.ScopeSQL(gridScope, sc, 2)
+	cond, args := sc.SQL("t.code", 2)
 	sql := `SELECT t.id, t.code, t.name, t.township_code, t.population, riskmap_area_m2(t.geom), ST_X(p.pt), ST_Y(p.pt)
 	          FROM grids t CROSS JOIN LATERAL (SELECT ST_PointOnSurface(t.geom) AS pt) p
 	         WHERE t.code LIKE $1 AND ` + cond + ` ORDER BY t.code`
@@ -133,7 +132,7 @@ func (s *Service) loadPoints(ctx context.Context, tx pgx.Tx, table string, sc ri
 	} else if table != "risk_points" {
 		return pointSet{}, fmt.Errorf("coverage: no point table %q", table)
 	}
-	cond, args := features.ScopeSQL(pointScope, sc, 2)
+	cond, args := sc.SQL("t.grid_code", 2)
 	// in no particular order: what is listed is sorted afterwards
 	sql := `SELECT t.id, ` + level + `, t.grid_code::int8, ST_X(t.geom), ST_Y(t.geom) FROM ` + table + ` t
 	         WHERE t.status = 'active' AND t.grid_code LIKE $1 AND ` + cond

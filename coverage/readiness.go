@@ -7,7 +7,6 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"riskmap"
-	"riskmap/features"
 )
 
 // The parts of a township's 四个一, in the order "missing" lists them.
@@ -71,7 +70,7 @@ func (s *Service) readiness(ctx context.Context, tx pgx.Tx, u *riskmap.User, are
 	for i := range suff.Townships {
 		stock[suff.Townships[i].Code] = &suff.Townships[i]
 	}
-	cond, args := features.ScopeSQL(areaScope, u.Scope(), 2)
+	cond, args := u.Scope().AreaSQL("t.code", 2)
 	sql := `SELECT t.code, t.name, t.parent_code,
 	       (SELECT count(*) FROM stations s WHERE s.township_code = t.code AND s.status = 'active' AND s.kind = 'office'),
 	       (SELECT count(*) FROM stations s WHERE s.township_code = t.code AND s.status = 'active' AND s.kind = 'rescue_team'),

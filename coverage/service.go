@@ -41,7 +41,6 @@ import (
 	"golang.org/x/sync/singleflight"
 
 	"riskmap"
-	"riskmap/features"
 	"riskmap/postgres"
 )
 
@@ -143,13 +142,6 @@ func allowed(u *riskmap.User) error {
 	return nil
 }
 
-// Layers whose scope rule the SQL uses (features.ScopeSQL over alias t).
-var (
-	gridScope  = &features.Layer{Name: "grids", ScopeColumn: "code"}
-	pointScope = &features.Layer{Name: "risk_points", ScopeColumn: "grid_code"}
-	areaScope  = &features.Layer{Name: "areas", ScopeColumn: "code"}
-)
-
 // area is the resolved area filter: its code prefix ("%" for none) and name.
 type area struct {
 	code, name, prefix string
@@ -170,31 +162,11 @@ func (s *Service) resolveArea(ctx context.Context, tx pgx.Tx, u *riskmap.User, c
 	if err != nil {
 		return a, fmt.Errorf("coverage: area %s: %w", code, err)
 	}
-	if !overlaps(u.Scope(), code) {
+	if !u.Scope().Overlaps(code) {
 		return a, riskmap.Errorf(riskmap.EFORBIDDEN, "area %s %s is outside your area", code, a.name).
 			WithDetails(riskmap.Detail{Field: "area", Value: code, Message: "outside your scope"})
 	}
 	return a, nil
-}
-
-// overlaps reports whether the area and the scope nest either way.
-func overlaps(sc riskmap.Scope, code string) bool {
-	if sc.All {
-		return true
-	}
-	p := riskmap.AreaPrefix(code)
-	for _, a := range sc.Areas {
-		q := riskmap.AreaPrefix(a)
-		if strings.HasPrefix(p, q) || strings.HasPrefix(q, p) {
-			return true
-		}
-	}
-	for _, g := range sc.Grids {
-		if strings.HasPrefix(g, p) {
-			return true
-		}
-	}
-	return false
 }
 
 // cache keeps recent results keyed by request and the data version they

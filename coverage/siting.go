@@ -11,7 +11,6 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"riskmap"
-	"riskmap/features"
 	"riskmap/roads"
 )
 
@@ -325,7 +324,7 @@ func (s *Service) candidates(ctx context.Context, tx pgx.Tx, sc riskmap.Scope, a
 		}
 		return &p, nil
 	}
-	cond, args := features.ScopeSQL(areaScope, sc, 2)
+	cond, args := sc.AreaSQL("t.code", 2)
 	rows, err := tx.Query(ctx, `SELECT t.id, ST_X(p.pt), ST_Y(p.pt)
 	    FROM areas t CROSS JOIN LATERAL (SELECT ST_PointOnSurface(t.geom) AS pt) p
 	   WHERE t.level = 'village' AND t.code LIKE $1 AND `+cond+` ORDER BY t.code`, append([]any{a.prefix}, args...)...)

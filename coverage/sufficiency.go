@@ -11,7 +11,6 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"riskmap"
-	"riskmap/features"
 )
 
 // Norm is the stock of one item a township's depots should hold per 1,000
@@ -150,7 +149,7 @@ func (s *Service) sufficiency(ctx context.Context, tx pgx.Tx, u *riskmap.User, a
 	if err != nil {
 		return nil, err
 	}
-	cond, args := features.ScopeSQL(areaScope, u.Scope(), 2)
+	cond, args := u.Scope().AreaSQL("t.code", 2)
 	sql := `SELECT t.code, t.name,
 	       (SELECT coalesce(sum(g.population), 0) FROM grids g WHERE g.township_code = t.code),
 	       (SELECT count(*) FROM depots d WHERE d.township_code = t.code AND d.status = 'active')

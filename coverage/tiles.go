@@ -17,7 +17,6 @@ import (
 	"github.com/paulmach/orb/project"
 
 	"riskmap"
-	"riskmap/features"
 	"riskmap/tiles"
 )
 
@@ -120,7 +119,7 @@ func (s *Service) makeTile(ctx context.Context, tx pgx.Tx, sc riskmap.Scope, q Q
 	if q.Area != "" {
 		prefix = riskmap.AreaPrefix(q.Area) + "%"
 	}
-	cond, args := features.ScopeSQL(gridScope, sc, 5)
+	cond, args := sc.SQL("t.code", 5)
 	rows, err := tx.Query(ctx, gridTileSQL+cond+" ORDER BY t.id", append([]any{z, x, y, prefix}, args...)...)
 	if err != nil {
 		return Tile{}, fmt.Errorf("coverage: tile %d/%d/%d: %w", z, x, y, err)
@@ -253,7 +252,7 @@ func (s *Service) TileJSON(ctx context.Context, u *riskmap.User, q Query, base s
 		if q.Area != "" {
 			prefix = riskmap.AreaPrefix(q.Area) + "%"
 		}
-		cond, args := features.ScopeSQL(gridScope, u.Scope(), 2)
+		cond, args := u.Scope().SQL("t.code", 2)
 		var b [4]*float64
 		err := tx.QueryRow(ctx, `SELECT ST_XMin(e), ST_YMin(e), ST_XMax(e), ST_YMax(e)
 		  FROM (SELECT ST_Extent(t.geom) AS e FROM grids t WHERE t.code LIKE $1 AND `+cond+`) x`,

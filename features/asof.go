@@ -75,9 +75,9 @@ func (s *Store) AsOf(ctx context.Context, l *Layer, scope riskmap.Scope, at time
 		args = append(args, b[0], b[1], b[2], b[3])
 		where = append(where, "t.geom && ST_MakeEnvelope($4, $5, $6, $7, 4326)")
 	}
-	f := filterFor(l, scope, len(args)+1)
-	args = append(args, f.args...)
-	where = append(where, f.sql)
+	cond, scopeArgs := l.ScopeSQL(scope, len(args)+1)
+	args = append(args, scopeArgs...)
+	where = append(where, cond)
 	sql := `SELECT t.id, coalesce((t.doc ->> 'version')::integer, 0), json_build_object('type', 'Feature', 'id', t.id,
 		'geometry', t.doc -> 'geom', 'properties', t.doc - 'geom' - 'id')::text
 		FROM ` + asOfStates(l) + " WHERE " + strings.Join(where, " AND ") + " ORDER BY t.id LIMIT $3"

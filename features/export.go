@@ -69,11 +69,11 @@ func (s *Store) Count(ctx context.Context, l *Layer, scope riskmap.Scope, q Scan
 // Extent is the bounding box of the features of l in scope (nil when there
 // are none).
 func (s *Store) Extent(ctx context.Context, l *Layer, scope riskmap.Scope) (*[4]float64, error) {
-	f := filterFor(l, scope, 1)
+	cond, scopeArgs := l.ScopeSQL(scope, 1)
 	var ok bool
 	var b [4]float64
 	err := s.pool.QueryRow(ctx, `SELECT count(*) > 0, coalesce(min(ST_XMin(t.geom)), 0), coalesce(min(ST_YMin(t.geom)), 0),
-		coalesce(max(ST_XMax(t.geom)), 0), coalesce(max(ST_YMax(t.geom)), 0) FROM `+l.Name+" t WHERE "+f.sql, f.args...).
+		coalesce(max(ST_XMax(t.geom)), 0), coalesce(max(ST_YMax(t.geom)), 0) FROM `+l.Name+" t WHERE "+cond, scopeArgs...).
 		Scan(&ok, &b[0], &b[1], &b[2], &b[3])
 	if err != nil {
 		return nil, fmt.Errorf("extent %s: %w", l.Name, err)
@@ -106,8 +106,8 @@ func scanSQL(l *Layer, scope riskmap.Scope, q ScanQuery, head string) (string, [
 		// c comes from the layer's allow-list, never from the request as such
 		where = append(where, fmt.Sprintf("t.%s::text = $%d", c, len(args)))
 	}
-	f := filterFor(l, scope, len(args)+1)
-	args = append(args, f.args...)
-	where = append(where, f.sql)
+	cond, scopeArgs := l.ScopeSQL(scope, len(args)+1)
+	args = append(args, scopeArgs...)
+	where = append(where, cond)
 	return head + " WHERE " + strings.Join(where, " AND "), args, nil
 }

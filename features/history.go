@@ -215,10 +215,10 @@ func (s *Store) docInScope(ctx context.Context, l *Layer, scope riskmap.Scope, d
 	if scope.All {
 		return true, nil
 	}
-	f := filterFor(l, scope, 2)
+	cond, scopeArgs := l.ScopeSQL(scope, 2)
 	var ok bool
 	err := s.pool.QueryRow(ctx, fmt.Sprintf(`SELECT EXISTS (SELECT 1 FROM (SELECT $1::jsonb ->> '%[1]s' AS %[1]s) t WHERE %[2]s)`,
-		l.ScopeColumn, f.sql), append([]any{string(doc)}, f.args...)...).Scan(&ok)
+		l.ScopeColumn, cond), append([]any{string(doc)}, scopeArgs...)...).Scan(&ok)
 	if err != nil && err != pgx.ErrNoRows {
 		return false, fmt.Errorf("history scope: %w", err)
 	}

@@ -38,15 +38,15 @@ type Gap struct {
 // loaded straight into the database around them.
 func (s *Store) Integrity(ctx context.Context, scope riskmap.Scope, area string) (IntegrityReport, error) {
 	rep := IntegrityReport{Overlaps: []Overlap{}, Gaps: []Gap{}}
-	f := filterFor(s.Layers["areas"], scope, 2)
+	cond, scopeArgs := s.Layers["areas"].ScopeSQL(scope, 2)
 	prefix := riskmap.AreaPrefix(area) + "%"
 	rows, err := s.pool.Query(ctx, `
-		WITH tw AS (SELECT t.code, t.name, t.geom FROM areas t WHERE t.level = 'township' AND t.code LIKE $1 AND `+f.sql+`),
+		WITH tw AS (SELECT t.code, t.name, t.geom FROM areas t WHERE t.level = 'township' AND t.code LIKE $1 AND `+cond+`),
 		cover AS (SELECT tw.code, tw.name, tw.geom, ST_Union(g.geom) AS grids
 		            FROM tw LEFT JOIN grids g ON g.township_code = tw.code GROUP BY tw.code, tw.name, tw.geom),
 		gaps AS (SELECT code, name, (ST_Dump(CASE WHEN grids IS NULL THEN geom ELSE ST_Difference(geom, grids) END)).geom AS g FROM cover)
 		SELECT code, name, ST_Area(g::geography), ST_AsGeoJSON(g, 7), (SELECT count(*) FROM tw)
-		  FROM gaps WHERE ST_Dimension(g) = 2 AND ST_Area(g::geography) > 1 ORDER BY code`, append([]any{prefix}, f.args...)...)
+		  FROM gaps WHERE ST_Dimension(g) = 2 AND ST_Area(g::geography) > 1 ORDER BY code`, append([]any{prefix}, scopeArgs...)...)
 	if err != nil {
 		return rep, fmt.Errorf("integrity gaps: %w", err)
 	}
@@ -65,8 +65,8 @@ func (s *Store) Integrity(ctx context.Context, scope riskmap.Scope, area string)
 		return rep, fmt.Errorf("integrity gaps: %w", err)
 	}
 	if rep.Townships == 0 {
-		if err := s.pool.QueryRow(ctx, `SELECT count(*) FROM areas t WHERE t.level = 'township' AND t.code LIKE $1 AND `+f.sql,
-			append([]any{prefix}, f.args...)...).Scan(&rep.Townships); err != nil {
+		if err := s.pool.QueryRow(ctx, `SELECT count(*) FROM areas t WHERE t.level = 'township' AND t.code LIKE $1 AND `+cond,
+			append([]any{prefix}, scopeArgs...)...).Scan(&rep.Townships); err != nil {
 			return rep, fmt.Errorf("integrity: %w", err)
 		}
 	}
@@ -74,9 +74,9 @@ func (s *Store) Integrity(ctx context.Context, scope riskmap.Scope, area string)
 		SELECT a.township_code, a.code, b.code, ST_Area(ST_Intersection(a.geom, b.geom)::geography), ST_AsGeoJSON(ST_Intersection(a.geom, b.geom), 7)
 		  FROM grids a JOIN grids b ON a.township_code = b.township_code AND a.code < b.code AND a.geom && b.geom
 		 WHERE a.code LIKE $1 AND ST_Relate(a.geom, b.geom, '2********')
-		   AND a.township_code IN (SELECT t.code FROM areas t WHERE t.level = 'township' AND `+f.sql+`)
+		   AND a.township_code IN (SELECT t.code FROM areas t WHERE t.level = 'township' AND `+cond+`)
 		   AND ST_Area(ST_Intersection(a.geom, b.geom)::geography) > 1
-		 ORDER BY a.code, b.code`, append([]any{prefix}, f.args...)...)
+		 ORDER BY a.code, b.code`, append([]any{prefix}, scopeArgs...)...)
 	if err != nil {
 		return rep, fmt.Errorf("integrity overlaps: %w", err)
 	}

@@ -3,7 +3,11 @@
 // on grids, optimistic concurrency and scope filtering done in SQL.
 package features
 
-import "sort"
+import (
+	"sort"
+
+	"riskmap"
+)
 
 // Kind is the type of a property, deciding how input is checked and cast.
 type Kind int
@@ -47,6 +51,17 @@ type Layer struct {
 	// ScopeColumn is the 15-digit grid code (or 12-digit area code for areas)
 	// the scope filter matches.
 	ScopeColumn string
+}
+
+// ScopeSQL is the predicate keeping the layer's rows (alias t) in scope, and
+// its arguments numbered from next: areas are visible when they lie in the
+// scope or hold part of it (riskmap.Scope.AreaSQL), everything else when its
+// ScopeColumn lies in it (riskmap.Scope.SQL).
+func (l *Layer) ScopeSQL(s riskmap.Scope, next int) (string, []any) {
+	if l.Name == "areas" {
+		return s.AreaSQL("t."+l.ScopeColumn, next)
+	}
+	return s.SQL("t."+l.ScopeColumn, next)
 }
 
 // Field returns the named field.

@@ -38,7 +38,7 @@ func (s *Store) Locate(ctx context.Context, scope riskmap.Scope, lon, lat float6
 		  JOIN areas co ON co.code = g.county_code
 		 WHERE g.code = riskmap_grid_at(ST_SetSRID(ST_MakePoint($1, $2), 4326))`, lon, lat).
 		Scan(&loc.Grid.Code, &loc.Grid.Name, &loc.Grid.Worker, &loc.Township.Code, &loc.Township.Name, &loc.County.Code, &loc.County.Name)
-	if errors.Is(err, pgx.ErrNoRows) || (err == nil && !InScope(scope, loc.Grid.Code)) {
+	if errors.Is(err, pgx.ErrNoRows) || (err == nil && !scope.Contains(loc.Grid.Code)) {
 		where := "no grid"
 		if !scope.All {
 			where = "no grid of your area"

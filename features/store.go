@@ -79,9 +79,9 @@ func (s *Store) List(ctx context.Context, l *Layer, scope riskmap.Scope, q ListQ
 		args = append(args, b[0], b[1], b[2], b[3])
 		where = append(where, "t.geom && ST_MakeEnvelope($3, $4, $5, $6, 4326)")
 	}
-	f := filterFor(l, scope, len(args)+1)
-	args = append(args, f.args...)
-	where = append(where, f.sql)
+	cond, scopeArgs := l.ScopeSQL(scope, len(args)+1)
+	args = append(args, scopeArgs...)
+	where = append(where, cond)
 	sql := selectFeature(l) + " WHERE " + strings.Join(where, " AND ") + " ORDER BY t.id LIMIT $2"
 	rows, err := s.pool.Query(ctx, sql, args...)
 	if err != nil {
@@ -116,12 +116,12 @@ type querier interface {
 }
 
 func (s *Store) get(ctx context.Context, q querier, l *Layer, scope riskmap.Scope, id int64, lock bool) (Feature, error) {
-	f := filterFor(l, scope, 2)
-	sql := selectFeature(l) + " WHERE t.id = $1 AND " + f.sql
+	cond, scopeArgs := l.ScopeSQL(scope, 2)
+	sql := selectFeature(l) + " WHERE t.id = $1 AND " + cond
 	if lock {
 		sql += " FOR UPDATE OF t"
 	}
-	ft, err := scanFeature(q.QueryRow(ctx, sql, append([]any{id}, f.args...)...))
+	ft, err := scanFeature(q.QueryRow(ctx, sql, append([]any{id}, scopeArgs...)...))
 	if errors.Is(err, pgx.ErrNoRows) {
 		return Feature{}, riskmap.Errorf(riskmap.ENOTFOUND, "%s %d not found", l.Name, id)
 	}
@@ -185,7 +185,7 @@ func (s *Store) CreateIn(ctx context.Context, tx pgx.Tx, l *Layer, scope riskmap
 	if err := tx.QueryRow(ctx, sql, args...).Scan(&id, &code); err != nil {
 		return Feature{}, postgres.Translate(err)
 	}
-	if !InScope(scope, code) {
+	if !scope.Contains(code) {
 		return Feature{}, riskmap.Errorf(riskmap.EFORBIDDEN, "%s %s is outside your area", l.ScopeColumn, code)
 	}
 	if in.InventorySet {
@@ -322,7 +322,7 @@ func (s *Store) update(ctx context.Context, tx pgx.Tx, l *Layer, scope riskmap.S
 	if err := tx.QueryRow(ctx, sql, append([]any{id}, args...)...).Scan(&code); err != nil {
 		return postgres.Translate(err)
 	}
-	if !InScope(scope, code) {
+	if !scope.Contains(code) {
 		return riskmap.Errorf(riskmap.EFORBIDDEN, "the change would move %s %d to %s, outside your area", l.Name, id, code)
 	}
 	return nil

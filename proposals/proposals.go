@@ -48,7 +48,6 @@ type Store struct {
 	features  *features.Store
 	blobs     blobs.Store
 	maxUpload int64
-	scope     *features.Layer // the scope rule over grid_code
 }
 
 // NewStore returns proposals over pool, applying approved changes through
@@ -57,8 +56,7 @@ func NewStore(pool *pgxpool.Pool, fs *features.Store, b blobs.Store, maxUpload i
 	if maxUpload <= 0 {
 		maxUpload = 10 << 20
 	}
-	return &Store{pool: pool, features: fs, blobs: b, maxUpload: maxUpload,
-		scope: &features.Layer{Name: "proposals", ScopeColumn: "grid_code"}}
+	return &Store{pool: pool, features: fs, blobs: b, maxUpload: maxUpload}
 }
 
 // Photo is one photo of a proposal.
@@ -251,7 +249,7 @@ func (s *Store) Create(ctx context.Context, u *riskmap.User, body []byte, crs ge
 		if err != nil {
 			return postgres.Translate(err)
 		}
-		if !features.InScope(u.Scope(), grid) {
+		if !u.Scope().Contains(grid) {
 			return riskmap.Errorf(riskmap.EFORBIDDEN, "the proposal lies in grid %s, not one of yours", grid).
 				WithDetails(riskmap.Detail{Field: "feature.geometry", Message: "outside your grids"})
 		}
@@ -334,8 +332,7 @@ func (s *Store) visible(u *riskmap.User, next int) (string, []any) {
 	if u.Role == riskmap.RoleWorker {
 		return fmt.Sprintf("p.proposed_by = $%d", next), []any{u.ID}
 	}
-	cond, args := features.ScopeSQL(s.scope, u.Scope(), next)
-	return "EXISTS (SELECT 1 FROM (SELECT p.grid_code) t WHERE " + cond + ")", args
+	return u.Scope().SQL("p.grid_code", next)
 }
 
 const selectProposal = `SELECT p.id, p.client_id::text, p.layer, p.kind, p.target_id, p.base_version, p.feature, p.reason, p.state, p.version,

@@ -215,7 +215,7 @@ func ParseInput(body []byte) (*Input, error) {
 func (s *Store) depotInScope(ctx context.Context, q interface {
 	QueryRow(context.Context, string, ...any) pgx.Row
 }, scope riskmap.Scope, id int64) (string, bool, error) {
-	cond, args := features.ScopeSQL(s.depots, scope, 2)
+	cond, args := s.depots.ScopeSQL(scope, 2)
 	var name string
 	err := q.QueryRow(ctx, "SELECT t.name FROM depots t WHERE t.id = $1 AND "+cond, append([]any{id}, args...)...).Scan(&name)
 	if errors.Is(err, pgx.ErrNoRows) {
@@ -360,7 +360,7 @@ func (s *Store) movements(ctx context.Context, where string, args ...any) ([]Mov
 // Lines returns a depot's stock lines with their expiry flags (days as in
 // Asia/Shanghai), and the depot's township.
 func (s *Store) Lines(ctx context.Context, scope riskmap.Scope, depot int64) (string, []Line, error) {
-	cond, args := features.ScopeSQL(s.depots, scope, 3)
+	cond, args := s.depots.ScopeSQL(scope, 3)
 	rows, err := s.pool.Query(ctx, `SELECT t.township_code, i.item, i.unit, i.batch, to_char(i.expires_on, 'YYYY-MM-DD'), i.quantity::float8, i.updated_at,
 		coalesce(i.expires_on < (now() AT TIME ZONE 'Asia/Shanghai')::date, false),
 		coalesce(i.expires_on >= (now() AT TIME ZONE 'Asia/Shanghai')::date AND i.expires_on < (now() AT TIME ZONE 'Asia/Shanghai')::date + $2::integer, false)

@@ -1,6 +1,6 @@
 package tiles
 
-import "riskmap/features"
+import "riskmap"
 
 // All is the name of the tile layer made of every other layer.
 const All = "all"
@@ -36,11 +36,13 @@ type Layer struct {
 	// FeatureID: t.id is an integer and becomes the MVT feature id.
 	FeatureID bool
 	Attrs     []Attr
-	// Scope is what features.ScopeSQL matches for this layer (its
-	// ScopeColumn, and the areas rule when Name is "areas").
-	Scope   *features.Layer
-	MinZoom int // no features below (the tile is empty)
-	Cluster *Cluster
+	// ScopeColumn (of t) holds the grid or area code the user's scope is
+	// matched on; AreaScope: the areas rule (an area holding part of the
+	// scope is visible too), riskmap.Scope.AreaSQL.
+	ScopeColumn string
+	AreaScope   bool
+	MinZoom     int // no features below (the tile is empty)
+	Cluster     *Cluster
 	// Shapes names a table (with ShapesKey the feature's id, band, geom) of
 	// the geometries precomputed per zoom band (riskmap_tile_band): polygons
 	// too large to read whole for every tile (see area_tile_shapes).
@@ -76,8 +78,13 @@ func pointAttrs(extra ...Attr) []Attr {
 	)
 }
 
-func placed(name string) *features.Layer {
-	return &features.Layer{Name: name, ScopeColumn: "grid_code"}
+// scopeSQL is the predicate keeping l's rows (alias t) in scope, with its
+// arguments numbered from next.
+func (l *Layer) scopeSQL(s riskmap.Scope, next int) (string, []any) {
+	if l.AreaScope {
+		return s.AreaSQL("t."+l.ScopeColumn, next)
+	}
+	return s.SQL("t."+l.ScopeColumn, next)
 }
 
 // Layers returns the tile layers in drawing order (bottom first).
@@ -87,7 +94,7 @@ func Layers() []*Layer {
 			Name: "areas", Table: "areas", Polygon: true, FeatureID: true,
 			Description: "行政区划 administrative areas: city, county, township, village",
 			Shapes:      "area_tile_shapes", ShapesKey: "area_id",
-			Scope: &features.Layer{Name: "areas", ScopeColumn: "code"},
+			ScopeColumn: "code", AreaScope: true,
 			Attrs: []Attr{
 				{"code", "t.code", "String"},
 				{"name", "t.name", "String"},
@@ -100,7 +107,7 @@ func Layers() []*Layer {
 			// spans ten pixels; below, the areas carry the map.
 			Name: "grids", Table: "grids", Polygon: true, FeatureID: true, MinZoom: 10,
 			Description: "网格 grids with their worker and open hidden-hazard cases",
-			Scope:       &features.Layer{Name: "grids", ScopeColumn: "code"},
+			ScopeColumn: "code",
 			Attrs: []Attr{
 				{"code", "t.code", "String"},
 				{"name", "t.name", "String"},
@@ -114,7 +121,7 @@ func Layers() []*Layer {
 			},
 		},
 		{
-			Name: "hazard_sources", Table: "hazard_sources", FeatureID: true, Scope: placed("hazard_sources"),
+			Name: "hazard_sources", Table: "hazard_sources", FeatureID: true, ScopeColumn: "grid_code",
 			Description: "危险源 hazard sources; up to z11 clusters with point_count and the gravest major_hazard_level",
 			Attrs: pointAttrs(
 				Attr{"category", "t.category", "String"},
@@ -123,7 +130,7 @@ func Layers() []*Layer {
 			Cluster: &Cluster{MaxZoom: 11, Level: "major_hazard_level"},
 		},
 		{
-			Name: "risk_points", Table: "risk_points", FeatureID: true, Scope: placed("risk_points"),
+			Name: "risk_points", Table: "risk_points", FeatureID: true, ScopeColumn: "grid_code",
 			Description: "风险点 risk points; up to z13 clusters with point_count and the gravest risk_level",
 			Attrs: pointAttrs(
 				Attr{"category", "t.category", "String"},
@@ -132,7 +139,7 @@ func Layers() []*Layer {
 			Cluster: &Cluster{MaxZoom: 13, Level: "risk_level"},
 		},
 		{
-			Name: "stations", Table: "stations", FeatureID: true, Scope: placed("stations"),
+			Name: "stations", Table: "stations", FeatureID: true, ScopeColumn: "grid_code",
 			Description: "应急站点 emergency stations",
 			Attrs: pointAttrs(
 				Attr{"kind", "t.kind", "String"},
@@ -140,7 +147,7 @@ func Layers() []*Layer {
 			),
 		},
 		{
-			Name: "depots", Table: "depots", FeatureID: true, Scope: placed("depots"),
+			Name: "depots", Table: "depots", FeatureID: true, ScopeColumn: "grid_code",
 			Description: "应急物资储备仓库 supply depots",
 			Attrs:       pointAttrs(),
 		},

@@ -24,7 +24,6 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"riskmap"
-	"riskmap/features"
 	"riskmap/postgres"
 )
 
@@ -188,7 +187,7 @@ func (s *Service) Query(scope riskmap.Scope, layer string, t TileID) (string, []
 	args := []any{t.Z, t.X, t.Y}
 	for _, l := range s.layersOf(layer) {
 		if l.variantAt(t.Z) != none {
-			_, a := features.ScopeSQL(l.Scope, scope, 0)
+			_, a := l.scopeSQL(scope, 0)
 			args = append(args, a...)
 		}
 	}

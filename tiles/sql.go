@@ -5,7 +5,6 @@ import (
 	"strings"
 
 	"riskmap"
-	"riskmap/features"
 )
 
 // The tile SQL. Every query takes $1 z, $2 x, $3 y, then the scope filter's
@@ -134,7 +133,7 @@ func buildSQL(layers []*Layer, z int, scope riskmap.Scope) (string, []any) {
 		if v == none {
 			continue
 		}
-		cond, a := features.ScopeSQL(l.Scope, scope, 4+len(args))
+		cond, a := l.scopeSQL(scope, 4+len(args))
 		args = append(args, a...)
 		parts = append(parts, layerSQL(l, v, cond))
 	}

@@ -7,7 +7,6 @@ import (
 	"sort"
 
 	"riskmap"
-	"riskmap/features"
 )
 
 // TileJSON is a TileJSON 3.0.0 document for one tile layer.
@@ -83,7 +82,7 @@ func (s *Service) TileJSON(ctx context.Context, scope riskmap.Scope, layer, base
 
 // extent is the lon/lat box of l's features in scope.
 func (s *Service) extent(ctx context.Context, l *Layer, scope riskmap.Scope) ([4]float64, bool, error) {
-	cond, args := features.ScopeSQL(l.Scope, scope, 1)
+	cond, args := l.scopeSQL(scope, 1)
 	var b [4]*float64
 	err := s.pool.QueryRow(ctx, `SELECT ST_XMin(e), ST_YMin(e), ST_XMax(e), ST_YMax(e)
 		FROM (SELECT ST_Extent(t.geom) AS e FROM `+l.Table+` t WHERE `+cond+`) x`, args...).Scan(&b[0], &b[1], &b[2], &b[3])
