@@ -19,6 +19,7 @@ import (
 	"riskmap/backup"
 	"riskmap/blobs"
 	"riskmap/cases"
+	"riskmap/demo"
 	"riskmap/internal/dbtest"
 	"riskmap/localdb"
 	"riskmap/postgres"
@@ -62,7 +63,7 @@ func TestBackupRestoresIntoAFreshClusterWithEverythingEqual(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer src.Close()
-	if _, err := cases.LoadDemo(ctx, src); err != nil {
+	if _, err := demo.LoadCases(ctx, src); err != nil {
 		t.Fatalf("demo cases: %v", err)
 	}
 	work := t.TempDir()

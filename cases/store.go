@@ -373,17 +373,13 @@ func (s *Store) Act(ctx context.Context, u *riskmap.User, id string, a *ActionIn
 
 // current is the locked case as an action sees it.
 type current struct {
-	ID          string
-	State       string
-	Version     int
-	Grade       string
-	Category    string
-	Grid        string
-	AssigneeID  *int64
-	SubmittedBy *int64
-	Deadline    *time.Time
-	ClosedAt    *time.Time
-	Now         time.Time
+	Row
+	ID       string
+	Version  int
+	Grade    string
+	Category string
+	Grid     string
+	Now      time.Time
 }
 
 func (s *Store) lock(ctx context.Context, tx pgx.Tx, u *riskmap.User, id string) (current, error) {
@@ -392,10 +388,13 @@ func (s *Store) lock(ctx context.Context, tx pgx.Tx, u *riskmap.User, id string)
 		return c, riskmap.Errorf(riskmap.ENOTFOUND, "case %s not found", id)
 	}
 	vis, args := visibleSQL(u, 2)
-	err := tx.QueryRow(ctx, `SELECT c.state, c.version, c.grade, c.category, c.grid_code, c.assignee_id, c.submitted_by,
-			c.deadline, c.closed_at, now()
+	err := tx.QueryRow(ctx, `SELECT c.version, c.grade, c.category, c.grid_code, now(),
+			c.state, c.assignee_id, c.assignee_name, c.submitted_by, c.deadline, c.deadline_changed_at, c.closed_at, c.reopened_at,
+			c.responsibility, c.measures, c.funds, c.plan, c.interim_controls, c.duplicate_of::text
 		  FROM cases c WHERE c.id = $1 AND `+vis+` FOR UPDATE OF c`, append([]any{id}, args...)...).
-		Scan(&c.State, &c.Version, &c.Grade, &c.Category, &c.Grid, &c.AssigneeID, &c.SubmittedBy, &c.Deadline, &c.ClosedAt, &c.Now)
+		Scan(&c.Version, &c.Grade, &c.Category, &c.Grid, &c.Now,
+			&c.State, &c.AssigneeID, &c.AssigneeName, &c.SubmittedBy, &c.Deadline, &c.DeadlineChangedAt, &c.ClosedAt, &c.ReopenedAt,
+			&c.Responsibility, &c.Measures, &c.Funds, &c.Plan, &c.InterimControls, &c.DuplicateOf)
 	if errors.Is(err, pgx.ErrNoRows) {
 		// A write outside the user's view is forbidden whether or not the
 		// id exists elsewhere, so the answer reveals nothing.
@@ -548,50 +547,35 @@ func checkAssignee(ctx context.Context, tx pgx.Tx, id int64, grid string) (strin
 	return "", riskmap.Errorf(riskmap.EUNPROCESSABLE, "user %d (%s) has role %s, which does not rectify hazards", id, u.Username, u.Role)
 }
 
-// apply writes the new state and the action's columns, then the event.
+// apply writes the case row as the action leaves it (Row.Apply, the fold
+// the demo's histories go through too), then the event.
 func apply(ctx context.Context, tx pgx.Tx, u *riskmap.User, cur current, r Rule, a *ActionInput, ch change) error {
 	if _, err := tx.Exec(ctx, "SELECT set_config('riskmap.case_action', $1, true)", r.Action); err != nil {
 		return err
 	}
-	set := []string{"state = $2"}
-	args := []any{cur.ID, r.To}
-	add := func(col string, v any) {
-		args = append(args, v)
-		set = append(set, fmt.Sprintf("%s = $%d", col, len(args)))
+	// cur.Now is the transaction's now(), the time the event is stamped with
+	e := Event{At: cur.Now, Action: r.Action, To: r.To, ActorID: &u.ID, Deadline: ch.deadline, Details: ch.details}
+	var assignee *int64
+	if r.Action == "assign" {
+		assignee = a.Assignee
+		e.AssigneeID, e.AssigneeName = a.Assignee, *ch.assigneeName
 	}
-	switch r.Action {
-	case "merge":
-		add("duplicate_of", *a.DuplicateOf)
-	case "assign":
-		add("assignee_id", *a.Assignee)
-		add("assignee_name", *ch.assigneeName)
-		add("deadline", *ch.deadline)
-		// a deadline replacing one (assigned again after a return)
-		set = append(set, "deadline_changed_at = CASE WHEN deadline IS NOT NULL THEN now() ELSE deadline_changed_at END")
-		for _, col := range []string{"responsibility", "measures", "funds", "plan"} {
-			v, ok := ch.details[col]
-			if !ok {
-				add(col, nil)
-			} else {
-				add(col, v)
-			}
-		}
-	case "return":
-		set = append(set, "assignee_id = NULL", "assignee_name = NULL")
-	case "extend":
-		add("deadline", *ch.deadline)
-		set = append(set, "deadline_changed_at = now()")
-	case "suspend":
-		add("interim_controls", ch.details["interim_controls"])
-	case "submit":
-		add("submitted_by", u.ID)
-	case "approve":
-		set = append(set, "closed_at = now()")
-	case "reopen":
-		set = append(set, "closed_at = NULL", "reopened_at = now()")
+	var dup *string
+	if r.Action == "merge" {
+		dup = a.DuplicateOf
+		e.DuplicateOf = *a.DuplicateOf
 	}
+	next := cur.Row
+	next.Apply(e)
 	var version int
-	if err := tx.QueryRow(ctx, "UPDATE cases SET "+strings.Join(set, ", ")+" WHERE id = $1 RETURNING version", args...).Scan(&version); err != nil {
+	err := tx.QueryRow(ctx, `UPDATE cases SET state = $2, assignee_id = $3, assignee_name = $4, submitted_by = $5,
+			deadline = $6, deadline_changed_at = $7, closed_at = $8, reopened_at = $9, responsibility = $10, measures = $11,
+			funds = $12, plan = $13, interim_controls = $14, duplicate_of = $15
+		 WHERE id = $1 RETURNING version`,
+		cur.ID, next.State, next.AssigneeID, next.AssigneeName, next.SubmittedBy, next.Deadline, next.DeadlineChangedAt,
+		next.ClosedAt, next.ReopenedAt, next.Responsibility, next.Measures, next.Funds, next.Plan, next.InterimControls,
+		next.DuplicateOf).Scan(&version)
+	if err != nil {
 		return postgres.Translate(err)
 	}
 	var details any
@@ -602,19 +586,11 @@ func apply(ctx context.Context, tx pgx.Tx, u *riskmap.User, cur current, r Rule,
 	if a.location != nil {
 		lon, lat = &a.location[0], &a.location[1]
 	}
-	var assignee *int64
-	if r.Action == "assign" {
-		assignee = a.Assignee
-	}
-	var dup *string
-	if r.Action == "merge" {
-		dup = a.DuplicateOf
-	}
 	attachments := a.Attachments
 	if attachments == nil {
 		attachments = []string{}
 	}
-	_, err := tx.Exec(ctx, `INSERT INTO case_events (case_id, actor_id, actor, role, action, from_state, to_state, version,
+	_, err = tx.Exec(ctx, `INSERT INTO case_events (case_id, actor_id, actor, role, action, from_state, to_state, version,
 			note, reason, attachments, deadline, assignee_id, duplicate_of, details, geom)
 		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, nullif($9, ''), nullif($10, ''), $11::uuid[], $12, $13, $14, $15,
 			CASE WHEN $16::float8 IS NULL THEN NULL ELSE ST_SetSRID(ST_MakePoint($16, $17), 4326) END)`,

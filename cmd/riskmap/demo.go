@@ -11,7 +11,6 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"riskmap/auth"
-	"riskmap/cases"
 	"riskmap/demo"
 	"riskmap/roads"
 )
@@ -45,7 +44,7 @@ func runDemo(ctx context.Context, logger *slog.Logger, args []string) error {
 		load func(context.Context, *pgxpool.Pool) (bool, error)
 	}{
 		{"demo road network", roads.LoadDemo},
-		{"demo cases", cases.LoadDemo},
+		{"demo cases", demo.LoadCases},
 	}
 	for _, x := range extras {
 		done, err := x.load(ctx, pool)
