@@ -16,6 +16,7 @@ import (
 
 	"riskmap"
 	"riskmap/cases"
+	"riskmap/internal/collection"
 )
 
 // attachmentsRoute takes uploads larger than the usual body limit.
@@ -123,25 +124,12 @@ func (s *Server) listCases(c *gin.Context) {
 		return
 	}
 	var buf bytes.Buffer
-	buf.WriteString(`{"type":"FeatureCollection","features":[`)
-	for i, f := range page.Features {
-		if i > 0 {
-			buf.WriteByte(',')
-		}
-		buf.Write(f)
+	fc := collection.New(&buf, collection.Options{})
+	for _, f := range page.Features {
+		fc.Add(f)
 	}
-	buf.WriteString(`],"numberReturned":` + strconv.Itoa(len(page.Features)) + `,"links":[`)
-	self := c.Request.URL
-	buf.WriteString(`{"rel":"self","type":"application/geo+json","href":` + strconv.Quote(self.RequestURI()) + `}`)
-	if page.Next > 0 {
-		next := *self
-		v := next.Query()
-		v.Set("cursor", encodeCursor(page.Next))
-		next.RawQuery = v.Encode()
-		buf.WriteString(`,{"rel":"next","type":"application/geo+json","href":` + strconv.Quote(next.RequestURI()) + `}`)
-	}
-	buf.WriteString(`]}`)
-	c.Data(http.StatusOK, "application/geo+json", buf.Bytes())
+	fc.Close(&collection.Page{Links: pageLinks("", c.Request.URL, page.Next, 0)})
+	c.Data(http.StatusOK, collection.MediaType, buf.Bytes())
 }
 
 // getCase: GET /api/v1/cases/{id}, with its events and attachments.

@@ -30,27 +30,8 @@ import (
 	"riskmap/internal/dbtest"
 )
 
-// The case tests' city: caseFixtureSQL's two counties, three townships and
-// four grids, with one user per role and a few more so that "another user
-// of the same office" and "another township" exist.
-const caseFixtureSQL = `
-INSERT INTO areas (code, name, level, parent_code, geom) VALUES
- ('441500000000', '汕尾市', 'city', NULL, ST_Multi(ST_MakeEnvelope(115.0, 22.5, 117.0, 23.5, 4326))),
- ('441502000000', '城区', 'county', '441500000000', ST_Multi(ST_MakeEnvelope(115.0, 22.5, 116.5, 23.5, 4326))),
- ('441521000000', '海丰县', 'county', '441500000000', ST_Multi(ST_MakeEnvelope(116.5, 22.5, 117.0, 23.5, 4326))),
- ('441502001000', '新港街道', 'township', '441502000000', ST_Multi(ST_MakeEnvelope(115.0, 22.5, 116.0, 23.5, 4326))),
- ('441502002000', '香洲街道', 'township', '441502000000', ST_Multi(ST_MakeEnvelope(116.0, 22.5, 116.5, 23.5, 4326))),
- ('441521101000', '梅陇镇', 'township', '441521000000', ST_Multi(ST_MakeEnvelope(116.5, 22.5, 117.0, 23.5, 4326))),
- ('441502001001', '立新社区', 'village', '441502001000', ST_Multi(ST_MakeEnvelope(115.0, 22.5, 116.0, 23.5, 4326))),
- ('441502002001', '香洲社区', 'village', '441502002000', ST_Multi(ST_MakeEnvelope(116.0, 22.5, 116.5, 23.5, 4326))),
- ('441521101001', '梅陇村', 'village', '441521101000', ST_Multi(ST_MakeEnvelope(116.5, 22.5, 117.0, 23.5, 4326)));
-INSERT INTO grids (code, name, worker, geom) VALUES
- ('441502001001001', '立新第1网格', '张伟', ST_Multi(ST_MakeEnvelope(115.0, 22.5, 115.5, 23.5, 4326))),
- ('441502001001002', '立新第2网格', '李娜', ST_Multi(ST_MakeEnvelope(115.5, 22.5, 116.0, 23.5, 4326))),
- ('441502002001001', '香洲第1网格', '王芳', ST_Multi(ST_MakeEnvelope(116.0, 22.5, 116.5, 23.5, 4326))),
- ('441521101001001', '梅陇第1网格', '陈杰', ST_Multi(ST_MakeEnvelope(116.5, 22.5, 117.0, 23.5, 4326)));
-`
-
+// The case tests' users in dbtest.TinyCity: one per role and a few more, so
+// that "another user of the same office" and "another township" exist.
 var caseUsers = []auth.UserSpec{
 	{Username: "admin", Role: "admin", Password: "admin-pass-1"},
 	{Username: "city", Role: "city", Areas: []string{"441500000000"}, Password: "city-pass-1"},
@@ -109,10 +90,7 @@ func newCaseEnv(t *testing.T) *caseEnv {
 func newCaseEnvWith(t *testing.T, store blobs.Store, cfg cases.Config) *caseEnv {
 	t.Helper()
 	ctx := context.Background()
-	pool := dbtest.New(t, dbtest.Empty)
-	if _, err := pool.Exec(ctx, caseFixtureSQL); err != nil {
-		t.Fatalf("fixture: %v", err)
-	}
+	pool := dbtest.TinyCity(t)
 	dir := t.TempDir()
 	if store == nil {
 		d, err := blobs.NewDir(dir)

@@ -5,7 +5,6 @@ import (
 	"encoding/csv"
 	"encoding/json"
 	"fmt"
-	"io"
 	"mime"
 	"net/http"
 	"os"
@@ -19,6 +18,7 @@ import (
 	"riskmap"
 	"riskmap/features"
 	"riskmap/importers"
+	"riskmap/internal/collection"
 )
 
 // Exports of a layer, or of a filtered part of it, in the user's scope:
@@ -91,18 +91,9 @@ func (s *Server) exportLayer(l *features.Layer) gin.HandlerFunc {
 			c.Header("Content-Type", "application/geo+json")
 			c.Status(http.StatusOK)
 			w := bufio.NewWriterSize(c.Writer, 64<<10)
-			io.WriteString(w, `{"type":"FeatureCollection","name":`+strconv.Quote(l.Name)+`,"features":[`)
-			n := 0
-			err = s.Features.Scan(ctx, l, scope, q, func(f features.Feature) error {
-				if n > 0 {
-					w.WriteByte(',')
-				}
-				w.WriteByte('\n')
-				n++
-				_, err := w.Write(f.JSON)
-				return err
-			})
-			io.WriteString(w, "\n]}\n")
+			fc := collection.New(w, collection.Options{Members: map[string]string{"name": l.Name}, Lines: true})
+			err = s.Features.Scan(ctx, l, scope, q, func(f features.Feature) error { return fc.Add(f.JSON) })
+			fc.Close(nil)
 			w.Flush()
 		case "csv":
 			attach("csv")

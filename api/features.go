@@ -17,6 +17,7 @@ import (
 	"riskmap/auth"
 	"riskmap/features"
 	"riskmap/geo"
+	"riskmap/internal/collection"
 )
 
 const (
@@ -44,28 +45,31 @@ func (s *Server) listFeatures(l *features.Layer) gin.HandlerFunc {
 			return
 		}
 		var buf bytes.Buffer
-		buf.WriteString(`{"type":"FeatureCollection","features":[`)
-		for i, f := range page.Features {
-			if i > 0 {
-				buf.WriteByte(',')
-			}
-			buf.Write(f.JSON)
+		fc := collection.New(&buf, collection.Options{})
+		for _, f := range page.Features {
+			fc.Add(f.JSON)
 		}
-		buf.WriteString(`],"numberReturned":`)
-		buf.WriteString(strconv.Itoa(len(page.Features)))
-		buf.WriteString(`,"links":[`)
-		self := c.Request.URL
-		buf.WriteString(`{"rel":"self","type":"application/geo+json","href":` + strconv.Quote(self.RequestURI()) + `}`)
-		if page.Next > 0 {
-			next := *self
-			v := next.Query()
-			v.Set("cursor", encodeCursor(page.Next))
-			next.RawQuery = v.Encode()
-			buf.WriteString(`,{"rel":"next","type":"application/geo+json","href":` + strconv.Quote(next.RequestURI()) + `}`)
-		}
-		buf.WriteString(`]}`)
-		c.Data(http.StatusOK, "application/geo+json", buf.Bytes())
+		fc.Close(&collection.Page{Links: pageLinks("", c.Request.URL, page.Next, 0)})
+		c.Data(http.StatusOK, collection.MediaType, buf.Bytes())
 	}
+}
+
+// pageLinks are a page's self link and, when there is more (next > 0), its
+// next link: the request's URL with the cursor after next (and limit, when
+// > 0) set, prefixed by base ("" for links relative to the host).
+func pageLinks(base string, u *url.URL, next int64, limit int) []collection.Link {
+	links := []collection.Link{{Rel: "self", Type: collection.MediaType, Href: base + u.RequestURI()}}
+	if next > 0 {
+		n := *u
+		v := n.Query()
+		v.Set("cursor", encodeCursor(next))
+		if limit > 0 {
+			v.Set("limit", strconv.Itoa(limit))
+		}
+		n.RawQuery = v.Encode()
+		links = append(links, collection.Link{Rel: "next", Type: collection.MediaType, Href: base + n.RequestURI()})
+	}
+	return links
 }
 
 func encodeCursor(id int64) string {
@@ -363,14 +367,11 @@ func (s *Server) patchFeatures(l *features.Layer) gin.HandlerFunc {
 			return
 		}
 		var buf bytes.Buffer
-		buf.WriteString(`{"type":"FeatureCollection","features":[`)
-		for i, f := range out {
-			if i > 0 {
-				buf.WriteByte(',')
-			}
-			buf.Write(f.JSON)
+		w := collection.New(&buf, collection.Options{})
+		for _, f := range out {
+			w.Add(f.JSON)
 		}
-		buf.WriteString(`],"numberReturned":` + strconv.Itoa(len(out)) + `}`)
-		c.Data(http.StatusOK, "application/geo+json", buf.Bytes())
+		w.Close(&collection.Page{})
+		c.Data(http.StatusOK, collection.MediaType, buf.Bytes())
 	}
 }

@@ -29,28 +29,6 @@ import (
 	"riskmap/tiles"
 )
 
-// A tiny city whose numbers are easy to check by hand (lon 115.0–117.0,
-// lat 22.5–23.5): county 城区 (115.0–116.5) with township 新港 (115.0–116.0,
-// one village split into grids 001 west and 002 east along lon 115.5) and
-// township 香洲 (116.0–116.5, one grid); county 海丰 (116.5–117.0, one grid).
-const fixtureSQL = `
-INSERT INTO areas (code, name, level, parent_code, geom) VALUES
- ('441500000000', '汕尾市', 'city', NULL, ST_Multi(ST_MakeEnvelope(115.0, 22.5, 117.0, 23.5, 4326))),
- ('441502000000', '城区', 'county', '441500000000', ST_Multi(ST_MakeEnvelope(115.0, 22.5, 116.5, 23.5, 4326))),
- ('441521000000', '海丰县', 'county', '441500000000', ST_Multi(ST_MakeEnvelope(116.5, 22.5, 117.0, 23.5, 4326))),
- ('441502001000', '新港街道', 'township', '441502000000', ST_Multi(ST_MakeEnvelope(115.0, 22.5, 116.0, 23.5, 4326))),
- ('441502002000', '香洲街道', 'township', '441502000000', ST_Multi(ST_MakeEnvelope(116.0, 22.5, 116.5, 23.5, 4326))),
- ('441521101000', '梅陇镇', 'township', '441521000000', ST_Multi(ST_MakeEnvelope(116.5, 22.5, 117.0, 23.5, 4326))),
- ('441502001001', '立新社区', 'village', '441502001000', ST_Multi(ST_MakeEnvelope(115.0, 22.5, 116.0, 23.5, 4326))),
- ('441502002001', '香洲社区', 'village', '441502002000', ST_Multi(ST_MakeEnvelope(116.0, 22.5, 116.5, 23.5, 4326))),
- ('441521101001', '梅陇村', 'village', '441521101000', ST_Multi(ST_MakeEnvelope(116.5, 22.5, 117.0, 23.5, 4326)));
-INSERT INTO grids (code, name, worker, households, population, geom) VALUES
- ('441502001001001', '立新第1网格', '张伟', 300, 1000, ST_Multi(ST_MakeEnvelope(115.0, 22.5, 115.5, 23.5, 4326))),
- ('441502001001002', '立新第2网格', '李娜', 200, 700, ST_Multi(ST_MakeEnvelope(115.5, 22.5, 116.0, 23.5, 4326))),
- ('441502002001001', '香洲第1网格', '王芳', 100, 350, ST_Multi(ST_MakeEnvelope(116.0, 22.5, 116.5, 23.5, 4326))),
- ('441521101001001', '梅陇第1网格', '陈杰', 150, 500, ST_Multi(ST_MakeEnvelope(116.5, 22.5, 117.0, 23.5, 4326)));
-`
-
 type env struct {
 	t      *testing.T
 	engine *gin.Engine
@@ -65,10 +43,7 @@ type env struct {
 func newEnv(t *testing.T) *env {
 	t.Helper()
 	ctx := context.Background()
-	pool := dbtest.New(t, dbtest.Empty)
-	if _, err := pool.Exec(ctx, fixtureSQL); err != nil {
-		t.Fatalf("fixture: %v", err)
-	}
+	pool := dbtest.TinyCity(t)
 	svc := auth.NewService(pool, time.Hour, auth.NewLimiter(50, time.Minute))
 	users := []auth.UserSpec{
 		{Username: "admin", Role: "admin", Password: "admin-pass-1"},

@@ -9,6 +9,7 @@ import (
 
 	"riskmap"
 	"riskmap/features"
+	"riskmap/internal/collection"
 )
 
 // OGC API - Features - Part 1 (core, GeoJSON, OpenAPI 3.0) at /ogc, for
@@ -166,41 +167,24 @@ func (s *Server) ogcItems(c *gin.Context) {
 		return
 	}
 	q.Limit = limit + 1
+	// buffered, so that a failure half-way is still an error reply
 	var buf bytes.Buffer
-	buf.WriteString(`{"type":"FeatureCollection","features":[`)
-	n := 0
-	var last int64
-	more := false
+	fc := collection.New(&buf, collection.Options{})
+	var last, next int64
 	err = s.Features.Scan(ctx, l, scope, q, func(f features.Feature) error {
-		if n == limit {
-			more = true
+		if fc.Len() == limit {
+			next = last
 			return nil
 		}
-		if n > 0 {
-			buf.WriteByte(',')
-		}
-		buf.Write(f.JSON)
-		n++
 		last = f.ID
-		return nil
+		return fc.Add(f.JSON)
 	})
 	if err != nil {
 		s.fail(c, err)
 		return
 	}
-	self := baseURL(c) + c.Request.URL.RequestURI()
-	buf.WriteString(`],"numberReturned":` + strconv.Itoa(n) + `,"numberMatched":` + strconv.FormatInt(matched, 10) + `,"links":[`)
-	buf.WriteString(`{"rel":"self","type":"application/geo+json","href":` + strconv.Quote(self) + `}`)
-	if more {
-		next := *c.Request.URL
-		v := next.Query()
-		v.Set("cursor", encodeCursor(last))
-		v.Set("limit", strconv.Itoa(limit))
-		next.RawQuery = v.Encode()
-		buf.WriteString(`,{"rel":"next","type":"application/geo+json","href":` + strconv.Quote(baseURL(c)+next.RequestURI()) + `}`)
-	}
-	buf.WriteString(`]}`)
-	c.Data(http.StatusOK, "application/geo+json", buf.Bytes())
+	fc.Close(&collection.Page{Matched: &matched, Links: pageLinks(baseURL(c), c.Request.URL, next, limit)})
+	c.Data(http.StatusOK, collection.MediaType, buf.Bytes())
 }
 
 func (s *Server) ogcItem(c *gin.Context) {

@@ -28,20 +28,8 @@ import (
 	"riskmap/tiles"
 )
 
-// Two townships: 新港 (115.0–115.5, grids 001 west and 002 east of 115.25)
-// and 香洲 (115.5–116.0, one grid), with a risk point in each grid.
-const tileFixtureSQL = `
-INSERT INTO areas (code, name, level, parent_code, geom) VALUES
- ('441500000000', '汕尾市', 'city', NULL, ST_Multi(ST_MakeEnvelope(115.0, 22.5, 116.0, 23.5, 4326))),
- ('441502000000', '城区', 'county', '441500000000', ST_Multi(ST_MakeEnvelope(115.0, 22.5, 116.0, 23.5, 4326))),
- ('441502001000', '新港街道', 'township', '441502000000', ST_Multi(ST_MakeEnvelope(115.0, 22.5, 115.5, 23.5, 4326))),
- ('441502002000', '香洲街道', 'township', '441502000000', ST_Multi(ST_MakeEnvelope(115.5, 22.5, 116.0, 23.5, 4326))),
- ('441502001001', '立新社区', 'village', '441502001000', ST_Multi(ST_MakeEnvelope(115.0, 22.5, 115.5, 23.5, 4326))),
- ('441502002001', '香洲社区', 'village', '441502002000', ST_Multi(ST_MakeEnvelope(115.5, 22.5, 116.0, 23.5, 4326)));
-INSERT INTO grids (code, name, worker, geom) VALUES
- ('441502001001001', '立新第1网格', '张伟', ST_Multi(ST_MakeEnvelope(115.0, 22.5, 115.25, 23.5, 4326))),
- ('441502001001002', '立新第2网格', '李娜', ST_Multi(ST_MakeEnvelope(115.25, 22.5, 115.5, 23.5, 4326))),
- ('441502002001001', '香洲第1网格', '王芳', ST_Multi(ST_MakeEnvelope(115.5, 22.5, 116.0, 23.5, 4326)));
+// The tile tests' city (dbtest.TileCity) with a risk point in each grid.
+const tilePointsSQL = `
 INSERT INTO risk_points (name, category, risk_level, geom) VALUES
  ('西点', 'flood', 1, ST_SetSRID(ST_Point(115.20, 23.00), 4326)),
  ('中点', 'fire', 2, ST_SetSRID(ST_Point(115.30, 23.00), 4326)),
@@ -78,8 +66,8 @@ func (l *lockedBuffer) String() string {
 func newTileEnv(t *testing.T) *tileEnv {
 	t.Helper()
 	ctx := context.Background()
-	pool := dbtest.New(t, dbtest.Empty)
-	if _, err := pool.Exec(ctx, tileFixtureSQL); err != nil {
+	pool := dbtest.TileCity(t)
+	if _, err := pool.Exec(ctx, tilePointsSQL); err != nil {
 		t.Fatalf("fixture: %v", err)
 	}
 	log := &lockedBuffer{}

@@ -16,26 +16,6 @@ import (
 	"riskmap/internal/dbtest"
 )
 
-// Two counties; 城区 has 新港 (grids 001 west, 002 east) and 香洲 (one grid),
-// 海丰 has 梅陇 (one grid, no cases).
-const fixtureSQL = `
-INSERT INTO areas (code, name, level, parent_code, geom) VALUES
- ('441500000000', '汕尾市', 'city', NULL, ST_Multi(ST_MakeEnvelope(115.0, 22.5, 117.0, 23.5, 4326))),
- ('441502000000', '城区', 'county', '441500000000', ST_Multi(ST_MakeEnvelope(115.0, 22.5, 116.5, 23.5, 4326))),
- ('441521000000', '海丰县', 'county', '441500000000', ST_Multi(ST_MakeEnvelope(116.5, 22.5, 117.0, 23.5, 4326))),
- ('441502001000', '新港街道', 'township', '441502000000', ST_Multi(ST_MakeEnvelope(115.0, 22.5, 116.0, 23.5, 4326))),
- ('441502002000', '香洲街道', 'township', '441502000000', ST_Multi(ST_MakeEnvelope(116.0, 22.5, 116.5, 23.5, 4326))),
- ('441521101000', '梅陇镇', 'township', '441521000000', ST_Multi(ST_MakeEnvelope(116.5, 22.5, 117.0, 23.5, 4326))),
- ('441502001001', '立新社区', 'village', '441502001000', ST_Multi(ST_MakeEnvelope(115.0, 22.5, 116.0, 23.5, 4326))),
- ('441502002001', '香洲社区', 'village', '441502002000', ST_Multi(ST_MakeEnvelope(116.0, 22.5, 116.5, 23.5, 4326))),
- ('441521101001', '梅陇村', 'village', '441521101000', ST_Multi(ST_MakeEnvelope(116.5, 22.5, 117.0, 23.5, 4326)));
-INSERT INTO grids (code, name, geom) VALUES
- ('441502001001001', '立新第1网格', ST_Multi(ST_MakeEnvelope(115.0, 22.5, 115.5, 23.5, 4326))),
- ('441502001001002', '立新第2网格', ST_Multi(ST_MakeEnvelope(115.5, 22.5, 116.0, 23.5, 4326))),
- ('441502002001001', '香洲第1网格', ST_Multi(ST_MakeEnvelope(116.0, 22.5, 116.5, 23.5, 4326))),
- ('441521101001001', '梅陇第1网格', ST_Multi(ST_MakeEnvelope(116.5, 22.5, 117.0, 23.5, 4326)));
-`
-
 // lon of a point in each grid
 var gridLon = map[string]float64{
 	"441502001001001": 115.25, "441502001001002": 115.75, "441502002001001": 116.25, "441521101001001": 116.75,
@@ -43,11 +23,7 @@ var gridLon = map[string]float64{
 
 func newPool(t testing.TB) *pgxpool.Pool {
 	t.Helper()
-	pool := dbtest.New(t, dbtest.Empty)
-	if _, err := pool.Exec(context.Background(), fixtureSQL); err != nil {
-		t.Fatalf("fixture: %v", err)
-	}
-	return pool
+	return dbtest.TinyCity(t)
 }
 
 func newStore(t testing.TB, pool *pgxpool.Pool) *cases.Store {

@@ -8,6 +8,8 @@ import (
 	"fmt"
 	"io"
 	"strconv"
+
+	"riskmap/internal/collection"
 )
 
 // WriteGeoJSON writes r as a GeoJSON FeatureCollection for a map: every grid
@@ -37,30 +39,17 @@ func (s *Service) WriteGeoJSON(ctx context.Context, w io.Writer, r *Result) erro
 		}
 	}
 	bw := bufio.NewWriter(w)
-	head := map[string]any{
+	// the foreign members first, then the features
+	fc := collection.New(bw, collection.Options{Members: map[string]any{
 		"facility": r.Facility, "kind": r.Kind, "area": r.Area, "max_distance_m": r.MaxDistanceM, "max_minutes": r.MaxMinutes,
 		"facilities": r.Facilities, "share": r.Share, "totals": r.Totals,
-	}
-	hb, err := json.Marshal(head)
-	if err != nil {
-		return err
-	}
-	// the foreign members first, then the features
-	bw.WriteString(`{"type":"FeatureCollection",`)
-	bw.Write(hb[1 : len(hb)-1])
-	bw.WriteString(`,"features":[`)
-	first := true
+	}})
 	feature := func(id any, geom json.RawMessage, props map[string]any) error {
 		b, err := json.Marshal(map[string]any{"type": "Feature", "id": id, "geometry": geom, "properties": props})
 		if err != nil {
 			return err
 		}
-		if !first {
-			bw.WriteByte(',')
-		}
-		first = false
-		_, err = bw.Write(b)
-		return err
+		return fc.Add(b)
 	}
 	for _, o := range r.grids {
 		g := r.gridSet
@@ -93,7 +82,9 @@ func (s *Service) WriteGeoJSON(ctx context.Context, w io.Writer, r *Result) erro
 			}
 		}
 	}
-	bw.WriteString("]}")
+	if err := fc.Close(nil); err != nil {
+		return err
+	}
 	return bw.Flush()
 }
 

@@ -10,6 +10,8 @@ import (
 	"strings"
 
 	"golang.org/x/text/encoding/simplifiedchinese"
+
+	"riskmap/internal/collection"
 )
 
 // writeRejects writes the rejected rows as they came, in the input's
@@ -26,14 +28,11 @@ func writeRejects(r Reader, recs []*Record, name, tmpPath string) (*File, error)
 			}
 			return &File{Name: base + ".rejected.geojsonl", ContentType: "application/geo+json-seq", Data: b.Bytes()}, nil
 		}
-		b.WriteString(`{"type":"FeatureCollection","features":[`)
-		for i, rec := range recs {
-			if i > 0 {
-				b.WriteString(",\n")
-			}
-			b.Write(rec.Raw.(json.RawMessage))
+		fc := collection.New(&b, collection.Options{Lines: true})
+		for _, rec := range recs {
+			fc.Add(rec.Raw.(json.RawMessage))
 		}
-		b.WriteString("]}\n")
+		fc.Close(nil)
 		return &File{Name: base + ".rejected.geojson", ContentType: "application/geo+json", Data: b.Bytes()}, nil
 	case *csvReader:
 		var b bytes.Buffer

@@ -15,31 +15,11 @@ import (
 	"riskmap/internal/dbtest"
 )
 
-// A small city: township A (115.0–115.5) with grids 001 and 002, township
-// B (115.5–116.0) with one grid; lat 22.5–23.5.
-const freshFixture = `
-INSERT INTO areas (code, name, level, parent_code, geom) VALUES
- ('441500000000', '汕尾市', 'city', NULL, ST_Multi(ST_MakeEnvelope(115.0, 22.5, 116.0, 23.5, 4326))),
- ('441502000000', '城区', 'county', '441500000000', ST_Multi(ST_MakeEnvelope(115.0, 22.5, 116.0, 23.5, 4326))),
- ('441502001000', '新港街道', 'township', '441502000000', ST_Multi(ST_MakeEnvelope(115.0, 22.5, 115.5, 23.5, 4326))),
- ('441502002000', '香洲街道', 'township', '441502000000', ST_Multi(ST_MakeEnvelope(115.5, 22.5, 116.0, 23.5, 4326))),
- ('441502001001', '立新社区', 'village', '441502001000', ST_Multi(ST_MakeEnvelope(115.0, 22.5, 115.5, 23.5, 4326))),
- ('441502002001', '香洲社区', 'village', '441502002000', ST_Multi(ST_MakeEnvelope(115.5, 22.5, 116.0, 23.5, 4326)));
-INSERT INTO grids (code, name, worker, geom) VALUES
- ('441502001001001', '立新第1网格', '张伟', ST_Multi(ST_MakeEnvelope(115.0, 22.5, 115.25, 23.5, 4326))),
- ('441502001001002', '立新第2网格', '李娜', ST_Multi(ST_MakeEnvelope(115.25, 22.5, 115.5, 23.5, 4326))),
- ('441502002001001', '香洲第1网格', '王芳', ST_Multi(ST_MakeEnvelope(115.5, 22.5, 116.0, 23.5, 4326)));
-`
-
 const townshipA = "441502001000"
 
 func freshDB(t *testing.T) *pgxpool.Pool {
 	t.Helper()
-	pool := dbtest.New(t, dbtest.Empty)
-	if _, err := pool.Exec(context.Background(), freshFixture); err != nil {
-		t.Fatalf("fixture: %v", err)
-	}
-	return pool
+	return dbtest.TileCity(t)
 }
 
 func addPoint(t testing.TB, pool *pgxpool.Pool, name string, level int, lon, lat float64) int64 {
