@@ -99,8 +99,9 @@ func visibleSQLAs(alias string, u *riskmap.User, next int) (string, []any) {
 // caseJSON projects one case (alias c) as a GeoJSON Feature for u; $1 is
 // the escalation grace in seconds, $3… the user's scope (visibleSQL(u, 3)):
 // its possible duplicates are those u may see, since the stored list
-// holds every nearby case whoever may see it. PostgreSQL builds the JSON,
-// Go passes it on.
+// holds every nearby case whoever may see it. Besides the codes it names
+// the places (grid, village or community, township, county), which is
+// what people read. PostgreSQL builds the JSON, Go passes it on.
 func caseJSON(u *riskmap.User) string {
 	vis, _ := visibleSQLAs("d", u, 3)
 	return strings.Replace(caseJSONTemplate, "{{visible d}}", vis, 1)
@@ -108,7 +109,7 @@ func caseJSON(u *riskmap.User) string {
 
 const caseJSONTemplate = `json_build_object('type', 'Feature', 'id', c.id, 'geometry', ST_AsGeoJSON(c.geom, 8)::json,
 	'properties', json_build_object(
-		'state', c.state, 'version', c.version, 'grade', c.grade, 'category', c.category, 'description', c.description,
+		'number', c.number, 'state', c.state, 'version', c.version, 'grade', c.grade, 'category', c.category, 'description', c.description,
 		'reported_at', c.reported_at, 'device_time', c.device_time,
 		'reporter', c.reporter_id, 'reporter_name', c.reporter_name,
 		'assignee', c.assignee_id, 'assignee_name', c.assignee_name, 'submitted_by', c.submitted_by,
@@ -116,10 +117,14 @@ const caseJSONTemplate = `json_build_object('type', 'Feature', 'id', c.id, 'geom
 		'overdue', coalesce(riskmap_case_open(c.state) AND c.deadline < now(), false),
 		'escalated', coalesce(riskmap_case_open(c.state) AND c.deadline < now() - make_interval(secs => $1), false),
 		'grid_code', c.grid_code, 'township_code', c.township_code, 'county_code', c.county_code,
+		'grid_name', (SELECT g.name FROM grids g WHERE g.code = c.grid_code),
+		'village_name', (SELECT a.name FROM areas a WHERE a.code = left(c.grid_code, 12)),
+		'township_name', (SELECT a.name FROM areas a WHERE a.code = c.township_code),
+		'county_name', (SELECT a.name FROM areas a WHERE a.code = c.county_code),
 		'risk_point_id', c.risk_point_id, 'hazard_source_id', c.hazard_source_id,
 		'duplicate_of', c.duplicate_of,
 		'possible_duplicates', CASE WHEN cardinality(c.possible_duplicates) = 0 THEN '[]'::json ELSE (
-			SELECT coalesce(json_agg(json_build_object('id', d.id, 'state', d.state, 'category', d.category,
+			SELECT coalesce(json_agg(json_build_object('id', d.id, 'number', d.number, 'state', d.state, 'category', d.category,
 				'distance_m', round(ST_Distance(d.geom::geography, c.geom::geography)::numeric, 1)) ORDER BY d.seq), '[]')
 			  FROM cases d WHERE d.id = ANY(c.possible_duplicates) AND {{visible d}}) END,
 		'responsibility', c.responsibility, 'measures', c.measures, 'funds', c.funds, 'plan', c.plan,
@@ -515,7 +520,8 @@ func (s *Store) prepare(ctx context.Context, tx pgx.Tx, u *riskmap.User, cur cur
 }
 
 // checkAssignee: an enabled account that can work the case — a grid worker
-// of the case's township, or an office user with the case in scope.
+// of the case's township, or a township office with the case in its area
+// (county and city bureaus assign and approve; they do not rectify).
 func checkAssignee(ctx context.Context, tx pgx.Tx, id int64, grid string) (string, error) {
 	var u riskmap.User
 	var disabled bool
