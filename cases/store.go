@@ -544,11 +544,13 @@ func checkAssignee(ctx context.Context, tx pgx.Tx, id int64, grid string) (strin
 			}
 		}
 		return "", riskmap.Errorf(riskmap.EUNPROCESSABLE, "user %d (%s) is a grid worker of another township", id, u.Username)
-	case isArea(u.Role):
+	case u.Role == riskmap.RoleTownship:
 		if u.Scope().Contains(grid) {
 			return u.DisplayName, nil
 		}
 		return "", riskmap.Errorf(riskmap.EUNPROCESSABLE, "the case is outside the area of user %d (%s)", id, u.Username)
+	case isCounty(u.Role):
+		return "", riskmap.Errorf(riskmap.EUNPROCESSABLE, "user %d (%s) is a %s bureau, which assigns and approves but does not rectify: assign a grid worker or the township office", id, u.Username, u.Role)
 	}
 	return "", riskmap.Errorf(riskmap.EUNPROCESSABLE, "user %d (%s) has role %s, which does not rectify hazards", id, u.Username, u.Role)
 }
