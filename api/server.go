@@ -122,6 +122,7 @@ func (s *Server) Engine() *gin.Engine {
 	admin.PATCH("/users/:id", s.patchUser)
 	authed.GET("/audit", s.requireRole("admin", "city"), s.listAudit)
 	authed.GET("/locate", s.locate)
+	authed.GET("/search", s.search)
 	authed.GET("/grids/integrity", s.gridIntegrity)
 	if s.Cases != nil {
 		s.caseRoutes(authed)
