@@ -48,18 +48,28 @@ function demoTemplate(bin) {
   for (const d of ['migrations', 'demo', 'auth', 'cases', 'roads']) if (fs.existsSync(path.join(repo, d))) walk(path.join(repo, d));
   const name = `riskmap_e2etpl_${h.digest('hex').slice(0, 12)}`;
   const exists = (n) => psql(`SELECT 1 FROM pg_database WHERE datname = '${n}' AND datistemplate`).trim() === '1';
-  if (exists(name)) return name;
+  // the comment says when a template was last used, so that runs of other
+  // checkouts sharing the cluster drop only templates no one used lately
+  const touch = () => psql(`COMMENT ON DATABASE ${name} IS 'riskmap e2e template, used ${Date.now()}'`);
+  if (exists(name)) { touch(); return name; }
   const tmp = `riskmap_e2etpl_tmp_${crypto.randomBytes(4).toString('hex')}`;
   psql(`CREATE DATABASE ${tmp}`);
   try {
     execFileSync(bin, ['demo', '--load-only'], { env: { ...process.env, DATABASE_URL: `${PG} dbname=${tmp}` }, stdio: ['ignore', 'ignore', 'inherit'] });
     psql(`ALTER DATABASE ${tmp} RENAME TO ${name}`);
     psql(`ALTER DATABASE ${name} WITH IS_TEMPLATE true`);
+    touch();
   } catch (e) {
     psql(`DROP DATABASE IF EXISTS ${tmp} WITH (FORCE)`);
     if (!exists(name)) throw e; // else another run made it first
   }
-  for (const old of psql(`SELECT datname FROM pg_database WHERE datname LIKE 'riskmap\\_e2etpl\\_%' AND datname NOT LIKE 'riskmap\\_e2etpl\\_tmp\\_%' AND datname <> '${name}'`).split('\n').filter(Boolean)) {
+  // templates of other sources unused for two hours (or from before the
+  // comment) go; those of the checkouts working now stay
+  const stale = Date.now() - 2 * 3600e3;
+  const others = psql(`SELECT datname || ' ' || coalesce(shobj_description(oid, 'pg_database'), '') FROM pg_database
+    WHERE datname LIKE 'riskmap\\_e2etpl\\_%' AND datname NOT LIKE 'riskmap\\_e2etpl\\_tmp\\_%' AND datname <> '${name}'`).split('\n').filter(Boolean)
+    .filter((line) => { const m = / used (\d+)$/.exec(line); return !m || Number(m[1]) < stale; }).map((line) => line.split(' ')[0]);
+  for (const old of others) {
     try {
       psql(`ALTER DATABASE ${old} WITH IS_TEMPLATE false`);
       psql(`DROP DATABASE IF EXISTS ${old} WITH (FORCE)`);
@@ -83,6 +93,7 @@ export class Harness {
     this.contexts = [];
     this.log = [];
     this.pageErrors = [];
+    this.expected = [];
   }
 
   // start builds the binary (unless RISKMAP_E2E_BIN names one), makes the
@@ -169,6 +180,20 @@ export class Harness {
     return text ? JSON.parse(text) : null;
   }
 
+  // expectConsoleError allows console errors of browser name matching
+  // pattern: those a test causes on purpose (offline, a dropped answer, an
+  // injected failure). Any other is a defect consoleErrors reports.
+  expectConsoleError(name, pattern) {
+    this.expected.push({ name, pattern });
+  }
+
+  // consoleErrors lists the console errors no test expected, and every
+  // uncaught page error.
+  consoleErrors() {
+    const unexpected = this.log.filter((line) => !this.expected.some((x) => line.startsWith(`${x.name}: `) && x.pattern.test(line)));
+    return [...unexpected, ...this.pageErrors];
+  }
+
   async shot(page, name) {
     await page.screenshot({ path: path.join(artifacts, `${name}.png`) });
   }
@@ -179,15 +204,20 @@ export async function login(page, base, user, hash = '', { idle = true } = {}) {
   await page.goto(`${base}/${hash}`);
   await page.fill('input[name=username]', user);
   await page.fill('input[name=password]', PASSWORDS[user]);
+  const t0 = Date.now();
   await page.click('button[type=submit]');
   await page.waitForFunction(() => window.map && typeof window.map.loaded === 'function' && window.map.loaded(), null, { timeout: 60e3 });
+  const t1 = Date.now();
   if (idle) await mapIdle(page);
+  console.log(`# login ${user}: map ${t1 - t0} ms, idle ${Date.now() - t1} ms`);
 }
 
 // mapIdle waits until every tile in view has loaded and been drawn.
 export async function mapIdle(page) {
   await page.evaluate(() => new Promise((resolve) => {
     const m = window.map;
+    // a map out of sight (the board takes the whole desktop) draws nothing
+    if (!m.getCanvas().clientWidth || !m.getCanvas().clientHeight) { resolve(); return; }
     // a repaint ends in 'idle' once nothing is loading or moving
     m.once('idle', resolve);
     m.triggerRepaint();

@@ -1,5 +1,6 @@
 // The HTTP client: every call carries the bearer token; errors become
-// ApiError with the server's message (which names the field or coordinate).
+// ApiError with the server's message (which names the field or coordinate;
+// messages.js turns any error into what the user reads).
 
 const TOKEN_KEY = 'riskmap.token';
 const USER_KEY = 'riskmap.user';
@@ -14,7 +15,9 @@ export class ApiError extends Error {
 }
 
 // NetworkError: the request never got an answer (offline, connection cut).
-export class NetworkError extends Error {}
+export class NetworkError extends Error {
+  constructor(message) { super(message); this.name = 'NetworkError'; }
+}
 
 export const session = {
   get token() { return localStorage.getItem(TOKEN_KEY) || ''; },
@@ -35,7 +38,8 @@ let onUnauthorized = () => {};
 export function setUnauthorizedHandler(fn) { onUnauthorized = fn; }
 
 export async function request(method, path, { body, headers = {}, raw = false, signal } = {}) {
-  const h = { ...headers };
+  // the server words its errors in Chinese for this app
+  const h = { 'Accept-Language': 'zh-CN', ...headers };
   if (session.token) h.Authorization = `Bearer ${session.token}`;
   let payload = body;
   if (body !== undefined && !(body instanceof FormData) && !(body instanceof Blob) && typeof body !== 'string') {

@@ -2,8 +2,8 @@
 // take on it now (docs/domain.md's closed loop; the server decides in the end and
 // its refusal is shown as it words it).
 import { api, request, objectURL } from './api.js';
-import { h, modal, field, select, toast, errorText } from './ui.js';
-import { STATES, STATE_COLOURS, ACTIONS, GRADES, CATEGORIES, ROLES, fmtTime, fmtDate, todayShanghai } from './labels.js';
+import { h, modal, field, toast, errorText, failBox } from './ui.js';
+import { STATES, STATE_COLOURS, ACTIONS, GRADES, CATEGORIES, ROLES, fmtTime, fmtDate, fmtShort, daysLate, todayShanghai, placeName } from './labels.js';
 import { cases } from './store.js';
 
 const OFFICE = ['township', 'county', 'city'];
@@ -37,14 +37,38 @@ function stateBadge(state) {
   return h('span', { class: 'badge', style: { background: STATE_COLOURS[state] || '#757575' } }, STATES[state] || state);
 }
 
-export function caseSummary(f, { onOpen } = {}) {
+// place names a case by where it lies: 新港街道 · 立新社区第1网格 (the
+// township only where the reader sees more than one)
+export function casePlace(p, { showTownship = true } = {}) {
+  const grid = p.grid_name || p.grid_code;
+  return showTownship && p.township_name ? `${p.township_name} · ${grid}` : grid;
+}
+
+// deadlineText: what a card says of the deadline — 已销号 and when,
+// 逾期 N 天, or 期限 and the date
+export function deadlineText(p) {
+  if (p.state === 'closed') return `销号 ${fmtShort(p.closed_at)}`;
+  if (!p.deadline) return '';
+  if (p.overdue) return `逾期 ${Math.max(1, daysLate(p.deadline))} 天`;
+  return `期限 ${fmtShort(p.deadline)}`;
+}
+
+// caseSummary is a case's card; on the board, whose columns are states,
+// it leaves out the state (showState false).
+export function caseSummary(f, { onOpen, showTownship = true, showState = true } = {}) {
   const p = f.properties;
-  return h('button', { type: 'button', class: `case-card${p.overdue ? ' overdue' : ''}`, 'data-case': f.id, onclick: () => onOpen && onOpen(f) },
-    h('div', { class: 'case-card-top' }, stateBadge(p.state), p.grade === 'major' ? h('span', { class: 'badge major' }, '重大') : null,
-      p.overdue ? h('span', { class: 'badge overdue' }, '逾期') : null, h('span', { class: 'case-cat' }, CATEGORIES[p.category] || p.category)),
+  const deadline = deadlineText(p);
+  return h('button', { type: 'button', class: `case-card${p.overdue ? ' overdue' : ''}`, 'data-case': f.id, 'data-number': p.number || '',
+    onclick: () => onOpen && onOpen(f) },
+    h('div', { class: 'case-card-top' }, showState ? stateBadge(p.state) : null, p.grade === 'major' ? h('span', { class: 'badge major' }, '重大') : null,
+      p.overdue ? h('span', { class: 'badge overdue' }, '逾期') : null,
+      p.escalated ? h('span', { class: 'badge escalated' }, '已升级至县区') : null,
+      p.number ? h('span', { class: 'case-no' }, p.number) : null),
+    h('div', { class: 'case-cat' }, CATEGORIES[p.category] || '其他'),
     h('div', { class: 'case-desc' }, p.description),
-    h('div', { class: 'case-meta' }, `网格 ${p.grid_code}`, ' · ', `上报 ${fmtTime(p.reported_at)}`,
-      p.deadline ? ` · 期限 ${fmtDate(p.deadline)}` : '', p.assignee_name ? ` · 责任人 ${p.assignee_name}` : ''));
+    h('div', { class: 'case-meta' }, casePlace(p, { showTownship })),
+    h('div', { class: 'case-meta' }, [`上报 ${fmtShort(p.reported_at)}`, deadline, p.assignee_name ? `责任人 ${p.assignee_name}` : '']
+      .filter(Boolean).join(' · ')));
 }
 
 async function uploadPhotos(id, files) {
@@ -56,6 +80,14 @@ async function uploadPhotos(id, files) {
     ids.push(a.id);
   }
   return ids;
+}
+
+// assigneeLabel: 陈晓东 · 立新社区 · 立新社区第1网格、第2网格（本网格）, or an
+// office: 新港街道应急办 · 镇街应急办
+export function assigneeLabel(a) {
+  if (a.role !== 'worker') return `${a.display_name} · ${ROLES[a.role] || '工作人员'}`;
+  const grids = (a.grid_names || []).join('、');
+  return [a.display_name, (a.communities || []).map(placeName).join('、'), grids].filter(Boolean).join(' · ') + (a.own_grid ? '（本网格）' : '');
 }
 
 async function assignees(id) {
@@ -85,12 +117,31 @@ async function askAction(action, f, u) {
       return v && { ...body, note: v.get('note') };
     }
     case 'merge': {
-      const others = cases.list().filter((c) => c.id !== f.id);
+      // chosen by case number: the possible duplicates found when it was
+      // reported first, then the other cases the user has
+      const others = cases.list().filter((c) => c.id !== f.id && c.properties.number);
+      const byNumber = new Map(others.map((c) => [c.properties.number, c.id]));
+      const dups = (p.possible_duplicates || []);
       const v = await modal('合并为重复案件', (form) => form.append(
-        field('重复于（案件编号）', h('input', { name: 'duplicate_of', required: true, list: 'case-ids', placeholder: 'UUID' })),
-        h('datalist', { id: 'case-ids' }, (p.possible_duplicates || []).map((d) => h('option', { value: d.id }, `${CATEGORIES[d.category] || ''} ${d.distance_m} 米`)),
-          others.slice(0, 50).map((c) => h('option', { value: c.id }, c.properties.description.slice(0, 30))))), { submitText: '合并' });
-      return v && { ...body, duplicate_of: v.get('duplicate_of').trim() };
+        dups.length ? h('p', { class: 'hint' }, `上报时发现附近有 ${dups.length} 件同类未销号隐患，可从下拉列表选择。`) : null,
+        field('重复于（案件编号）', h('input', { name: 'duplicate_of', required: true, list: 'case-numbers', placeholder: '例如 2026-新港-0042', autocomplete: 'off' })),
+        h('datalist', { id: 'case-numbers' },
+          dups.map((d) => h('option', { value: d.number || d.id }, `${CATEGORIES[d.category] || ''} 相距 ${d.distance_m} 米 · ${STATES[d.state] || ''}`)),
+          others.slice(0, 200).map((c) => h('option', { value: c.properties.number }, c.properties.description.slice(0, 30))))), {
+        submitText: '合并',
+        validate: async (form) => {
+          const typed = String(new FormData(form).get('duplicate_of') || '').trim();
+          const dup = dups.find((d) => d.number === typed || d.id === typed);
+          if (dup) return dup.id;
+          if (byNumber.has(typed)) return byNumber.get(typed);
+          if (/^[0-9a-f-]{36}$/i.test(typed)) return typed;
+          const r = await api.get(`/api/v1/search?q=${encodeURIComponent(typed)}&layers=cases&limit=2`);
+          const hit = (r.results || []).find((x) => x.name === typed);
+          if (!hit) throw new Error(`没有找到编号为“${typed}”的案件`);
+          return hit.id;
+        },
+      });
+      return v && { ...body, duplicate_of: v };
     }
     case 'extend': {
       const v = await modal('延期', (form) => form.append(
@@ -105,12 +156,17 @@ async function askAction(action, f, u) {
       const people = await assignees(f.id);
       const v = await modal('派遣整改', (form) => {
         if (people && people.length) {
-          const opts = {};
-          for (const a of people) opts[a.id] = `${a.display_name}（${ROLES[a.role] || a.role}${a.grids && a.grids.length ? ' · ' + a.grids.join(',') : ''}）`;
-          form.append(field('整改责任人', select('assignee', opts, people[0].id, { required: true })));
+          // the case's own grid worker first and chosen; otherwise nobody is,
+          // so accepting the dialog cannot put the task on the wrong phone
+          const own = people.find((a) => a.own_grid);
+          const options = [h('option', { value: '', disabled: true, selected: !own }, '请选择整改责任人')];
+          for (const a of people) {
+            options.push(h('option', { value: String(a.id), selected: own === a, 'data-own-grid': a.own_grid ? 'true' : undefined }, assigneeLabel(a)));
+          }
+          form.append(field('整改责任人', h('select', { name: 'assignee', required: true, 'data-testid': 'assignee' }, options),
+            own ? '已选中本网格的网格员' : '本网格暂无网格员账号，请选择负责整改的人员'));
         } else {
-          form.append(field('整改责任人（用户编号）', h('input', { name: 'assignee', type: 'number', min: 1, required: true, value: p.reporter || '' }),
-            people ? '本镇街暂无可派遣人员' : '服务器未提供人员列表，请输入用户编号'));
+          form.append(h('p', { class: 'form-error' }, people ? '本镇街暂无可派遣的人员，请联系管理员添加网格员账号。' : '无法读取可派遣人员，请稍后重试。'));
         }
         form.append(field('整改期限', h('input', { type: 'date', name: 'deadline', required: true, min: todayShanghai(1), value: todayShanghai(p.grade === 'major' ? 30 : 7) })));
         if (p.grade === 'major') {
@@ -118,7 +174,14 @@ async function askAction(action, f, u) {
             text('responsibility', '责任落实', false), text('measures', '整改措施', true), text('funds', '整改资金', true), text('plan', '应急预案', true));
         }
         form.append(text('note', '备注', false));
-      }, { submitText: '派遣' });
+      }, {
+        submitText: '派遣',
+        validate: (form) => {
+          const fd = new FormData(form);
+          if (!fd.get('assignee')) throw new Error('请选择整改责任人');
+          return fd;
+        },
+      });
       if (!v) return null;
       const out = { ...body, assignee: Number(v.get('assignee')), deadline: v.get('deadline') };
       for (const k of ['responsibility', 'measures', 'funds', 'plan', 'note']) if (v.get(k)) out[k] = v.get(k);
@@ -162,14 +225,22 @@ export async function act(action, f, u) {
   }
 }
 
-// renderCase fills el with the case's details and history.
-export async function renderCase(el, id, u, { onChanged, onLocate } = {}) {
+// historyLine: what an event did, said once — 派遣 (登记 → 已派遣), 上报,
+// 延期 (no change of state) — and who to when it named someone
+function historyLine(e) {
+  const change = e.from_state && e.from_state !== e.to_state ? `（${STATES[e.from_state] || ''} → ${STATES[e.to_state] || ''}）` : '';
+  return [h('strong', {}, ACTIONS[e.action] || '处理'), change];
+}
+
+// renderCase fills el with the case's details and history; a failed read
+// says so with 重试 and 关闭 (onClose), never an empty panel.
+export async function renderCase(el, id, u, { onChanged, onLocate, onClose } = {}) {
   el.replaceChildren(h('p', { class: 'muted' }, '加载中…'));
   let doc;
   try {
     doc = await api.get(`/api/v1/cases/${id}`);
   } catch (e) {
-    el.replaceChildren(h('p', { class: 'form-error' }, `无法读取案件：${errorText(e)}`));
+    el.replaceChildren(failBox('无法读取案件', e, { retry: () => renderCase(el, id, u, { onChanged, onLocate, onClose }), back: onClose, backText: '关闭' }));
     return;
   }
   const p = doc.properties;
@@ -178,33 +249,40 @@ export async function renderCase(el, id, u, { onChanged, onLocate } = {}) {
     type: 'button', class: a === 'void' || a === 'reject' || a === 'return' ? 'secondary' : 'primary', 'data-action': a,
     onclick: async () => {
       const done = await act(a, { id: doc.id, properties: p }, u);
-      if (done) { await renderCase(el, id, u, { onChanged, onLocate }); if (onChanged) onChanged(done); }
+      if (done) { await renderCase(el, id, u, { onChanged, onLocate, onClose }); if (onChanged) onChanged(done); }
     },
   }, ACTIONS[a]));
+  const row = (k, v) => [h('dt', {}, k), h('dd', {}, v === null || v === undefined || v === '' ? '—' : v)];
+  const dups = p.possible_duplicates || [];
   el.replaceChildren(
     h('div', { class: 'case-detail', 'data-case-id': doc.id, 'data-state': p.state },
-      h('div', { class: 'case-card-top' }, stateBadge(p.state), h('span', { class: 'badge grade' }, GRADES[p.grade] || p.grade),
-        p.overdue ? h('span', { class: 'badge overdue' }, '逾期') : null, p.escalated ? h('span', { class: 'badge overdue' }, '已升级至县区') : null),
-      h('h3', {}, CATEGORIES[p.category] || p.category),
+      h('div', { class: 'case-card-top' }, stateBadge(p.state), h('span', { class: 'badge grade' }, GRADES[p.grade] || '隐患'),
+        p.overdue ? h('span', { class: 'badge overdue' }, '逾期') : null, p.escalated ? h('span', { class: 'badge escalated' }, '已升级至县区') : null),
+      h('h3', {}, CATEGORIES[p.category] || '其他', p.number ? h('span', { class: 'case-no' }, p.number) : null),
       h('p', { class: 'case-desc' }, p.description),
       h('dl', { class: 'props' },
-        h('dt', {}, '案件编号'), h('dd', { class: 'mono' }, doc.id),
-        h('dt', {}, '网格'), h('dd', {}, p.grid_code),
-        h('dt', {}, '上报人'), h('dd', {}, p.reporter_name || '—'),
-        h('dt', {}, '上报时间'), h('dd', {}, fmtTime(p.reported_at)),
-        h('dt', {}, '整改责任人'), h('dd', {}, p.assignee_name || '—'),
-        h('dt', {}, '整改期限'), h('dd', {}, fmtTime(p.deadline)),
-        p.closed_at ? [h('dt', {}, '销号时间'), h('dd', {}, fmtTime(p.closed_at))] : null,
-        p.measures ? [h('dt', {}, '整改措施'), h('dd', {}, p.measures)] : null,
-        p.possible_duplicates && p.possible_duplicates.length ? [h('dt', {}, '疑似重复'), h('dd', {}, p.possible_duplicates.map((d) => `${d.distance_m} 米 ${STATES[d.state] || d.state}`).join('；'))] : null),
-      onLocate && doc.geometry ? h('button', { type: 'button', class: 'link', onclick: () => onLocate(doc) }, '在地图上定位') : null,
+        row('案件编号', p.number),
+        row('所在位置', [p.county_name, p.township_name, placeName(p.village_name)].filter(Boolean).join(' ')),
+        row('网格', p.grid_name || p.grid_code),
+        row('上报人', p.reporter_name),
+        row('上报时间', fmtTime(p.reported_at)),
+        row('整改责任人', p.assignee_name),
+        row('整改期限', p.deadline ? fmtTime(p.deadline) : null),
+        p.closed_at ? row('销号时间', fmtTime(p.closed_at)) : null,
+        p.responsibility ? row('责任落实', p.responsibility) : null,
+        p.measures ? row('整改措施', p.measures) : null,
+        p.funds ? row('整改资金', p.funds) : null,
+        p.plan ? row('应急预案', p.plan) : null,
+        p.interim_controls ? row('临时管控措施', p.interim_controls) : null,
+        dups.length ? row('疑似重复', dups.map((d) => `${d.number || ''} 相距 ${d.distance_m} 米（${STATES[d.state] || ''}）`).join('；')) : null),
+      onLocate && doc.geometry ? h('button', { type: 'button', class: 'secondary', 'data-testid': 'locate-case', onclick: () => onLocate(doc) }, '在地图上定位') : null,
       buttons.length ? h('div', { class: 'actions' }, buttons) : null,
       photos,
       h('h4', {}, '处理记录'),
       h('ol', { class: 'history' }, (doc.events || []).map((e) => h('li', {},
-        h('div', {}, h('strong', {}, ACTIONS[e.action] || e.action), ' ', e.from_state ? `${STATES[e.from_state]} → ` : '', STATES[e.to_state] || e.to_state),
-        h('div', { class: 'muted' }, `${fmtTime(e.at)} · ${e.actor_name || ''}（${ROLES[e.role] || e.role || ''}）`),
-        e.deadline ? h('div', {}, `期限 ${fmtDate(e.deadline)}`) : null,
+        h('div', {}, historyLine(e)),
+        h('div', { class: 'muted' }, `${fmtTime(e.at)} · ${e.actor_name || '—'}（${ROLES[e.role] || '—'}）`),
+        e.deadline ? h('div', {}, `整改期限 ${fmtDate(e.deadline)}`) : null,
         e.note ? h('div', {}, `意见：${e.note}`) : null,
         e.reason ? h('div', {}, `原因：${e.reason}`) : null)))));
   for (const a of doc.attachments || []) {

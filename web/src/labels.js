@@ -74,12 +74,31 @@ const pad = (n) => String(n).padStart(2, '0');
 // fmtTime shows a time in Asia/Shanghai (the city's zone), whatever the device's.
 export function fmtTime(s) {
   if (!s) return '—';
-  const d = new Date(new Date(s).getTime() + 8 * 3600e3);
+  const t = new Date(s).getTime();
+  if (!Number.isFinite(t)) return '—';
+  const d = new Date(t + 8 * 3600e3);
   return `${d.getUTCFullYear()}-${pad(d.getUTCMonth() + 1)}-${pad(d.getUTCDate())} ${pad(d.getUTCHours())}:${pad(d.getUTCMinutes())}`;
 }
-export function fmtDate(s) { return s ? fmtTime(s).slice(0, 10) : '—'; }
+export function fmtDate(s) { const t = fmtTime(s); return t === '—' ? t : t.slice(0, 10); }
+// fmtShort: 12-17 within this year, 2025-12-17 otherwise
+export function fmtShort(s) {
+  const d = fmtDate(s);
+  return d !== '—' && d.slice(0, 4) === todayShanghai().slice(0, 4) ? d.slice(5) : d;
+}
+// daysLate: whole days past a deadline (0 when not past)
+export function daysLate(deadline) {
+  const t = new Date(deadline).getTime();
+  if (!Number.isFinite(t)) return 0;
+  return Math.max(0, Math.floor((Date.now() - t) / 86400e3));
+}
 export function todayShanghai(offsetDays = 0) {
   const d = new Date(Date.now() + 8 * 3600e3 + offsetDays * 86400e3);
   return `${d.getUTCFullYear()}-${pad(d.getUTCMonth() + 1)}-${pad(d.getUTCDate())}`;
 }
 export function pct(rate) { return rate === null || rate === undefined ? '—' : `${(rate * 100).toFixed(1)}%`; }
+
+// placeName: a village or community as people say it (立新社区, not
+// 立新社区居委会)
+export function placeName(s) {
+  return String(s || '').replace(/(居民委员会|村民委员会|居委会|村委会)$/, '');
+}

@@ -1,9 +1,9 @@
 // 汕尾市应急风险一张图: the app shell. Log in, then the map with the views of
 // the user's role beside it (or over it, on a phone).
 import { api, session, setUnauthorizedHandler, getAll } from './api.js';
-import { h, clear, toast, errorText } from './ui.js';
+import { h, clear, toast, errorText, failBox } from './ui.js';
 import { ROLES } from './labels.js';
-import { createMap, layerPanel, setCases, featureAt, bboxOf, fitTo } from './map.js';
+import { createMap, layerPanel, setCases, featureAt, bboxOf, showMarker, CLUSTER_MAX_ZOOM, CITY_BOUNDS } from './map.js';
 import { cases } from './store.js';
 import { startFeed } from './feed.js';
 import { queue, startQueue } from './queue.js';
@@ -15,6 +15,7 @@ import { readinessView } from './views/readiness.js';
 import { statsView } from './views/stats.js';
 import { coverageView } from './views/coverage.js';
 import { featureDetails } from './views/details.js';
+import { searchBox } from './search.js';
 
 const VIEWS = {
   map: { label: '地图' },
@@ -25,6 +26,7 @@ const VIEWS = {
   stats: { label: '统计', icon: '📊', make: statsView },
   coverage: { label: '覆盖分析', icon: '◎', make: coverageView },
 };
+// The tabs of each role, in order; the first is where an unknown link lands.
 const TABS = {
   worker: ['map', 'tasks', 'report'],
   township: ['map', 'board', 'readiness', 'stats'],
@@ -32,6 +34,10 @@ const TABS = {
   city: ['map', 'board', 'readiness', 'stats'],
   planner: ['map', 'stats', 'coverage', 'readiness'],
   admin: ['map', 'board', 'readiness', 'stats', 'coverage'],
+};
+// Views a role opens from a button rather than a tab (新建隐患 on the board).
+const ROUTES = {
+  township: ['report'], county: ['report'], city: ['report'], admin: ['report'],
 };
 const HOME = { worker: 'tasks', planner: 'stats', admin: 'board' };
 
@@ -95,6 +101,7 @@ async function start() {
     return;
   }
   const tabs = TABS[user.role] || ['map'];
+  const routes = [...tabs, ...(ROUTES[user.role] || [])];
   const status = h('span', { class: 'status', 'data-testid': 'status' });
   const queueBadge = h('span', { class: 'queue-badge', 'data-testid': 'queue-count', hidden: true });
   const nav = h('nav', { class: 'tabs', role: 'tablist' });
@@ -103,13 +110,17 @@ async function start() {
   const sheet = h('div', { class: 'sheet', id: 'sheet', hidden: true });
   const layersPop = h('div', { class: 'layers-pop', hidden: true });
   const layersBtn = h('button', { type: 'button', class: 'map-btn', 'data-testid': 'layers-button', onclick: () => { layersPop.hidden = !layersPop.hidden; } }, '图层');
+  // the map's own tools, top left: the search box, a row of buttons (layers,
+  // and what other modules add through ctx.mapTools), the layer panel
+  const toolRow = h('div', { class: 'tool-row' }, layersBtn);
+  const mapTools = h('div', { class: 'map-tools' }, toolRow, layersPop);
   const shell = h('div', { class: 'shell' },
     h('header', { class: 'topbar' },
       h('div', { class: 'brand' }, '汕尾市应急风险一张图'),
       h('div', { class: 'who' }, status, queueBadge,
         h('span', { class: 'user', 'data-testid': 'user' }, `${user.display_name || user.username} · ${ROLES[user.role] || user.role}`),
         h('button', { type: 'button', class: 'link', onclick: logout }, '退出'))),
-    h('div', { class: 'main' }, panel, h('div', { class: 'map-wrap' }, mapEl, layersBtn, layersPop, sheet)),
+    h('div', { class: 'main' }, panel, h('div', { class: 'map-wrap' }, mapEl, mapTools), sheet),
     nav);
   clear(root, shell);
 
@@ -129,37 +140,82 @@ async function start() {
   layersPop.append(layerPanel(map));
 
   let current = null;
+  let currentName = null;
+  const home = HOME[user.role] || 'board';
   const ctx = {
-    user, map,
-    canReport: ['worker', 'township', 'county', 'city', 'admin'].includes(user.role),
+    user, map, mapTools: toolRow,
+    // the server lets grid workers and the offices report (docs/domain.md)
+    canReport: ['worker', 'township', 'county', 'city'].includes(user.role),
     go: (name, opts) => show(name, opts),
+    home: () => show(tabs.includes(home) ? home : tabs[0]),
     showMap: () => document.body.classList.add('map-only'),
     showPanel: () => document.body.classList.remove('map-only'),
+    openSheet: (fill) => openSheet(fill),
+    closeSheet: () => { sheet.hidden = true; },
     openCase: (id) => openSheet((el) => renderCase(el, id, user, {
-      onLocate: (doc) => { ctx.showMap(); map.flyTo({ center: doc.geometry.coordinates, zoom: Math.max(map.getZoom(), 16) }); },
+      onLocate: (doc) => locateCase(doc),
+      onClose: () => { sheet.hidden = true; },
     })),
   };
+  // 在地图上定位: the map view, the case in the middle of what is visible
+  // (beside its panel on a desktop; the panel closed on a phone), and a way
+  // back to the view it came from, which keeps its layout
+  const backBtn = h('button', { type: 'button', class: 'map-btn back', 'data-testid': 'map-back', hidden: true }, '');
+  function locateCase(doc) {
+    const phone = window.matchMedia('(max-width: 760px)').matches;
+    const from = currentName;
+    if (from !== 'map') {
+      show('map');
+      backBtn.textContent = `← 返回${VIEWS[from].label}`;
+      backBtn.onclick = () => show(from);
+      backBtn.hidden = false;
+    }
+    if (phone) sheet.hidden = true;
+    map.resize();
+    const right = !phone && !sheet.hidden ? sheet.offsetWidth + 20 : 0;
+    map.jumpTo({ center: doc.geometry.coordinates, zoom: Math.max(map.getZoom(), 16), padding: { left: 0, right, top: 0, bottom: 0 } });
+    showMarker(map, doc.geometry.coordinates);
+  }
+  toolRow.append(backBtn);
   function openSheet(fill) {
     sheet.hidden = false;
     const body = h('div', { class: 'sheet-body' });
     clear(sheet, h('button', { type: 'button', class: 'sheet-close', 'aria-label': '关闭', onclick: () => { sheet.hidden = true; } }, '×'), body);
-    const r = fill(body);
-    if (r instanceof Node) body.append(r);
+    try {
+      const r = fill(body);
+      if (r instanceof Node) body.append(r);
+      else if (r && typeof r.catch === 'function') r.catch((e) => clear(body, failBox('无法显示', e, { back: () => { sheet.hidden = true; }, backText: '关闭' })));
+    } catch (e) {
+      console.error(e);
+      clear(body, failBox('无法显示', e, { back: () => { sheet.hidden = true; }, backText: '关闭' }));
+    }
   }
 
   function show(name, opts) {
-    if (!tabs.includes(name)) name = tabs[0];
-    if (current && current.cleanup) current.cleanup();
+    if (!routes.includes(name)) name = tabs[0];
+    if (current && current.cleanup) {
+      try { current.cleanup(); } catch (e) { console.error(e); }
+    }
     for (const b of nav.children) b.setAttribute('aria-selected', String(b.dataset.view === name));
+    backBtn.hidden = true;
     document.body.dataset.view = name;
+    currentName = name;
     if (name === 'map') {
       document.body.classList.add('map-only');
       current = null;
       clear(panel);
     } else {
       document.body.classList.remove('map-only');
-      current = VIEWS[name].make(ctx, opts);
-      clear(panel, current);
+      try {
+        current = VIEWS[name].make(ctx, opts || {});
+        clear(panel, current);
+      } catch (e) {
+        // a view that cannot be drawn says so, with a way back: never a blank panel
+        console.error(e);
+        current = null;
+        clear(panel, h('section', { class: 'view' }, h('h2', {}, VIEWS[name].label),
+          failBox('无法打开此页面', e, { retry: () => show(name, opts), back: () => (name === home ? show('map') : ctx.home()) })));
+      }
     }
     if (location.hash !== `#${name}`) history.replaceState(null, '', `#${name}`);
     setTimeout(() => map.resize(), 0);
@@ -169,23 +225,60 @@ async function start() {
       h('span', {}, VIEWS[t].label)));
   }
 
+  // find a place by name: the map flies there and shows it
+  const goTo = (r) => {
+    const phone = window.matchMedia('(max-width: 760px)').matches;
+    if (phone) ctx.showMap();
+    const padding = { top: 60, bottom: 40, left: 40, right: phone ? 40 : 440 };
+    if (r.bbox) map.fitBounds([[r.bbox[0], r.bbox[1]], [r.bbox[2], r.bbox[3]]], { padding, maxZoom: 16, duration: 600 });
+    else map.flyTo({ center: r.center, zoom: Math.max(map.getZoom(), 16), padding: { ...padding, top: 0, bottom: 0, left: 0 }, duration: 600 });
+    showMarker(map, r.bbox ? null : r.center);
+    if (r.layer === 'cases') ctx.openCase(r.id);
+    else if (!phone) openSheet(() => featureDetails(ctx, r.layer, r.id, { name: r.name }, r.bbox ? null : { type: 'Point', coordinates: r.center }, r.center));
+  };
+  const search = searchBox({ onPick: goTo, testid: 'map-search' });
+  mapTools.prepend(search);
+  toolRow.append(
+    h('button', { type: 'button', class: 'map-btn', 'data-testid': 'home-area', title: '回到我的区域',
+      onclick: () => map.fitBounds(bounds || CITY_BOUNDS, { padding: 20, duration: 600 }) }, '回到我的区域'),
+    navigator.geolocation ? h('button', { type: 'button', class: 'map-btn', 'data-testid': 'my-position', title: '定位到我的位置',
+      onclick: () => navigator.geolocation.getCurrentPosition(
+        (pos) => { const c = [pos.coords.longitude, pos.coords.latitude]; map.flyTo({ center: c, zoom: Math.max(map.getZoom(), 15) }); showMarker(map, c); },
+        () => toast('无法取得您的位置，请检查定位权限', 'error'), { enableHighAccuracy: true, timeout: 15000, maximumAge: 30000 }) }, '定位') : null);
+
+  if (ctx.canReport) {
+    // 新建隐患 on the map: a phoned-in hazard entered where it is
+    toolRow.append(h('button', { type: 'button', class: 'map-btn new-case', 'data-testid': 'map-new-case',
+      onclick: () => show('report') }, user.role === 'worker' ? '新建上报' : '新建隐患'));
+  }
+
   map.on('click', (e) => {
     if (map.getCanvas().style.cursor === 'crosshair') return; // picking a point
     const f = featureAt(map, e.point);
     if (!f) { sheet.hidden = true; return; }
     if (f.layer.id.startsWith('cases-')) { ctx.openCase(f.properties.case_id); return; }
-    if (f.properties.point_count !== undefined && f.properties.point_count > 1) {
-      map.easeTo({ center: e.lngLat, zoom: Math.min(map.getZoom() + 2, 16) });
+    if (f.properties.point_count !== undefined) {
+      // a cluster: zoom in until its points show one by one
+      const single = (CLUSTER_MAX_ZOOM[f.layer.id] ?? 13) + 1;
+      const coords = f.geometry && f.geometry.type === 'Point' ? f.geometry.coordinates : [e.lngLat.lng, e.lngLat.lat];
+      map.easeTo({ center: coords, zoom: f.properties.point_count <= 1 ? single : Math.min(map.getZoom() + 2, single) });
       return;
     }
     const layer = f.sourceLayer || f.layer.id;
-    openSheet(() => featureDetails(ctx, layer, f.id, f.properties));
+    openSheet(() => featureDetails(ctx, layer, f.id, f.properties, f.geometry, [e.lngLat.lng, e.lngLat.lat]));
   });
-  for (const id of ['cases-point', 'risk-points', 'hazard-sources', 'stations', 'depots', 'risk-points-cluster']) {
+  for (const id of ['cases-point', 'risk-points', 'hazard-sources', 'stations', 'depots', 'risk-points-cluster', 'hazard-sources-cluster']) {
     if (!map.getLayer(id)) continue;
     map.on('mouseenter', id, () => { if (map.getCanvas().style.cursor !== 'crosshair') map.getCanvas().style.cursor = 'pointer'; });
     map.on('mouseleave', id, () => { if (map.getCanvas().style.cursor === 'pointer') map.getCanvas().style.cursor = ''; });
   }
+
+  // Escape closes what is open on top, one thing at a time
+  document.addEventListener('keydown', (e) => {
+    if (e.key !== 'Escape' || document.querySelector('.modal-overlay')) return;
+    if (!layersPop.hidden) layersPop.hidden = true;
+    else if (!sheet.hidden) sheet.hidden = true;
+  });
 
   // the cases: on the map and in every view, kept live
   let tilesTimer = null;
@@ -204,7 +297,7 @@ async function start() {
       clearTimeout(pendingRefresh.get(ch.id));
       pendingRefresh.set(ch.id, setTimeout(() => { pendingRefresh.delete(ch.id); cases.refresh(ch.id).catch(() => {}); }, 150));
       reloadTiles();
-      if (current && current.reload && document.body.dataset.view === 'stats') current.reload();
+      if (current && current.reload && currentName === 'stats') current.reload();
     },
     onResync: () => { cases.load().catch(() => {}); },
     onStatus: (s) => { live = s; paintStatus(); },
@@ -213,8 +306,13 @@ async function start() {
   startQueue();
   cases.load().catch((e) => toast(`案件加载失败：${errorText(e)}`, 'error'));
   const initial = location.hash.slice(1);
-  show(tabs.includes(initial) ? initial : (HOME[user.role] || 'board'));
+  show(routes.includes(initial) ? initial : (tabs.includes(home) ? home : tabs[0]));
 }
+
+// An error nobody caught still reaches the user as a sentence, never as a
+// blank screen; the console keeps the detail.
+window.addEventListener('error', (e) => { if (e.error) toast(`页面出现错误：${errorText(e.error)}`, 'error'); });
+window.addEventListener('unhandledrejection', (e) => { toast(`操作未完成：${errorText(e.reason)}`, 'error'); });
 
 setUnauthorizedHandler(() => {
   if (!session.token) return;

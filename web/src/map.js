@@ -3,7 +3,7 @@
 // GeoJSON layer, an optional raster basemap, a layer switcher and a legend.
 import * as maplibregl from 'maplibre-gl';
 import { api, session } from './api.js';
-import { h, toast } from './ui.js';
+import { h, toast, errorText } from './ui.js';
 import { RISK_COLOURS, RISK_LEVELS, HAZARD_LEVELS, STATES, STATE_COLOURS, STATION_KINDS, OPEN_STATES } from './labels.js';
 
 // Chinese characters are drawn from the device's own fonts (every phone and
@@ -27,6 +27,13 @@ const GROUPS = [
 ];
 const HIDDEN_KEY = 'riskmap.hiddenLayers';
 
+// 汕尾市, where the map opens for users of the whole city
+export const CITY_BOUNDS = [115.14, 22.64, 116.17, 23.46];
+
+// The zoom up to which the server's tiles draw a layer's points as clusters
+// (tiles/layers.go); a tapped cluster zooms past it.
+export const CLUSTER_MAX_ZOOM = { 'risk-points-cluster': 13, 'hazard-sources-cluster': 11 };
+
 // matchColours reads a ["match", ["get", attr], v1, c1, v2, c2, ..., other]
 // paint expression into {v: colour}, so the legend shows what the style draws.
 function matchColours(expr) {
@@ -41,7 +48,7 @@ async function loadStyle(config) {
   try {
     style = await api.get('/styles/riskmap.json');
   } catch (e) {
-    toast(`地图样式加载失败：${e.message}`, 'error');
+    toast(`地图样式加载失败：${errorText(e)}`, 'error');
     style = { version: 8, sources: {}, layers: [{ id: 'background', type: 'background', paint: { 'background-color': '#F5F3EE' } }] };
   }
   const layers = style.layers;
@@ -78,7 +85,7 @@ export async function createMap(container, { config, bounds }) {
   const map = new maplibregl.Map({
     container,
     style,
-    bounds: bounds || [115.14, 22.64, 116.17, 23.46],
+    bounds: bounds || CITY_BOUNDS,
     fitBoundsOptions: { padding: 20 },
     localIdeographFontFamily: CJK_FONTS,
     attributionControl: { compact: true },

@@ -6,6 +6,7 @@
 // answer is safe. Photos are marked sent one by one, so a retry uploads only
 // the photos that did not get through.
 import { api, request, ApiError, NetworkError } from './api.js';
+import { errorText } from './messages.js';
 
 const DB = 'riskmap';
 const STORE = 'reports';
@@ -102,7 +103,7 @@ export const queue = {
         }
         // the server refused it: keep it and say why; the user decides
         const permanent = e instanceof ApiError && e.status >= 400 && e.status < 500 && e.status !== 401 && e.status !== 429;
-        rec.error = { message: e.message, status: e.status, permanent };
+        rec.error = { message: e.message, text: errorText(e), status: e.status, permanent };
         await this.put(rec);
       }
     }

@@ -61,3 +61,11 @@ export function sortBoard(list) {
     return t(pb.reported_at) - t(pa.reported_at);
   });
 }
+
+// waitsForCounty: what the county and city must act on or watch (待县区处理):
+// escalated cases (overdue past the grace), and major hazards waiting for
+// their approval or suspended on their books.
+export function waitsForCounty(p) {
+  if (!OPEN_STATES.includes(p.state)) return false;
+  return Boolean(p.escalated) || (p.grade === 'major' && (p.state === 'submitted' || p.state === 'suspended'));
+}

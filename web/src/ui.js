@@ -1,4 +1,8 @@
-// Small DOM helpers: h() builds elements, toast() tells, modal() asks.
+// Small DOM helpers: h() builds elements, toast() tells, modal() asks,
+// failBox() says what went wrong and offers a way on.
+import { errorText } from './messages.js';
+
+export { errorText };
 
 export function h(tag, attrs = {}, ...children) {
   const el = document.createElement(tag);
@@ -45,7 +49,9 @@ export function toast(message, kind = 'info') {
 export function modal(title, build, { submitText = '确定', validate } = {}) {
   return new Promise((resolve) => {
     const err = h('p', { class: 'form-error', role: 'alert' });
-    const form = h('form', { class: 'modal-form' });
+    // the browser's own bubbles are easy to miss: required fields are
+    // checked here and named in the dialog
+    const form = h('form', { class: 'modal-form', novalidate: true });
     build(form);
     const close = (v) => { overlay.remove(); resolve(v); };
     form.append(err, h('div', { class: 'modal-buttons' },
@@ -53,6 +59,15 @@ export function modal(title, build, { submitText = '确定', validate } = {}) {
       h('button', { type: 'submit', class: 'primary' }, submitText)));
     form.addEventListener('submit', async (e) => {
       e.preventDefault();
+      const invalid = [...form.elements].filter((x) => x.willValidate && !x.checkValidity());
+      if (invalid.length) {
+        const label = (x) => { const l = x.closest('.field'); return l ? l.querySelector('.field-label').textContent : '必填项'; };
+        const choose = invalid.filter((x) => x.tagName === 'SELECT' || x.type === 'file').map(label);
+        const fill = invalid.filter((x) => x.tagName !== 'SELECT' && x.type !== 'file').map(label);
+        err.textContent = [choose.length ? `请选择${choose.join('、')}` : '', fill.length ? `请填写${fill.join('、')}` : ''].filter(Boolean).join('；');
+        invalid[0].focus();
+        return;
+      }
       try {
         const v = validate ? await validate(form) : new FormData(form);
         close(v);
@@ -76,8 +91,12 @@ export function select(name, options, value, attrs = {}) {
   return h('select', { name, ...attrs }, Object.entries(options).map(([k, v]) => h('option', { value: k, selected: String(k) === String(value) }, v)));
 }
 
-export function errorText(e) {
-  if (!e) return '';
-  if (e.details && e.details.length) return `${e.message}`;
-  return e.message || String(e);
+// failBox is what a view shows instead of its content when loading failed:
+// the reason in Chinese, 重试 when it can be tried again, and a way back.
+export function failBox(what, e, { retry, back, backText = '返回' } = {}) {
+  return h('div', { class: 'fail-box', role: 'alert', 'data-testid': 'fail-box' },
+    h('p', { class: 'form-error' }, `${what}：${errorText(e)}`),
+    h('div', { class: 'actions' },
+      retry ? h('button', { type: 'button', class: 'primary', onclick: retry }, '重试') : null,
+      back ? h('button', { type: 'button', class: 'secondary', onclick: back }, backText) : null));
 }

@@ -2,7 +2,7 @@
 // facility (GET /api/v1/coverage for the shares and the list; the coverage
 // tile layer on the map).
 import { api } from '../api.js';
-import { h, clear } from '../ui.js';
+import { h, clear, failBox } from '../ui.js';
 import { pct } from '../labels.js';
 import { setCoverage, setGroupVisible } from '../map.js';
 
@@ -19,7 +19,7 @@ export function coverageView(ctx) {
     } catch (e) {
       setCoverage(ctx.map, null);
       clear(out, h('p', { class: 'empty', 'data-testid': 'coverage-empty' }, '暂无数据'),
-        h('p', { class: 'muted' }, e.status === 404 ? '服务器尚未提供覆盖分析。' : `计算失败：${e.message}`));
+        e.status === 404 ? h('p', { class: 'muted' }, '服务器尚未提供覆盖分析。') : failBox('计算失败', e, { retry: run }));
       return;
     }
     setCoverage(ctx.map, q);

@@ -1,18 +1,22 @@
 // 四个一: does each township have an office, a rescue team, a platform and a
 // depot inside it (GET /api/v1/readiness)?
 import { api } from '../api.js';
-import { h, clear } from '../ui.js';
+import { h, clear, failBox } from '../ui.js';
 import { READINESS_ITEMS } from '../labels.js';
 
 export function readinessView() {
   const body = h('div', { 'data-testid': 'readiness' }, h('p', { class: 'muted' }, '加载中…'));
-  (async () => {
+  const load = async () => {
+    clear(body, h('p', { class: 'muted' }, '加载中…'));
     let r;
     try {
       r = await api.get('/api/v1/readiness');
     } catch (e) {
-      clear(body, h('p', { class: 'empty', 'data-testid': 'readiness-empty' }, '暂无数据'),
-        h('p', { class: 'muted' }, e.status === 404 ? '服务器尚未提供“四个一”统计。' : `读取失败：${e.message}`));
+      if (e.status === 404) {
+        clear(body, h('p', { class: 'empty', 'data-testid': 'readiness-empty' }, '暂无数据'), h('p', { class: 'muted' }, '服务器尚未提供“四个一”统计。'));
+      } else {
+        clear(body, failBox('“四个一”情况读取失败', e, { retry: load }));
+      }
       return;
     }
     const list = r.townships || [];
@@ -26,7 +30,8 @@ export function readinessView() {
           h('td', {}, t.name),
           Object.keys(READINESS_ITEMS).map((k) => h('td', { class: 'c' }, (t.missing || []).includes(k) ? '✗' : '✓')),
           h('td', {}, t.complete ? '齐全' : `缺${(t.missing || []).map((m) => READINESS_ITEMS[m] || m).join('、')}`))))));
-  })();
+  };
+  load().catch((e) => clear(body, failBox('“四个一”情况无法显示', e, { retry: load })));
   return h('section', { class: 'view readiness' }, h('h2', {}, '镇街“四个一”建设情况'),
     h('p', { class: 'muted' }, '每个镇街应有：一个应急管理办公室、一支应急救援队、一个应急指挥平台、一个物资储备仓库。'), body);
 }

@@ -1,97 +1,169 @@
-// Report a hidden hazard: at the phone's position or a tapped point, with
+// Report a hidden hazard (上报, for a grid worker) or enter one phoned in
+// by a resident (新建隐患, for an office): at the phone's position, a point
+// picked on the map, or a risk point or hazard source chosen by name; with
 // photos. The report goes into the offline queue first and is sent from
 // there, so it survives a lost signal.
 import { api } from '../api.js';
-import { h, field, select, toast, errorText } from '../ui.js';
-import { GRADES, CATEGORIES } from '../labels.js';
+import { h, clear, field, select, toast, errorText } from '../ui.js';
+import { GRADES, CATEGORIES, LAYERS } from '../labels.js';
 import { queue } from '../queue.js';
+import { cases } from '../store.js';
 import { pickPoint, showMarker } from '../map.js';
+import { searchBox } from '../search.js';
 
-export function reportView(ctx, { riskPoint } = {}) {
-  const { map } = ctx;
+// the risk point category a hazard source's report falls under
+const HAZARD_CATEGORY = { hazardous_chemicals: 'fire', fireworks: 'fire', gas: 'fire', non_coal_mine: 'geological', industrial_trade: 'other', other: 'other' };
+
+export function reportView(ctx, { riskPoint, hazardSource } = {}) {
+  const { map, user } = ctx;
+  const office = user.role !== 'worker';
+  const title = office ? '新建隐患' : '上报隐患';
   let point = null;
-  const where = h('p', { class: 'where muted', 'data-testid': 'report-where' }, '尚未选择位置');
-  const setPoint = async (lng, lat, how) => {
-    point = [Number(lng.toFixed(7)), Number(lat.toFixed(7))];
-    showMarker(map, point);
-    where.textContent = `${how}：${point[0].toFixed(6)}, ${point[1].toFixed(6)}（WGS84）`;
-    if (!navigator.onLine) { where.append(' · 离线，网格将在发送时确定'); return; }
+  let ref = null; // { layer, id, name }
+  const where = h('div', { class: 'where', 'data-testid': 'report-where' }, h('span', { class: 'muted' }, '尚未选择位置'));
+  const category = select('category', { '': '请选择类别', ...CATEGORIES }, '', { required: true });
+
+  // describe: where the point lies, by name (the coordinates stay in data-*)
+  const describe = async (how) => {
+    const [lon, lat] = point;
+    where.dataset.lon = String(lon);
+    where.dataset.lat = String(lat);
+    clear(where, h('strong', {}, how), h('span', { class: 'muted' }, ' · 正在确定所在网格…'));
+    if (!navigator.onLine) { clear(where, h('strong', {}, how), h('span', { class: 'muted' }, ' · 离线，所在网格将在发送时确定')); return; }
     try {
-      const loc = await api.get(`/api/v1/locate?lon=${point[0]}&lat=${point[1]}`);
-      where.append(h('br'), `${loc.county.name} ${loc.township.name} · 网格 ${loc.grid.code}${loc.grid.worker ? `（网格员 ${loc.grid.worker}）` : ''}`);
+      const loc = await api.get(`/api/v1/locate?lon=${lon}&lat=${lat}`);
+      if (!point || point[0] !== lon || point[1] !== lat) return; // moved meanwhile
+      where.dataset.grid = loc.grid.code;
+      clear(where, h('strong', {}, how), h('div', {}, `${loc.county.name} ${loc.township.name} · ${loc.grid.name}`),
+        h('div', { class: 'muted' }, loc.grid.worker ? `网格员：${loc.grid.worker}` : '本网格暂无网格员'));
     } catch (e) {
-      where.append(h('br'), h('span', { class: 'form-error' }, errorText(e)));
+      clear(where, h('strong', {}, how), h('div', { class: 'form-error' }, errorText(e)));
     }
   };
-  if (riskPoint) {
-    const [lng, lat] = riskPoint.geometry.coordinates;
-    setPoint(lng, lat, `风险点「${riskPoint.properties.name}」`);
-  }
+  const setPoint = (lng, lat, how) => {
+    point = [Number(lng.toFixed(7)), Number(lat.toFixed(7))];
+    showMarker(map, point);
+    describe(how);
+  };
+  const setRef = (layer, f) => {
+    ref = { layer, id: Number(f.id), name: f.properties ? f.properties.name : f.name };
+    const [lng, lat] = f.geometry ? f.geometry.coordinates : f.center;
+    setPoint(lng, lat, `${LAYERS[layer]}「${ref.name}」`);
+    const cat = f.properties ? f.properties.category : null;
+    if (layer === 'risk_points' && cat && CATEGORIES[cat]) category.value = cat;
+    if (layer === 'hazard_sources' && cat && !category.value) category.value = HAZARD_CATEGORY[cat] || 'other';
+    map.flyTo({ center: [lng, lat], zoom: Math.max(map.getZoom(), 15) });
+  };
+  if (riskPoint) setRef('risk_points', riskPoint);
+  if (hazardSource) setRef('hazard_sources', hazardSource);
+
   const gps = () => {
     if (!navigator.geolocation) { toast('此设备不支持定位，请在地图上点选', 'error'); return; }
-    where.textContent = '正在定位…';
+    clear(where, h('span', { class: 'muted' }, '正在定位…'));
     // Browsers report WGS84 (W3C Geolocation), which the server stores as is;
     // no GCJ-02 conversion is needed (that is for AMap/WeChat coordinates).
     navigator.geolocation.getCurrentPosition(
       (pos) => {
+        ref = null;
         setPoint(pos.coords.longitude, pos.coords.latitude, `当前位置（精度约 ${Math.round(pos.coords.accuracy)} 米）`);
         map.flyTo({ center: point, zoom: Math.max(map.getZoom(), 15) });
       },
-      (err) => { where.textContent = `定位失败：${err.message}，请在地图上点选`; },
+      (err) => { clear(where, h('span', { class: 'form-error' }, `定位失败（${err.code === 1 ? '未允许定位' : '无法取得位置'}），请在地图上点选`)); },
       { enableHighAccuracy: true, timeout: 15000, maximumAge: 30000 });
   };
   const tap = async () => {
-    ctx.showMap();
+    // on a phone the form covers the map: out of the way while picking
+    const phone = window.matchMedia('(max-width: 760px)').matches;
+    if (phone) ctx.showMap();
     const ll = await pickPoint(map, '请点选隐患位置');
-    ctx.showPanel();
-    if (ll) setPoint(ll.lng, ll.lat, '地图点选');
+    if (phone) ctx.showPanel();
+    if (ll) { ref = null; setPoint(ll.lng, ll.lat, '地图点选'); }
   };
-  const photos = h('input', { type: 'file', name: 'photos', accept: 'image/*', capture: 'environment', multiple: true });
-  const form = h('form', { class: 'report-form', 'data-testid': 'report-form' },
-    h('div', { class: 'where-buttons' },
-      h('button', { type: 'button', class: 'primary', 'data-testid': 'use-gps', onclick: gps }, '使用当前位置'),
-      h('button', { type: 'button', class: 'secondary', 'data-testid': 'pick-on-map', onclick: tap }, '在地图上点选')),
-    where,
+  const chooser = searchBox({
+    placeholder: '输入风险点或危险源名称、地址、信用代码', layers: ['risk_points', 'hazard_sources'], testid: 'ref-search', label: '关联风险点或危险源',
+    onPick: async (r) => {
+      try {
+        setRef(r.layer, await api.get(`/api/v1/${r.layer}/${r.id}`));
+      } catch {
+        setRef(r.layer, r);
+      }
+    },
+  });
+
+  // photos: thumbnails of what was chosen, each removable
+  let files = [];
+  const thumbs = h('div', { class: 'photos thumbs', 'data-testid': 'photo-thumbs' });
+  const paintThumbs = () => clear(thumbs, files.map((f, i) => {
+    const url = URL.createObjectURL(f);
+    return h('figure', { class: 'thumb' }, h('img', { src: url, alt: f.name || '照片', onload: () => URL.revokeObjectURL(url) }),
+      h('button', { type: 'button', class: 'thumb-remove', 'aria-label': `移除照片 ${i + 1}`, onclick: () => { files.splice(i, 1); paintThumbs(); } }, '×'));
+  }));
+  const photos = h('input', { type: 'file', name: 'photos', accept: 'image/*', capture: office ? undefined : 'environment', multiple: true,
+    onchange: () => { files = files.concat([...photos.files]); photos.value = ''; paintThumbs(); } });
+
+  const form = h('form', { class: 'report-form', 'data-testid': 'report-form', novalidate: true },
+    h('fieldset', { class: 'where-set' }, h('legend', {}, '隐患位置'),
+      h('div', { class: 'where-buttons' },
+        h('button', { type: 'button', class: office ? 'secondary' : 'primary', 'data-testid': 'use-gps', onclick: gps }, '使用当前位置'),
+        h('button', { type: 'button', class: office ? 'primary' : 'secondary', 'data-testid': 'pick-on-map', onclick: tap }, '在地图上点选')),
+      field('或选择风险点、危险源', chooser),
+      where),
     field('隐患等级', select('grade', GRADES, 'general')),
-    field('类别', select('category', CATEGORIES, riskPoint ? riskPoint.properties.category : 'flood')),
-    field('隐患描述', h('textarea', { name: 'description', rows: 3, required: true, maxlength: 2000, placeholder: '例如：排水沟堵塞，雨天易内涝' })),
-    field('现场照片（可多张）', photos, '没有信号时照片会保存在手机上，恢复网络后随上报一起发送'),
-    h('button', { type: 'submit', class: 'primary wide' }, '上报隐患'));
+    field('类别', category),
+    field('隐患描述', h('textarea', { name: 'description', rows: 3, required: true, maxlength: 2000,
+      placeholder: office ? '例如：群众来电反映，××路段排水沟堵塞，雨天易内涝（来电人、电话）' : '例如：排水沟堵塞，雨天易内涝' })),
+    field('现场照片（可多张）', photos, office ? '可上传群众发来的照片' : '没有信号时照片会保存在手机上，恢复网络后随上报一起发送'),
+    thumbs,
+    h('p', { class: 'form-error', role: 'alert', 'data-testid': 'report-error' }),
+    h('div', { class: 'actions' },
+      h('button', { type: 'submit', class: 'primary wide' }, office ? '新建隐患' : '上报隐患'),
+      h('button', { type: 'button', class: 'secondary', onclick: () => { showMarker(map, null); ctx.home(); } }, '取消')));
+  const err = form.querySelector('[data-testid=report-error]');
   form.addEventListener('submit', async (e) => {
     e.preventDefault();
-    if (!point) { toast('请先确定隐患位置', 'error'); return; }
     const fd = new FormData(form);
+    const description = String(fd.get('description') || '').trim();
+    const problems = [];
+    if (!point) problems.push('请先确定隐患位置（当前位置、地图点选或选择风险点）');
+    if (!fd.get('category')) problems.push('请选择隐患类别');
+    if (!description) problems.push('请填写隐患描述');
+    err.textContent = problems.join('；');
+    if (problems.length) return;
     const feature = {
       type: 'Feature',
       id: crypto.randomUUID(),
       geometry: { type: 'Point', coordinates: point },
-      properties: {
-        grade: fd.get('grade'),
-        category: fd.get('category'),
-        description: String(fd.get('description')).trim(),
-        device_time: new Date().toISOString(),
-      },
+      properties: { grade: fd.get('grade'), category: fd.get('category'), description, device_time: new Date().toISOString() },
     };
-    if (riskPoint) feature.properties.risk_point_id = Number(riskPoint.id);
-    const files = [...photos.files];
+    if (ref && ref.layer === 'risk_points') feature.properties.risk_point_id = ref.id;
+    if (ref && ref.layer === 'hazard_sources') feature.properties.hazard_source_id = ref.id;
     try {
       await queue.add(feature, files);
     } catch (ex) {
-      toast(`无法保存上报：${ex.message}`, 'error');
+      err.textContent = `无法保存：${errorText(ex)}`;
       return;
     }
-    form.reset();
     showMarker(map, null);
-    point = null;
-    where.textContent = '尚未选择位置';
     if (!navigator.onLine) {
-      toast('当前离线：上报已保存，恢复网络后自动发送', 'info');
+      toast('当前离线：已保存在本机，恢复网络后自动发送', 'info');
     } else {
       const sent = await queue.flush();
-      if (sent.includes(feature.id)) toast('上报成功', 'ok');
-      else toast('上报已保存，稍后自动重发', 'info');
+      if (sent.includes(feature.id)) {
+        const doc = await cases.refresh(feature.id).catch(() => null);
+        const number = doc && doc.properties.number ? ` ${doc.properties.number}` : '';
+        toast(office ? `已新建隐患${number}` : `上报成功${number}`, 'ok');
+      } else {
+        const rec = (await queue.all()).find((r) => r.id === feature.id);
+        if (rec && rec.error && rec.error.permanent && !rec.caseSent) {
+          // refused: say why here, with the form as it was, to fix and send again
+          await queue.remove(feature.id);
+          err.textContent = `未能${office ? '新建' : '上报'}：${rec.error.text || rec.error.message}`;
+          return;
+        }
+        toast('已保存在本机，稍后自动重发', 'info');
+      }
     }
-    ctx.go('tasks');
+    ctx.home();
   });
-  return h('section', { class: 'view report' }, h('h2', {}, '上报隐患'), form);
+  return h('section', { class: 'view report', 'data-testid': 'report-view' }, h('h2', {}, title), form);
 }

@@ -1,7 +1,7 @@
 // The grid worker's screen: reports waiting to be sent, my tasks (cases
 // assigned to me), the cases in my grids, and my grids.
 import { getAll } from '../api.js';
-import { h, clear, toast } from '../ui.js';
+import { h, clear, toast, failBox } from '../ui.js';
 import { OPEN_STATES, CATEGORIES, fmtTime } from '../labels.js';
 import { cases, sortBoard } from '../store.js';
 import { queue } from '../queue.js';
@@ -22,7 +22,7 @@ export function tasksView(ctx) {
       h('ul', {}, recs.map((r) => h('li', { 'data-queued': r.id },
         h('div', {}, `${CATEGORIES[r.feature.properties.category]} · ${r.feature.properties.description.slice(0, 40)}`),
         h('div', { class: 'muted' }, `${fmtTime(r.created)} · 照片 ${r.photos.length} 张${r.caseSent ? ' · 已上报，照片待发送' : ''}`),
-        r.error ? h('div', { class: r.error.permanent ? 'form-error' : 'muted' }, r.error.permanent ? `服务器拒绝：${r.error.message}` : '网络不可用，等待重发') : null,
+        r.error ? h('div', { class: r.error.permanent ? 'form-error' : 'muted' }, r.error.permanent ? `服务器拒绝：${r.error.text || r.error.message}` : '网络不可用，等待重发') : null,
         r.error && r.error.permanent ? h('div', { class: 'actions' },
           h('button', { type: 'button', class: 'secondary', onclick: () => queue.retry(r.id) }, '重试'),
           h('button', { type: 'button', class: 'secondary', onclick: async () => { if (confirm('确定删除这条未发送的上报？')) await queue.remove(r.id); } }, '删除')) : null))),
@@ -67,7 +67,7 @@ export function tasksView(ctx) {
         renderGrids();
         grids.append(h('li', { class: 'muted' }, '离线：显示上次加载的网格'));
       } else {
-        clear(grids, h('li', { class: 'form-error' }, `网格加载失败：${e.message}`));
+        clear(grids, h('li', {}, failBox('网格加载失败', e, { retry: loadGrids })));
       }
     }
   };
