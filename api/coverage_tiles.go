@@ -52,7 +52,7 @@ func (s *Server) coverageTileJSON(c *gin.Context) {
 		s.fail(c, err)
 		return
 	}
-	tj, err := s.Coverage.TileJSON(c.Request.Context(), currentUser(c), q, tilesBase(c))
+	tj, err := s.Coverage.TileJSON(c.Request.Context(), currentUser(c), q, s.baseURL(c))
 	if err != nil {
 		s.fail(c, err)
 		return

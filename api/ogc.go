@@ -35,15 +35,6 @@ func (s *Server) ogcRoutes(r *gin.Engine) {
 
 const crs84 = "http://www.opengis.net/def/crs/OGC/1.3/CRS84"
 
-// baseURL is the absolute address of the server as the client reached it.
-func baseURL(c *gin.Context) string {
-	scheme := "http"
-	if c.Request.TLS != nil || c.GetHeader("X-Forwarded-Proto") == "https" {
-		scheme = "https"
-	}
-	return scheme + "://" + c.Request.Host
-}
-
 type ogcLink struct {
 	Href  string `json:"href"`
 	Rel   string `json:"rel"`
@@ -52,7 +43,7 @@ type ogcLink struct {
 }
 
 func (s *Server) ogcLanding(c *gin.Context) {
-	b := baseURL(c)
+	b := s.baseURL(c)
 	c.JSON(http.StatusOK, gin.H{
 		"title":       "riskmap 应急风险一张图",
 		"description": "Shanwei emergency risk map layers as OGC API - Features",
@@ -79,7 +70,7 @@ var layerTitles = map[string]string{
 }
 
 func (s *Server) collectionDoc(c *gin.Context, l *features.Layer) (gin.H, error) {
-	b := baseURL(c) + "/ogc/collections/" + l.Name
+	b := s.baseURL(c) + "/ogc/collections/" + l.Name
 	ext, err := s.Features.Extent(c.Request.Context(), l, currentUser(c).Scope())
 	if err != nil {
 		return nil, err
@@ -107,7 +98,7 @@ func (s *Server) ogcCollections(c *gin.Context) {
 		}
 		cols = append(cols, doc)
 	}
-	b := baseURL(c)
+	b := s.baseURL(c)
 	c.JSON(http.StatusOK, gin.H{"collections": cols, "links": []ogcLink{{Href: b + "/ogc/collections", Rel: "self", Type: "application/json"}}})
 }
 
@@ -183,7 +174,7 @@ func (s *Server) ogcItems(c *gin.Context) {
 		s.fail(c, err)
 		return
 	}
-	fc.Close(&collection.Page{Matched: &matched, Links: pageLinks(baseURL(c), c.Request.URL, next, limit)})
+	fc.Close(&collection.Page{Matched: &matched, Links: pageLinks(s.baseURL(c), c.Request.URL, next, limit)})
 	c.Data(http.StatusOK, collection.MediaType, buf.Bytes())
 }
 

@@ -45,6 +45,12 @@ type Server struct {
 	// believed; empty (the default) believes no one, so the client's
 	// address is the connection's.
 	TrustedProxies []string
+	// PublicURL is the address users reach the service by (scheme, host
+	// and any path prefix), for absolute URLs in answers (baseURL);
+	// DefaultBaseURL stands in for it when unset and the request does not
+	// come from this machine (HTTPServer sets it to the listen address).
+	PublicURL      string
+	DefaultBaseURL string
 	// Cases is the closed loop of hidden hazards (nil: no case routes);
 	// CaseFeed its live feed, Heartbeat the feed's keep-alive interval
 	// (default 15 s).
@@ -166,6 +172,9 @@ func CheckTrustedProxies(proxies []string) error {
 
 // HTTPServer wraps the handler with timeouts that cut off slow clients.
 func (s *Server) HTTPServer(addr string) *http.Server {
+	if s.DefaultBaseURL == "" {
+		s.DefaultBaseURL = ListenURL(addr)
+	}
 	return &http.Server{
 		Addr:              addr,
 		Handler:           s.Handler(),

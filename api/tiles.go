@@ -133,7 +133,7 @@ func etagMatches(header, etag string) bool {
 }
 
 func (s *Server) tileJSON(c *gin.Context, layer string) {
-	tj, err := s.Tiles.TileJSON(c.Request.Context(), currentUser(c).Scope(), layer, tilesBase(c))
+	tj, err := s.Tiles.TileJSON(c.Request.Context(), currentUser(c).Scope(), layer, s.baseURL(c))
 	if err != nil {
 		s.fail(c, err)
 		return
@@ -144,17 +144,7 @@ func (s *Server) tileJSON(c *gin.Context, layer string) {
 
 func (s *Server) style(c *gin.Context) {
 	c.Header("Cache-Control", "private, no-cache")
-	c.Data(http.StatusOK, "application/json", tiles.Style(tilesBase(c)))
-}
-
-// tilesBase is the scheme and host the client reached us by, for the absolute
-// URLs TileJSON and styles need.
-func tilesBase(c *gin.Context) string {
-	scheme := "http"
-	if c.Request.TLS != nil || strings.EqualFold(c.GetHeader("X-Forwarded-Proto"), "https") {
-		scheme = "https"
-	}
-	return scheme + "://" + c.Request.Host
+	c.Data(http.StatusOK, "application/json", tiles.Style(s.baseURL(c)))
 }
 
 // syncTiles holds back the answer to a successful write until this

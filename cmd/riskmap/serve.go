@@ -28,6 +28,7 @@ type serveFlags struct {
 	maxBody  int64
 	origins  string
 	proxies  string
+	public   string
 	cases    caseFlags
 	tiles    tileFlags
 	web      webFlags
@@ -46,6 +47,7 @@ func (f *serveFlags) register(fs *flag.FlagSet) {
 	fs.Int64Var(&f.maxBody, "max-body", 8<<20, "largest request body in bytes")
 	fs.StringVar(&f.origins, "cors-origins", os.Getenv("RISKMAP_CORS_ORIGINS"), "comma-separated origins allowed by CORS (default none)")
 	fs.StringVar(&f.proxies, "trusted-proxies", os.Getenv("RISKMAP_TRUSTED_PROXIES"), "comma-separated addresses or CIDR ranges of reverse proxies whose X-Forwarded-For/-Proto are believed (env RISKMAP_TRUSTED_PROXIES; default none)")
+	fs.StringVar(&f.public, "public-url", os.Getenv("RISKMAP_PUBLIC_URL"), "the address users reach the service by, e.g. https://riskmap.example.gov.cn, for absolute URLs in TileJSON, the style and OGC links (env RISKMAP_PUBLIC_URL; default: the request's host when it is this machine, else the listen address)")
 	f.cases.register(fs)
 	f.tiles.register(fs)
 	f.web.register(fs)
@@ -75,6 +77,14 @@ func serve(ctx context.Context, logger *slog.Logger, pool *pgxpool.Pool, f serve
 	if err := api.CheckTrustedProxies(proxies); err != nil {
 		return fmt.Errorf("--trusted-proxies: %w", err)
 	}
+	if f.public != "" {
+		if err := api.CheckPublicURL(f.public); err != nil {
+			return fmt.Errorf("--public-url %q: %w", f.public, err)
+		}
+	} else if host, _, _ := strings.Cut(f.addr, ":"); host != "127.0.0.1" && host != "localhost" && host != "[::1]" {
+		logger.Warn("--public-url is not set: links in TileJSON, the style and OGC answers name the listen address to clients not on this machine; set it to the address users reach the service by",
+			"listen", api.ListenURL(f.addr))
+	}
 	srv := &api.Server{
 		Features:       features.NewStore(pool),
 		Auth:           auth.NewService(pool, f.tokenTTL, auth.NewLimiter(10, 15*time.Minute)),
@@ -85,6 +95,7 @@ func serve(ctx context.Context, logger *slog.Logger, pool *pgxpool.Pool, f serve
 		MaxBody:        f.maxBody,
 		AllowedOrigins: origins,
 		TrustedProxies: proxies,
+		PublicURL:      f.public,
 		Imports:        importers.NewJobs(pool, logger),
 	}
 	if n, err := srv.Imports.Reap(ctx, time.Minute); err != nil {
