@@ -54,7 +54,10 @@ func TestAbsoluteURLsComeFromTheConfiguredAddressNotTheHostHeader(t *testing.T) 
 
 	public := server(func(s *api.Server) { s.PublicURL = "https://map.example.gov.cn/riskmap/" })
 	plain := server(func(s *api.Server) { s.DefaultBaseURL = "http://10.0.0.5:8080" })
-	proxied := server(func(s *api.Server) { s.TrustedProxies = []string{"127.0.0.1"}; s.DefaultBaseURL = "http://10.0.0.5:8080" })
+	proxied := server(func(s *api.Server) {
+		s.TrustedProxies = []string{"127.0.0.1"}
+		s.DefaultBaseURL = "http://10.0.0.5:8080"
+	})
 	for _, p := range paths {
 		cases := []struct {
 			name, body, want string
