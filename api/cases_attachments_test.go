@@ -12,8 +12,13 @@ import (
 	"strings"
 	"testing"
 
+	"io/fs"
+	"mime"
+	"mime/multipart"
+	"net/textproto"
 	"riskmap/blobs"
 	"riskmap/cases"
+	"unicode/utf8"
 )
 
 func TestEvidenceIsStoredByContentAndServedOnlyInScope(t *testing.T) {
@@ -149,5 +154,56 @@ func TestAFullOrUnwritableBlobStoreIsReportedAndNothingIsRecorded(t *testing.T) 
 				t.Error("an attachment row was written without its blob")
 			}
 		})
+	}
+}
+
+// A file name cut in the middle of a character, or not UTF-8 at all, is
+// cleaned (not a 500 after the blob was written); a refused upload writes
+// no blob.
+func TestAttachmentNamesAreCleanedAndRefusedUploadsWriteNoBlob(t *testing.T) {
+	e := newCaseEnv(t)
+	c := e.newCase("worker1", 115.2, 23.0, nil)
+	blobCount := func() int {
+		n := 0
+		filepath.WalkDir(e.blobs, func(p string, d fs.DirEntry, err error) error {
+			if err == nil && !d.IsDir() {
+				n++
+			}
+			return nil
+		})
+		return n
+	}
+	// the two last as RFC 2231 extended values, which decode to any bytes
+	for i, name := range []string{"a" + strings.Repeat("险", 70) + ".png", "*=utf-8''%E7%85%A7%FF%FE.png", "*=utf-8''%C3.png"} {
+		var body bytes.Buffer
+		mw := multipart.NewWriter(&body)
+		h := textproto.MIMEHeader{}
+		if strings.HasPrefix(name, "*=") {
+			h.Set("Content-Disposition", `form-data; name="file"; filename`+name)
+		} else {
+			h.Set("Content-Disposition", `form-data; name="file"; filename="`+name+`"`)
+		}
+		fw, _ := mw.CreatePart(h)
+		fw.Write(pngBytes(t, uint8(i+2)))
+		mw.Close()
+		var out map[string]any
+		res := e.do("POST", "/api/v1/cases/"+c.ID+"/attachments", "worker1", body.Bytes(), &out, "Content-Type", mw.FormDataContentType())
+		if res.StatusCode != 201 {
+			t.Fatalf("%q: %d %s", name, res.StatusCode, res.Body)
+		}
+		dl := e.do("GET", "/api/v1/attachments/"+out["id"].(string), "worker1", nil, nil)
+		_, params, _ := mime.ParseMediaType(dl.Header.Get("Content-Disposition"))
+		got := params["filename"]
+		// (Go's multipart reader already drops a name that is not UTF-8)
+		if dl.StatusCode != 200 || !utf8.ValidString(got) || len(got) > 200 || (i == 0 && !strings.HasPrefix(got, "a险险")) {
+			t.Errorf("%q: download %d, name %q", name, dl.StatusCode, got)
+		}
+	}
+	before := blobCount()
+	if res, _ := e.upload("worker1", c.ID, "notes\xff.txt", []byte("plain text, not a photo")); res.StatusCode != 422 {
+		t.Fatalf("a text file: %d %s", res.StatusCode, res.Body)
+	}
+	if after := blobCount(); after != before {
+		t.Errorf("a refused upload left %d blob(s)", after-before)
 	}
 }

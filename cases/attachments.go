@@ -7,6 +7,7 @@ import (
 	"io"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/jackc/pgx/v5"
 
@@ -72,12 +73,12 @@ func (s *Store) Attach(ctx context.Context, u *riskmap.User, caseID, filename st
 	if err := s.CheckAttach(ctx, u, caseID); err != nil {
 		return Attachment{}, err
 	}
+	// everything that can refuse the request comes before the blob is
+	// written; the name is kept as a label, so it is cleaned, not refused
+	filename = CleanFilename(filename)
 	info, ct, err := blobs.PutUpload(ctx, s.blobs, "file", r, s.cfg.MaxUpload, AttachmentTypes())
 	if err != nil {
 		return Attachment{}, err
-	}
-	if len(filename) > 200 {
-		filename = filename[:200]
 	}
 	a := Attachment{CaseID: caseID, SHA256: info.SHA256, ContentType: ct, Size: info.Size, Filename: filename}
 	err = postgres.BeginAudited(ctx, s.pool, func(tx pgx.Tx) error {
@@ -90,6 +91,33 @@ func (s *Store) Attach(ctx context.Context, u *riskmap.User, caseID, filename st
 	}
 	a.URL = AttachmentURL(a.ID)
 	return a, nil
+}
+
+// maxFilename is the longest file name kept, in bytes.
+const maxFilename = 200
+
+// CleanFilename makes an uploaded file's name safe to store and show: its
+// last path element, valid UTF-8 (a byte that is not becomes U+FFFD), no
+// control characters, at most maxFilename bytes cut on a character
+// boundary.
+func CleanFilename(name string) string {
+	if i := strings.LastIndexAny(name, `/\`); i >= 0 {
+		name = name[i+1:]
+	}
+	name = strings.Map(func(r rune) rune {
+		if r < 0x20 || r == 0x7f || (r >= 0x80 && r < 0xa0) {
+			return -1
+		}
+		return r
+	}, strings.ToValidUTF8(name, "\uFFFD"))
+	if len(name) > maxFilename {
+		cut := maxFilename
+		for cut > 0 && !utf8.RuneStart(name[cut]) {
+			cut--
+		}
+		name = name[:cut]
+	}
+	return strings.TrimSpace(name)
 }
 
 // OpenAttachment returns an attachment and its content, if its case is one
