@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"io"
 	"net/http"
 	"regexp"
@@ -34,6 +35,10 @@ func (s *Server) login(c *gin.Context) {
 	}
 	if req.Username == "" || req.Password == "" {
 		s.fail(c, riskmap.Errorf(riskmap.EINVALID, "username and password are required"))
+		return
+	}
+	if err := credentialLengths("username", req.Username, "password", req.Password); err != nil {
+		s.fail(c, err)
 		return
 	}
 	tok, exp, u, err := s.Auth.Login(c.Request.Context(), req.Username, req.Password, c.ClientIP())
@@ -76,4 +81,17 @@ func (s *Server) healthz(c *gin.Context) {
 		return
 	}
 	c.JSON(http.StatusOK, gin.H{"status": "ok"})
+}
+
+// credentialLengths refuses a username or password longer than any
+// account can have, before a password hash is spent on it.
+func credentialLengths(userField, username, pwField, password string) error {
+	if d := riskmap.CheckLength(userField, username, riskmap.MaxNameText); d != nil {
+		return riskmap.Errorf(riskmap.EINVALID, "%s: %s", d.Field, d.Message).WithDetails(*d)
+	}
+	if len(password) > riskmap.MaxPassword {
+		return riskmap.Errorf(riskmap.EINVALID, "%s: longer than %d bytes", pwField, riskmap.MaxPassword).
+			WithDetails(riskmap.Detail{Field: pwField, Message: fmt.Sprintf("longer than %d bytes", riskmap.MaxPassword)})
+	}
+	return nil
 }

@@ -2,6 +2,7 @@ package api
 
 import (
 	"bytes"
+	"math"
 	"net/http"
 	"slices"
 	"strconv"
@@ -35,8 +36,8 @@ func coverageQuery(c *gin.Context) (coverage.Query, error) {
 			return nil
 		}
 		f, err := strconv.ParseFloat(v, 64)
-		if err != nil {
-			return badParam(name, "want a number, got %q", v)
+		if err != nil || math.IsNaN(f) || math.IsInf(f, 0) {
+			return badParam(name, "want a finite number, got %q", v)
 		}
 		*dst = f
 		return nil

@@ -1,7 +1,9 @@
 package api
 
 import (
+	"encoding/json"
 	"errors"
+	"fmt"
 	"math"
 	"net/http"
 	"strconv"
@@ -66,6 +68,18 @@ func (s *Server) fail(c *gin.Context, err error) {
 	b.Error.Code = code
 	b.Error.Message = riskmap.ErrorMessage(err)
 	b.Error.Details = riskmap.ErrorDetails(err)
+	if _, jerr := json.Marshal(b); jerr != nil {
+		// a value JSON cannot carry (NaN, ±Inf): name it in words instead,
+		// since every error has its JSON body
+		ds := make([]riskmap.Detail, len(b.Error.Details))
+		for i, d := range b.Error.Details {
+			if d.Value != nil {
+				d.Value = fmt.Sprint(d.Value)
+			}
+			ds[i] = d
+		}
+		b.Error.Details = ds
+	}
 	if wait := riskmap.ErrorRetryAfter(err); wait > 0 {
 		c.Header("Retry-After", strconv.Itoa(int(math.Ceil(wait.Seconds()))))
 	}

@@ -1,8 +1,14 @@
 package api
 
 import (
+	"bytes"
+	"encoding/json"
 	"math"
+	"strings"
 	"testing"
+	"unicode/utf8"
+
+	"riskmap"
 )
 
 // FuzzParseBBox: any bbox string is either refused or gives four finite,
@@ -43,4 +49,59 @@ func FuzzCursor(f *testing.F) {
 			}
 		}
 	})
+}
+
+// FuzzJSONText: a body the input check lets through holds, once decoded,
+// no NUL and no replaced bytes; one it refuses names a field and really
+// holds one.
+func FuzzJSONText(f *testing.F) {
+	for _, s := range []string{`{"a":"b"}`, `{"a":"\u0000"}`, `{"a":"\\u0000"}`, "{\"a\":\"\xff\"}", `[{"x":["y","\u0000"]}]`, "{\"\xff\":1}", `{"a":`, `"\u0000"`} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, body []byte) {
+		bad := -1
+		for i := 0; i < len(body); {
+			r, n := utf8.DecodeRune(body[i:])
+			if r == utf8.RuneError && n <= 1 {
+				bad = i
+				break
+			}
+			i += n
+		}
+		var err error
+		if bad >= 0 || bytes.Contains(body, []byte(`\u0000`)) {
+			err = jsonTextProblem(body, bad)
+		}
+		var v any
+		if json.Unmarshal(body, &v) != nil {
+			return // malformed: the handler's to report
+		}
+		has := bad >= 0 || holdsNUL(v)
+		if has != (err != nil) {
+			t.Fatalf("%q: refused %v, holds bad text %v", body, err, has)
+		}
+		if err != nil && len(riskmap.ErrorDetails(err)) != 1 {
+			t.Fatalf("%q: %v names no field", body, err)
+		}
+	})
+}
+
+func holdsNUL(v any) bool {
+	switch x := v.(type) {
+	case map[string]any:
+		for k, val := range x {
+			if strings.IndexByte(k, 0) >= 0 || holdsNUL(val) {
+				return true
+			}
+		}
+	case []any:
+		for _, val := range x {
+			if holdsNUL(val) {
+				return true
+			}
+		}
+	case string:
+		return strings.IndexByte(x, 0) >= 0
+	}
+	return false
 }

@@ -99,7 +99,7 @@ func (s *Server) Engine() *gin.Engine {
 		panic(fmt.Sprintf("trusted proxies: %v", err)) // checked by CheckTrustedProxies at start
 	}
 	r.HandleMethodNotAllowed = true
-	r.Use(s.requestID(), s.accessLog(), s.recover(), securityHeaders(), s.cors(), s.limitBody(), s.deadline())
+	r.Use(s.requestID(), s.accessLog(), s.recover(), securityHeaders(), s.cors(), s.limitBody(), s.deadline(), s.checkInput())
 	r.NoRoute(func(c *gin.Context) {
 		if !s.serveWeb(c) {
 			s.fail(c, notFound("no such path: %s", c.Request.URL.Path))

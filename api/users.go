@@ -140,6 +140,10 @@ func (s *Server) changePassword(c *gin.Context) {
 		s.fail(c, err)
 		return
 	}
+	if len(b.Old) > riskmap.MaxPassword {
+		s.fail(c, credentialLengths("", "", "old_password", b.Old))
+		return
+	}
 	if err := s.Auth.ChangePassword(c.Request.Context(), currentUser(c).ID, b.Old, b.New, c.ClientIP()); err != nil {
 		s.fail(c, err)
 		return

@@ -10,6 +10,8 @@ import (
 	"strings"
 
 	"golang.org/x/crypto/argon2"
+
+	"riskmap"
 )
 
 // argon2id parameters (RFC 9106's second recommended option, lighter memory
@@ -25,6 +27,9 @@ const (
 func HashPassword(pw string) (string, error) {
 	if len(pw) < 8 {
 		return "", fmt.Errorf("password too short: at least 8 characters")
+	}
+	if len(pw) > riskmap.MaxPassword {
+		return "", fmt.Errorf("password too long: at most %d bytes", riskmap.MaxPassword)
 	}
 	salt := make([]byte, 16)
 	if _, err := rand.Read(salt); err != nil {

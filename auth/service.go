@@ -211,6 +211,16 @@ func nonNil(s []string) []string {
 }
 
 func checkSpec(spec UserSpec) error {
+	for _, f := range []struct {
+		name, value string
+	}{{"username", spec.Username}, {"display_name", spec.DisplayName}} {
+		if d := riskmap.CheckLength(f.name, f.value, riskmap.MaxNameText); d != nil {
+			return riskmap.Errorf(riskmap.EUNPROCESSABLE, "%s: %s", d.Field, d.Message).WithDetails(*d)
+		}
+	}
+	if strings.TrimSpace(spec.Username) == "" {
+		return riskmap.Errorf(riskmap.EUNPROCESSABLE, "username: required").WithDetails(riskmap.Detail{Field: "username", Message: "required"})
+	}
 	known := false
 	for _, r := range riskmap.Roles() {
 		known = known || r == spec.Role

@@ -121,8 +121,8 @@ func ParseReport(body []byte, crs geo.CRS, bounds *geo.Bounds) (*ReportInput, er
 				bad(field, "want a string")
 			} else if s = strings.TrimSpace(s); s == "" {
 				bad(field, "may not be empty")
-			} else if len([]rune(s)) > 2000 {
-				bad(field, "longer than 2000 characters")
+			} else if d := riskmap.CheckLength(field, s, riskmap.MaxLongText); d != nil {
+				problems = append(problems, *d)
 			} else {
 				in.Description = s
 			}
@@ -267,6 +267,9 @@ func (a *ActionInput) sent() map[string]bool {
 	}
 }
 
+// maxActionAttachments bounds the photos one action names.
+const maxActionAttachments = 50
+
 // ParseAction decodes and checks an action body: the action must exist,
 // the version be given, and every field sent be one the action uses (none
 // is silently ignored). Required fields are checked against the case later,
@@ -292,6 +295,17 @@ func ParseAction(body []byte, crs geo.CRS, bounds *geo.Bounds) (*ActionInput, er
 	}
 	if a.Version == nil {
 		bad("version", "required: the version of the case you read")
+	}
+	for _, f := range []struct {
+		name, value string
+	}{{"note", a.Note}, {"reason", a.Reason}, {"responsibility", a.Responsibility}, {"measures", a.Measures},
+		{"funds", a.Funds}, {"plan", a.Plan}, {"interim_controls", a.InterimControls}} {
+		if d := riskmap.CheckLength(f.name, f.value, riskmap.MaxLongText); d != nil {
+			problems = append(problems, *d)
+		}
+	}
+	if len(a.Attachments) > maxActionAttachments {
+		bad("attachments", "at most %d attachments an action, got %d", maxActionAttachments, len(a.Attachments))
 	}
 	used := append(append([]string{"note", "reason", "attachments"}, r.Required...), r.Allowed...)
 	sent := a.sent()

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math"
 	"sort"
 	"strconv"
 	"strings"
@@ -135,8 +136,8 @@ func ParsePoints(s string) ([][2]float64, error) {
 		}
 		lon, err1 := strconv.ParseFloat(strings.TrimSpace(xy[0]), 64)
 		lat, err2 := strconv.ParseFloat(strings.TrimSpace(xy[1]), 64)
-		if err1 != nil || err2 != nil {
-			return nil, riskmap.Errorf(riskmap.EINVALID, "parameter points: position %d %q: want two numbers lon,lat", i+1, part)
+		if err1 != nil || err2 != nil || math.IsNaN(lon+lat) || math.IsInf(lon+lat, 0) {
+			return nil, riskmap.Errorf(riskmap.EINVALID, "parameter points: position %d %q: want two finite numbers lon,lat", i+1, part)
 		}
 		out = append(out, [2]float64{lon, lat})
 	}

@@ -1,0 +1,210 @@
+package api
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"mime"
+	"net/http"
+	"net/url"
+	"slices"
+	"strconv"
+	"strings"
+	"unicode/utf8"
+
+	"github.com/gin-gonic/gin"
+
+	"riskmap"
+)
+
+// Text that PostgreSQL cannot store, or that a client did not mean,
+// never reaches a handler: checkInput refuses, with a 400 naming the
+// parameter or JSON field, a path, query or JSON body holding a NUL
+// character (\u0000, which a text column refuses) or bytes that are not
+// UTF-8 (which encoding/json would silently turn into U+FFFD), and a query
+// string that is not well formed. Multipart uploads and import files are
+// the importers' and attachments' to check.
+
+// checkInput is the middleware; every route passes it.
+func (s *Server) checkInput() gin.HandlerFunc {
+	return func(c *gin.Context) {
+		if err := checkText("path", c.Request.URL.Path); err != nil {
+			s.fail(c, err)
+			return
+		}
+		if c.Request.URL.RawQuery != "" {
+			q, err := url.ParseQuery(c.Request.URL.RawQuery)
+			if err != nil {
+				s.fail(c, riskmap.Errorf(riskmap.EINVALID, "query string: %v", err))
+				return
+			}
+			for _, k := range slices.Sorted(func(yield func(string) bool) {
+				for k := range q {
+					if !yield(k) {
+						return
+					}
+				}
+			}) {
+				if err := checkText("parameter name", k); err != nil {
+					s.fail(c, err)
+					return
+				}
+				for _, v := range q[k] {
+					if err := checkText(k, v); err != nil {
+						s.fail(c, err)
+						return
+					}
+				}
+			}
+		}
+		if err := s.checkJSONBody(c); err != nil {
+			s.fail(c, err)
+			return
+		}
+		c.Next()
+	}
+}
+
+// checkText refuses a NUL character or bytes that are not UTF-8.
+func checkText(field, v string) error {
+	msg := ""
+	switch {
+	case !utf8.ValidString(v):
+		msg = "not valid UTF-8 text"
+	case strings.IndexByte(v, 0) >= 0:
+		msg = "contains a NUL character (\\u0000), which is not allowed"
+	default:
+		return nil
+	}
+	return riskmap.Errorf(riskmap.EINVALID, "%s: %s", field, msg).
+		WithDetails(riskmap.Detail{Field: field, Message: msg})
+}
+
+// checkJSONBody reads a JSON body (whatever it claims to be, unless it is
+// multipart or an import upload), refuses one with a NUL or bytes that are
+// not UTF-8 in it, and puts it back for the handler.
+func (s *Server) checkJSONBody(c *gin.Context) error {
+	r := c.Request
+	if r.Body == nil || r.Body == http.NoBody || r.Method == http.MethodGet || r.Method == http.MethodHead {
+		return nil
+	}
+	if mt, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type")); strings.HasPrefix(mt, "multipart/") || c.FullPath() == importsRoute {
+		return nil
+	}
+	body, err := io.ReadAll(r.Body)
+	r.Body = io.NopCloser(bytes.NewReader(body))
+	if err != nil {
+		return err
+	}
+	if t := bytes.TrimLeft(body, " \t\r\n"); len(t) == 0 || (t[0] != '{' && t[0] != '[') {
+		return nil // not JSON: the handler says what it wanted
+	}
+	bad := -1
+	if !utf8.Valid(body) {
+		for i := 0; i < len(body); {
+			r, n := utf8.DecodeRune(body[i:])
+			if r == utf8.RuneError && n <= 1 {
+				bad = i
+				break
+			}
+			i += n
+		}
+	}
+	if bad < 0 && !bytes.Contains(body, []byte(`\u0000`)) {
+		return nil
+	}
+	return jsonTextProblem(body, bad)
+}
+
+// jsonTextProblem walks the body's tokens to name the field holding the
+// NUL (or, at byte offset bad, the bytes that are not UTF-8).
+func jsonTextProblem(body []byte, bad int) error {
+	dec := json.NewDecoder(bytes.NewReader(body))
+	dec.UseNumber()
+	type frame struct {
+		array bool
+		index int
+		key   string
+	}
+	var stack []frame
+	path := func() string {
+		var b strings.Builder
+		for _, f := range stack {
+			switch {
+			case f.array:
+				fmt.Fprintf(&b, "[%d]", f.index)
+			case f.key != "":
+				if b.Len() > 0 {
+					b.WriteByte('.')
+				}
+				b.WriteString(f.key)
+			}
+		}
+		if b.Len() == 0 {
+			return "body"
+		}
+		return b.String()
+	}
+	expectKey := func() bool { return len(stack) > 0 && !stack[len(stack)-1].array && stack[len(stack)-1].key == "" }
+	// after a value inside an object, the next string is a key again
+	valueDone := func() {
+		if len(stack) == 0 {
+			return
+		}
+		top := &stack[len(stack)-1]
+		if top.array {
+			top.index++
+		} else {
+			top.key = ""
+		}
+	}
+	for {
+		before := dec.InputOffset()
+		tok, err := dec.Token()
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		if err != nil {
+			break // malformed: the handler reports it in its own words
+		}
+		if bad >= 0 && bad >= int(before) && bad < int(dec.InputOffset()) {
+			field := path()
+			if s, ok := tok.(string); ok && expectKey() {
+				field = strings.TrimPrefix(path()+"."+s, ".")
+			}
+			return checkText(field, "\xff")
+		}
+		switch t := tok.(type) {
+		case json.Delim:
+			switch t {
+			case '{':
+				stack = append(stack, frame{})
+			case '[':
+				stack = append(stack, frame{array: true})
+			default:
+				stack = stack[:len(stack)-1]
+				valueDone()
+			}
+		case string:
+			if expectKey() {
+				if strings.IndexByte(t, 0) >= 0 {
+					return checkText(strings.TrimPrefix(path()+"."+strconv.Quote(t), "."), t)
+				}
+				stack[len(stack)-1].key = t
+				continue
+			}
+			if strings.IndexByte(t, 0) >= 0 {
+				return checkText(path(), t)
+			}
+			valueDone()
+		default:
+			valueDone()
+		}
+	}
+	if bad >= 0 {
+		return checkText("body", "\xff")
+	}
+	return nil // an escaped backslash before u0000: no NUL after all
+}
