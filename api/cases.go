@@ -229,7 +229,9 @@ func (s *Server) getAttachment(c *gin.Context) {
 	h := c.Writer.Header()
 	h.Set("Content-Type", a.ContentType)
 	h.Set("ETag", `"`+a.SHA256+`"`)
-	h.Set("Cache-Control", "private, max-age=86400")
+	// revalidated each time (a 304 costs little): after a logout, or once
+	// the case leaves the user's scope, the browser shows it no more
+	h.Set("Cache-Control", "private, no-cache")
 	// evidence is shown, never run: no scripts even in a PDF viewer
 	h.Set("Content-Security-Policy", "sandbox; default-src 'none'; img-src 'self'; style-src 'unsafe-inline'")
 	disp := "inline"
@@ -243,12 +245,12 @@ func (s *Server) getAttachment(c *gin.Context) {
 // caseRoutes registers the closed loop's routes on the authenticated group.
 func (s *Server) caseRoutes(authed *gin.RouterGroup) {
 	authed.POST("/cases", s.reportCase)
-	authed.GET("/cases", s.listCases)
+	authed.GET("/cases", s.strictQuery("state", "overdue", "escalated", "area", "grade", "category", "assignee", "bbox", "limit", "cursor"), s.listCases)
 	authed.GET("/cases/:id", s.getCase)
 	authed.POST("/cases/:id/actions", s.actOnCase)
 	authed.GET("/cases/:id/assignees", s.caseAssignees)
 	authed.POST("/cases/:id/attachments", s.uploadAttachment)
 	authed.GET("/attachments/:id", s.getAttachment)
-	authed.GET("/stats/rectification", s.rectificationStats)
+	authed.GET("/stats/rectification", s.strictQuery("area", "from", "to", "group_by", "format"), s.rectificationStats)
 	authed.GET("/events", s.caseEvents)
 }

@@ -81,7 +81,7 @@ func newEnv(t *testing.T) *env {
 	s.Stock = stock.NewStore(pool, s.Features.Layers["depots"], stock.Config{})
 	s.Proposals = proposals.NewStore(pool, s.Features, blobStore, 0)
 	engine := s.Engine()
-	e := &env{t: t, pool: pool, engine: engine, srv: httptest.NewServer(engine), token: map[string]string{}, coverage: s.Coverage}
+	e := &env{t: t, pool: pool, engine: engine, srv: httptest.NewServer(s.Handler()), token: map[string]string{}, coverage: s.Coverage}
 	t.Cleanup(e.srv.Close)
 	for _, u := range users {
 		var out struct{ Token string }

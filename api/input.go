@@ -208,3 +208,29 @@ func jsonTextProblem(body []byte, bad int) error {
 	}
 	return nil // an escaped backslash before u0000: no NUL after all
 }
+
+// strictQuery refuses, with a 400 naming them, query parameters a route
+// does not read, as OGC API - Features does: a misspelt filter
+// (?stat=closed) silently ignored would answer with everything. Register
+// it before the handler: r.GET(path, s.strictQuery("bbox", "limit"), h).
+func (s *Server) strictQuery(allowed ...string) gin.HandlerFunc {
+	return func(c *gin.Context) {
+		var unknown []string
+		for k := range c.Request.URL.Query() {
+			if !slices.Contains(allowed, k) {
+				unknown = append(unknown, k)
+			}
+		}
+		if len(unknown) == 0 {
+			c.Next()
+			return
+		}
+		slices.Sort(unknown)
+		e := riskmap.Errorf(riskmap.EINVALID, "unknown query parameter(s) %s; this route takes: %s",
+			strings.Join(unknown, ", "), strings.Join(allowed, ", "))
+		for _, k := range unknown {
+			e = e.WithDetails(riskmap.Detail{Field: k, Message: "unknown parameter"})
+		}
+		s.fail(c, e)
+	}
+}

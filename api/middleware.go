@@ -139,6 +139,7 @@ func (s *Server) authenticate() gin.HandlerFunc {
 		c.Set(userKey, u)
 		ctx := riskmap.NewContextWithUser(c.Request.Context(), u)
 		c.Request = c.Request.WithContext(riskmap.WithProvenance(ctx, riskmap.Provenance{Via: clientVia(c)}))
+		c.Writer = &privateWriter{ResponseWriter: c.Writer}
 		c.Next()
 	}
 }
@@ -150,6 +151,47 @@ func clientVia(c *gin.Context) string {
 		return riskmap.ViaApp
 	}
 	return riskmap.ViaAPI
+}
+
+// privateWriter gives an authenticated answer that says nothing of its
+// caching "Cache-Control: private, no-store" (what one user may see stays
+// out of shared caches and off the disk after logout), or "private,
+// no-cache" when it carries a validator (ETag, Last-Modified) to
+// revalidate with.
+type privateWriter struct {
+	gin.ResponseWriter
+	set bool
+}
+
+func (w *privateWriter) cacheControl() {
+	if w.set {
+		return
+	}
+	w.set = true
+	h := w.Header()
+	switch {
+	case h.Get("Cache-Control") != "":
+	case h.Get("ETag") != "" || h.Get("Last-Modified") != "":
+		h.Set("Cache-Control", "private, no-cache")
+	default:
+		h.Set("Cache-Control", "private, no-store")
+	}
+}
+
+func (w *privateWriter) WriteHeader(code int) { w.cacheControl(); w.ResponseWriter.WriteHeader(code) }
+func (w *privateWriter) WriteHeaderNow()      { w.cacheControl(); w.ResponseWriter.WriteHeaderNow() }
+func (w *privateWriter) Write(b []byte) (int, error) {
+	w.cacheControl()
+	return w.ResponseWriter.Write(b)
+}
+
+// Unwrap lets http.ResponseController reach the connection (the live feed
+// lifts its write deadline).
+func (w *privateWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
+
+func (w *privateWriter) WriteString(s string) (int, error) {
+	w.cacheControl()
+	return w.ResponseWriter.WriteString(s)
 }
 
 func currentUser(c *gin.Context) *riskmap.User {

@@ -84,9 +84,24 @@ type Server struct {
 // Handler builds the routes.
 func (s *Server) Handler() http.Handler {
 	if s.Tiles != nil {
-		return s.directTiles(s.Engine())
+		return headAsGet(s.directTiles(s.Engine()))
 	}
-	return s.Engine()
+	return headAsGet(s.Engine())
+}
+
+// headAsGet answers HEAD on every GET route as GET would, without the
+// body (net/http drops the body of an answer to HEAD), but the live feed,
+// which never ends.
+func headAsGet(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Method == http.MethodHead && r.URL.Path != "/api/v1/events" {
+			get := r.Clone(r.Context())
+			get.Method = http.MethodGet
+			next.ServeHTTP(w, get)
+			return
+		}
+		next.ServeHTTP(w, r)
+	})
 }
 
 // Engine builds the gin engine; tests list its routes to make sure the
@@ -122,11 +137,11 @@ func (s *Server) Engine() *gin.Engine {
 	authed.GET("/config", s.webConfig)
 	authed.POST("/auth/password", s.changePassword)
 	admin := authed.Group("", s.requireRole("admin"))
-	admin.GET("/users", s.listUsers)
+	admin.GET("/users", s.strictQuery(), s.listUsers)
 	admin.POST("/users", s.createUser)
 	admin.GET("/users/:id", s.getUser)
 	admin.PATCH("/users/:id", s.patchUser)
-	authed.GET("/audit", s.requireRole("admin", "city"), s.listAudit)
+	authed.GET("/audit", s.requireRole("admin", "city"), s.strictQuery("table", "row_id", "actor_id", "before", "limit"), s.listAudit)
 	authed.GET("/locate", s.locate)
 	authed.GET("/search", s.search)
 	authed.GET("/grids/integrity", s.gridIntegrity)
@@ -144,7 +159,7 @@ func (s *Server) Engine() *gin.Engine {
 	}
 	for _, name := range s.Features.Layers.Names() {
 		l := s.Features.Layers[name]
-		authed.GET("/"+name, s.listFeatures(l))
+		authed.GET("/"+name, s.strictQuery(listParams...), s.listFeatures(l))
 		authed.POST("/"+name, s.createFeature(l))
 		authed.PATCH("/"+name, s.patchFeatures(l))
 		authed.GET("/"+name+"/:id", s.getFeature(l))
@@ -169,6 +184,10 @@ func (s *Server) Engine() *gin.Engine {
 func CheckTrustedProxies(proxies []string) error {
 	return gin.New().SetTrustedProxies(proxies)
 }
+
+// listParams are the query parameters of a layer's list
+// (GET /api/v1/{layer}); any other is refused (strictQuery).
+var listParams = []string{"bbox", "limit", "cursor", "as_of"}
 
 // HTTPServer wraps the handler with timeouts that cut off slow clients.
 func (s *Server) HTTPServer(addr string) *http.Server {

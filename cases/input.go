@@ -28,7 +28,10 @@ func Shanghai() *time.Location { return shanghai }
 var uuidRe = regexp.MustCompile(`^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$`)
 
 // ValidID reports whether s is a UUID in its text form.
-func ValidID(s string) bool { return uuidRe.MatchString(s) }
+func ValidID(s string) bool { return uuidRe.MatchString(s) && s != nilUUID }
+
+// nilUUID is no one's id: a client that sends it made none.
+const nilUUID = "00000000-0000-0000-0000-000000000000"
 
 func unprocessable(problems []riskmap.Detail) error {
 	msgs := make([]string, len(problems))

@@ -144,7 +144,7 @@ func ParseInput(l *Layer, body []byte, partial bool, crs geo.CRS, bounds *geo.Bo
 			problems = append(problems, riskmap.Detail{Field: "properties." + name, Message: fmt.Sprintf("unknown property for layer %s", l.Name)})
 			continue
 		}
-		v, err := parseValue(fd, raw)
+		v, err := parseStrictValue(fd, raw)
 		if err != nil {
 			problems = append(problems, riskmap.Detail{Field: "properties." + name, Value: json.RawMessage(raw), Message: err.Error()})
 			continue
@@ -220,6 +220,19 @@ func jsonError(err error) string {
 		return fmt.Sprintf("field %s: want %s, got JSON %s", te.Field, te.Type, te.Value)
 	}
 	return err.Error()
+}
+
+// parseStrictValue is parseValue as the API holds clients to it: a number
+// is a JSON number, never a string holding one ("2"), which files from
+// other tools often carry and imports take.
+func parseStrictValue(fd Field, raw json.RawMessage) (any, error) {
+	switch fd.Kind {
+	case Int, IntEnum, Numeric:
+		if string(raw) != "null" && !jsonlit.IsNumber(raw) {
+			return nil, fmt.Errorf("want a JSON number, got %s (send it without quotes)", raw)
+		}
+	}
+	return parseValue(fd, raw)
 }
 
 func parseValue(fd Field, raw json.RawMessage) (any, error) {

@@ -30,6 +30,11 @@ func ParseTileID(z, x, y string) (TileID, error) {
 		if err != nil || len(p.s) > 8 || p.s[0] == '+' || p.s[0] == '-' && n == 0 {
 			return t, bad(p.name, p.s, "%s %q is not a whole number", p.name, p.s)
 		}
+		// one tile, one address: 012 is not 12 (nor is 00 0), so caches and
+		// logs never hold the same tile twice
+		if len(p.s) > 1 && p.s[0] == '0' {
+			return t, bad(p.name, p.s, "%s %q has a leading zero: write %d", p.name, p.s, n)
+		}
 		*p.v = n
 	}
 	return t, t.check(z, x, y)

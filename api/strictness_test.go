@@ -1,0 +1,68 @@
+package api_test
+
+import (
+	"encoding/json"
+	"fmt"
+	"strings"
+	"testing"
+)
+
+// Lenient parsing tightened, and said so in the errors (issue #15,
+// finding 10); HEAD answers on GET routes; authenticated answers are kept
+// out of caches.
+func TestLenientInputIsRefusedNamingWhatWasWrong(t *testing.T) {
+	e := newEnv(t)
+	s := seed(t, e)
+	cases := []struct {
+		method, path, body string
+		status             int
+		field              string
+	}{
+		{"POST", "/api/v1/risk_points", `{"type":"Feature","geometry":{"type":"Point","coordinates":[115.3,23]},"properties":{"name":"x","category":"fire","risk_level":"2"}}`, 422, "properties.risk_level"},
+		{"GET", "/tiles/risk_points/012/3339/1780.mvt", "", 400, "z"},
+		{"GET", "/tiles/risk_points/12/03339/1780.mvt", "", 400, "x"},
+		{"GET", "/api/v1/risk_points?limit=5&stat=closed", "", 400, "stat"},
+		{"GET", "/api/v1/cases?stat=closed", "", 400, "stat"},
+		{"GET", "/api/v1/audit?tabel=risk_points", "", 400, "tabel"},
+		{"GET", "/api/v1/stats/rectification?grup_by=grid", "", 400, "grup_by"},
+		{"POST", "/api/v1/cases", `{"type":"Feature","id":"00000000-0000-0000-0000-000000000000","geometry":{"type":"Point","coordinates":[115.25,23]},"properties":{"grade":"general","category":"fire","description":"x"}}`, 422, "id"},
+		{"GET", "/api/v1/cases/00000000-0000-0000-0000-000000000000", "", 404, ""},
+	}
+	for _, c := range cases {
+		res := e.doToken(c.method, c.path, e.token["city"], c.body)
+		var er apiError
+		_ = json.Unmarshal(res.Body, &er)
+		named := c.field == ""
+		for _, d := range er.Error.Details {
+			named = named || d.Field == c.field
+		}
+		if res.StatusCode != c.status || !named {
+			t.Errorf("%s %s: %d %s, want %d naming %s", c.method, c.path, res.StatusCode, res.Body, c.status, c.field)
+		}
+	}
+	// HEAD works wherever GET does, without a body
+	for _, p := range []string{"/healthz", "/api/v1/risk_points?limit=1", "/api/v1/cases/" + s.cases["g001"], "/api/v1/attachments/" + s.attachments["g001"], "/tiles/risk_points.json", "/ogc/collections"} {
+		get := e.doToken("GET", p, e.token["city"], "")
+		head := e.doToken("HEAD", p, e.token["city"], "")
+		if head.StatusCode != get.StatusCode || len(head.Body) != 0 || head.Header.Get("ETag") != get.Header.Get("ETag") {
+			t.Errorf("HEAD %s: %d with %d bytes, ETag %q; GET: %d, ETag %q", p, head.StatusCode, len(head.Body), head.Header.Get("ETag"), get.StatusCode, get.Header.Get("ETag"))
+		}
+	}
+	// caching: nothing a user may see stays in a cache, unless it can be
+	// revalidated
+	for _, c := range []struct{ path, want string }{
+		{"/api/v1/auth/me", "private, no-store"},
+		{"/api/v1/risk_points?limit=1", "private, no-store"},
+		{fmt.Sprintf("/api/v1/risk_points/%d", s.ids["g001"]), "private, no-cache"},
+		{"/api/v1/cases/" + s.cases["g001"], "private, no-cache"},
+		{"/api/v1/attachments/" + s.attachments["g001"], "private, no-cache"},
+	} {
+		res := e.doToken("GET", c.path, e.token["city"], "")
+		if got := res.Header.Get("Cache-Control"); res.StatusCode != 200 || got != c.want {
+			t.Errorf("%s: %d Cache-Control %q, want %q", c.path, res.StatusCode, got, c.want)
+		}
+	}
+	if res := e.doToken("GET", "/api/v1/auth/me", e.token["city"], ""); strings.Contains(res.Header.Get("Cache-Control"), "max-age") {
+		t.Errorf("me: %s", res.Header.Get("Cache-Control"))
+	}
+}
