@@ -46,6 +46,27 @@ func Open(ctx context.Context, url string, maxConns int32) (*pgxpool.Pool, error
 	return pool, nil
 }
 
+// OpenStandby returns a pool for a hot standby's url (or several, or a
+// load balancer in front of them), for reads that tolerate its lag. Its
+// sessions are read-only, and it does not have to answer yet: its users
+// fall back to the primary while it does not.
+func OpenStandby(ctx context.Context, url string, maxConns int32) (*pgxpool.Pool, error) {
+	cfg, err := pgxpool.ParseConfig(url)
+	if err != nil {
+		return nil, fmt.Errorf("parse database url: %w", err)
+	}
+	if maxConns > 0 {
+		cfg.MaxConns = maxConns
+	}
+	cfg.ConnConfig.RuntimeParams["application_name"] = "riskmap"
+	cfg.ConnConfig.RuntimeParams["default_transaction_read_only"] = "on"
+	cfg.ConnConfig.RuntimeParams["timezone"] = "Asia/Shanghai"
+	if cfg.ConnConfig.ConnectTimeout == 0 {
+		cfg.ConnConfig.ConnectTimeout = DefaultConnectTimeout
+	}
+	return pgxpool.NewWithConfig(ctx, cfg)
+}
+
 // Migrate applies the embedded migrations over one dedicated connection.
 func Migrate(ctx context.Context, url string) error {
 	conn, err := pgx.Connect(ctx, url)

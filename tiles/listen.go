@@ -53,7 +53,7 @@ func (s *Service) Listen(ctx context.Context, connect func(context.Context) (*pg
 			s.setLive(true)
 		}
 	}
-	l.Handle(tilesChannel, handler{notify: s.handleTiles, backlog: ready})
+	l.Handle(tilesChannel, handler{notify: s.handleTiles, backlog: ready, change: s.noteChange})
 	l.Handle(authChannel, handler{notify: func(string) { s.tokens.flush(true) }, backlog: ready})
 	defer s.setLive(false)
 	return l.Listen(ctx)
@@ -62,15 +62,25 @@ func (s *Service) Listen(ctx context.Context, connect func(context.Context) (*pg
 type handler struct {
 	notify  func(payload string)
 	backlog func()
+	// change, when set, runs first, on the listening connection
+	change func(ctx context.Context, conn *pgx.Conn)
 }
 
-func (h handler) HandleNotification(_ context.Context, n *pgconn.Notification, _ *pgx.Conn) error {
+func (h handler) HandleNotification(ctx context.Context, n *pgconn.Notification, conn *pgx.Conn) error {
+	if h.change != nil {
+		h.change(ctx, conn)
+	}
 	h.notify(n.Payload)
 	return nil
 }
 
 // HandleBacklog runs once the channel is listened to on a new connection.
-func (h handler) HandleBacklog(context.Context, string, *pgx.Conn) error {
+// (changes made while away were not heard: the standby must have
+// replayed at least up to now)
+func (h handler) HandleBacklog(ctx context.Context, _ string, conn *pgx.Conn) error {
+	if h.change != nil {
+		h.change(ctx, conn)
+	}
 	h.backlog()
 	return nil
 }

@@ -40,6 +40,9 @@ type Options struct {
 	// Tokens); 0 means 30 s, negative disables the token cache.
 	TokenTTL time.Duration
 	Logger   *slog.Logger
+	// ReadPool, when set, is a hot standby's pool: tile misses are made
+	// there when it has replayed the latest change heard of (standby.go).
+	ReadPool *pgxpool.Pool
 }
 
 // Service makes, caches and invalidates tiles.
@@ -52,6 +55,10 @@ type Service struct {
 	tokens *Tokens
 	logger *slog.Logger
 	live   atomic.Bool
+
+	readPool  *pgxpool.Pool
+	wantLSN   atomic.Pointer[string]
+	readStats struct{ fromStandby, fellBack atomic.Uint64 }
 
 	mu sync.Mutex
 	// barriers are Sync's markers in flight
@@ -75,6 +82,7 @@ func NewService(pool *pgxpool.Pool, opts Options) *Service {
 	}
 	s := &Service{
 		pool:     pool,
+		readPool: opts.ReadPool,
 		layers:   Layers(),
 		index:    map[string]int{},
 		stmts:    map[statementKey]string{},
@@ -198,6 +206,11 @@ func (s *Service) query(ctx context.Context, layer string, t TileID, scope riskm
 	sql, args, err := s.Query(scope, layer, t)
 	if err != nil || sql == "" {
 		return nil, err
+	}
+	if s.readPool != nil {
+		if data, ok, err := s.queryStandby(ctx, sql, args); ok || err != nil {
+			return data, err
+		}
 	}
 	var data []byte
 	if err := s.pool.QueryRow(ctx, sql, args...).Scan(&data); err != nil {

@@ -6,11 +6,13 @@ import (
 	"flag"
 	"fmt"
 	"log/slog"
+	"os"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"riskmap/api"
+	"riskmap/postgres"
 	"riskmap/tiles"
 )
 
@@ -18,11 +20,13 @@ import (
 type tileFlags struct {
 	cacheMB int64
 	conns   int
+	readURL string
 }
 
 func (f *tileFlags) register(fs *flag.FlagSet) {
 	fs.Int64Var(&f.cacheMB, "tile-cache-mb", 256, "tile cache size in MiB (0 disables it)")
 	fs.IntVar(&f.conns, "tile-db-conns", tiles.DefaultConns(), "database connections for tile queries (a pool of their own)")
+	fs.StringVar(&f.readURL, "read-database-url", os.Getenv("RISKMAP_READ_DATABASE_URL"), "a hot standby for read-only traffic (tile misses), used when it has replayed the latest change (env RISKMAP_READ_DATABASE_URL; default none: everything on DATABASE_URL)")
 }
 
 // wire gives the server its tile service, on a connection pool of its own
@@ -39,7 +43,18 @@ func (f *tileFlags) wire(ctx context.Context, logger *slog.Logger, pool *pgxpool
 	if err != nil {
 		return nil, fmt.Errorf("tile connection pool: %w", err)
 	}
-	svc := tiles.NewService(tilePool, tiles.Options{CacheBytes: f.cacheMB << 20, Logger: logger})
+	opts := tiles.Options{CacheBytes: f.cacheMB << 20, Logger: logger}
+	closeAll := tilePool.Close
+	if f.readURL != "" {
+		readPool, err := postgres.OpenStandby(ctx, f.readURL, int32(f.conns))
+		if err != nil {
+			tilePool.Close()
+			return nil, fmt.Errorf("--read-database-url: %w", err)
+		}
+		opts.ReadPool = readPool
+		closeAll = func() { readPool.Close(); tilePool.Close() }
+	}
+	svc := tiles.NewService(tilePool, opts)
 	conn := pool.Config().ConnConfig
 	go func() {
 		err := svc.Listen(ctx, func(ctx context.Context) (*pgx.Conn, error) { return pgx.ConnectConfig(ctx, conn.Copy()) })
@@ -48,5 +63,5 @@ func (f *tileFlags) wire(ctx context.Context, logger *slog.Logger, pool *pgxpool
 		}
 	}()
 	srv.Tiles = svc
-	return tilePool.Close, nil
+	return closeAll, nil
 }
