@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"flag"
 	"fmt"
 	"log/slog"
 	"os"
@@ -14,28 +15,58 @@ import (
 )
 
 func runDB(ctx context.Context, args []string) error {
-	if len(args) != 1 {
-		return fmt.Errorf("usage: riskmap db start|stop|status")
+	const usage = "usage: riskmap db start|stop|status [--standby [--synchronous]] | riskmap db promote"
+	if len(args) < 1 {
+		return fmt.Errorf(usage)
+	}
+	fs := flag.NewFlagSet("db "+args[0], flag.ContinueOnError)
+	standby := fs.Bool("standby", false, "the local cluster's streaming standby (beside it, on the next port)")
+	sync := fs.Bool("synchronous", false, "with start --standby: commits wait for the standby (no acknowledged write lost in a failover)")
+	if err := fs.Parse(args[1:]); err != nil || fs.NArg() > 0 {
+		return fmt.Errorf(usage)
 	}
 	c := localdb.Config()
+	target := c
+	if *standby {
+		target = c.Standby()
+	}
 	switch args[0] {
 	case "start":
 		if err := c.Start(ctx); err != nil {
 			return err
 		}
+		if *standby {
+			if err := c.StartStandby(ctx, target); err != nil {
+				return err
+			}
+			if err := c.SetSynchronous(ctx, *sync); err != nil {
+				return err
+			}
+			fmt.Printf("primary %s\nstandby %s\nmulti-host DATABASE_URL: host=%s,%s port=%d,%d user=%s dbname=%s sslmode=disable target_session_attrs=read-write\n",
+				c.Status(ctx), target.Status(ctx), c.SocketDir(), target.SocketDir(), c.Port, target.Port, c.Role, c.Database)
+			return nil
+		}
 		fmt.Println(c.Status(ctx))
 		return nil
 	case "stop":
-		if err := c.Stop(ctx); err != nil {
+		if err := target.Stop(ctx); err != nil {
 			return err
 		}
 		fmt.Println("stopped")
 		return nil
 	case "status":
-		fmt.Println(c.Status(ctx))
+		fmt.Println(target.Status(ctx))
+		return nil
+	case "promote":
+		// the standby becomes the primary; the old primary must not come
+		// back as one (stop it, or make it a standby of the new one)
+		if err := c.Standby().Promote(ctx); err != nil {
+			return err
+		}
+		fmt.Println("promoted:", c.Standby().Status(ctx))
 		return nil
 	}
-	return fmt.Errorf("unknown db command %q: want start, stop or status", args[0])
+	return fmt.Errorf("unknown db command %q: %s", args[0], usage)
 }
 
 // databaseURL is DATABASE_URL, or the local cluster, started if need be.

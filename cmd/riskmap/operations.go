@@ -52,6 +52,10 @@ func tileMetrics(m *metrics.Metrics, svc *tiles.Service) {
 	} {
 		m.Counter(c.name, c.help, func() float64 { return float64(c.value(svc.Stats())) })
 	}
+	m.Counter("riskmap_tile_standby_total", "Tiles made on the hot standby (--read-database-url).",
+		func() float64 { n, _ := svc.ReadStats(); return float64(n) })
+	m.Counter("riskmap_tile_standby_fallbacks_total", "Tiles made on the primary because the standby had not replayed the latest change.",
+		func() float64 { _, n := svc.ReadStats(); return float64(n) })
 	m.Gauge("riskmap_tile_cache_live", "1 while change notifications are followed and the tile cache serves, 0 while it is bypassed.",
 		func() float64 {
 			if svc.Live() {
