@@ -101,6 +101,12 @@ func (s *Server) checkJSONBody(c *gin.Context) error {
 	if t := bytes.TrimLeft(body, " \t\r\n"); len(t) == 0 || (t[0] != '{' && t[0] != '[') {
 		return nil // not JSON: the handler says what it wanted
 	}
+	return jsonBodyProblem(body)
+}
+
+// jsonBodyProblem names the field of a JSON body holding a NUL or bytes
+// that are not UTF-8, if any does; a quick look first, the walk only then.
+func jsonBodyProblem(body []byte) error {
 	bad := -1
 	if !utf8.Valid(body) {
 		for i := 0; i < len(body); {

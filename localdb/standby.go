@@ -30,11 +30,7 @@ func (c Cluster) Standby() Cluster {
 // StartStandby makes standby a streaming standby of the running primary c
 // (once: an existing one is only started) and starts it.
 func (c Cluster) StartStandby(ctx context.Context, standby Cluster) error {
-	bin, err := binaries()
-	if err != nil {
-		return err
-	}
-	o, err := serverOwner()
+	bin, o, err := tools()
 	if err != nil {
 		return err
 	}
@@ -67,10 +63,8 @@ func (c Cluster) baseBackup(ctx context.Context, bin string, o owner, standby Cl
 	if err := os.Chown(standby.Dir, o.uid, o.gid); err != nil {
 		return err
 	}
-	psql := filepath.Join(bin, "psql")
-	if out, err := o.run(ctx, psql, "-h", c.SocketDir(), "-p", strconv.Itoa(c.Port), "-U", c.Role, "-d", "postgres", "-v", "ON_ERROR_STOP=1", "-tAc",
-		fmt.Sprintf("SELECT pg_create_physical_replication_slot('%s') WHERE NOT EXISTS (SELECT 1 FROM pg_replication_slots WHERE slot_name = '%s')", StandbyName, StandbyName)); err != nil {
-		return fmt.Errorf("replication slot: %v: %s", err, strings.TrimSpace(out))
+	if err := c.psql(ctx, bin, o, fmt.Sprintf("SELECT pg_create_physical_replication_slot('%s') WHERE NOT EXISTS (SELECT 1 FROM pg_replication_slots WHERE slot_name = '%s')", StandbyName, StandbyName)); err != nil {
+		return err
 	}
 	conninfo := fmt.Sprintf("host=%s port=%d user=%s application_name=%s", c.SocketDir(), c.Port, c.Role, StandbyName)
 	out, err := o.run(ctx, filepath.Join(bin, "pg_basebackup"), "-d", conninfo, "-D", standby.dataDir(),
@@ -106,11 +100,7 @@ func (c Cluster) baseBackup(ctx context.Context, bin string, o owner, standby Cl
 // waiting: a failover then loses no acknowledged write, and while the
 // standby is away, writes wait.
 func (c Cluster) SetSynchronous(ctx context.Context, on bool) error {
-	bin, err := binaries()
-	if err != nil {
-		return err
-	}
-	o, err := serverOwner()
+	bin, o, err := tools()
 	if err != nil {
 		return err
 	}
@@ -118,10 +108,9 @@ func (c Cluster) SetSynchronous(ctx context.Context, on bool) error {
 	if on {
 		names = "'" + StandbyName + "'"
 	}
-	args := []string{"-h", c.SocketDir(), "-p", strconv.Itoa(c.Port), "-U", c.Role, "-d", "postgres", "-v", "ON_ERROR_STOP=1", "-tAc"}
 	for _, sql := range []string{"ALTER SYSTEM SET synchronous_standby_names = " + names, "ALTER SYSTEM SET synchronous_commit = on", "SELECT pg_reload_conf()"} {
-		if out, err := o.run(ctx, filepath.Join(bin, "psql"), append(args, sql)...); err != nil {
-			return fmt.Errorf("%s: %v: %s", sql, err, strings.TrimSpace(out))
+		if err := c.psql(ctx, bin, o, sql); err != nil {
+			return err
 		}
 	}
 	return nil
@@ -130,11 +119,7 @@ func (c Cluster) SetSynchronous(ctx context.Context, on bool) error {
 // Promote turns a standby into a primary (pg_ctl promote) and waits
 // until it accepts writes.
 func (c Cluster) Promote(ctx context.Context) error {
-	bin, err := binaries()
-	if err != nil {
-		return err
-	}
-	o, err := serverOwner()
+	bin, o, err := tools()
 	if err != nil {
 		return err
 	}
@@ -153,4 +138,24 @@ func (c Cluster) PostmasterPID() (int, error) {
 	}
 	line, _, _ := strings.Cut(string(b), "\n")
 	return strconv.Atoi(strings.TrimSpace(line))
+}
+
+// tools are the server's programs and the account they run as.
+func tools() (string, owner, error) {
+	bin, err := binaries()
+	if err != nil {
+		return "", owner{}, err
+	}
+	o, err := serverOwner()
+	return bin, o, err
+}
+
+// psql runs one statement in c's postgres database as the superuser.
+func (c Cluster) psql(ctx context.Context, bin string, o owner, sql string) error {
+	out, err := o.run(ctx, filepath.Join(bin, "psql"), "-h", c.SocketDir(), "-p", strconv.Itoa(c.Port), "-U", c.Role, "-d", "postgres",
+		"-v", "ON_ERROR_STOP=1", "-tAc", sql)
+	if err != nil {
+		return fmt.Errorf("%s: %v: %s", sql, err, strings.TrimSpace(out))
+	}
+	return nil
 }

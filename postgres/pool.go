@@ -18,21 +18,10 @@ const DefaultConnectTimeout = 5 * time.Second
 
 // Open returns a pool for url after checking the database answers.
 func Open(ctx context.Context, url string, maxConns int32) (*pgxpool.Pool, error) {
-	cfg, err := pgxpool.ParseConfig(url)
+	cfg, err := poolConfig(url, maxConns)
 	if err != nil {
-		return nil, fmt.Errorf("parse database url: %w", err)
+		return nil, err
 	}
-	if maxConns > 0 {
-		cfg.MaxConns = maxConns
-	}
-	cfg.ConnConfig.RuntimeParams["application_name"] = "riskmap"
-	// A database that stops answering (frozen, partitioned) fails a connect
-	// after this long instead of hanging it; connect_timeout in url overrides.
-	if cfg.ConnConfig.ConnectTimeout == 0 {
-		cfg.ConnConfig.ConnectTimeout = DefaultConnectTimeout
-	}
-	// Statistics dates are Asia/Shanghai; keep the session in that zone.
-	cfg.ConnConfig.RuntimeParams["timezone"] = "Asia/Shanghai"
 	pool, err := pgxpool.NewWithConfig(ctx, cfg)
 	if err != nil {
 		return nil, fmt.Errorf("connect: %w", err)
@@ -51,6 +40,17 @@ func Open(ctx context.Context, url string, maxConns int32) (*pgxpool.Pool, error
 // sessions are read-only, and it does not have to answer yet: its users
 // fall back to the primary while it does not.
 func OpenStandby(ctx context.Context, url string, maxConns int32) (*pgxpool.Pool, error) {
+	cfg, err := poolConfig(url, maxConns)
+	if err != nil {
+		return nil, err
+	}
+	cfg.ConnConfig.RuntimeParams["default_transaction_read_only"] = "on"
+	return pgxpool.NewWithConfig(ctx, cfg)
+}
+
+// poolConfig is url's pool configuration with the project's session
+// settings.
+func poolConfig(url string, maxConns int32) (*pgxpool.Config, error) {
 	cfg, err := pgxpool.ParseConfig(url)
 	if err != nil {
 		return nil, fmt.Errorf("parse database url: %w", err)
@@ -59,12 +59,15 @@ func OpenStandby(ctx context.Context, url string, maxConns int32) (*pgxpool.Pool
 		cfg.MaxConns = maxConns
 	}
 	cfg.ConnConfig.RuntimeParams["application_name"] = "riskmap"
-	cfg.ConnConfig.RuntimeParams["default_transaction_read_only"] = "on"
-	cfg.ConnConfig.RuntimeParams["timezone"] = "Asia/Shanghai"
+	// A database that stops answering (frozen, partitioned) fails a connect
+	// after this long instead of hanging it; connect_timeout in url overrides.
+	// (A multi-host url tries each host for that long.)
 	if cfg.ConnConfig.ConnectTimeout == 0 {
 		cfg.ConnConfig.ConnectTimeout = DefaultConnectTimeout
 	}
-	return pgxpool.NewWithConfig(ctx, cfg)
+	// Statistics dates are Asia/Shanghai; keep the session in that zone.
+	cfg.ConnConfig.RuntimeParams["timezone"] = "Asia/Shanghai"
+	return cfg, nil
 }
 
 // Migrate applies the embedded migrations over one dedicated connection.
