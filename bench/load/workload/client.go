@@ -125,22 +125,31 @@ func (p *Plan) Login(ctx context.Context, base string) error {
 	hc := newHTTPClient(4, 30*time.Second)
 	for _, a := range p.Accounts() {
 		b, _ := json.Marshal(map[string]string{"username": a.Username, "password": a.Password})
-		req, _ := http.NewRequestWithContext(ctx, "POST", base+"/api/v1/auth/login", bytes.NewReader(b))
-		req.Header.Set("Content-Type", "application/json")
-		res, err := hc.Do(req)
-		if err != nil {
-			return fmt.Errorf("login %s: %w", a.Username, err)
+		// a 503 (a password hash that outlasted the request deadline on a
+		// loaded machine) is tried again, as a client honouring Retry-After
+		for try := 1; ; try++ {
+			req, _ := http.NewRequestWithContext(ctx, "POST", base+"/api/v1/auth/login", bytes.NewReader(b))
+			req.Header.Set("Content-Type", "application/json")
+			res, err := hc.Do(req)
+			if err != nil {
+				return fmt.Errorf("login %s: %w", a.Username, err)
+			}
+			var out struct {
+				Token string
+				User  struct{ ID int64 }
+			}
+			err = json.NewDecoder(res.Body).Decode(&out)
+			res.Body.Close()
+			if res.StatusCode == http.StatusServiceUnavailable && try < 5 {
+				time.Sleep(time.Second)
+				continue
+			}
+			if err != nil || res.StatusCode != 200 || out.Token == "" {
+				return fmt.Errorf("login %s: %s %v", a.Username, res.Status, err)
+			}
+			a.Token = out.Token
+			break
 		}
-		var out struct {
-			Token string
-			User  struct{ ID int64 }
-		}
-		err = json.NewDecoder(res.Body).Decode(&out)
-		res.Body.Close()
-		if err != nil || res.StatusCode != 200 || out.Token == "" {
-			return fmt.Errorf("login %s: %s %v", a.Username, res.Status, err)
-		}
-		a.Token = out.Token
 	}
 	return nil
 }
