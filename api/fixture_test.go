@@ -44,7 +44,7 @@ func newEnv(t *testing.T) *env {
 	t.Helper()
 	ctx := context.Background()
 	pool := dbtest.TinyCity(t)
-	svc := auth.NewService(pool, time.Hour, auth.NewLimiter(50, time.Minute))
+	svc := auth.NewService(pool, time.Hour, auth.NewLimiter(50, 15*time.Minute))
 	users := []auth.UserSpec{
 		{Username: "admin", Role: "admin", Password: "admin-pass-1"},
 		{Username: "xingang", Role: "township", Areas: []string{"441502001000"}, Password: "xingang-pass-1"},
