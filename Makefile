@@ -18,7 +18,7 @@ PGV := $(or $(shell ls /usr/lib/postgresql 2>/dev/null | sort -n | tail -1),15)
 
 # pgRouting: road travel times of coverage (package coverage)
 deps:
-	@scripts/deps.sh postgresql-$(PGV)-pgrouting
+	@scripts/deps.sh postgresql-$(PGV)-pgrouting fonts-droid-fallback
 
 # The web app (MapLibre, bundled by esbuild into web/dist, embedded in the
 # binary). npm ci runs again only when package-lock.json changes.
@@ -38,7 +38,7 @@ build: $(if $(NODE),web)
 # The web app's end-to-end tests: Chromium against `riskmap demo` on a fresh
 # database of the local cluster (web/e2e/, screenshots in web/e2e/artifacts).
 e2e: web build
-	@scripts/deps.sh chromium fonts-noto-cjk
+	@scripts/deps.sh chromium fonts-noto-cjk poppler-utils fonts-droid-fallback
 	./$(BIN) db start >/dev/null
 	cd web && RISKMAP_E2E_BIN=$(BIN) $(NODE) --test --test-concurrency=1 e2e/
 
@@ -50,7 +50,7 @@ vet:
 	@test -z "$$(gofmt -l $$(git ls-files '*.go'))" || { echo "gofmt needed:"; gofmt -l $$(git ls-files '*.go'); exit 1; }
 
 test: deps web build vet
-	@scripts/deps.sh gdal-bin chromium fonts-noto-cjk
+	@scripts/deps.sh gdal-bin chromium fonts-noto-cjk poppler-utils
 	./$(BIN) db start >/dev/null
 	$(GO) test -count=1 -timeout 20m ./...
 	cd web && RISKMAP_E2E_BIN=$(BIN) $(NODE) --test --test-concurrency=1 e2e/

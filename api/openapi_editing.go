@@ -60,5 +60,19 @@ func editingOperations(layers features.Registry) []operation {
 		operation{method: "GET", path: "/api/v1/proposals/{id}/photos/{photo}", tag: "proposals", summary: "a photo of a proposal",
 			params:  append(params("id"), param("photo", "path", "photo id", str, true)),
 			replies: obj{"200": reply("the photo", "application/octet-stream", nil)}})
+	ops = append(ops, operation{method: "GET", path: "/api/v1/stats/risk-areas", tag: "statistics",
+		summary: "the four-colour map of areas: townships, villages or grids in scope with their active risk points by level, the gravest level and the risk index",
+		params: []obj{param("area", "query", "12-digit area code", str, false),
+			param("group_by", "query", "township (default), village or grid", obj{"type": "string", "enum": []string{"township", "village", "grid"}}, false),
+			param("format", "query", "json or xlsx", obj{"type": "string", "enum": []string{"json", "xlsx"}}, false)},
+		replies: obj{"200": obj{"description": "{areas: [{code, name, level, n1, n2, n3, n4, total, max_level, risk_index, index_level}]}",
+			"content": obj{"application/json": obj{"schema": anyObj}, "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": obj{}}}}})
+	ops = append(ops, operation{method: "GET", path: "/api/v1/print", tag: "print",
+		summary: "the map of an area or grid in scope as a vector PDF: title, legend (图例), scale bar, north arrow, date, who printed it",
+		params: []obj{param("area", "query", "12-digit area or 15-digit grid code", str, true),
+			param("size", "query", "A4 (default) or A3", obj{"type": "string", "enum": []string{"A4", "A3"}}, false),
+			param("orientation", "query", "landscape (default) or portrait", obj{"type": "string", "enum": []string{"landscape", "portrait"}}, false),
+			param("layers", "query", "comma-separated: risk_areas, grids, hazard_sources, stations, depots, risk_points (default all)", str, false)},
+		replies: obj{"200": reply("the PDF", "application/pdf", nil), "503": obj{"$ref": "#/components/responses/Error"}}})
 	return ops
 }

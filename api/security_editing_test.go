@@ -62,6 +62,16 @@ func editingRoutes() []routeSpec {
 			want:  func(user string, in bool) int { return want(user) }})
 	}
 	static("GET", "/api/v1/proposals", "/api/v1/proposals?state=pending", "", func(string) int { return 200 })
+	// a printed map of the grid of the place: in scope 200, else not found
+	gridOf := map[string]string{"g001": "441502001001001", "g002": "441502001001002", "xiangzhou": "441502002001001", "haifeng": "441521101001001"}
+	rs = append(rs, routeSpec{method: "GET", pattern: "/api/v1/print",
+		build: func(s seeded, user string, in bool) (request, bool) {
+			p, ok := placeOf(user, in)
+			return request{"GET", "/api/v1/print?area=" + gridOf[p], ""}, ok
+		},
+		want: func(user string, in bool) int { return map[bool]int{true: 200, false: 404}[in] }})
+	// the areas of the four-colour map, in the user's scope
+	static("GET", "/api/v1/stats/risk-areas", "/api/v1/stats/risk-areas?group_by=grid", "", func(string) int { return 200 })
 	static("GET", "/api/v1/proposals/:id", "/api/v1/proposals/999999", "", func(string) int { return 404 })
 	static("GET", "/api/v1/proposals/:id/photos/:photo", "/api/v1/proposals/999999/photos/00000000-0000-0000-0000-000000000000", "", func(string) int { return 404 })
 	static("POST", "/api/v1/proposals/:id/actions", "/api/v1/proposals/999999/actions", `{"action":"approve","version":1}`, func(u string) int {

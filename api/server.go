@@ -19,6 +19,7 @@ import (
 	"riskmap/features"
 	"riskmap/importers"
 	"riskmap/metrics"
+	"riskmap/printing"
 	"riskmap/proposals"
 	"riskmap/stock"
 	"riskmap/tiles"
@@ -76,6 +77,8 @@ type Server struct {
 	Stock *stock.Store
 	// Proposals are grid workers' proposed changes (nil: no routes).
 	Proposals *proposals.Store
+	// Printer draws maps as PDF (nil: no print route).
+	Printer *printing.Printer
 	// RequestTimeout bounds a request (0: none; see deadline), so a
 	// database that stops answering yields 503s, not hanging requests.
 	RequestTimeout time.Duration
@@ -145,6 +148,7 @@ func (s *Server) Engine() *gin.Engine {
 	authed.GET("/locate", s.locate)
 	authed.GET("/search", s.search)
 	authed.GET("/grids/integrity", s.gridIntegrity)
+	authed.GET("/stats/risk-areas", s.riskAreas)
 	if s.Cases != nil {
 		s.caseRoutes(authed)
 	}
@@ -156,6 +160,9 @@ func (s *Server) Engine() *gin.Engine {
 	}
 	if s.Proposals != nil {
 		s.proposalRoutes(authed)
+	}
+	if s.Printer != nil {
+		authed.GET("/print", s.printMap)
 	}
 	for _, name := range s.Features.Layers.Names() {
 		l := s.Features.Layers[name]

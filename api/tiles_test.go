@@ -371,7 +371,7 @@ func TestTileJSONDescribesTheLayerTheDataAndItsFields(t *testing.T) {
 		t.Fatalf("fields %v", f)
 	}
 	res = e.get("/tiles/all.json", e.token["admin"])
-	if res.StatusCode != 200 || json.Unmarshal(res.Body, &tj) != nil || len(tj.VectorLayers) != 6 {
+	if res.StatusCode != 200 || json.Unmarshal(res.Body, &tj) != nil || len(tj.VectorLayers) != 7 { // with risk_areas
 		t.Fatalf("all: %d %s", res.StatusCode, res.Body)
 	}
 	for _, vl := range tj.VectorLayers {

@@ -50,6 +50,10 @@ type Layer struct {
 	// Depends lists the tables whose change notifications make this
 	// layer's tiles stale; the layer's own table is always included.
 	Depends []string
+	// Join is fixed SQL joined to the table (aliased t) for the attributes,
+	// e.g. a LATERAL function of the row; Where a fixed condition over t
+	// and the zoom $1 (which features a zoom draws).
+	Join, Where string
 }
 
 // Zoom limits.
@@ -118,6 +122,30 @@ func Layers() []*Layer {
 				// riskmap_tiles_changed('grids', ...) when a count changes
 				// (migrations/100_tiles.sql)
 				{"open_cases", "coalesce((SELECT o.open_cases FROM grid_open_cases o WHERE o.grid_code = t.code), 0)", "Number"},
+			},
+		},
+		{
+			// the four-colour map of areas (migrations/573_risk_areas.sql):
+			// townships to z10, villages z11–12, grids from z13, each with
+			// its active risk points by level; a point's change drops the
+			// tiles over its township (channel riskmap_tiles, layer risk_areas)
+			Name: "risk_areas", Table: "risk_areas", Polygon: true, FeatureID: true,
+			Description: "安全风险四色分布图 townships, villages and grids by their gravest active risk level (max_level) or risk index",
+			ScopeColumn: "scope_code",
+			Join:        "CROSS JOIN LATERAL riskmap_risk_area(t.prefix) r",
+			Where:       "$1::integer BETWEEN t.minz AND t.maxz",
+			Depends:     []string{"areas", "grids"},
+			Attrs: []Attr{
+				{"code", "t.code", "String"},
+				{"name", "t.name", "String"},
+				{"level", "t.level", "String"},
+				{"n1", "r.n1", "Number"},
+				{"n2", "r.n2", "Number"},
+				{"n3", "r.n3", "Number"},
+				{"n4", "r.n4", "Number"},
+				{"max_level", "r.max_level", "Number"},
+				{"risk_index", "r.risk_index", "Number"},
+				{"index_level", "r.index_level", "Number"},
 			},
 		},
 		{

@@ -75,6 +75,9 @@ func layerSQL(l *Layer, v variant, scope string) string {
 		return b.String()
 	}
 	geom, from := "t.geom_3857", l.Table+" t"
+	if l.Join != "" {
+		from += " " + l.Join
+	}
 	switch v {
 	case simplified:
 		// without preserving collapsed rings: what is under a pixel goes
@@ -102,6 +105,9 @@ func layerSQL(l *Layer, v variant, scope string) string {
 	where := "t.geom_3857 && " + reachSQL
 	if v == shaped {
 		where = "true" // the shapes were chosen by the tile already
+	}
+	if l.Where != "" {
+		where += " AND " + l.Where
 	}
 	fmt.Fprintf(&b, `SELECT coalesce(ST_AsMVT(q, '%s', %d, 'geom'%s), ''::bytea) FROM (
   SELECT %s

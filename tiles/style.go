@@ -12,6 +12,13 @@ const Font = "Noto Sans Regular"
 
 type obj = map[string]any
 
+// RiskColours are the four colours of risk levels 1–4 (docs/domain.md): the
+// style's and the printed map's.
+var RiskColours = [4]string{"#E53935", "#FB8C00", "#FDD835", "#1E88E5"}
+
+// RiskLevelNames name levels 1–4.
+var RiskLevelNames = [4]string{"重大风险", "较大风险", "一般风险", "低风险"}
+
 // Style returns the MapLibre style of the risk map, all layers drawn from
 // one vector source (the all layer's TileJSON under base): administrative
 // areas, grid outlines with their codes, the four-colour risk points (and
@@ -22,8 +29,7 @@ func Style(base string) []byte {
 		return []any{"match", []any{"get", attr},
 			1, colours[0], 2, colours[1], 3, colours[2], 4, colours[3], other}
 	}
-	// the four-colour risk map (docs/domain.md), levels 1–4
-	riskColours := [4]string{"#E53935", "#FB8C00", "#FDD835", "#1E88E5"}
+	riskColours := RiskColours
 	hazardColours := [4]string{"#4A148C", "#7B1FA2", "#AB47BC", "#CE93D8"}
 	cluster := []any{"has", "point_count"}
 	single := []any{"!", []any{"has", "point_count"}}
@@ -36,6 +42,14 @@ func Style(base string) []byte {
 		{"id": "areas-township-fill", "type": "fill", "source": "riskmap", "source-layer": "areas",
 			"filter": []any{"==", []any{"get", "level"}, "township"},
 			"paint":  obj{"fill-color": "#FFFFFF", "fill-opacity": 0.7}},
+		// the four-colour map of areas: townships, villages, grids by their
+		// gravest active risk level (a layer of its own in the legend)
+		{"id": "risk-areas-fill", "type": "fill", "source": "riskmap", "source-layer": "risk_areas",
+			"filter": []any{"has", "max_level"},
+			"paint":  obj{"fill-color": level("max_level", riskColours, "#FFFFFF"), "fill-opacity": 0.28}},
+		{"id": "risk-areas-line", "type": "line", "source": "riskmap", "source-layer": "risk_areas",
+			"filter": []any{"has", "max_level"},
+			"paint":  obj{"line-color": level("max_level", riskColours, "#9E9E9E"), "line-width": 0.6, "line-opacity": 0.6}},
 		{"id": "grids-open-cases", "type": "fill", "source": "riskmap", "source-layer": "grids", "minzoom": 10,
 			"filter": []any{">", []any{"get", "open_cases"}, 0},
 			"paint":  obj{"fill-color": "#E53935", "fill-opacity": []any{"step", []any{"get", "open_cases"}, 0.08, 3, 0.16, 10, 0.24}}},
@@ -93,7 +107,12 @@ func Style(base string) []byte {
 		"name":    "riskmap 应急风险一张图",
 		"metadata": obj{
 			"riskmap:legend": obj{"risk_level": obj{"1": "重大风险", "2": "较大风险", "3": "一般风险", "4": "低风险"},
-				"colours": riskColours},
+				"colours": riskColours,
+				// the area layer's legend: the same four colours, by the
+				// gravest active level inside (or the level its risk index reaches)
+				"risk_areas": obj{"title": "安全风险四色分布（区域）", "attribute": "max_level",
+					"classes": []obj{{"value": 1, "label": "重大风险区域", "colour": riskColours[0]}, {"value": 2, "label": "较大风险区域", "colour": riskColours[1]},
+						{"value": 3, "label": "一般风险区域", "colour": riskColours[2]}, {"value": 4, "label": "低风险区域", "colour": riskColours[3]}}}},
 		},
 		"center":  []any{115.5, 23.0},
 		"zoom":    9,

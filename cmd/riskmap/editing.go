@@ -8,6 +8,7 @@ import (
 
 	"riskmap/api"
 	"riskmap/blobs"
+	"riskmap/printing"
 	"riskmap/proposals"
 	"riskmap/stock"
 )
@@ -16,10 +17,12 @@ import (
 // stock ledger's expiry warning.
 type editingFlags struct {
 	expiryDays int
+	printFont  string
 }
 
 func (f *editingFlags) register(fs *flag.FlagSet) {
 	fs.IntVar(&f.expiryDays, "expiry-warning-days", 30, "depot stock expiring within this many days is flagged (expired stock never counts towards the norms)")
+	fs.StringVar(&f.printFont, "print-font", "", "a TrueType font with Chinese glyphs for printed maps (default: Droid Sans Fallback from fonts-droid-fallback)")
 }
 
 // wire gives the server its stock ledger and proposals (whose photos go
@@ -34,5 +37,10 @@ func (f *editingFlags) wire(pool *pgxpool.Pool, srv *api.Server, cf caseFlags) e
 		return fmt.Errorf("attachment store: %w", err)
 	}
 	srv.Proposals = proposals.NewStore(pool, srv.Features, store, cf.maxUpload)
+	var fonts []string
+	if f.printFont != "" {
+		fonts = []string{f.printFont}
+	}
+	srv.Printer = printing.New(pool, srv.Features.Layers, fonts)
 	return nil
 }
