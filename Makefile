@@ -18,7 +18,7 @@ PGV := $(or $(shell ls /usr/lib/postgresql 2>/dev/null | sort -n | tail -1),15)
 
 # pgRouting: road travel times of coverage (package coverage)
 deps:
-	@scripts/deps.sh postgresql-$(PGV)-pgrouting fonts-droid-fallback
+	@scripts/deps.sh postgresql-$(PGV)-pgrouting fonts-droid-fallback fonts-dejavu-core
 
 # The web app (MapLibre, bundled by esbuild into web/dist, embedded in the
 # binary). npm ci runs again only when package-lock.json changes.
@@ -38,7 +38,7 @@ build: $(if $(NODE),web)
 # The web app's end-to-end tests: Chromium against `riskmap demo` on a fresh
 # database of the local cluster (web/e2e/, screenshots in web/e2e/artifacts).
 e2e: web build
-	@scripts/deps.sh chromium fonts-noto-cjk poppler-utils fonts-droid-fallback
+	@scripts/deps.sh chromium fonts-noto-cjk poppler-utils fonts-droid-fallback fonts-dejavu-core
 	./$(BIN) db start >/dev/null
 	cd web && RISKMAP_E2E_BIN=$(BIN) $(NODE) --test --test-concurrency=1 e2e/
 

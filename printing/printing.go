@@ -40,15 +40,20 @@ var DefaultFonts = []string{
 	"/usr/share/fonts/truetype/wqy/wqy-microhei.ttf",
 }
 
+// LatinFont draws digits and Latin letters, which Droid Sans Fallback
+// leaves to another font (Debian fonts-dejavu-core).
+var LatinFont = "/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf"
+
 // Printer draws maps.
 type Printer struct {
 	pool   *pgxpool.Pool
 	layers features.Registry
 	fonts  []string
 
-	once sync.Once
-	font []byte
-	err  error
+	once  sync.Once
+	font  []byte
+	latin []byte
+	err   error
 }
 
 // New returns a printer over pool, embedding the first font of fonts that
@@ -62,6 +67,7 @@ func New(pool *pgxpool.Pool, layers features.Registry, fonts []string) *Printer 
 
 func (p *Printer) loadFont() ([]byte, error) {
 	p.once.Do(func() {
+		p.latin, _ = os.ReadFile(LatinFont)
 		for _, f := range p.fonts {
 			if b, err := os.ReadFile(f); err == nil {
 				p.font = b
@@ -166,8 +172,47 @@ func (p *Printer) Print(ctx context.Context, scope riskmap.Scope, r Request, w i
 	pdf.SetTitle(a.name+" 安全风险图", true)
 	pdf.SetAuthor(r.PrintedBy, true)
 	pdf.AddUTF8FontFromBytes("cjk", "", font)
+	latin := "cjk"
+	if p.latin != nil {
+		pdf.AddUTF8FontFromBytes("latin", "", p.latin)
+		latin = "latin"
+	}
 	pdf.SetAutoPageBreak(false, 0)
 	pdf.AddPage()
+	size := 10.0
+	setSize := func(pt float64) { size = pt }
+	// text in runs: Chinese in the CJK font, ASCII in the Latin one
+	runs := func(txt string) [][2]string {
+		var out [][2]string
+		for _, r := range txt {
+			f := "cjk"
+			if r < 0x2000 {
+				f = latin
+			}
+			if n := len(out); n > 0 && out[n-1][0] == f {
+				out[n-1][1] += string(r)
+			} else {
+				out = append(out, [2]string{f, string(r)})
+			}
+		}
+		return out
+	}
+	width := func(txt string) float64 {
+		w := 0.0
+		for _, r := range runs(txt) {
+			pdf.SetFont(r[0], "", size)
+			w += pdf.GetStringWidth(r[1])
+		}
+		return w
+	}
+	write := func(x, y float64, txt string) {
+		for _, r := range runs(txt) {
+			pdf.SetFont(r[0], "", size)
+			pdf.Text(x, y, r[1])
+			x += pdf.GetStringWidth(r[1])
+		}
+	}
+	centred := func(y float64, txt string) { write((pageW-width(txt))/2, y, txt) }
 
 	// the map, clipped to its frame
 	pdf.ClipRect(frame.Min[0], frame.Min[1], fw, fh, false)
@@ -254,23 +299,20 @@ func (p *Printer) Print(ctx context.Context, scope riskmap.Scope, r Request, w i
 
 	// title, subtitle
 	pdf.SetTextColor(33, 33, 33)
-	pdf.SetFont("cjk", "", 18)
-	title := a.name + " 安全风险分布图"
-	pdf.SetXY(margin, margin)
-	pdf.CellFormat(pageW-2*margin, 9, title, "", 1, "C", false, 0, "")
-	pdf.SetFont("cjk", "", 9)
-	pdf.SetX(margin)
-	pdf.CellFormat(pageW-2*margin, 5, fmt.Sprintf("%s（%s）", a.code, levelName(a.level)), "", 1, "C", false, 0, "")
+	setSize(18)
+	centred(margin+7, a.name+" 安全风险分布图")
+	setSize(9)
+	centred(margin+13, fmt.Sprintf("%s（%s）", a.code, levelName(a.level)))
 
 	// legend
 	lx, ly := pageW-margin-legendW, frame.Min[1]
-	pdf.SetFont("cjk", "", 12)
-	pdf.Text(lx, ly+5, "图例")
+	setSize(12)
+	write(lx, ly+5, "图例")
 	ly += 10
-	pdf.SetFont("cjk", "", 8.5)
+	setSize(8.5)
 	entry := func(draw func(x, y float64), label string) {
 		draw(lx+3, ly-1.2)
-		pdf.Text(lx+8, ly, label)
+		write(lx+8, ly, label)
 		ly += 5.5
 	}
 	if show["risk_points"] {
@@ -316,11 +358,10 @@ func (p *Printer) Print(ctx context.Context, scope riskmap.Scope, r Request, w i
 		pdf.SetLineWidth(0.5)
 		pdf.Rect(x-2, y-1.5, 4, 3, "D")
 	}, levelName(a.level)+"界线")
-	ly += 2
-	counts := fmt.Sprintf("风险点 %d 处（重大 %d，较大 %d，一般 %d，低 %d）", len(data["risk_points"]),
-		countLevel(data["risk_points"], 1), countLevel(data["risk_points"], 2), countLevel(data["risk_points"], 3), countLevel(data["risk_points"], 4))
-	pdf.SetXY(lx, ly)
-	pdf.MultiCell(legendW, 4.5, counts, "", "L", false)
+	ly += 4
+	rp := data["risk_points"]
+	write(lx, ly, fmt.Sprintf("风险点 %d 处", len(rp)))
+	write(lx, ly+4.5, fmt.Sprintf("重大 %d，较大 %d，一般 %d，低 %d", countLevel(rp, 1), countLevel(rp, 2), countLevel(rp, 3), countLevel(rp, 4)))
 
 	// scale bar: a round length of about a fifth of the frame; Web Mercator
 	// metres shrink with latitude, so the bar is true at the map's centre
@@ -337,22 +378,22 @@ func (p *Printer) Print(ctx context.Context, scope riskmap.Scope, r Request, w i
 	pdf.Line(sx, sy-1.5, sx, sy)
 	pdf.Line(sx+barMM, sy-1.5, sx+barMM, sy)
 	pdf.Line(sx+barMM/2, sy-1, sx+barMM/2, sy)
-	pdf.SetFont("cjk", "", 7.5)
-	pdf.Text(sx, sy-2.3, "0")
-	pdf.Text(sx+barMM+1.5, sy+0.8, lengthText(barM))
-	pdf.Text(sx, sy+3, fmt.Sprintf("比例尺 1:%s", strconv.FormatFloat(roundScale(ground*1000), 'f', 0, 64)))
+	setSize(7.5)
+	write(sx, sy-2.3, "0")
+	write(sx+barMM+1.5, sy+0.8, lengthText(barM))
+	write(sx, sy+3, fmt.Sprintf("比例尺 1:%s", strconv.FormatFloat(roundScale(ground*1000), 'f', 0, 64)))
 
 	// north arrow
 	nx, ny := frame.Max[0]-10, frame.Min[1]+6
 	pdf.SetFillColor(33, 33, 33)
 	pdf.Polygon([]fpdf.PointType{{X: nx, Y: ny}, {X: nx + 3, Y: ny + 9}, {X: nx, Y: ny + 7}, {X: nx - 3, Y: ny + 9}}, "FD")
-	pdf.SetFont("cjk", "", 9)
-	pdf.Text(nx-1.6, ny-1.5, "北")
+	setSize(9)
+	write(nx-1.6, ny-1.5, "北")
 
 	// footer: date and who
-	pdf.SetFont("cjk", "", 8.5)
+	setSize(8.5)
 	at := r.At.In(shanghai)
-	pdf.Text(margin, pageH-margin+1, fmt.Sprintf("制图日期：%s    打印人：%s    数据来源：riskmap 应急风险一张图（%s）",
+	write(margin, pageH-margin+1, fmt.Sprintf("制图日期：%s    打印人：%s    数据来源：riskmap 应急风险一张图（%s）",
 		at.Format("2006年01月02日 15:04"), r.PrintedBy, "WGS84 / CGCS2000，Web 墨卡托投影"))
 	if err := pdf.Error(); err != nil {
 		return fmt.Errorf("print: %w", err)
