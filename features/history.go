@@ -64,7 +64,7 @@ type Version struct {
 
 // unlisted are columns a version does not list as changed: bookkeeping
 // every change moves, and the geometry (given whole).
-var unlisted = map[string]bool{"version": true, "updated_at": true, "geom": true, "id": true}
+var unlisted = map[string]bool{"version": true, "updated_at": true, "created_at": true, "geom": true, "id": true}
 
 // History returns every logged version of a feature, oldest first. The
 // feature must be in scope as it stands, or, once deleted, as it last stood.

@@ -38,8 +38,9 @@ let onUnauthorized = () => {};
 export function setUnauthorizedHandler(fn) { onUnauthorized = fn; }
 
 export async function request(method, path, { body, headers = {}, raw = false, signal } = {}) {
-  // the server words its errors in Chinese for this app
-  const h = { 'Accept-Language': 'zh-CN', ...headers };
+  // the server words its errors in Chinese for this app; the app names
+  // itself, so a feature's history says a change came "via app"
+  const h = { 'Accept-Language': 'zh-CN', 'X-Riskmap-Client': 'web/1', ...headers };
   if (session.token) h.Authorization = `Bearer ${session.token}`;
   let payload = body;
   if (body !== undefined && !(body instanceof FormData) && !(body instanceof Blob) && typeof body !== 'string') {

@@ -12,6 +12,7 @@ import { tasksView } from './views/tasks.js';
 import { reportView } from './views/report.js';
 import { boardView } from './views/board.js';
 import { readinessView } from './views/readiness.js';
+import { proposalsView } from './views/proposals.js';
 import { statsView } from './views/stats.js';
 import { coverageView } from './views/coverage.js';
 import { featureDetails } from './views/details.js';
@@ -25,15 +26,16 @@ const VIEWS = {
   readiness: { label: '四个一', icon: '🏠', make: readinessView },
   stats: { label: '统计', icon: '📊', make: statsView },
   coverage: { label: '覆盖分析', icon: '◎', make: coverageView },
+  proposals: { label: '建议', icon: '✎', make: proposalsView },
 };
 // The tabs of each role, in order; the first is where an unknown link lands.
 const TABS = {
-  worker: ['map', 'tasks', 'report'],
-  township: ['map', 'board', 'readiness', 'stats'],
-  county: ['map', 'board', 'readiness', 'stats'],
-  city: ['map', 'board', 'readiness', 'stats'],
+  worker: ['map', 'tasks', 'report', 'proposals'],
+  township: ['map', 'board', 'proposals', 'readiness', 'stats'],
+  county: ['map', 'board', 'proposals', 'readiness', 'stats'],
+  city: ['map', 'board', 'proposals', 'readiness', 'stats'],
   planner: ['map', 'stats', 'coverage', 'readiness'],
-  admin: ['map', 'board', 'readiness', 'stats', 'coverage'],
+  admin: ['map', 'board', 'proposals', 'readiness', 'stats', 'coverage'],
 };
 // Views a role opens from a button rather than a tab (新建隐患 on the board).
 const ROUTES = {

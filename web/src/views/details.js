@@ -5,6 +5,8 @@ import { api } from '../api.js';
 import { h, clear, failBox } from '../ui.js';
 import { LAYERS, PROPS, propValue, RISK_COLOURS, fmtTime } from '../labels.js';
 import { caseSummary } from '../casepanel.js';
+import { historyTimeline } from './history.js';
+import { printButton } from './print.js';
 
 // codes shown as the names of the places instead (placeRows), and fields of
 // no use to a reader
@@ -59,7 +61,10 @@ export function featureDetails(ctx, layer, id, tileProps, tileGeometry, at) {
         h('tbody', {}, p.inventory.map((it) => h('tr', {}, h('td', {}, it.item), h('td', {}, `${it.quantity} ${it.unit || ''}`)))))] : null,
       canReportHere ? h('button', { type: 'button', class: 'primary', 'data-testid': 'report-here',
         onclick: () => ctx.go('report', layer === 'risk_points' ? { riskPoint: f } : { hazardSource: f }) }, '在此上报隐患') : null,
-      cases);
+      (layer === 'grids' || (layer === 'areas' && ['township', 'village'].includes(p.level))) ? printButton(p.code, p.name)
+        : (p.grid_code ? printButton(p.grid_code, `网格 ${p.grid_code}`) : null),
+      cases,
+      id !== undefined && id !== null ? historyTimeline(ctx, layer, id) : null);
     // the cases of a grid, or of the grid a point lies in
     const grid = layer === 'grids' ? p.code : p.grid_code;
     if (grid && /^\d{15}$/.test(grid)) {

@@ -1,0 +1,147 @@
+// End to end, keeping the map current (docs/editing.md): a risk point moved
+// by another session shows its old position from the history timeline; the
+// print button gives a PDF whose text (pdftotext) has the title and the
+// legend; a stock movement below the norm raises the flag in 四个一.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { Harness, login, mapIdle, interiorPoint } from './harness.mjs';
+
+const H = new Harness();
+const DESKTOP = { viewport: { width: 1366, height: 850 } };
+const PHONE = { viewport: { width: 390, height: 844 }, deviceScaleFactor: 1, isMobile: true, hasTouch: true };
+
+before(async () => { await H.start(); }, { timeout: 240e3 });
+after(async () => { await H.stop(); });
+
+// openFeature centres the map on lon/lat at z17 and clicks there.
+async function openFeature(page, lon, lat) {
+  await page.evaluate(([x, y]) => window.map.jumpTo({ center: [x, y], zoom: 17 }), [lon, lat]);
+  await mapIdle(page);
+  const box = await page.evaluate(([x, y]) => {
+    const p = window.map.project([x, y]);
+    const r = window.map.getCanvas().getBoundingClientRect();
+    return { x: r.left + p.x, y: r.top + p.y };
+  }, [lon, lat]);
+  await page.mouse.click(box.x, box.y);
+}
+
+test('the history timeline shows the old position and the print button gives the map as a PDF', { timeout: 180e3 }, async () => {
+  // a risk point of 新港街道 (in a grid of 立新社区), moved by another session
+  const grids = await H.api('xingang', 'GET', '/api/v1/grids?limit=1000');
+  const grid = grids.features.find((f) => f.properties.code.startsWith('441502001001'));
+  const ring = grid.geometry.coordinates[0][0];
+  const cx = ring.slice(0, -1).reduce((a, p) => a + p[0], 0) / (ring.length - 1);
+  const cy = ring.slice(0, -1).reduce((a, p) => a + p[1], 0) / (ring.length - 1);
+  const from = [Number(cx.toFixed(6)), Number(cy.toFixed(6))];
+  const to = [Number((cx + 0.0004).toFixed(6)), Number((cy + 0.0003).toFixed(6))];
+  const made = await H.api('xingang', 'POST', '/api/v1/risk_points', {
+    type: 'Feature', geometry: { type: 'Point', coordinates: from },
+    properties: { name: '历史测试点', category: 'flood', risk_level: 2 },
+  });
+  await H.api('city', 'PATCH', `/api/v1/risk_points/${made.id}`, { type: 'Feature', geometry: { type: 'Point', coordinates: to } });
+
+  const { page } = await H.browser('xingang-history', DESKTOP);
+  await login(page, H.base, 'xingang', '#map');
+  await openFeature(page, to[0], to[1]);
+  await page.waitForSelector(`[data-history="risk_points/${made.id}"] .history-item`, { timeout: 30e3 });
+  const items = await page.locator(`[data-history="risk_points/${made.id}"] .history-item`).allTextContents();
+  assert.equal(items.length, 2, `two versions: ${items}`);
+  assert.match(items[0], /city/, 'the move names who made it');
+  assert.match(items[1], /xingang.*网页端|xingang/, 'the creation names its author');
+  await page.click(`[data-history="risk_points/${made.id}"] [data-old-geometry]`);
+  await mapIdle(page);
+  const old = await page.evaluate(() => window.map.querySourceFeatures('history-geometry').map((f) => f.geometry.coordinates));
+  // (a GeoJSON source repeats a feature once per internal tile it meets)
+  assert.ok(old.length >= 1, 'the old position is drawn');
+  for (const c of old) assert.ok(Math.abs(c[0] - from[0]) < 1e-6 && Math.abs(c[1] - from[1]) < 1e-6, `old position ${c} is where it stood, ${from}`);
+  await H.shot(page, '20-history-old-position');
+
+  // the print button of the point's grid: a PDF with the title and legend
+  const [download] = await Promise.all([
+    page.waitForEvent('download', { timeout: 60e3 }),
+    page.click('[data-print]'),
+  ]);
+  const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'riskmap-print-')), 'map.pdf');
+  await download.saveAs(file);
+  assert.equal(fs.readFileSync(file).subarray(0, 5).toString(), '%PDF-');
+  const text = execFileSync('pdftotext', ['-layout', file, '-'], { encoding: 'utf8' });
+  assert.match(text, new RegExp(`${grid.properties.name} 安全风险分布图`), `the title names the grid: ${text}`);
+  assert.match(text, /图例/, 'a legend headed 图例');
+  assert.match(text, /风险点：重大风险/, 'the legend lists the four colours');
+  assert.match(text, /比例尺 1:/, 'a scale');
+  assert.match(text, /打印人：/, 'who printed it');
+  await page.context().close();
+});
+
+test('a stock movement below the norm raises the flag in 四个一', { timeout: 120e3 }, async () => {
+  const depots = await H.api('xingang', 'GET', '/api/v1/depots?limit=100');
+  const depot = depots.features.find((f) => f.properties.township_code === '441502001000');
+  assert.ok(depot, '新港街道 has a depot');
+  const ledger = await H.api('xingang', 'GET', `/api/v1/depots/${depot.id}/stock-movements`);
+  const tents = ledger.lines.filter((l) => l.item === 'tents').reduce((a, l) => a + l.quantity, 0);
+  assert.ok(tents > 0, 'the depot holds tents');
+  const { page } = await H.browser('xingang-readiness', DESKTOP);
+  await login(page, H.base, 'xingang', '#readiness', { idle: false });
+  const cell = page.locator('[data-stock="441502001000"]');
+  await cell.waitFor({ timeout: 30e3 });
+  assert.doesNotMatch(await cell.textContent(), /帐篷/, 'tents are not short before');
+  // every tent goes out: the township falls below its norm
+  await H.api('xingang', 'POST', `/api/v1/depots/${depot.id}/stock-movements`, { item: 'tents', unit: '顶', quantity: -tents, kind: 'out', reason: '台风安置' });
+  await page.reload();
+  await page.locator('[data-stock="441502001000"]').waitFor({ timeout: 30e3 });
+  assert.match(await page.locator('[data-stock="441502001000"]').textContent(), /低于定额：.*帐篷/, 'the flag shows in 四个一');
+  await H.shot(page, '21-readiness-stock-flag');
+  await page.context().close();
+});
+
+test('a worker proposes a risk point on a phone, the township approves it, and it appears on the worker\'s map', { timeout: 180e3 }, async () => {
+  const grids = await H.api('worker1', 'GET', '/api/v1/grids?limit=100');
+  const grid = grids.features.find((f) => f.properties.code === '441502001001001') || grids.features[0];
+  const at = interiorPoint(grid);
+  const { page: phone } = await H.browser('worker1-proposal', PHONE);
+  await login(phone, H.base, 'worker1', '#proposals', { idle: false });
+  await phone.waitForSelector('[data-testid=proposal-form]');
+  await phone.fill('[data-testid=proposal-form] input[name=name]', '建议测试边坡');
+  await phone.selectOption('[data-testid=proposal-form] select[name=risk_level]', '1');
+  await phone.fill('[data-testid=proposal-form] textarea[name=reason]', '新开挖边坡，雨季易滑坡');
+  await phone.click('[data-testid=proposal-pick]');
+  await phone.evaluate(([x, y]) => window.map.jumpTo({ center: [x, y], zoom: 16 }), at);
+  await mapIdle(phone);
+  const pt = await phone.evaluate(([x, y]) => {
+    const p = window.map.project([x, y]);
+    const r = window.map.getCanvas().getBoundingClientRect();
+    return { x: r.left + p.x, y: r.top + p.y };
+  }, at);
+  await phone.mouse.click(pt.x, pt.y);
+  await phone.waitForSelector('[data-testid=proposal-form]', { state: 'visible' });
+  await phone.click('[data-testid=proposal-form] button[type=submit]');
+  await phone.waitForSelector('[data-testid=my-proposals] [data-state=pending]', { timeout: 30e3 });
+  await H.shot(phone, '22-worker-proposal-pending');
+
+  const { page: office } = await H.browser('xingang-review', DESKTOP);
+  await login(office, H.base, 'xingang', '#proposals', { idle: false });
+  const item = office.locator('[data-testid=review-proposals] [data-proposal]').filter({ hasText: '建议测试边坡' });
+  await item.waitFor({ timeout: 30e3 });
+  await H.shot(office, '23-office-review');
+  await item.locator('[data-action=approve]').click();
+  await office.waitForFunction(() => !document.querySelector('[data-testid=review-proposals]').textContent.includes('建议测试边坡'), null, { timeout: 30e3 });
+
+  // the worker's list follows the decision, and the map draws the new point
+  await phone.waitForSelector('[data-testid=my-proposals] [data-state=approved]', { timeout: 30e3 });
+  const mine = await H.api('worker1', 'GET', '/api/v1/proposals?state=approved');
+  const approved = mine.proposals.find((p) => p.feature.properties.name === '建议测试边坡');
+  assert.ok(approved && approved.applied_id, 'the proposal was applied');
+  await phone.evaluate(([x, y]) => window.map.jumpTo({ center: [x, y], zoom: 16 }), approved.location.coordinates);
+  await phone.waitForFunction((id) => window.map.querySourceFeatures('riskmap', { sourceLayer: 'risk_points' }).some((f) => f.id === id),
+    approved.applied_id, { timeout: 30e3 });
+  await H.shot(phone, '24-worker-map-approved-point');
+  const hist = await H.api('worker1', 'GET', `/api/v1/risk_points/${approved.applied_id}/history`);
+  assert.equal(hist.versions[0].via, 'proposal');
+  assert.equal(hist.versions[0].proposal.proposed_by.name.length > 0, true);
+  await phone.context().close();
+  await office.context().close();
+});
