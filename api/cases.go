@@ -15,6 +15,7 @@ import (
 	"github.com/gin-gonic/gin"
 
 	"riskmap"
+	"riskmap/blobs"
 	"riskmap/cases"
 	"riskmap/internal/collection"
 )
@@ -226,17 +227,23 @@ func (s *Server) getAttachment(c *gin.Context) {
 		return
 	}
 	defer f.Close()
+	serveBlob(c, a.ContentType, a.SHA256, a.Filename, f)
+}
+
+// serveBlob sends a stored upload (evidence, a proposal's photo): its
+// sniffed type, its hash as ETag, range requests, and a sandbox so it is
+// shown, never run — no scripts even in a PDF viewer.
+func serveBlob(c *gin.Context, contentType, sha256, filename string, f blobs.File) {
 	h := c.Writer.Header()
-	h.Set("Content-Type", a.ContentType)
-	h.Set("ETag", `"`+a.SHA256+`"`)
+	h.Set("Content-Type", contentType)
+	h.Set("ETag", `"`+sha256+`"`)
 	// revalidated each time (a 304 costs little): after a logout, or once
-	// the case leaves the user's scope, the browser shows it no more
+	// the case (or proposal) leaves the user's scope, the browser shows it no more
 	h.Set("Cache-Control", "private, no-cache")
-	// evidence is shown, never run: no scripts even in a PDF viewer
 	h.Set("Content-Security-Policy", "sandbox; default-src 'none'; img-src 'self'; style-src 'unsafe-inline'")
 	disp := "inline"
-	if a.Filename != "" {
-		disp = mime.FormatMediaType("inline", map[string]string{"filename": a.Filename})
+	if filename != "" {
+		disp = mime.FormatMediaType("inline", map[string]string{"filename": filename})
 	}
 	h.Set("Content-Disposition", disp)
 	http.ServeContent(c.Writer, c.Request, "", f.ModTime(), f)

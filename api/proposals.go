@@ -173,10 +173,5 @@ func (s *Server) getProposalPhoto(c *gin.Context) {
 		return
 	}
 	defer f.Close()
-	h := c.Writer.Header()
-	h.Set("Content-Type", ph.ContentType)
-	h.Set("ETag", `"`+ph.SHA256+`"`)
-	h.Set("Cache-Control", "private, max-age=86400")
-	h.Set("Content-Security-Policy", "sandbox; default-src 'none'; img-src 'self'; style-src 'unsafe-inline'")
-	http.ServeContent(c.Writer, c.Request, "", f.ModTime(), f)
+	serveBlob(c, ph.ContentType, ph.SHA256, "", f)
 }
