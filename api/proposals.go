@@ -23,7 +23,7 @@ import (
 //	GET  /api/v1/proposals/{id}/photos/{photo}   a photo
 func (s *Server) proposalRoutes(g *gin.RouterGroup) {
 	g.POST("/proposals", s.createProposal)
-	g.GET("/proposals", s.listProposals)
+	g.GET("/proposals", s.strictQuery("state", "area"), s.listProposals)
 	g.GET("/proposals/:id", s.getProposal)
 	g.POST("/proposals/:id/actions", s.actOnProposal)
 	g.GET("/proposals/:id/photos/:photo", s.getProposalPhoto)

@@ -148,7 +148,7 @@ func (s *Server) Engine() *gin.Engine {
 	authed.GET("/locate", s.locate)
 	authed.GET("/search", s.search)
 	authed.GET("/grids/integrity", s.gridIntegrity)
-	authed.GET("/stats/risk-areas", s.riskAreas)
+	authed.GET("/stats/risk-areas", s.strictQuery("area", "group_by", "format"), s.riskAreas)
 	if s.Cases != nil {
 		s.caseRoutes(authed)
 	}
@@ -162,7 +162,7 @@ func (s *Server) Engine() *gin.Engine {
 		s.proposalRoutes(authed)
 	}
 	if s.Printer != nil {
-		authed.GET("/print", s.printMap)
+		authed.GET("/print", s.strictQuery("area", "size", "orientation", "layers"), s.printMap)
 	}
 	for _, name := range s.Features.Layers.Names() {
 		l := s.Features.Layers[name]

@@ -23,7 +23,7 @@ import (
 // scope (and a transfer's receiving depot too); reading, the depot in scope.
 func (s *Server) stockRoutes(g *gin.RouterGroup) {
 	g.POST("/depots/:id/stock-movements", s.recordMovement)
-	g.GET("/depots/:id/stock-movements", s.listMovements)
+	g.GET("/depots/:id/stock-movements", s.strictQuery("item", "limit", "format"), s.listMovements)
 }
 
 func (s *Server) recordMovement(c *gin.Context) {
