@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"log/slog"
 	"sync"
 	"time"
@@ -16,17 +17,34 @@ import (
 	"riskmap"
 )
 
-// Channel is the PostgreSQL NOTIFY channel a trigger announces every case
-// change on (migrations/200_cases.sql), at commit.
+// Channel is the PostgreSQL NOTIFY channel the live feed's events are
+// announced on, at commit, numbered in commit order and stored for replay
+// (riskmap_feed_publish, migration 590): case changes, and notifications
+// and inbox changes for one user.
 const Channel = "riskmap_cases"
+
+// Kinds of feed events besides case changes; each is for one user only.
+const (
+	KindCase         = "case"
+	KindNotification = "notification" // a new notification in the user's inbox
+	KindInbox        = "inbox"        // the user read notifications: the unread count
+)
 
 // authChannel is where account and session changes are announced
 // (migrations/100_tiles.sql): a logout, a disabled user, a new password,
 // role or scope. Subscribers then check their token again.
 const authChannel = "riskmap_auth"
 
-// Change is one announced case change.
+// Change is one announced event of the live feed. Seq is its number (the
+// SSE id: numbers follow commit order, 0 when unknown). A case change
+// (Kind "" or "case") is described by the fields below; any other kind is
+// for the user UserID alone and carries its payload in Data.
 type Change struct {
+	Seq    int64           `json:"-"`
+	Kind   string          `json:"-"`
+	UserID *int64          `json:"-"`
+	Data   json.RawMessage `json:"-"`
+
 	ID               string    `json:"id"`
 	State            string    `json:"state"`
 	Version          int       `json:"version"`
@@ -40,9 +58,30 @@ type Change struct {
 	At               time.Time `json:"at"`
 }
 
+// Event is the SSE event name of the change.
+func (c Change) Event() string {
+	if c.Kind == "" {
+		return KindCase
+	}
+	return c.Kind
+}
+
+// Payload is the SSE data of the change.
+func (c Change) Payload() []byte {
+	if c.Event() != KindCase {
+		return c.Data
+	}
+	b, _ := json.Marshal(c)
+	return b
+}
+
 // VisibleTo reports whether u may see the change: the case lies (or lay,
-// before a move) in the user's scope, or is (or was) assigned to the user.
+// before a move) in the user's scope, or is (or was) assigned to the user;
+// an event for one user only to that user.
 func (c Change) VisibleTo(u *riskmap.User) bool {
+	if c.Event() != KindCase {
+		return c.UserID != nil && *c.UserID == u.ID
+	}
 	s := u.Scope()
 	if s.Contains(c.GridCode) || (c.PreviousGridCode != nil && s.Contains(*c.PreviousGridCode)) {
 		return true
@@ -55,10 +94,12 @@ func (c Change) VisibleTo(u *riskmap.User) bool {
 // a change made through any replica reaches the subscribers of all.
 type Feed struct {
 	connect func(ctx context.Context) (*pgx.Conn, error)
+	pool    *pgxpool.Pool
 	logger  *slog.Logger
 
 	mu        sync.Mutex
 	subs      map[*Subscription]struct{}
+	lastSeq   int64 // the last numbered event published
 	listening bool
 	heard     int
 	stopped   bool
@@ -97,6 +138,7 @@ func NewFeed(pool *pgxpool.Pool, logger *slog.Logger) *Feed {
 	cfg := pool.Config().ConnConfig
 	return &Feed{
 		connect: func(ctx context.Context) (*pgx.Conn, error) { return pgx.ConnectConfig(ctx, cfg.Copy()) },
+		pool:    pool,
 		logger:  logger,
 		subs:    map[*Subscription]struct{}{},
 		ready:   make(chan struct{}),
@@ -134,8 +176,9 @@ func (f *Feed) Run(ctx context.Context) error {
 
 // HandleBacklog runs each time the listener (re)connects, after LISTEN,
 // once per channel: once both are listened to, the first time the feed
-// becomes ready; afterwards subscribers are told to resynchronise, since
-// changes made meanwhile were not heard.
+// becomes ready; afterwards the events committed while it was not
+// listening are published from the stored feed, or, when they cannot all
+// be read, subscribers are told to resynchronise.
 func (f *Feed) HandleBacklog(ctx context.Context, channel string, conn *pgx.Conn) error {
 	f.mu.Lock()
 	if f.heard++; f.heard < 2 {
@@ -144,27 +187,68 @@ func (f *Feed) HandleBacklog(ctx context.Context, channel string, conn *pgx.Conn
 	}
 	again := f.listening
 	f.listening = true
+	last := f.lastSeq
+	f.mu.Unlock()
 	if again {
-		for s := range f.subs {
-			select {
-			case s.resync <- struct{}{}:
-			default:
+		// the events committed while the feed was not listening, from the
+		// store (those heard now too are published once, by number)
+		missed, ok, err := readStored(ctx, conn, last, maxBacklog)
+		if err != nil {
+			f.logger.Warn("case feed: read the events missed while reconnecting", "err", err)
+		}
+		if ok && err == nil {
+			for _, c := range missed {
+				f.Publish(c)
 			}
+		} else {
+			f.mu.Lock()
+			for s := range f.subs {
+				select {
+				case s.resync <- struct{}{}:
+				default:
+				}
+			}
+			f.mu.Unlock()
 		}
 	}
-	f.mu.Unlock()
 	f.readyOnce.Do(func() { close(f.ready) })
 	return nil
 }
 
+// maxBacklog is the most events a reconnecting feed publishes from the
+// store; beyond that its subscribers reload instead.
+const maxBacklog = 5000
+
 // HandleNotification passes a change to the subscribers who may see it.
 func (f *Feed) HandleNotification(ctx context.Context, n *pgconn.Notification, conn *pgx.Conn) error {
-	var c Change
-	if err := json.Unmarshal([]byte(n.Payload), &c); err != nil {
+	c, err := ParseChange([]byte(n.Payload))
+	if err != nil {
 		return err
 	}
 	f.Publish(c)
 	return nil
+}
+
+// ParseChange reads an event as NOTIFY carries it (and feed_events stores
+// it, with seq and kind added).
+func ParseChange(payload []byte) (Change, error) {
+	var head struct {
+		Seq    int64           `json:"seq"`
+		Kind   string          `json:"kind"`
+		UserID *int64          `json:"user_id"`
+		Data   json.RawMessage `json:"data"`
+	}
+	if err := json.Unmarshal(payload, &head); err != nil {
+		return Change{}, fmt.Errorf("feed event: %w", err)
+	}
+	var c Change
+	if head.Kind == "" || head.Kind == KindCase {
+		if err := json.Unmarshal(payload, &c); err != nil {
+			return Change{}, fmt.Errorf("feed event: %w", err)
+		}
+	}
+	c.Seq, c.Kind, c.UserID, c.Data = head.Seq, head.Kind, head.UserID, head.Data
+	return c, nil
 }
 
 // authHandler hears account and session changes: every subscriber checks
@@ -202,10 +286,17 @@ func (f *Feed) SetUser(s *Subscription, u *riskmap.User) {
 }
 
 // Publish hands a change to the subscribers who may see it; one too far
-// behind is dropped rather than allowed to hold up the others.
+// behind is dropped rather than allowed to hold up the others. A numbered
+// event already published (heard again after a reconnection) is not.
 func (f *Feed) Publish(c Change) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
+	if c.Seq != 0 {
+		if c.Seq <= f.lastSeq {
+			return
+		}
+		f.lastSeq = c.Seq
+	}
 	for s := range f.subs {
 		if !c.VisibleTo(s.user) {
 			continue

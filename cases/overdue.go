@@ -13,9 +13,9 @@ import (
 // ListQuery selects cases for the case board. Zero values match everything.
 //
 // Overdue is derived, not a state: an open case (not closed, void or
-// duplicate) whose deadline has passed. Escalated narrows that to cases
-// overdue by more than the grace period (Config.Grace, 3 days by default):
-// the county's overdue list. The township's list is Overdue; both are
+// duplicate) whose deadline has passed. Escalated narrows that to the open
+// cases Escalate has escalated for their current deadline (overdue by more
+// than Config.Grace, 3 days by default): the county's overdue list. The township's list is Overdue; both are
 // filtered by the user's scope like every read, so a county user asking
 // for escalated=true sees the escalated cases of all its townships.
 type ListQuery struct {
@@ -43,13 +43,13 @@ func (s *Store) List(ctx context.Context, u *riskmap.User, q ListQuery) (Page, e
 	if q.Limit <= 0 {
 		q.Limit = 100
 	}
-	args := []any{s.graceSecs(), q.Limit + 1}
+	args := []any{q.Limit + 1}
 	where := []string{}
 	arg := func(v any) string {
 		args = append(args, v)
 		return fmt.Sprintf("$%d", len(args))
 	}
-	vis, vargs := visibleSQL(u, 3)
+	vis, vargs := visibleSQL(u, 2)
 	args = append(args, vargs...)
 	where = append(where, vis)
 	if q.After > 0 {
@@ -62,7 +62,7 @@ func (s *Store) List(ctx context.Context, u *riskmap.User, q ListQuery) (Page, e
 		where = append(where, "riskmap_case_open(c.state) AND c.deadline < now()")
 	}
 	if q.Escalated {
-		where = append(where, "c.deadline < now() - make_interval(secs => $1)")
+		where = append(where, "c.escalation_level > 0")
 	}
 	if q.Area != "" {
 		where = append(where, "c.grid_code LIKE "+arg(riskmap.AreaPrefix(q.Area)+"%"))
@@ -79,7 +79,7 @@ func (s *Store) List(ctx context.Context, u *riskmap.User, q ListQuery) (Page, e
 	if b := q.BBox; b != nil {
 		where = append(where, fmt.Sprintf("c.geom && ST_MakeEnvelope(%s, %s, %s, %s, 4326)", arg(b[0]), arg(b[1]), arg(b[2]), arg(b[3])))
 	}
-	sql := "SELECT c.seq, " + caseJSON(u) + "::text FROM cases c WHERE " + strings.Join(where, " AND ") + " ORDER BY c.seq DESC LIMIT $2"
+	sql := "SELECT c.seq, " + caseJSON(u) + "::text FROM cases c WHERE " + strings.Join(where, " AND ") + " ORDER BY c.seq DESC LIMIT $1"
 	rows, err := s.pool.Query(ctx, sql, args...)
 	if err != nil {
 		return Page{}, fmt.Errorf("list cases: %w", err)

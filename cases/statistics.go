@@ -36,6 +36,9 @@ type StatsRow struct {
 	OnTimeRate     *float64 `json:"on_time_rate"`
 	MajorFound     int      `json:"major_found"`
 	MajorRectified int      `json:"major_rectified"`
+	// Escalated: found cases escalated (overdue beyond the grace, see
+	// Escalate) by the period's end.
+	Escalated int `json:"escalated"`
 }
 
 // Stats is the reply: a row per area of the grouping level, the total and
@@ -215,7 +218,9 @@ SELECT c.%[1]s, c.grade,
 //     reopened and not closed again by then does not count);
 //   - overdue: found cases not closed at the period's end whose deadline
 //     fell before it (so to_rectify = rectified + overdue);
-//   - on_time: rectified cases closed on or before their deadline.
+//   - on_time: rectified cases closed on or before their deadline;
+//   - escalated: found cases escalated to the county (or city) by the
+//     period's end.
 //
 // The period's end is the first instant of the day after To.
 func (s *Store) Rectification(ctx context.Context, u *riskmap.User, q StatsQuery) (Stats, error) {
@@ -285,6 +290,9 @@ func (s *Store) Rectification(ctx context.Context, u *riskmap.User, q StatsQuery
 	if err != nil {
 		return Stats{}, err
 	}
+	if err := s.escalatedCounts(ctx, col, from, end, areaPrefix, scope, index, out.Rows); err != nil {
+		return Stats{}, err
+	}
 
 	t := &out.Total
 	for i := range out.Rows {
@@ -297,6 +305,7 @@ func (s *Store) Rectification(ctx context.Context, u *riskmap.User, q StatsQuery
 		t.OnTime += r.OnTime
 		t.MajorFound += r.MajorFound
 		t.MajorRectified += r.MajorRectified
+		t.Escalated += r.Escalated
 	}
 	out.Total.AreaCode, out.Total.AreaName = q.Area, out.AreaName
 	if out.Total.AreaName == "" {
@@ -387,6 +396,34 @@ func wholeTownships(sc riskmap.Scope) bool {
 		}
 	}
 	return true
+}
+
+// escalatedCounts counts, per unit, the found cases of the period first
+// escalated before its end: few cases, found by cases_first_escalated_idx.
+func (s *Store) escalatedCounts(ctx context.Context, col string, from, end time.Time, areaPrefix string, scope riskmap.Scope,
+	index map[string]int, rows []StatsRow) error {
+	filter := "c.first_escalated_at < $2 AND c.reported_at >= $1 AND c.reported_at < $2 AND c.state NOT IN ('void', 'duplicate') AND c.grid_code LIKE $3"
+	args := []any{from, end, areaPrefix}
+	if !scope.All {
+		cond, a := scope.SQL("c.grid_code", len(args)+1)
+		args = append(args, a...)
+		filter += " AND " + cond
+	}
+	err := s.statsQuery(ctx, fmt.Sprintf(`SELECT c.%s, count(*) FROM cases c WHERE %s GROUP BY 1`, col, filter), args, func(r pgx.Rows) error {
+		var unit string
+		var n int
+		if err := r.Scan(&unit, &n); err != nil {
+			return err
+		}
+		if i, ok := index[unit]; ok {
+			rows[i].Escalated += n
+		}
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("stats: escalated: %w", err)
+	}
+	return nil
 }
 
 // townshipsOrMore reports whether every prefix (each ending in %) selects

@@ -23,6 +23,7 @@ var statsColumns = []struct{ field, heading string }{
 	{"on_time_rate", "按期整改率"},
 	{"major_found", "重大隐患(处)"},
 	{"major_rectified", "重大隐患已整改(处)"},
+	{"escalated", "逾期升级(处)"},
 }
 
 func rateText(r *float64) string {
@@ -40,7 +41,7 @@ func (r StatsRow) cells() []any {
 		return *f
 	}
 	return []any{r.AreaCode, r.AreaName, r.Found, r.ToRectify, r.Rectified, rate(r.Rate), r.Overdue, r.OnTime,
-		rate(r.OnTimeRate), r.MajorFound, r.MajorRectified}
+		rate(r.OnTimeRate), r.MajorFound, r.MajorRectified, r.Escalated}
 }
 
 // WriteCSV writes the statistics as CSV in UTF-8 with a byte-order mark (so
@@ -64,7 +65,7 @@ func WriteCSV(w io.Writer, st Stats) error {
 	for _, r := range append(append([]StatsRow{}, st.Rows...), total) {
 		rec := []string{r.AreaCode, r.AreaName, strconv.Itoa(r.Found), strconv.Itoa(r.ToRectify), strconv.Itoa(r.Rectified),
 			rateText(r.Rate), strconv.Itoa(r.Overdue), strconv.Itoa(r.OnTime), rateText(r.OnTimeRate),
-			strconv.Itoa(r.MajorFound), strconv.Itoa(r.MajorRectified)}
+			strconv.Itoa(r.MajorFound), strconv.Itoa(r.MajorRectified), strconv.Itoa(r.Escalated)}
 		if err := cw.Write(rec); err != nil {
 			return err
 		}

@@ -26,23 +26,26 @@ type Config struct {
 	// metres of a new report are listed as possible duplicates (default 50).
 	DuplicateRadiusM float64
 	// Grace: a case overdue by more than this is escalated to the county
-	// (default 3 days).
-	Grace time.Duration
+	// (default 3 days); a major hazard overdue by Grace + CityGrace goes on
+	// to the city (default 3 more days).
+	Grace     time.Duration
+	CityGrace time.Duration
 	// MaxUpload caps one attachment in bytes (default 10 MB).
 	MaxUpload int64
 }
 
 // DefaultConfig returns docs/domain.md's defaults.
 func DefaultConfig() Config {
-	return Config{DuplicateRadiusM: 50, Grace: 72 * time.Hour, MaxUpload: 10 << 20}
+	return Config{DuplicateRadiusM: 50, Grace: 72 * time.Hour, CityGrace: 72 * time.Hour, MaxUpload: 10 << 20}
 }
 
 // Store keeps cases, their history and evidence in PostGIS (and the blob
 // store for the evidence's bytes).
 type Store struct {
-	pool  *pgxpool.Pool
-	blobs blobs.Store
-	cfg   Config
+	pool     *pgxpool.Pool
+	blobs    blobs.Store
+	cfg      Config
+	notifier Notifier
 }
 
 // NewStore returns a store; zero config values take the defaults.
@@ -53,6 +56,9 @@ func NewStore(pool *pgxpool.Pool, b blobs.Store, cfg Config) *Store {
 	}
 	if cfg.Grace <= 0 {
 		cfg.Grace = d.Grace
+	}
+	if cfg.CityGrace <= 0 {
+		cfg.CityGrace = d.CityGrace
 	}
 	if cfg.MaxUpload <= 0 {
 		cfg.MaxUpload = d.MaxUpload
@@ -79,6 +85,10 @@ func displayName(u *riskmap.User) string {
 	return u.Username
 }
 
+// VisibleSQL is visibleSQL for other domains' queries that join cases (as
+// alias c): the notifications of a case only while its user may see it.
+func VisibleSQL(u *riskmap.User, next int) (string, []any) { return visibleSQL(u, next) }
+
 // visibleSQL is the predicate keeping c (cases) to what u may see: the
 // areas or grids of the user's scope, and the cases assigned to the user.
 // Placeholders are numbered from next.
@@ -96,14 +106,14 @@ func visibleSQLAs(alias string, u *riskmap.User, next int) (string, []any) {
 	return fmt.Sprintf("(%s OR %s.assignee_id = $%d)", cond, alias, next+len(args)), append(args, u.ID)
 }
 
-// caseJSON projects one case (alias c) as a GeoJSON Feature for u; $1 is
-// the escalation grace in seconds, $3… the user's scope (visibleSQL(u, 3)):
+// caseJSON projects one case (alias c) as a GeoJSON Feature for u; $2…
+// are the user's scope (visibleSQL(u, 2)):
 // its possible duplicates are those u may see, since the stored list
 // holds every nearby case whoever may see it. Besides the codes it names
 // the places (grid, village or community, township, county), which is
 // what people read. PostgreSQL builds the JSON, Go passes it on.
 func caseJSON(u *riskmap.User) string {
-	vis, _ := visibleSQLAs("d", u, 3)
+	vis, _ := visibleSQLAs("d", u, 2)
 	return strings.Replace(caseJSONTemplate, "{{visible d}}", vis, 1)
 }
 
@@ -115,7 +125,8 @@ const caseJSONTemplate = `json_build_object('type', 'Feature', 'id', c.id, 'geom
 		'assignee', c.assignee_id, 'assignee_name', c.assignee_name, 'submitted_by', c.submitted_by,
 		'deadline', c.deadline, 'closed_at', c.closed_at, 'reopened_at', c.reopened_at,
 		'overdue', coalesce(riskmap_case_open(c.state) AND c.deadline < now(), false),
-		'escalated', coalesce(riskmap_case_open(c.state) AND c.deadline < now() - make_interval(secs => $1), false),
+		'escalated', riskmap_case_open(c.state) AND c.escalation_level > 0,
+		'escalation_level', c.escalation_level, 'escalated_at', c.escalated_at,
 		'grid_code', c.grid_code, 'township_code', c.township_code, 'county_code', c.county_code,
 		'grid_name', (SELECT g.name FROM grids g WHERE g.code = c.grid_code),
 		'village_name', (SELECT a.name FROM areas a WHERE a.code = left(c.grid_code, 12)),
@@ -147,8 +158,6 @@ const fullCaseJSONTail = `::jsonb || jsonb_build_object(
 			'uploaded_by', a.uploaded_by, 'uploaded_at', a.uploaded_at) ORDER BY a.uploaded_at, a.id), '[]')
 		  FROM attachments a WHERE a.case_id = c.id)))`
 
-func (s *Store) graceSecs() float64 { return s.cfg.Grace.Seconds() }
-
 type queryRower interface {
 	QueryRow(ctx context.Context, sql string, args ...any) pgx.Row
 }
@@ -158,10 +167,10 @@ func (s *Store) get(ctx context.Context, q queryRower, u *riskmap.User, id strin
 	if !ValidID(id) {
 		return nil, riskmap.Errorf(riskmap.ENOTFOUND, "case %s not found", id)
 	}
-	vis, args := visibleSQL(u, 3)
+	vis, args := visibleSQL(u, 2)
 	var out string
-	err := q.QueryRow(ctx, "SELECT "+fullCaseJSON(u)+"::text FROM cases c WHERE c.id = $2 AND "+vis,
-		append([]any{s.graceSecs(), id}, args...)...).Scan(&out)
+	err := q.QueryRow(ctx, "SELECT "+fullCaseJSON(u)+"::text FROM cases c WHERE c.id = $1 AND "+vis,
+		append([]any{id}, args...)...).Scan(&out)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return nil, riskmap.Errorf(riskmap.ENOTFOUND, "case %s not found", id)
 	}
@@ -255,9 +264,12 @@ func (s *Store) Report(ctx context.Context, u *riskmap.User, in *ReportInput) (R
 			VALUES ($1, $2, $3, $4, 'report', NULL, 'reported', 1)`, id, u.ID, displayName(u), u.Role); err != nil {
 			return postgres.Translate(err)
 		}
+		if err := s.tell(ctx, tx, Recorded{CaseID: id, Action: "report", ActorID: &u.ID, At: time.Now()}); err != nil {
+			return err
+		}
 		var body string
-		_, vargs := visibleSQL(u, 3)
-		if err := tx.QueryRow(ctx, "SELECT "+caseJSON(u)+"::text FROM cases c WHERE c.id = $2", append([]any{s.graceSecs(), id}, vargs...)...).Scan(&body); err != nil {
+		_, vargs := visibleSQL(u, 2)
+		if err := tx.QueryRow(ctx, "SELECT "+caseJSON(u)+"::text FROM cases c WHERE c.id = $1", append([]any{id}, vargs...)...).Scan(&body); err != nil {
 			return fmt.Errorf("read new case: %w", err)
 		}
 		reply = Reply{Status: http.StatusCreated, Body: []byte(body)}
@@ -368,6 +380,10 @@ func (s *Store) Act(ctx context.Context, u *riskmap.User, id string, a *ActionIn
 			return err
 		}
 		if err := apply(ctx, tx, u, cur, r, a, ch); err != nil {
+			return err
+		}
+		if err := s.tell(ctx, tx, Recorded{CaseID: cur.ID, Action: r.Action, ActorID: &u.ID, Reason: strings.TrimSpace(a.Reason),
+			Note: strings.TrimSpace(a.Note), At: cur.Now}); err != nil {
 			return err
 		}
 		out, err = s.get(ctx, tx, &riskmap.User{Role: riskmap.RoleAdmin}, id)
@@ -578,7 +594,9 @@ func apply(ctx context.Context, tx pgx.Tx, u *riskmap.User, cur current, r Rule,
 	var version int
 	err := tx.QueryRow(ctx, `UPDATE cases SET state = $2, assignee_id = $3, assignee_name = $4, submitted_by = $5,
 			deadline = $6, deadline_changed_at = $7, closed_at = $8, reopened_at = $9, responsibility = $10, measures = $11,
-			funds = $12, plan = $13, interim_controls = $14, duplicate_of = $15
+			funds = $12, plan = $13, interim_controls = $14, duplicate_of = $15,
+			-- a new deadline starts escalation again
+			escalation_level = CASE WHEN deadline IS DISTINCT FROM $6 THEN 0 ELSE escalation_level END
 		 WHERE id = $1 RETURNING version`,
 		cur.ID, next.State, next.AssigneeID, next.AssigneeName, next.SubmittedBy, next.Deadline, next.DeadlineChangedAt,
 		next.ClosedAt, next.ReopenedAt, next.Responsibility, next.Measures, next.Funds, next.Plan, next.InterimControls,

@@ -41,6 +41,25 @@ var (
 		"crowded_place", "construction", "road_traffic", "fire", "other"}
 )
 
+// CategoryName and GradeName are the Chinese names of the codes, for
+// messages people read.
+func CategoryName(code string) string {
+	if n, ok := map[string]string{"geological": "地质灾害隐患点", "flood": "山洪/内涝易涝点", "reservoir": "水库山塘",
+		"coastal": "海堤/台风", "forest_fire": "森林火险区", "crowded_place": "人员密集场所", "construction": "建筑施工",
+		"road_traffic": "道路交通", "fire": "消防", "other": "其他"}[code]; ok {
+		return n
+	}
+	return code
+}
+
+// GradeName: see CategoryName.
+func GradeName(code string) string {
+	if code == "major" {
+		return "重大隐患"
+	}
+	return "一般隐患"
+}
+
 // ReopenWindow is how long after closing a case may be reopened (docs/domain.md).
 const ReopenWindow = 90 * 24 * time.Hour
 

@@ -22,6 +22,7 @@ type caseFlags struct {
 	blobDir         string
 	duplicateRadius float64
 	escalationDays  float64
+	cityDays        float64
 	maxUpload       int64
 }
 
@@ -42,14 +43,15 @@ func (f *caseFlags) register(fs *flag.FlagSet) {
 	fs.StringVar(&f.blobDir, "blob-dir", defaultBlobDir(), "directory of the attachment store (env RISKMAP_BLOB_DIR)")
 	fs.Float64Var(&f.duplicateRadius, "duplicate-radius-m", d.DuplicateRadiusM, "open cases of the same category within this many metres are possible duplicates")
 	fs.Float64Var(&f.escalationDays, "escalation-days", d.Grace.Hours()/24, "days overdue after which a case is escalated to the county")
+	fs.Float64Var(&f.cityDays, "escalation-city-days", d.CityGrace.Hours()/24, "further days overdue after which a major hazard is escalated to the city")
 	fs.Int64Var(&f.maxUpload, "max-upload", d.MaxUpload, "largest attachment in bytes")
 }
 
 // wire gives the server its case store and starts the live feed, which
 // runs until ctx ends.
 func (f *caseFlags) wire(ctx context.Context, logger *slog.Logger, pool *pgxpool.Pool, srv *api.Server) error {
-	if f.duplicateRadius <= 0 || f.escalationDays <= 0 || f.maxUpload <= 0 {
-		return fmt.Errorf("--duplicate-radius-m and --max-upload must be positive, --escalation-days positive")
+	if f.duplicateRadius <= 0 || f.escalationDays <= 0 || f.cityDays <= 0 || f.maxUpload <= 0 {
+		return fmt.Errorf("--duplicate-radius-m, --max-upload, --escalation-days and --escalation-city-days must be positive")
 	}
 	store, err := blobs.NewDir(f.blobDir)
 	if err != nil {
@@ -58,6 +60,7 @@ func (f *caseFlags) wire(ctx context.Context, logger *slog.Logger, pool *pgxpool
 	srv.Cases = cases.NewStore(pool, store, cases.Config{
 		DuplicateRadiusM: f.duplicateRadius,
 		Grace:            time.Duration(f.escalationDays * 24 * float64(time.Hour)),
+		CityGrace:        time.Duration(f.cityDays * 24 * float64(time.Hour)),
 		MaxUpload:        f.maxUpload,
 	})
 	srv.CaseFeed = cases.NewFeed(pool, logger)
