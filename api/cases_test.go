@@ -28,6 +28,7 @@ import (
 	"riskmap/features"
 	"riskmap/geo"
 	"riskmap/internal/dbtest"
+	"riskmap/notify"
 )
 
 // The case tests' users in dbtest.TinyCity: one per role and a few more, so
@@ -70,6 +71,7 @@ func newCaseServer(t *testing.T, pool *pgxpool.Pool, store blobs.Store, cfg case
 		CaseFeed:  cases.NewFeed(pool, slog.New(slog.NewTextHandler(io.Discard, nil))),
 		Heartbeat: 200 * time.Millisecond,
 	}
+	s.Notify = notify.New(pool, s.Cases, notify.Config{Logger: s.Logger, PublicURL: "https://riskmap.example.cn"})
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan struct{})
 	go func() { _ = s.CaseFeed.Run(ctx); close(done) }()
@@ -772,6 +774,15 @@ func TestOverdueAndEscalatedLists(t *testing.T) {
 	other := mk("xiangzhou", 116.2, 6, "rectifying") // another township, escalated
 	_ = onTime
 	_ = closed
+	// escalation is recorded by the job: until it runs, nothing is escalated
+	if d := e.get("xingang", late5); d.Properties["escalated"] != false {
+		t.Errorf("late5 escalated before the job ran: %v", d.Properties["escalated"])
+	}
+	for run, want := range []int{2, 0} {
+		if n, err := e.cases.Escalate(ctx, time.Now(), 0); err != nil || n != want {
+			t.Fatalf("escalation run %d: %d events, %v; want %d", run+1, n, err, want)
+		}
+	}
 	list := func(user, query string) []string {
 		var fc struct {
 			Features []caseDoc `json:"features"`
@@ -799,8 +810,12 @@ func TestOverdueAndEscalatedLists(t *testing.T) {
 		t.Errorf("township escalated %v", got)
 	}
 	d := e.get("xingang", late5)
-	if d.Properties["overdue"] != true || d.Properties["escalated"] != true {
-		t.Errorf("late5 flags: %v %v", d.Properties["overdue"], d.Properties["escalated"])
+	if d.Properties["overdue"] != true || d.Properties["escalated"] != true || d.Properties["escalation_level"] != float64(1) {
+		t.Errorf("late5 flags: %v %v %v", d.Properties["overdue"], d.Properties["escalated"], d.Properties["escalation_level"])
+	}
+	if last := d.Events[len(d.Events)-1]; last.Action != "escalate" || last.Role != "system" || last.ToState != "assigned" ||
+		last.FromState == nil || *last.FromState != "assigned" || last.Version != d.version() {
+		t.Errorf("late5's last event %+v, want an escalation by the system with the state unchanged", last)
 	}
 	if d := e.get("xingang", late1); d.Properties["overdue"] != true || d.Properties["escalated"] != false {
 		t.Errorf("late1 flags: %v %v", d.Properties["overdue"], d.Properties["escalated"])

@@ -17,7 +17,7 @@ import (
 
 // sseEvent is one Server-Sent Event: its type and data (comments as type
 // "comment").
-type sseEvent struct{ typ, data string }
+type sseEvent struct{ typ, data, id string }
 
 // readSSE parses a stream into ch until it ends.
 func readSSE(body *bufio.Scanner, ch chan<- sseEvent) {
@@ -33,6 +33,8 @@ func readSSE(body *bufio.Scanner, ch chan<- sseEvent) {
 			ev = sseEvent{}
 		case strings.HasPrefix(line, ":"):
 			ch <- sseEvent{typ: "comment", data: strings.TrimSpace(line[1:])}
+		case strings.HasPrefix(line, "id: "):
+			ev.id = line[4:]
 		case strings.HasPrefix(line, "event: "):
 			ev.typ = line[7:]
 		case strings.HasPrefix(line, "data: "):
@@ -67,7 +69,8 @@ func TestTheLiveFeedCarriesChangesAcrossReplicasWithinScope(t *testing.T) {
 				if !ok {
 					t.Fatal("stream ended")
 				}
-				if skipComments && ev.typ == "comment" {
+				// (the township's notifications of the reports come too)
+				if skipComments && (ev.typ == "comment" || ev.typ == "notification") {
 					continue
 				}
 				return ev

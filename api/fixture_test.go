@@ -24,6 +24,7 @@ import (
 	"riskmap/features"
 	"riskmap/importers"
 	"riskmap/internal/dbtest"
+	"riskmap/notify"
 	"riskmap/printing"
 	"riskmap/proposals"
 	"riskmap/stock"
@@ -75,6 +76,7 @@ func newEnv(t *testing.T) *env {
 	}
 	s.Cases = cases.NewStore(pool, blobStore, cases.Config{})
 	s.CaseFeed = cases.NewFeed(pool, s.Logger)
+	s.Notify = notify.New(pool, s.Cases, notify.Config{Logger: s.Logger})
 	feedCtx, stopFeed := context.WithCancel(context.Background())
 	t.Cleanup(stopFeed)
 	go func() { _ = s.CaseFeed.Run(feedCtx) }()

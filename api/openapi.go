@@ -189,7 +189,10 @@ func apiOperations() []operation {
 			replies: ok("{townships: [{code, name, complete, missing}], total, complete, incomplete}", anyObj)},
 		{method: "GET", path: "/api/v1/depots/sufficiency", tag: "coverage", summary: "depot stock per township against the norms per 1,000 residents (not for grid workers)",
 			params: params("area"), replies: ok("norms and, per township, each item's required stock, stock and shortfall", anyObj)},
-		{method: "GET", path: "/api/v1/events", tag: "cases", summary: "live feed of case changes in scope (Server-Sent Events)",
+		{method: "GET", path: "/api/v1/events", tag: "cases",
+			summary: "live feed (Server-Sent Events): case changes in scope (event case), the user's new notifications (notification) and unread count (inbox); every event has a numbered id, and Last-Event-ID replays what was missed from the stored feed, else event resync",
+			params: []obj{param("Last-Event-ID", "header", "the id of the last event received: the events after it are sent first", str, false),
+				param("last_event_id", "query", "as the header, for clients that cannot set it", str, false)},
 			replies: obj{"200": reply("an event stream", "text/event-stream", nil)}},
 		{method: "GET", path: "/tiles/{path}", tag: "tiles", summary: "a Mapbox Vector Tile (2.1) of a layer in scope, or its TileJSON 3.0.0; the layer coverage takes the parameters of /api/v1/coverage (facility and max_distance_m or max_minutes, kind, area) and is not for grid workers",
 			params:  append(params("tilepath"), coverageParams()...),
@@ -323,6 +326,7 @@ func (s *Server) OpenAPI() obj {
 		ops = append(ops, layerOperations(s.Features.Layers[name])...)
 	}
 	ops = append(ops, editingOperations(s.Features.Layers)...)
+	ops = append(ops, notificationOperations()...)
 	for _, o := range ops {
 		item, _ := paths[o.path].(obj)
 		if item == nil {

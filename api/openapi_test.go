@@ -15,6 +15,7 @@ import (
 	"riskmap/features"
 	"riskmap/importers"
 	"riskmap/metrics"
+	"riskmap/notify"
 )
 
 var ginParam = regexp.MustCompile(`[:*]([A-Za-z_]+)`)
@@ -39,6 +40,7 @@ func TestOpenAPIDocumentsEveryRoute(t *testing.T) {
 		Imports:  importers.NewJobs(e.pool, logger),
 		Coverage: coverage.NewService(e.pool, coverage.Config{}),
 	}
+	s.Notify = notify.New(e.pool, s.Cases, notify.Config{Logger: logger})
 	spec := s.OpenAPI()
 	if _, err := json.Marshal(spec); err != nil {
 		t.Fatalf("the description does not encode: %v", err)

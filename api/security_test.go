@@ -30,6 +30,7 @@ type seeded struct {
 	ids         map[string]int64  // place -> risk point id
 	cases       map[string]string // place -> case id
 	attachments map[string]string // place -> attachment id
+	channels    map[string]int64  // place -> notification channel of its area
 }
 
 // places: grid 001 of 新港 (worker1's), grid 002 of 新港, 香洲, 海丰.
@@ -53,7 +54,7 @@ var inOut = map[string][2]string{
 
 func seed(t *testing.T, e *env) seeded {
 	t.Helper()
-	s := seeded{ids: map[string]int64{}, cases: map[string]string{}, attachments: map[string]string{}}
+	s := seeded{ids: map[string]int64{}, cases: map[string]string{}, attachments: map[string]string{}, channels: map[string]int64{}}
 	for place, c := range placeCoords {
 		var f feature
 		res := e.do("POST", "/api/v1/risk_points", "admin", pointFeature(c[0], c[1], riskProps()), &f)
@@ -80,6 +81,14 @@ func seed(t *testing.T, e *env) seeded {
 			t.Fatalf("seed attachment %s: %d %s", place, res.StatusCode, res.Body)
 		}
 		s.attachments[place] = att.ID
+		// a robot of the place's office (its address answers nothing)
+		var ch struct{ ID int64 }
+		res = e.do("POST", "/api/v1/notification-channels", "admin", map[string]any{"area": areaOfPlace[place], "kind": "generic",
+			"url": "http://127.0.0.1:9/hook", "secret": "matrix-secret-0123456789"}, &ch)
+		if res.StatusCode != 201 {
+			t.Fatalf("seed channel %s: %d %s", place, res.StatusCode, res.Body)
+		}
+		s.channels[place] = ch.ID
 	}
 	return s
 }
@@ -261,7 +270,7 @@ func staticRoutes() []routeSpec {
 var publicRoutes = map[string]bool{"GET /healthz": true, "GET /metrics": true, "POST /api/v1/auth/login": true, "POST /api/v1/auth/logout": true}
 
 func allSpecs() []routeSpec {
-	return append(append(append(append(riskPointRoutes(), staticRoutes()...), dataRoutes()...), caseAndTileRoutes()...), editingRoutes()...)
+	return append(append(append(append(append(riskPointRoutes(), staticRoutes()...), dataRoutes()...), caseAndTileRoutes()...), editingRoutes()...), notificationRoutes()...)
 }
 
 // office roles run the closed loop (docs/domain.md); workers report and act on

@@ -19,6 +19,7 @@ import (
 	"riskmap/features"
 	"riskmap/importers"
 	"riskmap/metrics"
+	"riskmap/notify"
 	"riskmap/printing"
 	"riskmap/proposals"
 	"riskmap/stock"
@@ -70,6 +71,9 @@ type Server struct {
 	// caps an upload (default DefaultMaxImport).
 	Imports   *importers.Jobs
 	MaxImport int64
+	// Notify is the inbox, the offices' robots and who is told what (nil:
+	// no notification routes).
+	Notify *notify.Service
 	// Coverage answers the planners' coverage, readiness, depot
 	// sufficiency and siting questions (nil: no such routes).
 	Coverage *coverage.Service
@@ -163,6 +167,9 @@ func (s *Server) Engine() *gin.Engine {
 	}
 	if s.Printer != nil {
 		authed.GET("/print", s.strictQuery("area", "size", "orientation", "layers"), s.printMap)
+	}
+	if s.Notify != nil {
+		s.notificationRoutes(authed)
 	}
 	for _, name := range s.Features.Layers.Names() {
 		l := s.Features.Layers[name]

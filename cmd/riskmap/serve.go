@@ -30,6 +30,7 @@ type serveFlags struct {
 	proxies  string
 	public   string
 	cases    caseFlags
+	notify   notifyFlags
 	tiles    tileFlags
 	web      webFlags
 	coverage coverageFlags
@@ -49,6 +50,7 @@ func (f *serveFlags) register(fs *flag.FlagSet) {
 	fs.StringVar(&f.proxies, "trusted-proxies", os.Getenv("RISKMAP_TRUSTED_PROXIES"), "comma-separated addresses or CIDR ranges of reverse proxies whose X-Forwarded-For/-Proto are believed (env RISKMAP_TRUSTED_PROXIES; default none)")
 	fs.StringVar(&f.public, "public-url", os.Getenv("RISKMAP_PUBLIC_URL"), "the address users reach the service by, e.g. https://riskmap.example.gov.cn, for absolute URLs in TileJSON, the style and OGC links (env RISKMAP_PUBLIC_URL; default: the request's host when it is this machine, else the listen address)")
 	f.cases.register(fs)
+	f.notify.register(fs)
 	f.tiles.register(fs)
 	f.web.register(fs)
 	f.coverage.register(fs)
@@ -104,6 +106,9 @@ func serve(ctx context.Context, logger *slog.Logger, pool *pgxpool.Pool, f serve
 		logger.Warn("imports interrupted by a stopped process marked as such", "count", n)
 	}
 	if err := f.cases.wire(ctx, logger, pool, srv); err != nil {
+		return err
+	}
+	if err := f.notify.wire(ctx, logger, pool, srv, f.addr); err != nil {
 		return err
 	}
 	closeTiles, err := f.tiles.wire(ctx, logger, pool, srv)
