@@ -53,6 +53,13 @@ export function deadlineText(p) {
   return `期限 ${fmtShort(p.deadline)}`;
 }
 
+// escalationBadge: escalated to the county (level 1) or the city (2).
+export function escalationBadge(p) {
+  if (!p.escalated) return null;
+  return h('span', { class: 'badge escalated', 'data-escalation': p.escalation_level },
+    p.escalation_level >= 2 ? '已升级至市级' : '已升级至县区');
+}
+
 // caseSummary is a case's card; on the board, whose columns are states,
 // it leaves out the state (showState false).
 export function caseSummary(f, { onOpen, showTownship = true, showState = true } = {}) {
@@ -62,7 +69,7 @@ export function caseSummary(f, { onOpen, showTownship = true, showState = true }
     onclick: () => onOpen && onOpen(f) },
     h('div', { class: 'case-card-top' }, showState ? stateBadge(p.state) : null, p.grade === 'major' ? h('span', { class: 'badge major' }, '重大') : null,
       p.overdue ? h('span', { class: 'badge overdue' }, '逾期') : null,
-      p.escalated ? h('span', { class: 'badge escalated' }, '已升级至县区') : null,
+      escalationBadge(p),
       p.number ? h('span', { class: 'case-no' }, p.number) : null),
     h('div', { class: 'case-cat' }, CATEGORIES[p.category] || '其他'),
     h('div', { class: 'case-desc' }, p.description),
@@ -257,7 +264,7 @@ export async function renderCase(el, id, u, { onChanged, onLocate, onClose } = {
   el.replaceChildren(
     h('div', { class: 'case-detail', 'data-case-id': doc.id, 'data-state': p.state },
       h('div', { class: 'case-card-top' }, stateBadge(p.state), h('span', { class: 'badge grade' }, GRADES[p.grade] || '隐患'),
-        p.overdue ? h('span', { class: 'badge overdue' }, '逾期') : null, p.escalated ? h('span', { class: 'badge escalated' }, '已升级至县区') : null),
+        p.overdue ? h('span', { class: 'badge overdue' }, '逾期') : null, escalationBadge(p)),
       h('h3', {}, CATEGORIES[p.category] || '其他', p.number ? h('span', { class: 'case-no' }, p.number) : null),
       h('p', { class: 'case-desc' }, p.description),
       h('dl', { class: 'props' },

@@ -1,30 +1,27 @@
-// The live feed of case changes (GET /api/v1/events, Server-Sent Events).
-// EventSource cannot send an Authorization header and tokens do not belong
-// in URLs (they end up in logs), so the stream is read with fetch() and
-// parsed here. It reconnects after a drop and then asks for a resync, since
-// changes may have been missed while away.
+// The live feed (GET /api/v1/events, Server-Sent Events): case changes,
+// the user's new notifications and inbox changes. EventSource cannot send
+// an Authorization header and tokens do not belong in URLs (they end up in
+// logs), so the stream is read with fetch() and parsed here. It reconnects
+// after a drop, sending Last-Event-ID: the server replays what was missed,
+// or sends "resync" when it no longer can — only then does the app reload.
 import { session } from './api.js';
 
-export function startFeed({ onCase, onResync, onStatus }) {
+export function startFeed({ onCase, onNotification, onInbox, onResync, onStatus, onRevoked }) {
   let stopped = false;
   let ctrl = null;
   let retry = 3000;
-  let everConnected = false;
+  let lastId = '';
 
   async function run() {
     while (!stopped) {
       ctrl = new AbortController();
       try {
-        const res = await fetch('/api/v1/events', {
-          headers: { Authorization: `Bearer ${session.token}`, Accept: 'text/event-stream' },
-          signal: ctrl.signal,
-          cache: 'no-store',
-        });
-        if (res.status === 401) { onStatus('offline'); return; }
+        const headers = { Authorization: `Bearer ${session.token}`, Accept: 'text/event-stream' };
+        if (lastId) headers['Last-Event-ID'] = lastId;
+        const res = await fetch('/api/v1/events', { headers, signal: ctrl.signal, cache: 'no-store' });
+        if (res.status === 401) { onStatus('offline'); if (onRevoked) onRevoked(); return; }
         if (!res.ok || !res.body) throw new Error(`HTTP ${res.status}`);
         onStatus('live');
-        if (everConnected) onResync({ reason: 'reconnected' });
-        everConnected = true;
         await read(res.body.getReader());
       } catch (e) {
         if (stopped) return;
@@ -52,6 +49,7 @@ export function startFeed({ onCase, onResync, onStatus }) {
 
   function dispatch(block) {
     let event = 'message';
+    let id = null;
     const data = [];
     for (const line of block.split(/\r?\n/)) {
       if (line.startsWith(':')) continue;
@@ -60,13 +58,18 @@ export function startFeed({ onCase, onResync, onStatus }) {
       const v = c < 0 ? '' : line.slice(c + 1).replace(/^ /, '');
       if (k === 'event') event = v;
       else if (k === 'data') data.push(v);
+      else if (k === 'id') id = v;
       else if (k === 'retry' && /^\d+$/.test(v)) retry = Number(v);
     }
+    if (id !== null) lastId = id;
     if (!data.length) return;
     let payload;
     try { payload = JSON.parse(data.join('\n')); } catch { return; }
     if (event === 'case') onCase(payload);
+    else if (event === 'notification') { if (onNotification) onNotification(payload); }
+    else if (event === 'inbox') { if (onInbox) onInbox(payload); }
     else if (event === 'resync') onResync(payload);
+    else if (event === 'revoked') { stopped = true; if (onRevoked) onRevoked(); }
   }
 
   run();

@@ -1,7 +1,7 @@
 // The Chinese names of docs/domain.md's codes.
 
 export const ROLES = {
-  admin: '系统管理员', city: '市应急局', county: '县级应急局', township: '镇街应急办', planner: '规划', worker: '网格员',
+  admin: '系统管理员', system: '系统', city: '市应急局', county: '县级应急局', township: '镇街应急办', planner: '规划', worker: '网格员',
 };
 
 export const STATES = {
@@ -17,7 +17,7 @@ export const STATE_COLOURS = {
 export const ACTIONS = {
   report: '上报', register: '登记', void: '不予登记', merge: '合并为重复', assign: '派遣', return: '退回',
   start: '开始整改', extend: '延期', suspend: '挂账', resume: '恢复整改', submit: '提交核查', approve: '核查通过（销号）',
-  reject: '核查不通过', reopen: '重新整改',
+  reject: '核查不通过', reopen: '重新整改', escalate: '逾期升级',
 };
 
 export const GRADES = { general: '一般隐患', major: '重大隐患' };

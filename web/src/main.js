@@ -6,6 +6,7 @@ import { ROLES } from './labels.js';
 import { createMap, layerPanel, setCases, featureAt, bboxOf, showMarker, CLUSTER_MAX_ZOOM, CITY_BOUNDS } from './map.js';
 import { cases } from './store.js';
 import { startFeed } from './feed.js';
+import { createInbox } from './inbox.js';
 import { queue, startQueue } from './queue.js';
 import { renderCase } from './casepanel.js';
 import { tasksView } from './views/tasks.js';
@@ -15,6 +16,7 @@ import { readinessView } from './views/readiness.js';
 import { proposalsView } from './views/proposals.js';
 import { statsView } from './views/stats.js';
 import { coverageView } from './views/coverage.js';
+import { channelsView } from './views/channels.js';
 import { featureDetails } from './views/details.js';
 import { searchBox } from './search.js';
 
@@ -27,6 +29,7 @@ const VIEWS = {
   stats: { label: '统计', icon: '📊', make: statsView },
   coverage: { label: '覆盖分析', icon: '◎', make: coverageView },
   proposals: { label: '建议', icon: '✎', make: proposalsView },
+  channels: { label: '通知渠道', icon: '🔔', make: channelsView },
 };
 // The tabs of each role, in order; the first is where an unknown link lands.
 const TABS = {
@@ -38,8 +41,9 @@ const TABS = {
   admin: ['map', 'board', 'proposals', 'readiness', 'stats', 'coverage'],
 };
 // Views a role opens from a button rather than a tab (新建隐患 on the board).
+// 通知渠道 (the office's group-chat robots) opens from the inbox.
 const ROUTES = {
-  township: ['report'], county: ['report'], city: ['report'], admin: ['report'],
+  township: ['report', 'channels'], county: ['report', 'channels'], city: ['report', 'channels'], admin: ['report', 'channels'],
 };
 const HOME = { worker: 'tasks', planner: 'stats', admin: 'board' };
 
@@ -111,6 +115,11 @@ async function start() {
   const mapEl = h('div', { id: 'mapview' });
   const sheet = h('div', { class: 'sheet', id: 'sheet', hidden: true });
   const layersPop = h('div', { class: 'layers-pop', hidden: true });
+  // the inbox opens a notification's case on the map (openCaseOnMap is
+  // defined once the map exists)
+  let openCaseOnMap = () => {};
+  const inbox = createInbox({ onOpenCase: (id) => openCaseOnMap(id),
+    onSettings: (ROUTES[user.role] || []).includes('channels') ? () => show('channels') : null });
   const layersBtn = h('button', { type: 'button', class: 'map-btn', 'data-testid': 'layers-button', onclick: () => { layersPop.hidden = !layersPop.hidden; } }, '图层');
   // the map's own tools, top left: the search box, a row of buttons (layers,
   // and what other modules add through ctx.mapTools), the layer panel
@@ -119,7 +128,7 @@ async function start() {
   const shell = h('div', { class: 'shell' },
     h('header', { class: 'topbar' },
       h('div', { class: 'brand' }, '汕尾市应急风险一张图'),
-      h('div', { class: 'who' }, status, queueBadge,
+      h('div', { class: 'who' }, status, queueBadge, inbox.el,
         h('span', { class: 'user', 'data-testid': 'user' }, `${user.display_name || user.username} · ${ROLES[user.role] || user.role}`),
         h('button', { type: 'button', class: 'link', onclick: logout }, '退出'))),
     h('div', { class: 'main' }, panel, h('div', { class: 'map-wrap' }, mapEl, mapTools), sheet),
@@ -179,6 +188,14 @@ async function start() {
     showMarker(map, doc.geometry.coordinates);
   }
   toolRow.append(backBtn);
+  // a case from a notification or a link: on the map, its details open
+  openCaseOnMap = async (id) => {
+    try {
+      const doc = await api.get(`/api/v1/cases/${id}`);
+      if (doc.geometry) locateCase(doc);
+    } catch { /* the sheet says why */ }
+    ctx.openCase(id);
+  };
   function openSheet(fill) {
     sheet.hidden = false;
     const body = h('div', { class: 'sheet-body' });
@@ -301,14 +318,26 @@ async function start() {
       reloadTiles();
       if (current && current.reload && currentName === 'stats') current.reload();
     },
-    onResync: () => { cases.load().catch(() => {}); },
+    onNotification: (n) => inbox.add(n),
+    onInbox: (d) => inbox.setUnread(d.unread),
+    onResync: () => { cases.load().catch(() => {}); inbox.reload(); },
     onStatus: (s) => { live = s; paintStatus(); },
+    // the token no longer holds: asking who we are leads to the login
+    onRevoked: () => { api.get('/api/v1/auth/me').catch(() => {}); },
   });
   window.addEventListener('pagehide', stopFeed);
   startQueue();
   cases.load().catch((e) => toast(`案件加载失败：${errorText(e)}`, 'error'));
+  // #case=<id> (the links of notifications and robot messages) opens the case
+  const caseLink = (hash) => /^#case=([0-9a-f-]{36})$/i.exec(hash);
+  window.addEventListener('hashchange', () => {
+    const m = caseLink(location.hash);
+    if (m) openCaseOnMap(m[1].toLowerCase());
+  });
   const initial = location.hash.slice(1);
+  const linked = caseLink(location.hash);
   show(routes.includes(initial) ? initial : (tabs.includes(home) ? home : tabs[0]));
+  if (linked) openCaseOnMap(linked[1].toLowerCase());
 }
 
 // An error nobody caught still reaches the user as a sentence, never as a
