@@ -27,7 +27,6 @@ import (
 	"runtime"
 	"runtime/pprof"
 	"sort"
-	"strings"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -106,8 +105,8 @@ func run(ctx context.Context, runs int, reuse, keep bool) error {
 	fmt.Printf("data: %d grids, %d active risk points, %d hazard sources, %d stations, %d road edges; %d runs each, median\n",
 		grids, rps, hss, stations, edges, runs)
 	// the machine's load tells how far figures are from an idle machine's
-	fmt.Printf("load average before: %s, %d CPUs\n\n", loadAverage(), runtime.NumCPU())
-	defer func() { fmt.Printf("\nload average after: %s\n", loadAverage()) }()
+	fmt.Printf("load average before: %s, %d CPUs\n\n", benchdata.LoadAverage(), runtime.NumCPU())
+	defer func() { fmt.Printf("\nload average after: %s\n", benchdata.LoadAverage()) }()
 
 	admin := &riskmap.User{ID: 1, Username: "bench", Role: riskmap.RoleAdmin}
 	measure := func(name, target string, fn func(s *coverage.Service) (string, error)) error {
@@ -221,17 +220,4 @@ func loaded(ctx context.Context, url string) bool {
 	var n, e int
 	err = conn.QueryRow(ctx, "SELECT (SELECT count(*) FROM risk_points), (SELECT count(*) FROM roads)").Scan(&n, &e)
 	return err == nil && n == benchdata.RiskPoints && e > 0
-}
-
-// loadAverage is /proc/loadavg's 1, 5 and 15 minute figures ("?" elsewhere).
-func loadAverage() string {
-	b, err := os.ReadFile("/proc/loadavg")
-	if err != nil {
-		return "?"
-	}
-	f := strings.Fields(string(b))
-	if len(f) < 3 {
-		return "?"
-	}
-	return strings.Join(f[:3], " ")
 }

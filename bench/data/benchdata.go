@@ -137,3 +137,17 @@ func Create(ctx context.Context, root, adminURL, url, name string) error {
 	_, err = conn.Exec(ctx, "VACUUM ANALYZE")
 	return err
 }
+
+// LoadAverage is /proc/loadavg's 1, 5 and 15 minute figures ("?"
+// elsewhere): how far a benchmark's figures are from an idle machine's.
+func LoadAverage() string {
+	b, err := os.ReadFile("/proc/loadavg")
+	if err != nil {
+		return "?"
+	}
+	f := strings.Fields(string(b))
+	if len(f) < 3 {
+		return "?"
+	}
+	return strings.Join(f[:3], " ")
+}
