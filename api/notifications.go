@@ -75,21 +75,21 @@ func (s *Server) readNotifications(c *gin.Context) {
 
 // notificationRoutes registers the inbox, the channels and the rules.
 func (s *Server) notificationRoutes(authed *gin.RouterGroup) {
-	authed.GET("/notifications", s.listNotifications)
+	authed.GET("/notifications", s.strictQuery("unread", "limit", "cursor"), s.listNotifications)
 	authed.POST("/notifications/read", s.readNotifications)
-	authed.GET("/notification-channels", s.listChannels)
+	authed.GET("/notification-channels", s.strictQuery(), s.listChannels)
 	authed.POST("/notification-channels", s.createChannel)
 	// PATCH and DELETE on the collection name the channel by the body's
 	// "id" (or ?id=), as well as on the channel's own path
 	authed.PATCH("/notification-channels", s.patchChannel)
-	authed.DELETE("/notification-channels", s.deleteChannel)
-	authed.GET("/notification-channels/:id", s.getChannel)
+	authed.DELETE("/notification-channels", s.strictQuery("id"), s.deleteChannel)
+	authed.GET("/notification-channels/:id", s.strictQuery(), s.getChannel)
 	authed.PATCH("/notification-channels/:id", s.patchChannel)
 	authed.DELETE("/notification-channels/:id", s.deleteChannel)
 	authed.POST("/notification-channels/:id/test", s.testChannel)
-	authed.GET("/notification-channels/:id/deliveries", s.listDeliveries)
+	authed.GET("/notification-channels/:id/deliveries", s.strictQuery("state", "limit", "cursor"), s.listDeliveries)
 	authed.POST("/notification-channels/:id/deliveries/:delivery/retry", s.retryDelivery)
-	authed.GET("/notification-rules", s.listRules)
+	authed.GET("/notification-rules", s.strictQuery("area"), s.listRules)
 	authed.PUT("/notification-rules", s.putRule)
-	authed.DELETE("/notification-rules", s.deleteRule)
+	authed.DELETE("/notification-rules", s.strictQuery("kind", "area"), s.deleteRule)
 }

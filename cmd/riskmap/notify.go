@@ -5,7 +5,6 @@ import (
 	"flag"
 	"fmt"
 	"log/slog"
-	"os"
 	"time"
 
 	"github.com/jackc/pgx/v5/pgxpool"
@@ -17,7 +16,6 @@ import (
 // notifyFlags configure notifications: the job's interval and lease, the
 // reminders, the live feed's replay window, the robots' delivery.
 type notifyFlags struct {
-	publicURL  string
 	interval   time.Duration
 	lease      time.Duration
 	batch      int
@@ -31,7 +29,6 @@ type notifyFlags struct {
 
 func (f *notifyFlags) register(fs *flag.FlagSet) {
 	d := notify.DefaultConfig()
-	fs.StringVar(&f.publicURL, "public-url", os.Getenv("RISKMAP_PUBLIC_URL"), "the web app's address as people reach it, for links in robot messages (env RISKMAP_PUBLIC_URL; default http://ADDR)")
 	fs.DurationVar(&f.interval, "notify-interval", d.Interval, "how often the reminder and escalation job runs (once per interval across all replicas)")
 	fs.DurationVar(&f.lease, "notify-lease", d.Lease, "how long a replica running the job holds it without renewing (a replica that dies lets it lapse after this)")
 	fs.IntVar(&f.batch, "notify-batch", d.Batch, "cases the job handles per transaction")
@@ -45,16 +42,17 @@ func (f *notifyFlags) register(fs *flag.FlagSet) {
 
 // wire gives the server its notification service (after the cases are
 // wired) and starts the job and the outbox delivery, until ctx ends.
-func (f *notifyFlags) wire(ctx context.Context, logger *slog.Logger, pool *pgxpool.Pool, srv *api.Server, addr string) error {
+// Robot messages link to the app at public (--public-url; the listen
+// address when unset).
+func (f *notifyFlags) wire(ctx context.Context, logger *slog.Logger, pool *pgxpool.Pool, srv *api.Server, public, addr string) error {
 	if f.interval <= 0 || f.lease <= 0 || f.batch <= 0 || f.feedWindow <= 0 || f.attempts <= 0 || f.retry <= 0 || f.timeout <= 0 {
 		return fmt.Errorf("--notify-interval, --notify-lease, --notify-batch, --feed-window, --webhook-attempts, --webhook-retry and --webhook-timeout must be positive")
 	}
 	if f.remindHour < 1 || f.remindHour > 23 {
 		return fmt.Errorf("--remind-hour: want 1 to 23, got %d", f.remindHour)
 	}
-	public := f.publicURL
 	if public == "" {
-		public = "http://" + addr
+		public = api.ListenURL(addr)
 	}
 	srv.Notify = notify.New(pool, srv.Cases, notify.Config{
 		PublicURL: public, Interval: f.interval, Lease: f.lease, Batch: f.batch, RemindHour: f.remindHour,

@@ -108,7 +108,7 @@ func serve(ctx context.Context, logger *slog.Logger, pool *pgxpool.Pool, f serve
 	if err := f.cases.wire(ctx, logger, pool, srv); err != nil {
 		return err
 	}
-	if err := f.notify.wire(ctx, logger, pool, srv, f.addr); err != nil {
+	if err := f.notify.wire(ctx, logger, pool, srv, f.public, f.addr); err != nil {
 		return err
 	}
 	closeTiles, err := f.tiles.wire(ctx, logger, pool, srv)
