@@ -408,6 +408,10 @@ func setUp(ctx context.Context, pool *pgxpool.Pool, n int) (map[string]string, e
 	if err != nil {
 		return nil, fmt.Errorf("set up: %w", err)
 	}
+	var rules int
+	if err := pool.QueryRow(ctx, `SELECT count(*) FROM notification_rules`).Scan(&rules); err != nil || rules == 0 {
+		return nil, fmt.Errorf("%s has no notification rules (%v): run without -reuse to make it anew", scratchDB, err)
+	}
 	_, err = pool.Exec(ctx, "ANALYZE cases; ANALYZE users; ANALYZE user_areas")
 	return tokens, err
 }
