@@ -322,8 +322,9 @@ async function start() {
     onInbox: (d) => inbox.setUnread(d.unread),
     onResync: () => { cases.load().catch(() => {}); inbox.reload(); },
     onStatus: (s) => { live = s; paintStatus(); },
-    // the token no longer holds: asking who we are leads to the login
-    onRevoked: () => { api.get('/api/v1/auth/me').catch(() => {}); },
+    // the token no longer holds (revoked elsewhere, expired): asking who we
+    // are leads to the login — unless this page is logging out itself
+    onRevoked: () => setTimeout(() => { if (session.token) api.get('/api/v1/auth/me').catch(() => {}); }, 1500),
   });
   window.addEventListener('pagehide', stopFeed);
   startQueue();
