@@ -48,6 +48,7 @@ type Store struct {
 	features  *features.Store
 	blobs     blobs.Store
 	maxUpload int64
+	notifier  Notifier
 }
 
 // NewStore returns proposals over pool, applying approved changes through
@@ -226,12 +227,17 @@ func (s *Store) Create(ctx context.Context, u *riskmap.User, body []byte, crs ge
 	var id int64
 	err := postgres.BeginAudited(ctx, s.pool, func(tx pgx.Tx) error {
 		var base *int
+		name, _ := fiName(stored)
 		if in.TargetID != nil {
 			cur, err := s.features.GetIn(ctx, tx, l, u.Scope(), *in.TargetID, false)
 			if err != nil {
 				return prefixed("target_id", err)
 			}
 			base = &cur.Version
+			// the name it is known by now
+			if n, ok := fiName(cur.JSON); ok {
+				name = n
+			}
 			if geom == nil {
 				if err := tx.QueryRow(ctx, "SELECT ST_AsGeoJSON(geom, 8) FROM "+l.Name+" WHERE id = $1", *in.TargetID).Scan(&geom); err != nil {
 					return err
@@ -259,7 +265,11 @@ func (s *Store) Create(ctx context.Context, u *riskmap.User, body []byte, crs ge
 				return postgres.Translate(err)
 			}
 		}
-		return nil
+		if s.notifier == nil {
+			return nil
+		}
+		return s.notifier.ProposalPending(ctx, tx, Review{ID: id, Layer: in.Layer, Kind: in.Kind, TargetID: in.TargetID,
+			Name: name, Reason: in.Reason, GridCode: grid, ProposedBy: u.ID, ProposedByName: u.DisplayName})
 	})
 	if err != nil {
 		if in.ClientID != "" && riskmap.ErrorCode(err) == riskmap.ECONFLICT {

@@ -37,6 +37,10 @@ func (f *editingFlags) wire(pool *pgxpool.Pool, srv *api.Server, cf caseFlags) e
 		return fmt.Errorf("attachment store: %w", err)
 	}
 	srv.Proposals = proposals.NewStore(pool, srv.Features, store, cf.maxUpload)
+	if srv.Notify != nil {
+		// a proposal waiting for review is told to the offices of its grid
+		srv.Proposals.NotifyWith(srv.Notify)
+	}
 	var fonts []string
 	if f.printFont != "" {
 		fonts = []string{f.printFont}

@@ -20,7 +20,7 @@ function bell() {
   return svg;
 }
 
-export function createInbox({ onOpenCase, onSettings }) {
+export function createInbox({ onOpenCase, onOpenView, onSettings }) {
   let unread = 0;
   let items = [];
   let loaded = false;
@@ -86,7 +86,7 @@ export function createInbox({ onOpenCase, onSettings }) {
     panel.hidden = true;
     if (!n.read_at) markRead([n.id]);
     if (n.case_id) onOpenCase(n.case_id);
-    else if (n.link && n.link.startsWith('/#')) location.hash = n.link.slice(2);
+    else if (n.link && n.link.startsWith('/#')) onOpenView(n.link.slice(2));
   }
 
   button.addEventListener('click', () => {

@@ -119,6 +119,8 @@ async function start() {
   // defined once the map exists)
   let openCaseOnMap = () => {};
   const inbox = createInbox({ onOpenCase: (id) => openCaseOnMap(id),
+    // a notification about something else links to its view (/#proposals)
+    onOpenView: (name) => { if (routes.includes(name)) show(name); },
     onSettings: (ROUTES[user.role] || []).includes('channels') ? () => show('channels') : null });
   const layersBtn = h('button', { type: 'button', class: 'map-btn', 'data-testid': 'layers-button', onclick: () => { layersPop.hidden = !layersPop.hidden; } }, '图层');
   // the map's own tools, top left: the search box, a row of buttons (layers,
