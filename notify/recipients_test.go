@@ -211,3 +211,44 @@ func (f *fixture) toldRef(kind, ref string) []string {
 	}
 	return out
 }
+
+// Who is told is configurable per area: 城区's county office adds itself
+// to the reports of its area; the most specific rule above a place wins
+// (a township's own rule over the county's), a place outside keeps the
+// default, a township may not change what the level above is told, and
+// removing an area's rule restores the one above.
+func TestAnAreaRuleChangesWhoIsToldThereOnly(t *testing.T) {
+	f := newFixture(t, notify.Config{})
+	if _, err := f.svc.SetRule(f.ctx, f.users["chengqu"], "reported", "441502000000", []string{"township", "county"}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.svc.SetRule(f.ctx, f.users["xingang"], "reported", "441502001000", []string{}); err == nil {
+		t.Error("a township muted its reports for the county")
+	}
+	if _, err := f.svc.SetRule(f.ctx, f.users["chengqu"], "reported", "441521000000", []string{}); err == nil {
+		t.Error("城区 set a rule for 海丰")
+	}
+	a := f.report("worker1", g001, "")
+	if got := f.told("reported", a); !slices.Equal(got, names("chengqu", "xingang", "xingang2")) {
+		t.Errorf("a report in 新港 under 城区's rule: told %v", got)
+	}
+	m := f.report("haifeng", meilong, "") // 梅陇, 海丰: the default rule
+	if got := f.told("reported", m); !slices.Equal(got, names("meilong")) {
+		t.Errorf("a report in 梅陇: told %v", got)
+	}
+	// 香洲's own rule (set by the county) is more specific than 城区's
+	if _, err := f.svc.SetRule(f.ctx, f.users["chengqu"], "reported", "441502002000", []string{"county"}); err != nil {
+		t.Fatal(err)
+	}
+	x := f.report("worker3", xiangzhou, "")
+	if got := f.told("reported", x); !slices.Equal(got, names("chengqu")) {
+		t.Errorf("a report in 香洲 under its own rule: told %v", got)
+	}
+	if err := f.svc.ResetRule(f.ctx, f.users["chengqu"], "reported", "441502000000"); err != nil {
+		t.Fatal(err)
+	}
+	b := f.report("worker2", g002, "")
+	if got := f.told("reported", b); !slices.Equal(got, names("xingang", "xingang2")) {
+		t.Errorf("after 城区's rule was removed: told %v", got)
+	}
+}
