@@ -1,8 +1,9 @@
 // End to end: notifications. The township office assigns a case (opened
 // from a case link, as a robot message would give it); the grid worker's
 // phone shows the unread badge and the notification live, without a
-// reload, and opens the case on the map from it. Screenshots go to
-// e2e/artifacts/.
+// reload, and opens the case on the map from it. A worker's proposal
+// reaches the township office the same way and opens 建议. Screenshots go
+// to e2e/artifacts/.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { Harness, login, interiorPoint } from './harness.mjs';
@@ -85,6 +86,38 @@ test('the township assigns a case; the worker phone is told live and opens the c
   const inbox = await H.api('worker1', 'GET', '/api/v1/notifications?limit=5');
   const n = inbox.notifications.find((x) => x.case_id === id && x.kind === 'assigned');
   assert.ok(n && n.read_at, 'the notification is read on the server too');
+});
+
+test('a worker proposes a risk point; the township office is told live and opens 建议 from the notification', { timeout: 120e3 }, async () => {
+  const { page: office } = await H.browser('xingang-proposal-notify', DESKTOP);
+  await login(office, H.base, 'xingang');
+  await office.waitForSelector('[data-testid=inbox-button]');
+  await office.waitForFunction(() => document.querySelector('[data-testid=status]').classList.contains('live'), null, { timeout: 20e3 });
+  await office.waitForFunction(() => !/加载中/.test(document.querySelector('[data-testid=inbox-list]').textContent), null, { timeout: 20e3 });
+  const before = await badgeCount(office);
+
+  const grids = await H.api('worker1', 'GET', '/api/v1/grids?limit=100');
+  const grid = grids.features.find((f) => f.properties.code === '441502001001001') || grids.features[0];
+  const [lon, lat] = interiorPoint(grid);
+  const name = `e2e 边坡 ${Date.now()}`;
+  const p = await H.api('worker1', 'POST', '/api/v1/proposals', {
+    id: crypto.randomUUID(), layer: 'risk_points', reason: '雨后出现裂缝',
+    feature: { type: 'Feature', geometry: { type: 'Point', coordinates: [lon, lat] }, properties: { name, category: 'construction', risk_level: 2 } },
+  });
+
+  await office.waitForFunction((n) => {
+    const b = document.querySelector('[data-testid=inbox-badge]');
+    return b && !b.hidden && Number(b.textContent.replace('+', '')) === n;
+  }, Math.min(before + 1, 99), { timeout: 20e3 });
+  await office.click('[data-testid=inbox-button]');
+  const item = '[data-testid=inbox-item][data-kind=proposal_review]';
+  await office.waitForSelector(item, { timeout: 10e3 });
+  assert.match(await office.$eval(item, (b) => b.textContent), new RegExp(`变更待审核：新增「${name}」`));
+  await H.shot(office, 'n5-office-proposal-notified');
+  await office.click(item);
+  await office.waitForSelector(`[data-testid=review-proposals] [data-proposal="${p.id}"][data-state=pending]`, { timeout: 20e3 });
+  assert.equal(await office.evaluate(() => document.body.dataset.view), 'proposals', 'the 建议 view is shown');
+  await H.shot(office, 'n6-office-proposals-opened');
 });
 
 test('no page logged an error it was not meant to', () => {
