@@ -74,5 +74,16 @@ func editingOperations(layers features.Registry) []operation {
 			param("orientation", "query", "landscape (default) or portrait", obj{"type": "string", "enum": []string{"landscape", "portrait"}}, false),
 			param("layers", "query", "comma-separated: risk_areas, grids, hazard_sources, stations, depots, risk_points (default all)", str, false)},
 		replies: obj{"200": reply("the PDF", "application/pdf", nil), "503": obj{"$ref": "#/components/responses/Error"}}})
+	field := obj{"type": "object", "required": []string{"name", "type", "required"}, "properties": obj{
+		"name": str, "type": obj{"type": "string", "enum": []string{"text", "integer", "number", "date", "boolean", "enum", "int_enum", "code12", "code15"}},
+		"required": obj{"type": "boolean"}, "values": obj{"type": "array", "items": str}, "ints": obj{"type": "array", "items": integer},
+		"min": obj{"type": "number"}, "max": obj{"type": "number"}, "max_length": integer}}
+	layer := obj{"type": "object", "required": []string{"name", "geometry", "writable", "fields", "derived"}, "properties": obj{
+		"name": str, "geometry": obj{"type": "string", "enum": []string{"Point", "MultiPolygon"}},
+		"writable": obj{"type": "boolean", "description": "whether the user's role may change the layer (where is checked per feature)"},
+		"fields":   obj{"type": "array", "items": field}, "derived": obj{"type": "array", "items": str}}}
+	ops = append(ops, operation{method: "GET", path: "/api/v1/layers", tag: "features",
+		summary: "the feature layers' writable fields (types, allowed values, limits) and whether the user may change each: what the app's edit forms are built from",
+		replies: ok("{layers: [...]}", obj{"type": "object", "required": []string{"layers"}, "properties": obj{"layers": obj{"type": "array", "items": layer}}})})
 	return ops
 }

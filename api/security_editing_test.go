@@ -62,6 +62,8 @@ func editingRoutes() []routeSpec {
 			want:  func(user string, in bool) int { return want(user) }})
 	}
 	static("GET", "/api/v1/proposals", "/api/v1/proposals?state=pending", "", func(string) int { return 200 })
+	// the layers' form schema: every role reads it (writable differs)
+	static("GET", "/api/v1/layers", "/api/v1/layers", "", func(string) int { return 200 })
 	// a printed map of the grid of the place: in scope 200, else not found
 	gridOf := map[string]string{"g001": "441502001001001", "g002": "441502001001002", "xiangzhou": "441502002001001", "haifeng": "441521101001001"}
 	rs = append(rs, routeSpec{method: "GET", pattern: "/api/v1/print",

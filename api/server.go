@@ -151,6 +151,7 @@ func (s *Server) Engine() *gin.Engine {
 	authed.GET("/audit", s.requireRole("admin", "city"), s.strictQuery("table", "row_id", "actor_id", "before", "limit"), s.listAudit)
 	authed.GET("/locate", s.locate)
 	authed.GET("/search", s.search)
+	authed.GET("/layers", s.strictQuery(), s.listLayers)
 	authed.GET("/grids/integrity", s.gridIntegrity)
 	authed.GET("/stats/risk-areas", s.strictQuery("area", "group_by", "format"), s.riskAreas)
 	if s.Cases != nil {
