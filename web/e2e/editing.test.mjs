@@ -145,3 +145,157 @@ test('a worker proposes a risk point on a phone, the township approves it, and i
   await phone.context().close();
   await office.context().close();
 });
+
+// screenAt: where lon/lat is on the page.
+function screenAt(page, at) {
+  return page.evaluate(([x, y]) => {
+    const p = window.map.project([x, y]);
+    const r = window.map.getCanvas().getBoundingClientRect();
+    return { x: r.left + p.x, y: r.top + p.y };
+  }, at);
+}
+
+// levelOnMap: the risk level the map draws for risk point id (null while
+// it is not drawn).
+function levelOnMap(page, id) {
+  return page.evaluate((rid) => {
+    const f = window.map.queryRenderedFeatures({ layers: ['risk-points'] }).find((x) => x.id === rid);
+    return f ? f.properties.risk_level : null;
+  }, id);
+}
+
+test('a township adds a risk point by clicking, moves it by dragging, changes its level and resolves a 412 conflict', { timeout: 300e3 }, async () => {
+  const grids = await H.api('xingang', 'GET', '/api/v1/grids?limit=1000');
+  const grid = grids.features.find((f) => f.properties.code.startsWith('441502001002')) || grids.features[0];
+  const at = interiorPoint(grid);
+  // on purpose: the refused phone number (422) and the two conflicts (412)
+  H.expectConsoleError('xingang-edit', /status of (422|412)/);
+  const { page } = await H.browser('xingang-edit', DESKTOP);
+  await login(page, H.base, 'xingang', '#map');
+  await page.evaluate(([x, y]) => window.map.jumpTo({ center: [x, y], zoom: 17 }), at);
+  await mapIdle(page);
+
+  // add: 新增要素 → 风险点, a click where it stands, then its attributes
+  await page.click('[data-testid=map-add]');
+  await page.click('[data-add=risk_points]');
+  await page.waitForSelector('[data-testid=edit-bar]');
+  const click = await screenAt(page, at);
+  await page.mouse.click(click.x, click.y);
+  const form = page.locator('[data-testid=attr-form]');
+  await form.waitFor();
+  await form.locator('input[name=name]').fill('编辑测试点');
+  await form.locator('select[name=category]').selectOption('flood');
+  await form.locator('select[name=risk_level]').selectOption('3');
+  await form.locator('input[name=phone]').fill('电话不详');
+  await form.locator('button[type=submit]').click();
+  // the server refuses the phone number: said next to the phone field
+  const phoneError = form.locator('.field-error[data-for=phone]');
+  await page.waitForFunction(() => document.querySelector('.field-error[data-for=phone]').textContent.length > 0, null, { timeout: 30e3 });
+  assert.match(await phoneError.textContent(), /电话/, 'the phone field says what is wrong');
+  assert.equal(await form.locator('.field-error[data-for=name]').textContent(), '', 'no error beside a good field');
+  await H.shot(page, '25-edit-field-error');
+  await form.locator('input[name=phone]').fill('0660-3388123');
+  await form.locator('button[type=submit]').click();
+  await form.waitFor({ state: 'detached', timeout: 30e3 });
+  await page.waitForSelector('.feature-detail[data-layer=risk_points] [data-testid=edit-actions]', { timeout: 30e3 });
+  const id = Number(await page.locator('.feature-detail[data-layer=risk_points]').getAttribute('data-id'));
+  let made = await H.api('xingang', 'GET', `/api/v1/risk_points/${id}`);
+  assert.equal(made.properties.name, '编辑测试点');
+  assert.equal(made.properties.risk_level, 3);
+  const clicked = await page.evaluate(([x, y]) => { const ll = window.map.unproject([x, y]); return [ll.lng, ll.lat]; },
+    [click.x - (await page.evaluate(() => window.map.getCanvas().getBoundingClientRect().left)), click.y - (await page.evaluate(() => window.map.getCanvas().getBoundingClientRect().top))]);
+  assert.ok(Math.abs(made.geometry.coordinates[0] - clicked[0]) < 1e-6 && Math.abs(made.geometry.coordinates[1] - clicked[1]) < 1e-6,
+    `stored where clicked: ${made.geometry.coordinates} vs ${clicked}`);
+  assert.equal(made.properties.grid_code, grid.properties.code, 'placed in the grid clicked');
+  await page.waitForFunction((rid) => window.map.queryRenderedFeatures({ layers: ['risk-points'] }).some((x) => x.id === rid), id, { timeout: 30e3 });
+  const hist = await H.api('xingang', 'GET', `/api/v1/risk_points/${id}/history`);
+  assert.equal(hist.versions[0].via, 'app', 'the history says it came from the app');
+
+  // move: 移动位置, drag the point 80 px east and 40 px south, save
+  await page.click('[data-edit=move]');
+  await page.waitForSelector('[data-testid=edit-bar]');
+  await mapIdle(page);
+  const from = await screenAt(page, made.geometry.coordinates);
+  await page.mouse.move(from.x, from.y);
+  await page.mouse.down();
+  for (let i = 1; i <= 8; i++) await page.mouse.move(from.x + 10 * i, from.y + 5 * i);
+  await page.mouse.up();
+  const target = await page.evaluate(([x, y]) => {
+    const r = window.map.getCanvas().getBoundingClientRect();
+    const ll = window.map.unproject([x - r.left, y - r.top]);
+    return [ll.lng, ll.lat];
+  }, [from.x + 80, from.y + 40]);
+  await page.click('[data-testid=edit-save]');
+  await page.waitForSelector('[data-testid=edit-bar]', { state: 'detached', timeout: 30e3 });
+  made = await H.api('xingang', 'GET', `/api/v1/risk_points/${id}`);
+  const metres = (a, b) => Math.hypot((a[0] - b[0]) * 102.6e3, (a[1] - b[1]) * 111.2e3);
+  assert.ok(metres(made.geometry.coordinates, target) < 3, `moved to where it was dropped: ${made.geometry.coordinates} vs ${target}`);
+  assert.equal(made.properties.version, 2);
+  await H.shot(page, '26-edit-moved');
+
+  // level: 编辑属性, 一般 → 重大: the map recolours it
+  await page.waitForSelector('.feature-detail[data-layer=risk_points] [data-edit=attributes]', { timeout: 30e3 });
+  assert.equal(await levelOnMap(page, id) ?? 3, 3);
+  await page.click('[data-edit=attributes]');
+  await form.waitFor();
+  await form.locator('select[name=risk_level]').selectOption('1');
+  await form.locator('button[type=submit]').click();
+  await form.waitFor({ state: 'detached', timeout: 30e3 });
+  await page.evaluate(([x, y]) => window.map.jumpTo({ center: [x, y], zoom: 17 }), made.geometry.coordinates);
+  await page.waitForFunction((rid) => {
+    const f = window.map.queryRenderedFeatures({ layers: ['risk-points'] }).find((x) => x.id === rid);
+    return f && f.properties.risk_level === 1;
+  }, id, { timeout: 30e3 });
+  const colour = await page.evaluate(() => window.map.getPaintProperty('risk-points', 'circle-color'));
+  assert.equal(JSON.stringify(colour).includes('#E53935'), true, 'level 1 is drawn red');
+  await H.shot(page, '27-edit-recoloured');
+
+  // conflict: the form is open when another session changes the point;
+  // saving shows both versions, and keeping mine changes only my field
+  await page.waitForSelector('.feature-detail[data-layer=risk_points] [data-edit=attributes]', { timeout: 30e3 });
+  await page.click('[data-edit=attributes]');
+  await form.waitFor();
+  await form.locator('input[name=name]').fill('编辑测试点（本人修改）');
+  await H.api('city', 'PATCH', `/api/v1/risk_points/${id}`, { type: 'Feature', properties: { risk_level: 2, address: '市局补录地址' } });
+  await form.locator('button[type=submit]').click();
+  const conflict = page.locator('[data-testid=conflict]');
+  await conflict.waitFor({ timeout: 30e3 });
+  assert.match(await conflict.locator('tr[data-field=name] [data-side=mine]').textContent(), /本人修改/);
+  assert.match(await conflict.locator('tr[data-field=risk_level] [data-side=theirs]').textContent(), /较大风险/);
+  assert.match(await conflict.locator('tr[data-field=address] [data-side=theirs]').textContent(), /市局补录地址/);
+  await H.shot(page, '28-edit-conflict');
+  let stored = await H.api('xingang', 'GET', `/api/v1/risk_points/${id}`);
+  assert.equal(stored.properties.name, '编辑测试点', 'nothing is written before the user chooses');
+  await conflict.locator('[data-testid=conflict-mine]').click();
+  await form.waitFor({ state: 'detached', timeout: 30e3 });
+  stored = await H.api('xingang', 'GET', `/api/v1/risk_points/${id}`);
+  assert.equal(stored.properties.name, '编辑测试点（本人修改）', 'mine kept');
+  assert.equal(stored.properties.risk_level, 2, 'their level stands');
+  assert.equal(stored.properties.address, '市局补录地址', 'their address stands');
+  assert.equal(stored.properties.version, 5);
+
+  // and a conflict on a move, resolved by taking theirs: nothing of mine written
+  await page.waitForSelector('.feature-detail[data-layer=risk_points] [data-edit=move]', { timeout: 30e3 });
+  await page.click('[data-edit=move]');
+  await page.waitForSelector('[data-testid=edit-bar]');
+  await mapIdle(page);
+  const p2 = await screenAt(page, stored.geometry.coordinates);
+  await page.mouse.move(p2.x, p2.y);
+  await page.mouse.down();
+  for (let i = 1; i <= 6; i++) await page.mouse.move(p2.x - 10 * i, p2.y);
+  await page.mouse.up();
+  await H.api('city', 'PATCH', `/api/v1/risk_points/${id}`, { type: 'Feature', geometry: { type: 'Point', coordinates: [stored.geometry.coordinates[0], stored.geometry.coordinates[1] + 0.0002] } });
+  await page.click('[data-testid=edit-save]');
+  await conflict.waitFor({ timeout: 30e3 });
+  assert.match(await conflict.locator('tr[data-field=geometry] [data-side=theirs]').textContent(), /已移动/);
+  await conflict.locator('[data-testid=conflict-theirs]').click();
+  await page.waitForSelector('[data-testid=edit-bar]', { state: 'detached', timeout: 30e3 });
+  const after = await H.api('xingang', 'GET', `/api/v1/risk_points/${id}`);
+  assert.equal(after.properties.version, 6, 'only their move was written');
+  assert.ok(Math.abs(after.geometry.coordinates[1] - stored.geometry.coordinates[1] - 0.0002) < 1e-9);
+  await page.context().close();
+});
+
+test('no unexpected console errors', () => {
+  assert.deepEqual(H.consoleErrors(), []);
+});

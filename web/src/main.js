@@ -3,7 +3,7 @@
 import { api, session, setUnauthorizedHandler, getAll } from './api.js';
 import { h, clear, toast, errorText, failBox } from './ui.js';
 import { ROLES } from './labels.js';
-import { createMap, layerPanel, setCases, featureAt, bboxOf, showMarker, CLUSTER_MAX_ZOOM, CITY_BOUNDS } from './map.js';
+import { createMap, layerPanel, setCases, featureAt, bboxOf, showMarker, CLUSTER_MAX_ZOOM, CITY_BOUNDS, reloadTiles as reloadMapTiles } from './map.js';
 import { cases } from './store.js';
 import { startFeed } from './feed.js';
 import { createInbox } from './inbox.js';
@@ -19,6 +19,7 @@ import { coverageView } from './views/coverage.js';
 import { channelsView } from './views/channels.js';
 import { featureDetails } from './views/details.js';
 import { searchBox } from './search.js';
+import { addTool, isEditing } from './edit.js';
 
 const VIEWS = {
   map: { label: '地图' },
@@ -165,6 +166,8 @@ async function start() {
     showPanel: () => document.body.classList.remove('map-only'),
     openSheet: (fill) => openSheet(fill),
     closeSheet: () => { sheet.hidden = true; },
+    // a feature's details, read again (after an edit)
+    openFeature: (layer, id) => openSheet(() => featureDetails(ctx, layer, id, {}, null, null)),
     openCase: (id) => openSheet((el) => renderCase(el, id, user, {
       onLocate: (doc) => locateCase(doc),
       onClose: () => { sheet.hidden = true; },
@@ -273,8 +276,12 @@ async function start() {
       onclick: () => show('report') }, user.role === 'worker' ? '新建上报' : '新建隐患'));
   }
 
+  // 新增要素: for those who keep a point layer (docs/editing.md)
+  addTool(ctx).then((tool) => { if (tool) toolRow.append(tool); });
+
   map.on('click', (e) => {
     if (map.getCanvas().style.cursor === 'crosshair') return; // picking a point
+    if (isEditing()) return; // the drawing tool has the clicks
     const f = featureAt(map, e.point);
     if (!f) { sheet.hidden = true; return; }
     if (f.layer.id.startsWith('cases-')) { ctx.openCase(f.properties.case_id); return; }
@@ -306,8 +313,7 @@ async function start() {
   const reloadTiles = () => {
     clearTimeout(tilesTimer);
     tilesTimer = setTimeout(() => {
-      const src = map.getSource('riskmap');
-      if (src && src.tiles) src.setTiles(src.tiles); // open-case counts of grids changed
+      reloadMapTiles(map); // open-case counts of grids changed
     }, 3000);
   };
   cases.on(() => setCases(map, cases.list()));

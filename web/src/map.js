@@ -256,6 +256,19 @@ export function pickPoint(map, hint) {
   });
 }
 
+// reloadTiles fetches the tiles of the server's layers again, after a
+// write changed what they show (the server has dropped its copies by the
+// time the write is answered). The URLs change (?v=N): MapLibre 6 given
+// the same URLs again may keep the tiles it holds (measured: a new point
+// never showed), and the server ignores the parameter.
+let tilesVersion = 0;
+export function reloadTiles(map) {
+  const src = map.getSource('riskmap');
+  if (!src || !src.tiles) return;
+  tilesVersion++;
+  src.setTiles(src.tiles.map((u) => `${u.replace(/\?v=\d+$/, '')}?v=${tilesVersion}`));
+}
+
 let marker = null;
 export function showMarker(map, lngLat) {
   if (marker) marker.remove();

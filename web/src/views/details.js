@@ -7,6 +7,7 @@ import { LAYERS, PROPS, propValue, RISK_COLOURS, fmtTime } from '../labels.js';
 import { caseSummary } from '../casepanel.js';
 import { historyTimeline } from './history.js';
 import { printButton } from './print.js';
+import { editActions } from '../edit.js';
 
 // codes shown as the names of the places instead (placeRows), and fields of
 // no use to a reader
@@ -47,9 +48,11 @@ export function featureDetails(ctx, layer, id, tileProps, tileGeometry, at) {
     const colour = layer === 'risk_points' ? RISK_COLOURS[p.risk_level] : null;
     const title = p.name || (layer === 'grids' && loc ? loc.grid.name : '') || LAYERS[layer] || '详情';
     const canReportHere = ctx.canReport && f.geometry && f.geometry.type === 'Point' && (layer === 'risk_points' || layer === 'hazard_sources');
+    const edit = failed ? null : await editActions(ctx, layer, f);
     clear(el,
       h('div', { class: 'case-card-top' }, h('span', { class: 'badge', style: { background: colour || '#546E7A' } }, LAYERS[layer] || '要素')),
       h('h3', {}, title),
+      edit,
       failed ? failBox('详细信息读取失败，以下为地图上的信息', failed, { retry: () => load() }) : null,
       h('dl', { class: 'props' },
         layer === 'grids' && p.code ? [h('dt', {}, '网格编码'), h('dd', { class: 'mono' }, p.code)] : null,

@@ -6,15 +6,10 @@
 import { api, request } from '../api.js';
 import { h, clear, field, select, toast, errorText } from '../ui.js';
 import { CATEGORIES, RISK_LEVELS } from '../labels.js';
-import { pickPoint, showMarker } from '../map.js';
+import { pickPoint, showMarker, reloadTiles } from '../map.js';
 
 const STATE = { pending: '待审核', approved: '已采纳', rejected: '未采纳', withdrawn: '已撤回' };
 const KIND = { create: '新增风险点', update: '修改风险点', retire: '退役风险点' };
-
-function reloadTiles(map) {
-  const src = map.getSource('riskmap');
-  if (src && src.tiles) src.setTiles(src.tiles);
-}
 
 // fieldErrors puts the server's field errors next to their fields.
 function fieldErrors(form, err) {
