@@ -1,7 +1,10 @@
 package riskmap
 
 import (
+	"crypto/sha256"
+	"encoding/hex"
 	"fmt"
+	"slices"
 	"strings"
 )
 
@@ -117,4 +120,23 @@ func (s Scope) likePrefixes() []string {
 		p = append(p, AreaPrefix(a)+"%")
 	}
 	return p
+}
+
+// Fingerprint names s in cache keys (tiles, due lists): equal scopes,
+// whatever the order of their codes, have one name, different ones never
+// share it.
+func (s Scope) Fingerprint() string {
+	if s.All {
+		return "*"
+	}
+	a := slices.Clone(s.Areas)
+	g := slices.Clone(s.Grids)
+	slices.Sort(a)
+	slices.Sort(g)
+	k := "a:" + strings.Join(slices.Compact(a), ",") + ";g:" + strings.Join(slices.Compact(g), ",")
+	if len(k) > 64 {
+		h := sha256.Sum256([]byte(k))
+		k = "h:" + hex.EncodeToString(h[:16])
+	}
+	return k
 }

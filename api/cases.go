@@ -2,6 +2,7 @@ package api
 
 import (
 	"bytes"
+	"encoding/json"
 	"errors"
 	"io"
 	"mime"
@@ -28,6 +29,10 @@ const attachmentsRoute = "/api/v1/cases/:id/attachments"
 func (s *Server) routeBodyLimit(c *gin.Context) int64 {
 	if s.Cases != nil && c.FullPath() == attachmentsRoute {
 		return s.Cases.Config().MaxUpload + 64<<10
+	}
+	if s.Patrols != nil && c.FullPath() == patrolsRoute && c.Request.Method == http.MethodPost {
+		cfg := s.Patrols.Config()
+		return int64(cfg.MaxPhotos)*(cfg.MaxPhoto+4<<10) + maxPatrolField + 64<<10
 	}
 	return 0
 }
@@ -124,12 +129,19 @@ func (s *Server) listCases(c *gin.Context) {
 		s.fail(c, err)
 		return
 	}
+	writeFeaturePage(c, page.Features, page.Next)
+}
+
+// writeFeaturePage answers a page of GeoJSON Features (as the database
+// built them) as a FeatureCollection with its self link and, when next is
+// a cursor's value, its next link.
+func writeFeaturePage(c *gin.Context, feats []json.RawMessage, next int64) {
 	var buf bytes.Buffer
 	fc := collection.New(&buf, collection.Options{})
-	for _, f := range page.Features {
+	for _, f := range feats {
 		fc.Add(f)
 	}
-	fc.Close(&collection.Page{Links: pageLinks("", c.Request.URL, page.Next, 0)})
+	fc.Close(&collection.Page{Links: pageLinks("", c.Request.URL, next, 0)})
 	c.Data(http.StatusOK, collection.MediaType, buf.Bytes())
 }
 

@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -23,8 +24,10 @@ import (
 	"riskmap/coverage"
 	"riskmap/features"
 	"riskmap/importers"
+	"riskmap/inspections"
 	"riskmap/internal/dbtest"
 	"riskmap/notify"
+	"riskmap/patrols"
 	"riskmap/printing"
 	"riskmap/proposals"
 	"riskmap/stock"
@@ -40,6 +43,35 @@ type env struct {
 	// coverage is the server's coverage service (not listening: a test
 	// that wants it live starts its Listen)
 	coverage *coverage.Service
+	// clock is the patrols' and tiles' clock: the real time until a test
+	// sets it
+	clock *testClock
+	// blobDir holds the photos and attachments
+	blobDir string
+	// patrols is the server's patrol store (not listening: a test that
+	// wants its due lists kept starts its Listen)
+	patrols *patrols.Store
+}
+
+// testClock is a clock a test can fix.
+type testClock struct {
+	mu sync.Mutex
+	t  time.Time
+}
+
+func (c *testClock) Now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.t.IsZero() {
+		return time.Now()
+	}
+	return c.t
+}
+
+func (c *testClock) Set(t time.Time) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.t = t
 }
 
 func newEnv(t *testing.T) *env {
@@ -70,11 +102,15 @@ func newEnv(t *testing.T) *env {
 		Imports:  importers.NewJobs(pool, nil),
 		Coverage: coverage.NewService(pool, coverage.Config{}),
 	}
-	blobStore, err := blobs.NewDir(t.TempDir())
+	blobDir := t.TempDir()
+	blobStore, err := blobs.NewDir(blobDir)
 	if err != nil {
 		t.Fatal(err)
 	}
+	clock := &testClock{}
 	s.Cases = cases.NewStore(pool, blobStore, cases.Config{})
+	s.Patrols = patrols.NewStore(pool, blobStore, s.Cases, patrols.Config{Now: clock.Now})
+	s.Inspections = inspections.NewStore(pool, s.Cases, s.Patrols, inspections.Config{Now: clock.Now})
 	s.CaseFeed = cases.NewFeed(pool, s.Logger)
 	s.Notify = notify.New(pool, s.Cases, notify.Config{Logger: s.Logger})
 	feedCtx, stopFeed := context.WithCancel(context.Background())
@@ -86,7 +122,8 @@ func newEnv(t *testing.T) *env {
 	s.Proposals.NotifyWith(s.Notify)
 	s.Printer = printing.New(pool, s.Features.Layers, nil)
 	engine := s.Engine()
-	e := &env{t: t, pool: pool, engine: engine, srv: httptest.NewServer(s.Handler()), token: map[string]string{}, coverage: s.Coverage}
+	e := &env{t: t, pool: pool, engine: engine, srv: httptest.NewServer(s.Handler()), token: map[string]string{}, coverage: s.Coverage,
+		clock: clock, blobDir: blobDir, patrols: s.Patrols}
 	t.Cleanup(e.srv.Close)
 	for _, u := range users {
 		var out struct{ Token string }

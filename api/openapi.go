@@ -327,6 +327,7 @@ func (s *Server) OpenAPI() obj {
 	}
 	ops = append(ops, editingOperations(s.Features.Layers)...)
 	ops = append(ops, notificationOperations()...)
+	ops = append(ops, routineOperations()...)
 	for _, o := range ops {
 		item, _ := paths[o.path].(obj)
 		if item == nil {

@@ -14,8 +14,10 @@ import (
 	"riskmap/coverage"
 	"riskmap/features"
 	"riskmap/importers"
+	"riskmap/inspections"
 	"riskmap/metrics"
 	"riskmap/notify"
+	"riskmap/patrols"
 )
 
 var ginParam = regexp.MustCompile(`[:*]([A-Za-z_]+)`)
@@ -41,6 +43,8 @@ func TestOpenAPIDocumentsEveryRoute(t *testing.T) {
 		Coverage: coverage.NewService(e.pool, coverage.Config{}),
 	}
 	s.Notify = notify.New(e.pool, s.Cases, notify.Config{Logger: logger})
+	s.Patrols = patrols.NewStore(e.pool, store, s.Cases, patrols.Config{})
+	s.Inspections = inspections.NewStore(e.pool, s.Cases, s.Patrols, inspections.Config{})
 	spec := s.OpenAPI()
 	if _, err := json.Marshal(spec); err != nil {
 		t.Fatalf("the description does not encode: %v", err)

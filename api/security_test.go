@@ -31,6 +31,7 @@ type seeded struct {
 	cases       map[string]string // place -> case id
 	attachments map[string]string // place -> attachment id
 	channels    map[string]int64  // place -> notification channel of its area
+	routine     routineSeed       // patrols, inspections, plans (security_routine_test.go)
 }
 
 // places: grid 001 of 新港 (worker1's), grid 002 of 新港, 香洲, 海丰.
@@ -90,6 +91,7 @@ func seed(t *testing.T, e *env) seeded {
 		}
 		s.channels[place] = ch.ID
 	}
+	s.routine = seedRoutine(t, e, s)
 	return s
 }
 
@@ -270,7 +272,8 @@ func staticRoutes() []routeSpec {
 var publicRoutes = map[string]bool{"GET /healthz": true, "GET /metrics": true, "POST /api/v1/auth/login": true, "POST /api/v1/auth/logout": true}
 
 func allSpecs() []routeSpec {
-	return append(append(append(append(append(riskPointRoutes(), staticRoutes()...), dataRoutes()...), caseAndTileRoutes()...), editingRoutes()...), notificationRoutes()...)
+	return append(append(append(append(append(append(riskPointRoutes(), staticRoutes()...), dataRoutes()...), caseAndTileRoutes()...), editingRoutes()...),
+		notificationRoutes()...), routineRoutes()...)
 }
 
 // office roles run the closed loop (docs/domain.md); workers report and act on
@@ -428,6 +431,9 @@ func TestSecurityMatrix(t *testing.T) {
 				var stale []string
 				if req.method == "PATCH" || req.method == "DELETE" {
 					stale = []string{"If-Match", `"999"`}
+				}
+				if strings.HasPrefix(req.body, "--"+matrixBoundary) {
+					stale = []string{"Content-Type", "multipart/form-data; boundary=" + matrixBoundary}
 				}
 				before := e.snapshot()
 				// the bad-token variants first: each must be refused and change nothing

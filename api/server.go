@@ -18,8 +18,10 @@ import (
 	"riskmap/coverage"
 	"riskmap/features"
 	"riskmap/importers"
+	"riskmap/inspections"
 	"riskmap/metrics"
 	"riskmap/notify"
+	"riskmap/patrols"
 	"riskmap/printing"
 	"riskmap/proposals"
 	"riskmap/stock"
@@ -83,6 +85,11 @@ type Server struct {
 	Proposals *proposals.Store
 	// Printer draws maps as PDF (nil: no print route).
 	Printer *printing.Printer
+	// Patrols are the grid workers' patrols of risk points, Inspections
+	// the offices' inspections of enterprises and their statistics (nil:
+	// no such routes).
+	Patrols     *patrols.Store
+	Inspections *inspections.Store
 	// RequestTimeout bounds a request (0: none; see deadline), so a
 	// database that stops answering yields 503s, not hanging requests.
 	RequestTimeout time.Duration
@@ -171,6 +178,12 @@ func (s *Server) Engine() *gin.Engine {
 	}
 	if s.Notify != nil {
 		s.notificationRoutes(authed)
+	}
+	if s.Patrols != nil {
+		s.patrolRoutes(authed)
+	}
+	if s.Inspections != nil {
+		s.inspectionRoutes(authed)
 	}
 	for _, name := range s.Features.Layers.Names() {
 		l := s.Features.Layers[name]

@@ -2,6 +2,7 @@ package api
 
 import (
 	"bytes"
+	"io"
 	"net/http"
 	"slices"
 	"time"
@@ -15,32 +16,9 @@ import (
 // The period defaults to the current year up to today (Asia/Shanghai),
 // group_by to township, format to json.
 func (s *Server) rectificationStats(c *gin.Context) {
-	now := time.Now().In(cases.Shanghai())
-	q := cases.StatsQuery{Area: c.Query("area"), GroupBy: c.DefaultQuery("group_by", "township")}
-	if q.Area != "" && !code12.MatchString(q.Area) {
-		s.fail(c, badParam("area", "want a 12-digit administrative code, got %q", q.Area))
-		return
-	}
-	if !slices.Contains(cases.GroupLevels(), q.GroupBy) {
-		s.fail(c, badParam("group_by", "want county, township or grid, got %q", q.GroupBy))
-		return
-	}
-	var err error
-	if q.To, err = parseDate(c, "to", now); err != nil {
+	q, format, err := parseStatsQuery(c)
+	if err != nil {
 		s.fail(c, err)
-		return
-	}
-	if q.From, err = parseDate(c, "from", time.Date(q.To.Year(), 1, 1, 0, 0, 0, 0, cases.Shanghai())); err != nil {
-		s.fail(c, err)
-		return
-	}
-	if q.To.Before(q.From) {
-		s.fail(c, badParam("from", "%s is after to %s", q.From.Format("2006-01-02"), q.To.Format("2006-01-02")))
-		return
-	}
-	format := c.DefaultQuery("format", "json")
-	if !slices.Contains([]string{"json", "csv", "xlsx"}, format) {
-		s.fail(c, badParam("format", "want json, csv or xlsx, got %q", format))
 		return
 	}
 	st, err := s.Cases.Rectification(c.Request.Context(), currentUser(c), q)
@@ -52,24 +30,60 @@ func (s *Server) rectificationStats(c *gin.Context) {
 	if q.Area != "" {
 		name = "rectification_" + q.Area + "_" + st.From + "_" + st.To
 	}
+	s.writeStats(c, format, name, st, func(w io.Writer) error { return cases.WriteCSV(w, st) }, func(w io.Writer) error { return cases.WriteXLSX(w, st) })
+}
+
+// parseStatsQuery reads the parameters every statistics route takes:
+// area (12 digits), from and to (dates in Asia/Shanghai; the current year
+// up to today by default), group_by (county, township or grid; township by
+// default) and format (json, csv or xlsx).
+func parseStatsQuery(c *gin.Context) (cases.StatsQuery, string, error) {
+	now := time.Now().In(cases.Shanghai())
+	q := cases.StatsQuery{Area: c.Query("area"), GroupBy: c.DefaultQuery("group_by", "township")}
+	if q.Area != "" && !code12.MatchString(q.Area) {
+		return q, "", badParam("area", "want a 12-digit administrative code, got %q", q.Area)
+	}
+	if !slices.Contains(cases.GroupLevels(), q.GroupBy) {
+		return q, "", badParam("group_by", "want county, township or grid, got %q", q.GroupBy)
+	}
+	var err error
+	if q.To, err = parseDate(c, "to", now); err != nil {
+		return q, "", err
+	}
+	if q.From, err = parseDate(c, "from", time.Date(q.To.Year(), 1, 1, 0, 0, 0, 0, cases.Shanghai())); err != nil {
+		return q, "", err
+	}
+	if q.To.Before(q.From) {
+		return q, "", badParam("from", "%s is after to %s", q.From.Format("2006-01-02"), q.To.Format("2006-01-02"))
+	}
+	format := c.DefaultQuery("format", "json")
+	if !slices.Contains([]string{"json", "csv", "xlsx"}, format) {
+		return q, "", badParam("format", "want json, csv or xlsx, got %q", format)
+	}
+	return q, format, nil
+}
+
+// writeStats answers statistics as JSON, or as a CSV or XLSX download
+// named name.
+func (s *Server) writeStats(c *gin.Context, format, name string, v any, csv, xlsx func(io.Writer) error) {
 	var buf bytes.Buffer
 	switch format {
 	case "csv":
-		if err := cases.WriteCSV(&buf, st); err != nil {
+		if err := csv(&buf); err != nil {
 			s.fail(c, err)
 			return
 		}
 		c.Header("Content-Disposition", `attachment; filename="`+name+`.csv"`)
 		c.Data(http.StatusOK, "text/csv; charset=utf-8", buf.Bytes())
 	case "xlsx":
-		if err := cases.WriteXLSX(&buf, st); err != nil {
+		if err := xlsx(&buf); err != nil {
 			s.fail(c, err)
 			return
 		}
 		c.Header("Content-Disposition", `attachment; filename="`+name+`.xlsx"`)
 		c.Data(http.StatusOK, "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", buf.Bytes())
 	default:
-		c.JSON(http.StatusOK, st)
+		c.JSON(http.StatusOK, v)
 	}
 }
 

@@ -33,7 +33,8 @@ func ValidID(s string) bool { return uuidRe.MatchString(s) && s != nilUUID }
 // nilUUID is no one's id: a client that sends it made none.
 const nilUUID = "00000000-0000-0000-0000-000000000000"
 
-func unprocessable(problems []riskmap.Detail) error {
+// Unprocessable is the 422 naming each problem.
+func Unprocessable(problems []riskmap.Detail) error {
 	msgs := make([]string, len(problems))
 	for i, p := range problems {
 		msgs[i] = p.Field + ": " + p.Message
@@ -104,7 +105,7 @@ func ParseReport(body []byte, crs geo.CRS, bounds *geo.Bounds) (*ReportInput, er
 		}
 	}
 	if len(f.Geometry) > 0 && string(f.Geometry) != "null" {
-		if g, err := parsePoint(f.Geometry, "geometry", crs, bounds); err != nil {
+		if g, err := ParsePoint(f.Geometry, "geometry", crs, bounds); err != nil {
 			return nil, err
 		} else {
 			in.Lon, in.Lat, in.HasLocation = g[0], g[1], true
@@ -115,9 +116,9 @@ func ParseReport(body []byte, crs geo.CRS, bounds *geo.Bounds) (*ReportInput, er
 		field := "properties." + name
 		switch name {
 		case "grade":
-			in.Grade = enumValue(raw, Grades, field, bad)
+			in.Grade = EnumValue(raw, Grades, field, bad)
 		case "category":
-			in.Category = enumValue(raw, Categories, field, bad)
+			in.Category = EnumValue(raw, Categories, field, bad)
 		case "description":
 			var s string
 			if json.Unmarshal(raw, &s) != nil {
@@ -171,12 +172,14 @@ func ParseReport(body []byte, crs geo.CRS, bounds *geo.Bounds) (*ReportInput, er
 		bad("geometry", "required: a Point (or a risk_point_id or hazard_source_id whose location is taken)")
 	}
 	if len(problems) > 0 {
-		return nil, unprocessable(problems)
+		return nil, Unprocessable(problems)
 	}
 	return in, nil
 }
 
-func enumValue(raw json.RawMessage, allowed []string, field string, bad func(string, string, ...any)) string {
+// EnumValue reads a JSON string that must be one of allowed, telling bad
+// (field, format, args) otherwise.
+func EnumValue(raw json.RawMessage, allowed []string, field string, bad func(string, string, ...any)) string {
 	var s string
 	if json.Unmarshal(raw, &s) != nil {
 		bad(field, "want a string")
@@ -189,8 +192,10 @@ func enumValue(raw json.RawMessage, allowed []string, field string, bad func(str
 	return s
 }
 
-// parsePoint validates a GeoJSON Point in crs and returns it in WGS84.
-func parsePoint(raw json.RawMessage, field string, crs geo.CRS, bounds *geo.Bounds) (orb.Point, error) {
+// ParsePoint validates a GeoJSON Point in crs and returns it in WGS84;
+// errors name field. Reports, actions, patrols and inspections read their
+// positions with it.
+func ParsePoint(raw json.RawMessage, field string, crs geo.CRS, bounds *geo.Bounds) (orb.Point, error) {
 	g, err := geo.ParseGeometry(raw)
 	if err == nil {
 		err = geo.CheckType(g, "Point")
@@ -294,7 +299,7 @@ func ParseAction(body []byte, crs geo.CRS, bounds *geo.Bounds) (*ActionInput, er
 	r, ok := RuleFor(a.Action)
 	if !ok {
 		bad("action", "unknown action %q; allowed: %s", a.Action, strings.Join(ActionNames(), ", "))
-		return nil, unprocessable(problems)
+		return nil, Unprocessable(problems)
 	}
 	if a.Version == nil {
 		bad("version", "required: the version of the case you read")
@@ -335,10 +340,10 @@ func ParseAction(body []byte, crs geo.CRS, bounds *geo.Bounds) (*ActionInput, er
 		bad("duplicate_of", "want a case id (a UUID), got %q", *a.DuplicateOf)
 	}
 	if len(problems) > 0 {
-		return nil, unprocessable(problems)
+		return nil, Unprocessable(problems)
 	}
 	if len(a.Location) > 0 && string(a.Location) != "null" {
-		p, err := parsePoint(a.Location, "location", crs, bounds)
+		p, err := ParsePoint(a.Location, "location", crs, bounds)
 		if err != nil {
 			return nil, err
 		}

@@ -80,28 +80,10 @@ func (s *Store) List(ctx context.Context, u *riskmap.User, q ListQuery) (Page, e
 		where = append(where, fmt.Sprintf("c.geom && ST_MakeEnvelope(%s, %s, %s, %s, 4326)", arg(b[0]), arg(b[1]), arg(b[2]), arg(b[3])))
 	}
 	sql := "SELECT c.seq, " + caseJSON(u) + "::text FROM cases c WHERE " + strings.Join(where, " AND ") + " ORDER BY c.seq DESC LIMIT $1"
-	rows, err := s.pool.Query(ctx, sql, args...)
-	if err != nil {
-		return Page{}, fmt.Errorf("list cases: %w", err)
-	}
-	defer rows.Close()
 	var p Page
-	var seqs []int64
-	for rows.Next() {
-		var seq int64
-		var doc string
-		if err := rows.Scan(&seq, &doc); err != nil {
-			return Page{}, fmt.Errorf("list cases: %w", err)
-		}
-		seqs = append(seqs, seq)
-		p.Features = append(p.Features, json.RawMessage(doc))
-	}
-	if err := rows.Err(); err != nil {
+	var err error
+	if p.Features, p.Next, err = postgres.QueryPage(ctx, s.pool, q.Limit, sql, args...); err != nil {
 		return Page{}, fmt.Errorf("list cases: %w", postgres.Translate(err))
-	}
-	if len(p.Features) > q.Limit {
-		p.Features = p.Features[:q.Limit]
-		p.Next = seqs[q.Limit-1]
 	}
 	return p, nil
 }

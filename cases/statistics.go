@@ -19,6 +19,28 @@ type StatsQuery struct {
 	From    time.Time
 	To      time.Time
 	GroupBy string // county, township or grid
+	// Origin keeps to the cases found by inspections (OriginInspection) or
+	// by patrols (OriginPatrol); "" counts every case.
+	Origin string
+}
+
+// Origins of cases the statistics can keep to.
+const (
+	OriginInspection = "inspection"
+	OriginPatrol     = "patrol"
+)
+
+// originFilter is the predicate on cases (alias c) of an origin.
+func originFilter(origin string) (string, error) {
+	switch origin {
+	case "":
+		return "", nil
+	case OriginInspection:
+		return " AND c.inspection_id IS NOT NULL", nil
+	case OriginPatrol:
+		return " AND c.patrol_id IS NOT NULL", nil
+	}
+	return "", fmt.Errorf("stats: unknown origin %q", origin)
 }
 
 // StatsRow is one area's figures (docs/domain.md "Statistics"). Rate and
@@ -239,6 +261,10 @@ func (s *Store) Rectification(ctx context.Context, u *riskmap.User, q StatsQuery
 		return Stats{}, riskmap.Errorf(riskmap.EINVALID, "from %s is after to %s", from.Format("2006-01-02"), to.Format("2006-01-02"))
 	}
 	end := to.AddDate(0, 0, 1)
+	origin, err := originFilter(q.Origin)
+	if err != nil {
+		return Stats{}, err
+	}
 	out := Stats{Area: q.Area, From: from.Format("2006-01-02"), To: to.Format("2006-01-02"), GroupBy: q.GroupBy, Rows: []StatsRow{}}
 
 	scope := u.Scope()
@@ -282,10 +308,12 @@ func (s *Store) Rectification(ctx context.Context, u *riskmap.User, q StatsQuery
 		return Stats{}, fmt.Errorf("stats: units: %w", err)
 	}
 
-	if q.GroupBy != "grid" && townshipsOrMore(areaPrefix) && wholeTownships(scope) {
+	// the counters count every case: cases of one origin are scanned (an
+	// index holds those of inspections and patrols)
+	if q.GroupBy != "grid" && origin == "" && townshipsOrMore(areaPrefix) && wholeTownships(scope) {
 		err = s.countedStats(ctx, col, from, to, end, areaPrefix, scope, index, out.Rows)
 	} else {
-		err = s.scannedStats(ctx, col, from, end, areaPrefix, scope, index, out.Rows)
+		err = s.scannedStats(ctx, col, from, end, areaPrefix, scope, origin, index, out.Rows)
 	}
 	if err != nil {
 		return Stats{}, err
@@ -319,9 +347,9 @@ func (s *Store) Rectification(ctx context.Context, u *riskmap.User, q StatsQuery
 // scannedStats counts by scanning the cases of the period (any unit, any
 // scope): the main query counts what each row tells, the history query
 // returns the cases reopened or re-deadlined after the period's end.
-func (s *Store) scannedStats(ctx context.Context, col string, from, end time.Time, areaPrefix string, scope riskmap.Scope,
+func (s *Store) scannedStats(ctx context.Context, col string, from, end time.Time, areaPrefix string, scope riskmap.Scope, origin string,
 	index map[string]int, rows []StatsRow) error {
-	filter := "c.reported_at >= $1 AND c.reported_at < $2 AND c.state NOT IN ('void', 'duplicate')"
+	filter := "c.reported_at >= $1 AND c.reported_at < $2 AND c.state NOT IN ('void', 'duplicate')" + origin
 	args := []any{from, end}
 	if areaPrefix != "%" {
 		args = append(args, areaPrefix)

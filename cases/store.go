@@ -69,7 +69,8 @@ func NewStore(pool *pgxpool.Pool, b blobs.Store, cfg Config) *Store {
 // Config returns the store's settings.
 func (s *Store) Config() Config { return s.cfg }
 
-func newID() string {
+// NewID makes a random (version 4) UUID, for records the server names.
+func NewID() string {
 	b := make([]byte, 16)
 	_, _ = rand.Read(b)
 	b[6] = b[6]&0x0f | 0x40
@@ -133,6 +134,7 @@ const caseJSONTemplate = `json_build_object('type', 'Feature', 'id', c.id, 'geom
 		'township_name', (SELECT a.name FROM areas a WHERE a.code = c.township_code),
 		'county_name', (SELECT a.name FROM areas a WHERE a.code = c.county_code),
 		'risk_point_id', c.risk_point_id, 'hazard_source_id', c.hazard_source_id,
+		'patrol_id', c.patrol_id, 'inspection_id', c.inspection_id,
 		'duplicate_of', c.duplicate_of,
 		'possible_duplicates', CASE WHEN cardinality(c.possible_duplicates) = 0 THEN '[]'::json ELSE (
 			SELECT coalesce(json_agg(json_build_object('id', d.id, 'number', d.number, 'state', d.state, 'category', d.category,
@@ -158,6 +160,7 @@ const fullCaseJSONTail = `::jsonb || jsonb_build_object(
 			'uploaded_by', a.uploaded_by, 'uploaded_at', a.uploaded_at) ORDER BY a.uploaded_at, a.id), '[]')
 		  FROM attachments a WHERE a.case_id = c.id)))`
 
+// queryRower reads one row: a pool, a connection or a transaction.
 type queryRower interface {
 	QueryRow(ctx context.Context, sql string, args ...any) pgx.Row
 }
@@ -218,64 +221,24 @@ func (s *Store) Report(ctx context.Context, u *riskmap.User, in *ReportInput) (R
 	}
 	id := in.ID
 	if id == "" {
-		id = newID()
+		id = NewID()
 	}
 	fp := in.Fingerprint()
 	var reply Reply
 	err := postgres.BeginAudited(ctx, s.pool, func(tx pgx.Tx) error {
-		if _, err := tx.Exec(ctx, "SELECT set_config('riskmap.case_action', 'report', true)"); err != nil {
+		body, err := s.open(ctx, tx, u, id, in, Link{})
+		if errors.Is(err, errTaken) {
+			var found bool
+			if reply, found, err = ReportReplies.Find(ctx, tx, id, u.ID, fp); err == nil && !found {
+				err = ReportReplies.Taken(id)
+			}
 			return err
 		}
-		lon, lat := in.Lon, in.Lat
-		if !in.HasLocation || in.RiskPointID != nil || in.HazardSourceID != nil {
-			var err error
-			if lon, lat, err = s.resolveRefs(ctx, tx, u, in); err != nil {
-				return err
-			}
-		}
-		dups, err := s.duplicates(ctx, tx, id, in.Category, lon, lat)
 		if err != nil {
 			return err
 		}
-		var grid string
-		err = tx.QueryRow(ctx, `INSERT INTO cases (id, grade, category, description, device_time, reporter_id, reporter_name,
-				risk_point_id, hazard_source_id, possible_duplicates, geom)
-			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, ST_SetSRID(ST_MakePoint($11, $12), 4326))
-			ON CONFLICT (id) DO NOTHING RETURNING grid_code`,
-			id, in.Grade, in.Category, in.Description, in.DeviceTime, u.ID, displayName(u),
-			in.RiskPointID, in.HazardSourceID, dups, lon, lat).Scan(&grid)
-		if errors.Is(err, pgx.ErrNoRows) {
-			reply, err = replay(ctx, tx, id, u, fp)
-			return err
-		}
-		if err != nil {
-			return postgres.Translate(err)
-		}
-		scope := u.Scope()
-		if !scope.Contains(grid) {
-			if u.Role == riskmap.RoleWorker {
-				return riskmap.Errorf(riskmap.EFORBIDDEN, "the location lies in grid %s, not one of your grids", grid).
-					WithDetails(riskmap.Detail{Field: "geometry", Value: grid, Message: "outside your grids"})
-			}
-			return riskmap.Errorf(riskmap.EFORBIDDEN, "the location lies in grid %s, outside your area", grid).
-				WithDetails(riskmap.Detail{Field: "geometry", Value: grid, Message: "outside your area"})
-		}
-		if _, err := tx.Exec(ctx, `INSERT INTO case_events (case_id, actor_id, actor, role, action, from_state, to_state, version)
-			VALUES ($1, $2, $3, $4, 'report', NULL, 'reported', 1)`, id, u.ID, displayName(u), u.Role); err != nil {
-			return postgres.Translate(err)
-		}
-		if err := s.tell(ctx, tx, Recorded{CaseID: id, Action: "report", ActorID: &u.ID, At: time.Now()}); err != nil {
-			return err
-		}
-		var body string
-		_, vargs := visibleSQL(u, 2)
-		if err := tx.QueryRow(ctx, "SELECT "+caseJSON(u)+"::text FROM cases c WHERE c.id = $1", append([]any{id}, vargs...)...).Scan(&body); err != nil {
-			return fmt.Errorf("read new case: %w", err)
-		}
-		reply = Reply{Status: http.StatusCreated, Body: []byte(body)}
-		_, err = tx.Exec(ctx, `INSERT INTO case_reports (case_id, reporter_id, request_sha256, status, reply) VALUES ($1, $2, $3, $4, $5)`,
-			id, u.ID, fp, reply.Status, body)
-		return err
+		reply = Reply{Status: http.StatusCreated, Body: body}
+		return ReportReplies.Keep(ctx, tx, id, u.ID, fp, reply)
 	})
 	if err != nil {
 		return Reply{}, err
@@ -284,28 +247,138 @@ func (s *Store) Report(ctx context.Context, u *riskmap.User, in *ReportInput) (R
 	return reply, nil
 }
 
-// replay answers a report whose id exists: the stored reply when it is the
-// same report from the same user, else a conflict.
-func replay(ctx context.Context, tx pgx.Tx, id string, u *riskmap.User, fp []byte) (Reply, error) {
-	var reporter *int64
-	var sum []byte
-	var r Reply
-	var body string
-	err := tx.QueryRow(ctx, "SELECT reporter_id, request_sha256, status, reply FROM case_reports WHERE case_id = $1", id).
-		Scan(&reporter, &sum, &r.Status, &body)
+// Link ties a case to the routine work that found it: a patrol or an
+// inspection (their ids), with the evidence that work already holds.
+type Link struct {
+	PatrolID     string
+	InspectionID string
+	Evidence     []Evidence
+	// LocationField is what errors about the case's location name (default
+	// "geometry"): the finding's location in the patrol or inspection.
+	LocationField string
+}
+
+// Evidence is a file already in the blob store that a new case takes as an
+// attachment (a patrol's photos), without copying its bytes.
+type Evidence struct {
+	SHA256, ContentType, BlobKey, Filename string
+	Size                                   int64
+}
+
+// OpenIn opens a case inside tx, the transaction of the patrol or
+// inspection that found it (so that both stand or neither does), reported
+// by u with the rules of Report: a server-made id, the location in u's
+// grids or area (else EFORBIDDEN). It returns the new case as a Feature.
+func (s *Store) OpenIn(ctx context.Context, tx pgx.Tx, u *riskmap.User, in *ReportInput, link Link) (json.RawMessage, error) {
+	if !canReport(u.Role) {
+		return nil, riskmap.Errorf(riskmap.EFORBIDDEN, "role %s may not report cases", u.Role)
+	}
+	doc, err := s.open(ctx, tx, u, NewID(), in, link)
+	if link.LocationField != "" {
+		err = renameField(err, "geometry", link.LocationField)
+	}
+	return doc, err
+}
+
+// renameField rewrites the field an error's details name.
+func renameField(err error, from, to string) error {
+	var e *riskmap.Error
+	if !errors.As(err, &e) {
+		return err
+	}
+	out := *e
+	out.Details = make([]riskmap.Detail, len(e.Details))
+	for i, d := range e.Details {
+		if d.Field == from {
+			d.Field = to
+		}
+		out.Details[i] = d
+	}
+	return &out
+}
+
+// WithCases adds the member "cases" (case Features) to a Feature: how a
+// patrol or an inspection lists the cases it opened.
+func WithCases(doc json.RawMessage, cs []json.RawMessage) []byte {
+	var b bytes.Buffer
+	b.Write(bytes.TrimSuffix(bytes.TrimSpace(doc), []byte("}")))
+	b.WriteString(`,"cases":[`)
+	for i, c := range cs {
+		if i > 0 {
+			b.WriteByte(',')
+		}
+		b.Write(c)
+	}
+	b.WriteString("]}")
+	return b.Bytes()
+}
+
+var errTaken = errors.New("case id taken")
+
+// open inserts case id with its report event and evidence, and returns it
+// as a Feature; errTaken when the id exists.
+func (s *Store) open(ctx context.Context, tx pgx.Tx, u *riskmap.User, id string, in *ReportInput, link Link) (json.RawMessage, error) {
+	if _, err := tx.Exec(ctx, "SELECT set_config('riskmap.case_action', 'report', true)"); err != nil {
+		return nil, err
+	}
+	lon, lat := in.Lon, in.Lat
+	if !in.HasLocation || in.RiskPointID != nil || in.HazardSourceID != nil {
+		var err error
+		if lon, lat, err = s.resolveRefs(ctx, tx, u, in); err != nil {
+			return nil, err
+		}
+	}
+	dups, err := s.duplicates(ctx, tx, id, in.Category, lon, lat)
+	if err != nil {
+		return nil, err
+	}
+	var grid string
+	err = tx.QueryRow(ctx, `INSERT INTO cases (id, grade, category, description, device_time, reporter_id, reporter_name,
+			risk_point_id, hazard_source_id, possible_duplicates, geom, patrol_id, inspection_id)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, ST_SetSRID(ST_MakePoint($11, $12), 4326), $13::uuid, $14::uuid)
+		ON CONFLICT (id) DO NOTHING RETURNING grid_code`,
+		id, in.Grade, in.Category, in.Description, in.DeviceTime, u.ID, displayName(u),
+		in.RiskPointID, in.HazardSourceID, dups, lon, lat, nullID(link.PatrolID), nullID(link.InspectionID)).Scan(&grid)
 	if errors.Is(err, pgx.ErrNoRows) {
-		return Reply{}, riskmap.Errorf(riskmap.ECONFLICT, "case id %s is already taken: make a new id for a new report", id).
-			WithDetails(riskmap.Detail{Field: "id", Value: id, Message: "already taken"})
+		return nil, errTaken
 	}
 	if err != nil {
-		return Reply{}, fmt.Errorf("replay report %s: %w", id, err)
+		return nil, postgres.Translate(err)
 	}
-	if reporter == nil || *reporter != u.ID || !bytes.Equal(sum, fp) {
-		return Reply{}, riskmap.Errorf(riskmap.ECONFLICT, "case id %s was already used for a different report: make a new id for a new report", id).
-			WithDetails(riskmap.Detail{Field: "id", Value: id, Message: "used for a different report"})
+	if !u.Scope().Contains(grid) {
+		if u.Role == riskmap.RoleWorker {
+			return nil, riskmap.Errorf(riskmap.EFORBIDDEN, "the location lies in grid %s, not one of your grids", grid).
+				WithDetails(riskmap.Detail{Field: "geometry", Value: grid, Message: "outside your grids"})
+		}
+		return nil, riskmap.Errorf(riskmap.EFORBIDDEN, "the location lies in grid %s, outside your area", grid).
+			WithDetails(riskmap.Detail{Field: "geometry", Value: grid, Message: "outside your area"})
 	}
-	r.Body = []byte(body)
-	return r, nil
+	if _, err := tx.Exec(ctx, `INSERT INTO case_events (case_id, actor_id, actor, role, action, from_state, to_state, version)
+		VALUES ($1, $2, $3, $4, 'report', NULL, 'reported', 1)`, id, u.ID, displayName(u), u.Role); err != nil {
+		return nil, postgres.Translate(err)
+	}
+	if err := s.tell(ctx, tx, Recorded{CaseID: id, Action: "report", ActorID: &u.ID, At: time.Now()}); err != nil {
+		return nil, err
+	}
+	for _, ev := range link.Evidence {
+		if _, err := tx.Exec(ctx, `INSERT INTO attachments (case_id, sha256, content_type, size, blob_key, filename, uploaded_by)
+			VALUES ($1, $2, $3, $4, $5, nullif($6, ''), $7)`, id, ev.SHA256, ev.ContentType, ev.Size, ev.BlobKey, ev.Filename, u.ID); err != nil {
+			return nil, postgres.Translate(err)
+		}
+	}
+	var body string
+	_, vargs := visibleSQL(u, 2)
+	if err := tx.QueryRow(ctx, "SELECT "+caseJSON(u)+"::text FROM cases c WHERE c.id = $1", append([]any{id}, vargs...)...).Scan(&body); err != nil {
+		return nil, fmt.Errorf("read new case: %w", err)
+	}
+	return json.RawMessage(body), nil
+}
+
+func nullID(id string) *string {
+	if id == "" {
+		return nil
+	}
+	return &id
 }
 
 // resolveRefs checks the risk point and hazard source a report names (they
@@ -373,7 +446,7 @@ func (s *Store) Act(ctx context.Context, u *riskmap.User, id string, a *ActionIn
 			return err
 		}
 		if miss := a.missing(r, cur.Grade); len(miss) > 0 {
-			return unprocessable(miss)
+			return Unprocessable(miss)
 		}
 		ch, err := s.prepare(ctx, tx, u, cur, r, a)
 		if err != nil {
@@ -519,7 +592,7 @@ func (s *Store) prepare(ctx context.Context, tx pgx.Tx, u *riskmap.User, cur cur
 		}
 	}
 	if len(problems) > 0 {
-		return ch, unprocessable(problems)
+		return ch, Unprocessable(problems)
 	}
 	switch r.Action {
 	case "assign":
@@ -626,4 +699,21 @@ func apply(ctx context.Context, tx pgx.Tx, u *riskmap.User, cur current, r Rule,
 		return postgres.Translate(err)
 	}
 	return nil
+}
+
+// Linked returns the cases a patrol or an inspection opened (link names
+// one), as they stand now, in the order opened, that u may see.
+func (s *Store) Linked(ctx context.Context, u *riskmap.User, link Link) ([]json.RawMessage, error) {
+	col, id := "patrol_id", link.PatrolID
+	if link.InspectionID != "" {
+		col, id = "inspection_id", link.InspectionID
+	}
+	vis, args := visibleSQL(u, 2)
+	// the projection's own visibility predicate takes the same arguments
+	out, err := postgres.QueryDocs(ctx, s.pool, "SELECT "+caseJSON(u)+"::text FROM cases c WHERE c."+col+" = $1 AND "+vis+" ORDER BY c.seq",
+		append([]any{id}, args...)...)
+	if err != nil {
+		return nil, fmt.Errorf("cases of %s %s: %w", col, id, err)
+	}
+	return out, nil
 }

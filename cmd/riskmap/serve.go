@@ -31,6 +31,7 @@ type serveFlags struct {
 	public   string
 	cases    caseFlags
 	notify   notifyFlags
+	patrols  patrolFlags
 	tiles    tileFlags
 	web      webFlags
 	coverage coverageFlags
@@ -51,6 +52,7 @@ func (f *serveFlags) register(fs *flag.FlagSet) {
 	fs.StringVar(&f.public, "public-url", os.Getenv("RISKMAP_PUBLIC_URL"), "the address users reach the service by, e.g. https://riskmap.example.gov.cn, for absolute URLs in TileJSON, the style and OGC links (env RISKMAP_PUBLIC_URL; default: the request's host when it is this machine, else the listen address)")
 	f.cases.register(fs)
 	f.notify.register(fs)
+	f.patrols.register(fs)
 	f.tiles.register(fs)
 	f.web.register(fs)
 	f.coverage.register(fs)
@@ -109,6 +111,9 @@ func serve(ctx context.Context, logger *slog.Logger, pool *pgxpool.Pool, f serve
 		return err
 	}
 	if err := f.notify.wire(ctx, logger, pool, srv, f.public, f.addr); err != nil {
+		return err
+	}
+	if err := f.patrols.wire(ctx, logger, pool, srv, f.cases.blobDir, f.cases.maxUpload); err != nil {
 		return err
 	}
 	closeTiles, err := f.tiles.wire(ctx, logger, pool, srv)

@@ -1,0 +1,299 @@
+package api
+
+import (
+	"errors"
+	"io"
+	"math"
+	"mime"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/gin-gonic/gin"
+	"github.com/paulmach/orb"
+
+	"riskmap"
+	"riskmap/patrols"
+)
+
+// patrolsRoute takes bodies larger than the usual limit: the photos.
+const patrolsRoute = "/api/v1/patrols"
+
+// maxPatrolField caps the patrol part of the multipart body.
+const maxPatrolField = 1 << 20
+
+// recordPatrol: POST /api/v1/patrols, multipart with the field "patrol" (a
+// GeoJSON Feature) and one or more "file" fields (photos). Photos are
+// spooled to disk while the body is read; nothing is stored until every
+// check has passed.
+func (s *Server) recordPatrol(c *gin.Context) {
+	ctx := c.Request.Context()
+	crs, err := parseCRS(c)
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	mt, _, _ := mime.ParseMediaType(c.GetHeader("Content-Type"))
+	if mt != "multipart/form-data" {
+		s.fail(c, riskmap.Errorf(riskmap.EINVALID, "want a multipart/form-data body with the field \"patrol\" and the photos in fields \"file\", got Content-Type %q", c.GetHeader("Content-Type")))
+		return
+	}
+	mr, err := c.Request.MultipartReader()
+	if err != nil {
+		s.fail(c, riskmap.Errorf(riskmap.EINVALID, "multipart body: %v", err))
+		return
+	}
+	photos := s.Patrols.NewPhotos()
+	defer photos.Close()
+	var body []byte
+	for {
+		part, err := mr.NextPart()
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		if err != nil {
+			s.fail(c, riskmap.Errorf(riskmap.EINVALID, "multipart body: %v", err))
+			return
+		}
+		switch part.FormName() {
+		case "patrol":
+			if body != nil {
+				s.fail(c, riskmap.Errorf(riskmap.EUNPROCESSABLE, "patrol: sent twice").WithDetails(riskmap.Detail{Field: "patrol", Message: "sent twice"}))
+				return
+			}
+			if body, err = io.ReadAll(io.LimitReader(part, maxPatrolField+1)); err != nil {
+				s.fail(c, riskmap.Errorf(riskmap.EINVALID, "multipart body: %v", err))
+				return
+			}
+			if len(body) > maxPatrolField {
+				s.fail(c, riskmap.Errorf(riskmap.ETOOLARGE, "patrol: larger than %d bytes", maxPatrolField).WithDetails(riskmap.Detail{Field: "patrol", Message: "too large"}))
+				return
+			}
+		case "file":
+			if err := photos.Add(part.FileName(), part); err != nil {
+				s.fail(c, err)
+				return
+			}
+		default:
+			s.fail(c, riskmap.Errorf(riskmap.EUNPROCESSABLE, "unknown multipart field %q: send the patrol in field \"patrol\" and photos in fields \"file\"", part.FormName()).
+				WithDetails(riskmap.Detail{Field: part.FormName(), Message: "unknown field"}))
+			return
+		}
+	}
+	if body == nil {
+		s.fail(c, riskmap.Errorf(riskmap.EUNPROCESSABLE, "patrol: required (multipart field \"patrol\", a GeoJSON Feature)").
+			WithDetails(riskmap.Detail{Field: "patrol", Message: "required"}))
+		return
+	}
+	// the field is a JSON body of its own: held to the same text rule
+	if err := jsonBodyProblem(body); err != nil {
+		s.fail(c, err)
+		return
+	}
+	bounds, err := s.Features.CityBounds(ctx)
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	in, err := patrols.Parse(body, crs, bounds)
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	reply, err := s.Patrols.Record(ctx, currentUser(c), in, photos)
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	c.Header("Location", "/api/v1/patrols/"+reply.ID)
+	c.Data(reply.Status, "application/geo+json", reply.Body)
+}
+
+// listPatrols: GET /api/v1/patrols?risk_point_id=&area=&worker=&from=&to=&off_site=&result=&limit=&cursor=
+func (s *Server) listPatrols(c *gin.Context) {
+	lq, err := parseListQuery(c)
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	if lq.BBox != nil {
+		s.fail(c, badParam("bbox", "not a filter of patrols: use area or risk_point_id"))
+		return
+	}
+	u := currentUser(c)
+	q := patrols.ListQuery{Limit: lq.Limit, After: lq.After}
+	if v := c.Query("risk_point_id"); v != "" {
+		if q.RiskPointID, err = strconv.ParseInt(v, 10, 64); err != nil || q.RiskPointID < 1 {
+			s.fail(c, badParam("risk_point_id", "want a risk point id, got %q", v))
+			return
+		}
+	}
+	if q.Area, err = areaParam(c); err != nil {
+		s.fail(c, err)
+		return
+	}
+	if v := c.Query("worker"); v != "" {
+		if v == "me" {
+			q.Worker = u.ID
+		} else if q.Worker, err = strconv.ParseInt(v, 10, 64); err != nil || q.Worker < 1 {
+			s.fail(c, badParam("worker", "want a user id or \"me\", got %q", v))
+			return
+		}
+	}
+	if q.From, err = parseDate(c, "from", time.Time{}); err != nil {
+		s.fail(c, err)
+		return
+	}
+	if q.To, err = parseDate(c, "to", time.Time{}); err != nil {
+		s.fail(c, err)
+		return
+	}
+	if v, ok := c.GetQuery("off_site"); ok {
+		b, err := strconv.ParseBool(v)
+		if err != nil {
+			s.fail(c, badParam("off_site", "want true or false, got %q", v))
+			return
+		}
+		q.OffSite = &b
+	}
+	if v := c.Query("result"); v != "" {
+		if v != patrols.Normal && v != patrols.Problem {
+			s.fail(c, badParam("result", "want normal or problem, got %q", v))
+			return
+		}
+		q.Result = v
+	}
+	page, err := s.Patrols.List(c.Request.Context(), u, q)
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	writeFeaturePage(c, page.Features, page.Next)
+}
+
+// getPatrol: GET /api/v1/patrols/{id}, with its photos and cases.
+func (s *Server) getPatrol(c *gin.Context) {
+	doc, err := s.Patrols.Get(c.Request.Context(), currentUser(c), c.Param("id"))
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	c.Data(http.StatusOK, "application/geo+json", doc)
+}
+
+// getPatrolPhoto: GET /api/v1/patrols/{id}/photos/{photo}.
+func (s *Server) getPatrolPhoto(c *gin.Context) {
+	ph, err := s.Patrols.OpenPhoto(c.Request.Context(), currentUser(c), c.Param("id"), c.Param("photo"))
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	defer ph.File.Close()
+	h := c.Writer.Header()
+	h.Set("Content-Type", ph.ContentType)
+	h.Set("ETag", `"`+ph.SHA256+`"`)
+	h.Set("Cache-Control", "private, max-age=86400")
+	h.Set("Content-Security-Policy", "sandbox; default-src 'none'")
+	if ph.Filename != "" {
+		h.Set("Content-Disposition", mime.FormatMediaType("inline", map[string]string{"filename": ph.Filename}))
+	}
+	http.ServeContent(c.Writer, c.Request, "", ph.File.ModTime(), ph.File)
+}
+
+// duePatrols: GET /api/v1/patrols/due?area=&overdue=&days=&near=lon,lat&limit=&cursor=
+func (s *Server) duePatrols(c *gin.Context) {
+	lq, err := parseListQuery(c)
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	if lq.BBox != nil {
+		s.fail(c, badParam("bbox", "not a filter of the due list: use area or near"))
+		return
+	}
+	if lq.After > math.MaxInt32 {
+		s.fail(c, badParam("cursor", "not a cursor this server issued"))
+		return
+	}
+	// the list is sorted by due date or distance: its cursor is an offset
+	q := patrols.DueQuery{Limit: lq.Limit, Offset: int(lq.After)}
+	if q.Area, err = areaParam(c); err != nil {
+		s.fail(c, err)
+		return
+	}
+	if v, ok := c.GetQuery("overdue"); ok {
+		if q.OverdueOnly, err = strconv.ParseBool(v); err != nil {
+			s.fail(c, badParam("overdue", "want true or false, got %q", v))
+			return
+		}
+	}
+	if v, ok := c.GetQuery("days"); ok {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 0 || n > 3650 {
+			s.fail(c, badParam("days", "want a number of days from 0 to 3650, got %q", v))
+			return
+		}
+		q.Within = &n
+	}
+	if v, ok := c.GetQuery("near"); ok {
+		p, err := parseLonLat("near", v)
+		if err != nil {
+			s.fail(c, err)
+			return
+		}
+		q.Near = &p
+	}
+	page, err := s.Patrols.Due(c.Request.Context(), currentUser(c), q)
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	c.Header("X-Riskmap-Today", page.Today)
+	writeFeaturePage(c, page.Features, int64(page.Next))
+}
+
+// patrolChecklists: GET /api/v1/patrols/checklists — every version of
+// every category's list, for the phone to keep offline.
+func (s *Server) patrolChecklists(c *gin.Context) {
+	c.JSON(http.StatusOK, gin.H{"checklists": patrols.Checklists(), "answers": patrols.AnswerValues()})
+}
+
+// areaParam reads area: a 12-digit area or a 15-digit grid code.
+func areaParam(c *gin.Context) (string, error) {
+	v := c.Query("area")
+	if v != "" && !code12or15.MatchString(v) {
+		return "", badParam("area", "want a 12-digit area code or a 15-digit grid code, got %q", v)
+	}
+	return v, nil
+}
+
+// parseLonLat reads "lon,lat" in WGS84.
+func parseLonLat(name, v string) (orb.Point, error) {
+	parts := strings.Split(v, ",")
+	if len(parts) != 2 {
+		return orb.Point{}, badParam(name, "want lon,lat, got %q", v)
+	}
+	var p orb.Point
+	for i, s := range parts {
+		x, err := strconv.ParseFloat(strings.TrimSpace(s), 64)
+		if err != nil || math.IsNaN(x) || math.IsInf(x, 0) {
+			return p, badParam(name, "want lon,lat as numbers, got %q", v)
+		}
+		p[i] = x
+	}
+	if p[0] < -180 || p[0] > 180 || p[1] < -90 || p[1] > 90 {
+		return p, badParam(name, "outside lon [-180, 180] / lat [-90, 90]: %q", v)
+	}
+	return p, nil
+}
+
+// patrolRoutes registers the patrol routes on the authenticated group.
+func (s *Server) patrolRoutes(authed *gin.RouterGroup) {
+	authed.POST("/patrols", s.recordPatrol)
+	authed.GET("/patrols", s.strictQuery("risk_point_id", "area", "worker", "from", "to", "off_site", "result", "limit", "cursor"), s.listPatrols)
+	authed.GET("/patrols/due", s.strictQuery("area", "overdue", "days", "near", "limit", "cursor"), s.duePatrols)
+	authed.GET("/patrols/checklists", s.strictQuery(), s.patrolChecklists)
+	authed.GET("/patrols/:id", s.strictQuery(), s.getPatrol)
+	authed.GET("/patrols/:id/photos/:photo", s.strictQuery(), s.getPatrolPhoto)
+}
