@@ -116,7 +116,7 @@ func newEnv(t *testing.T) *env {
 	feedCtx, stopFeed := context.WithCancel(context.Background())
 	t.Cleanup(stopFeed)
 	go func() { _ = s.CaseFeed.Run(feedCtx) }()
-	s.Tiles = tiles.NewService(pool, tiles.Options{CacheBytes: 1 << 20, Logger: s.Logger})
+	s.Tiles = tiles.NewService(pool, tiles.Options{CacheBytes: 1 << 20, Logger: s.Logger, Now: clock.Now})
 	s.Stock = stock.NewStore(pool, s.Features.Layers["depots"], stock.Config{})
 	s.Proposals = proposals.NewStore(pool, s.Features, blobStore, 0)
 	s.Proposals.NotifyWith(s.Notify)

@@ -7,11 +7,13 @@ import (
 )
 
 // cacheKey names a cached tile: the layer, the tile and the fingerprint of
-// the scope it was made for, so a tile never reaches a user of another scope.
+// the scope it was made for, so a tile never reaches a user of another
+// scope; and, for tiles with daily attributes, the day it was made for.
 type cacheKey struct {
 	layer string
 	tile  TileID
 	scope string
+	day   string
 }
 
 type entry struct {

@@ -67,7 +67,7 @@ func TestAChangeDropsExactlyTheTilesItMeetsAtEveryZoom(t *testing.T) {
 			for _, layer := range []string{"risk_points", "grids", All} {
 				for _, sc := range scopes {
 					mustTile(t, s, sc, layer, id)
-					keys = append(keys, cached{cacheKey{layer, id, Fingerprint(sc)}, id.reach()})
+					keys = append(keys, cached{cacheKey{layer, id, Fingerprint(sc), s.day(layer, id.Z)}, id.reach()})
 				}
 			}
 		}
@@ -230,7 +230,7 @@ func TestATileReadBeforeAWriteIsNotCachedAfterIt(t *testing.T) {
 	if x, _, _ := findPoint(t, (<-done).Data, p); x != tileCoords(id, 115.30, 23.00)[0] {
 		t.Fatal("the racing request should have read the old state")
 	}
-	if s.cache.contains(cacheKey{"risk_points", id, "*"}) {
+	if s.cache.contains(cacheKey{"risk_points", id, "*", s.day("risk_points", id.Z)}) {
 		t.Fatal("a tile read before the write was stored after it")
 	}
 	x, y, _ := findPoint(t, mustTile(t, s, riskmap.Scope{All: true}, "risk_points", id).Data, p)
@@ -336,7 +336,7 @@ func TestChangesReachEveryReplicaThroughNotify(t *testing.T) {
 	}
 	all := riskmap.Scope{All: true}
 	id := tileAt(15, 115.30, 23.00)
-	key := cacheKey{"risk_points", id, "*"}
+	key := cacheKey{"risk_points", id, "*", a.day("risk_points", id.Z)}
 	for _, s := range []*Service{a, b} {
 		mustTile(t, s, all, "risk_points", id)
 		if !s.cache.contains(key) {
@@ -400,7 +400,7 @@ func TestTheListenerReconnectsAndTheCacheIsBypassedMeanwhile(t *testing.T) {
 	if err := s.Sync(ctx); err != nil {
 		t.Fatal(err)
 	}
-	if s.cache.contains(cacheKey{"risk_points", id, "*"}) {
+	if s.cache.contains(cacheKey{"risk_points", id, "*", s.day("risk_points", id.Z)}) {
 		t.Error("a change after reconnecting did not drop the tile")
 	}
 }

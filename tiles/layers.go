@@ -1,6 +1,11 @@
 package tiles
 
-import "riskmap"
+import (
+	"strconv"
+
+	"riskmap"
+	"riskmap/patrols"
+)
 
 // All is the name of the tile layer made of every other layer.
 const All = "all"
@@ -54,7 +59,14 @@ type Layer struct {
 	// e.g. a LATERAL function of the row; Where a fixed condition over t
 	// and the zoom $1 (which features a zoom draws).
 	Join, Where string
+	// Daily: some attributes depend on today's date (Today in their SQL,
+	// the date in UTC+8 as a parameter), so a tile is made again when the
+	// day turns: its cache key carries the day.
+	Daily bool
 }
+
+// Today stands for today's date (a date parameter) in an attribute's SQL.
+const Today = "{today}"
 
 // Zoom limits.
 const (
@@ -159,12 +171,20 @@ func Layers() []*Layer {
 		},
 		{
 			Name: "risk_points", Table: "risk_points", FeatureID: true, ScopeColumn: "grid_code",
-			Description: "风险点 risk points; up to z13 clusters with point_count and the gravest risk_level",
+			Description: "风险点 risk points with their patrol due date (due_on) and state on the day " +
+				"(patrol: overdue, due within " + strconv.Itoa(patrols.DueSoonDays) + " days, or ok); " +
+				"up to z13 clusters with point_count and the gravest risk_level",
 			Attrs: pointAttrs(
 				Attr{"category", "t.category", "String"},
 				Attr{"risk_level", "t.risk_level", "Number"},
+				Attr{"due_on", "CASE WHEN t.status = 'active' THEN to_char(" + patrols.DueOnSQL("t") + ", 'YYYY-MM-DD') END", "String"},
+				Attr{"patrol", "CASE WHEN t.status <> 'active' THEN NULL " +
+					"WHEN " + Today + " > " + patrols.DueOnSQL("t") + " THEN 'overdue' " +
+					"WHEN " + patrols.DueOnSQL("t") + " - " + Today + " <= " + strconv.Itoa(patrols.DueSoonDays) + " THEN 'due' " +
+					"ELSE 'ok' END", "String"},
 			),
 			Cluster: &Cluster{MaxZoom: 13, Level: "risk_level"},
+			Daily:   true,
 		},
 		{
 			Name: "stations", Table: "stations", FeatureID: true, ScopeColumn: "grid_code",

@@ -8,12 +8,9 @@ package tiles
 
 import (
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"fmt"
 	"log/slog"
 	"runtime"
-	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -43,6 +40,9 @@ type Options struct {
 	// ReadPool, when set, is a hot standby's pool: tile misses are made
 	// there when it has replayed the latest change heard of (standby.go).
 	ReadPool *pgxpool.Pool
+	// Now is the clock that decides today's date for daily layers (default
+	// time.Now; tests fix it).
+	Now func() time.Time
 }
 
 // Service makes, caches and invalidates tiles.
@@ -54,6 +54,7 @@ type Service struct {
 	cache  *cache
 	tokens *Tokens
 	logger *slog.Logger
+	now    func() time.Time
 	live   atomic.Bool
 
 	readPool  *pgxpool.Pool
@@ -88,6 +89,7 @@ func NewService(pool *pgxpool.Pool, opts Options) *Service {
 		stmts:    map[statementKey]string{},
 		tokens:   newTokens(ttl, 10000),
 		logger:   opts.Logger,
+		now:      opts.Now,
 		barriers: postgres.NewBarriers(),
 		flights:  map[flightKey]*flight{},
 	}
@@ -95,12 +97,15 @@ func NewService(pool *pgxpool.Pool, opts Options) *Service {
 		s.index[l.Name] = i
 	}
 	s.index[All] = len(s.layers)
+	if s.now == nil {
+		s.now = time.Now
+	}
 	s.cache = newCache(opts.CacheBytes, len(s.layers)+1)
 	for name := range s.index {
 		for z := 0; z <= MaxZoom; z++ {
 			for _, all := range []bool{true, false} {
 				// the text depends on whether the scope is everything, not on its codes
-				sql, _ := buildSQL(s.layersOf(name), z, riskmap.Scope{All: all})
+				sql, _ := buildSQL(s.layersOf(name), z, riskmap.Scope{All: all}, "")
 				s.stmts[statementKey{name, z, all}] = sql
 			}
 		}
@@ -159,7 +164,7 @@ func (s *Service) Tile(ctx context.Context, scope riskmap.Scope, layer string, t
 		}
 		return Tile{Data: data, ETag: etagOf(data)}, nil
 	}
-	key := cacheKey{layer: layer, tile: t, scope: Fingerprint(scope)}
+	key := cacheKey{layer: layer, tile: t, scope: Fingerprint(scope), day: s.day(layer, t.Z)}
 	if e, ok := s.cache.get(key); ok {
 		return Tile{Data: e.data, ETag: e.etag, Cached: true}, nil
 	}
@@ -194,12 +199,35 @@ func (s *Service) Query(scope riskmap.Scope, layer string, t TileID) (string, []
 	}
 	args := []any{t.Z, t.X, t.Y}
 	for _, l := range s.layersOf(layer) {
-		if l.variantAt(t.Z) != none {
+		if v := l.variantAt(t.Z); v != none {
+			if l.daily(v) {
+				args = append(args, s.today())
+			}
 			_, a := l.scopeSQL(scope, 0)
 			args = append(args, a...)
 		}
 	}
 	return sql, args, nil
+}
+
+// today is the date daily layers are made for, in UTC+8 (the statistics'
+// and deadlines' calendar).
+func (s *Service) today() string {
+	return s.now().In(shanghai).Format("2006-01-02")
+}
+
+var shanghai = time.FixedZone("CST", 8*3600)
+
+// day is the cache key's day for a tile of layer at zoom z: today when one
+// of its layers is daily there, so a tile made yesterday is never served
+// today; else empty.
+func (s *Service) day(layer string, z int) string {
+	for _, l := range s.layersOf(layer) {
+		if l.daily(l.variantAt(z)) {
+			return s.today()
+		}
+	}
+	return ""
 }
 
 func (s *Service) query(ctx context.Context, layer string, t TileID, scope riskmap.Scope) ([]byte, error) {
@@ -233,23 +261,8 @@ func etagOf(data []byte) string {
 	return string(b)
 }
 
-// Fingerprint names a scope in cache keys: equal scopes (whatever the order
-// of their codes) share tiles, different ones never do.
-func Fingerprint(s riskmap.Scope) string {
-	if s.All {
-		return "*"
-	}
-	a := slices.Clone(s.Areas)
-	g := slices.Clone(s.Grids)
-	slices.Sort(a)
-	slices.Sort(g)
-	k := "a:" + strings.Join(slices.Compact(a), ",") + ";g:" + strings.Join(slices.Compact(g), ",")
-	if len(k) > 64 {
-		h := sha256.Sum256([]byte(k))
-		k = "h:" + hex.EncodeToString(h[:16])
-	}
-	return k
-}
+// Fingerprint names a scope in cache keys (riskmap.Scope.Fingerprint).
+func Fingerprint(s riskmap.Scope) string { return s.Fingerprint() }
 
 // flight is one tile query shared by concurrent requests.
 type flightKey struct {
@@ -303,7 +316,7 @@ func (s *Service) Cached(scope riskmap.Scope, layer string, t TileID) (Tile, boo
 	if !s.cache.enabled() {
 		return Tile{}, false
 	}
-	e, ok := s.cache.peek(cacheKey{layer: layer, tile: t, scope: Fingerprint(scope)})
+	e, ok := s.cache.peek(cacheKey{layer: layer, tile: t, scope: Fingerprint(scope), day: s.day(layer, t.Z)})
 	if !ok {
 		return Tile{}, false
 	}

@@ -45,9 +45,14 @@ const (
 	halfPixel = "(SELECT 78271.51696402048 / 2 ^ $1::integer)"
 )
 
+// daily reports whether l's query at variant v reads today's date: its
+// attributes do (clusters carry none).
+func (l *Layer) daily(v variant) bool { return l.Daily && v != none && v != clustered }
+
 // layerSQL is the query returning l's MVT layer (possibly empty bytes) as
-// bytea, with scope as its WHERE condition.
-func layerSQL(l *Layer, v variant, scope string) string {
+// bytea, with scope as its WHERE condition and today the parameter that
+// stands for Today in the attributes.
+func layerSQL(l *Layer, v variant, scope, today string) string {
 	var b strings.Builder
 	switch v {
 	case none:
@@ -99,7 +104,7 @@ func layerSQL(l *Layer, v variant, scope string) string {
 		id = ", 'id'"
 	}
 	for _, a := range l.Attrs {
-		cols = append(cols, a.SQL+" AS "+a.Name)
+		cols = append(cols, strings.ReplaceAll(a.SQL, Today, today)+" AS "+a.Name)
 	}
 	cols = append(cols, fmt.Sprintf("ST_AsMVTGeom(%s, %s, %d, %d, true) AS geom", geom, envelope, extent, buffer))
 	where := "t.geom_3857 && " + reachSQL
@@ -130,8 +135,9 @@ type statementKey struct {
 // buildSQL returns the query for layers at zoom z and its arguments for t
 // and scope: one MVT layer per layer, concatenated (MVT layers are
 // independent messages of the tile, so bytes of single-layer tiles join into
-// one tile).
-func buildSQL(layers []*Layer, z int, scope riskmap.Scope) (string, []any) {
+// one tile). A daily layer's arguments start with today (a date, YYYY-MM-DD
+// in UTC+8).
+func buildSQL(layers []*Layer, z int, scope riskmap.Scope, today string) (string, []any) {
 	args := []any{}
 	parts := make([]string, 0, len(layers))
 	for _, l := range layers {
@@ -139,9 +145,14 @@ func buildSQL(layers []*Layer, z int, scope riskmap.Scope) (string, []any) {
 		if v == none {
 			continue
 		}
+		param := ""
+		if l.daily(v) {
+			args = append(args, today)
+			param = fmt.Sprintf("$%d::date", 3+len(args))
+		}
 		cond, a := l.scopeSQL(scope, 4+len(args))
 		args = append(args, a...)
-		parts = append(parts, layerSQL(l, v, cond))
+		parts = append(parts, layerSQL(l, v, cond, param))
 	}
 	switch len(parts) {
 	case 0:

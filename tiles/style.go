@@ -19,6 +19,13 @@ var RiskColours = [4]string{"#E53935", "#FB8C00", "#FDD835", "#1E88E5"}
 // RiskLevelNames name levels 1–4.
 var RiskLevelNames = [4]string{"重大风险", "较大风险", "一般风险", "低风险"}
 
+// Rings around risk points due for a patrol within days (due) or past it
+// (overdue).
+const (
+	PatrolOverdueColour = "#6A1B9A"
+	PatrolDueColour     = "#F9A825"
+)
+
 // Style returns the MapLibre style of the risk map, all layers drawn from
 // one vector source (the all layer's TileJSON under base): administrative
 // areas, grid outlines with their codes, the four-colour risk points (and
@@ -79,6 +86,14 @@ func Style(base string) []byte {
 		{"id": "risk-points-retired", "type": "circle", "source": "riskmap", "source-layer": "risk_points",
 			"filter": []any{"all", single, []any{"==", []any{"get", "status"}, "retired"}},
 			"paint":  obj{"circle-color": "#BDBDBD", "circle-radius": 3}},
+		// patrol due (amber) or overdue (purple) on the day: a ring under
+		// the point (the tiles' patrol attribute, made again each day)
+		{"id": "risk-points-patrol", "type": "circle", "source": "riskmap", "source-layer": "risk_points",
+			"filter": []any{"all", single, []any{"in", []any{"get", "patrol"}, []any{"literal", []any{"due", "overdue"}}}},
+			"paint": obj{"circle-color": "rgba(0,0,0,0)",
+				"circle-radius":       []any{"interpolate", []any{"linear"}, []any{"zoom"}, 14, 7, 18, 12},
+				"circle-stroke-color": []any{"match", []any{"get", "patrol"}, "overdue", PatrolOverdueColour, PatrolDueColour},
+				"circle-stroke-width": []any{"match", []any{"get", "patrol"}, "overdue", 3, 2}}},
 		{"id": "risk-points", "type": "circle", "source": "riskmap", "source-layer": "risk_points",
 			"filter": []any{"all", single, []any{"==", []any{"get", "status"}, "active"}},
 			"paint": obj{"circle-color": level("risk_level", riskColours, "#9E9E9E"),
@@ -112,7 +127,9 @@ func Style(base string) []byte {
 				// gravest active level inside (or the level its risk index reaches)
 				"risk_areas": obj{"title": "安全风险四色分布（区域）", "attribute": "max_level",
 					"classes": []obj{{"value": 1, "label": "重大风险区域", "colour": riskColours[0]}, {"value": 2, "label": "较大风险区域", "colour": riskColours[1]},
-						{"value": 3, "label": "一般风险区域", "colour": riskColours[2]}, {"value": 4, "label": "低风险区域", "colour": riskColours[3]}}}},
+						{"value": 3, "label": "一般风险区域", "colour": riskColours[2]}, {"value": 4, "label": "低风险区域", "colour": riskColours[3]}}},
+				"patrol": obj{"overdue": "巡查逾期", "due": "近期应巡查",
+					"colours": obj{"overdue": PatrolOverdueColour, "due": PatrolDueColour}}},
 		},
 		"center":  []any{115.5, 23.0},
 		"zoom":    9,
