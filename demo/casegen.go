@@ -48,6 +48,9 @@ type demoCase struct {
 	description string
 	deviceTime  time.Time
 	events      []demoEvent
+	// the inspection that found it, and its enterprise (inspections.go)
+	inspectionID   string
+	hazardSourceID int64
 }
 
 // event is what the case row takes of e (cases.Row.Apply).

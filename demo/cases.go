@@ -68,6 +68,27 @@ func LoadCases(ctx context.Context, pool *pgxpool.Pool) (loaded bool, err error)
 		return false, err
 	}
 	cs := demoCases(gs, now)
+	ents, err := demoEnterprises(ctx, tx, gs)
+	if err != nil {
+		return false, err
+	}
+	city := demoActor{name: "汕尾市应急管理局", role: "city"}
+	var cityID int64
+	var cityName string
+	err = tx.QueryRow(ctx, "SELECT id, coalesce(nullif(display_name, ''), username) FROM users WHERE role = 'city' AND NOT disabled ORDER BY id LIMIT 1").
+		Scan(&cityID, &cityName)
+	if err == nil {
+		city = demoActor{id: &cityID, name: cityName, role: "city"}
+	} else if !errors.Is(err, pgx.ErrNoRows) {
+		return false, fmt.Errorf("demo cases: the city bureau: %w", err)
+	}
+	ins, err := inspect2021(cs, ents, city)
+	if err != nil {
+		return false, err
+	}
+	if err := insertInspections(ctx, tx, ins); err != nil {
+		return false, err
+	}
 	if err := insertCases(ctx, tx, cs); err != nil {
 		return false, err
 	}
@@ -155,6 +176,13 @@ func demoGrids(ctx context.Context, tx pgx.Tx) ([]*demoGrid, error) {
 	return out, nil
 }
 
+func nullInt(n int64) any {
+	if n == 0 {
+		return nil
+	}
+	return n
+}
+
 // insertCases writes the cases and their events: each case row is its
 // history folded by cases.Row.Apply, as Store.Act folds each action.
 func insertCases(ctx context.Context, tx pgx.Tx, cs []*demoCase) error {
@@ -169,7 +197,7 @@ func insertCases(ctx context.Context, tx pgx.Tx, cs []*demoCase) error {
 		{"closed_at", "timestamptz", nil}, {"reopened_at", "timestamptz", nil}, {"responsibility", "text", nil},
 		{"measures", "text", nil}, {"funds", "text", nil}, {"plan", "text", nil}, {"interim_controls", "text", nil},
 		{"duplicate_of", "uuid", nil}, {"lon", "float8", nil}, {"lat", "float8", nil}, {"version", "int4", nil},
-		{"updated_at", "timestamptz", nil}}
+		{"updated_at", "timestamptz", nil}, {"inspection_id", "uuid", nil}, {"hazard_source_id", "int8", nil}}
 	ev := []*col{{"case_id", "uuid", nil}, {"at", "timestamptz", nil}, {"actor_id", "int8", nil}, {"actor", "text", nil},
 		{"role", "text", nil}, {"action", "text", nil}, {"from_state", "text", nil}, {"to_state", "text", nil},
 		{"version", "int4", nil}, {"note", "text", nil}, {"reason", "text", nil}, {"deadline", "timestamptz", nil},
@@ -206,7 +234,7 @@ func insertCases(ctx context.Context, tx pgx.Tx, cs []*demoCase) error {
 		for k, v := range []any{c.id, row.State, c.grade, c.category, c.description, first.at, c.deviceTime, first.actor.id,
 			first.actor.name, row.AssigneeID, row.AssigneeName, row.SubmittedBy, row.Deadline, row.DeadlineChangedAt,
 			row.ClosedAt, row.ReopenedAt, row.Responsibility, row.Measures, row.Funds, row.Plan, row.InterimControls,
-			row.DuplicateOf, c.lon, c.lat, len(c.events), last.at} {
+			row.DuplicateOf, c.lon, c.lat, len(c.events), last.at, str(c.inspectionID), nullInt(c.hazardSourceID)} {
 			cols[k].vals = append(cols[k].vals, v)
 		}
 	}

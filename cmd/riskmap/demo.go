@@ -44,7 +44,8 @@ func runDemo(ctx context.Context, logger *slog.Logger, args []string) error {
 		load func(context.Context, *pgxpool.Pool) (bool, error)
 	}{
 		{"demo road network", roads.LoadDemo},
-		{"demo cases", demo.LoadCases},
+		{"demo cases and 2021 inspections", demo.LoadCases},
+		{"demo patrols", demo.LoadPatrols},
 	}
 	for _, x := range extras {
 		done, err := x.load(ctx, pool)
