@@ -68,6 +68,14 @@ bench-tiles: deps
 bench-coverage: deps
 	$(GO) run ./bench/coverage $(BENCH_COVERAGE_ARGS)
 
+# The routine work's benchmark (bench/routine/README.md): due lists of 50
+# workers at once and the inspection statistics over 1,000,000 cases,
+# 200,000 inspections and 2,000,000 patrols; not part of make test.
+# BENCH_ROUTINE_ARGS="-reuse" reuses its database.
+.PHONY: bench-routine
+bench-routine: deps
+	flock /tmp/riskmap-bench.lock $(GO) run ./bench/routine $(BENCH_ROUTINE_ARGS)
+
 # The bulk import benchmark (README "Import and export"): 1,000,000 points
 # through riskmap import and through ogr2ogr; not part of make test.
 # BENCH_IMPORT_ARGS="-reuse" reuses its database and generated file.
