@@ -8,6 +8,11 @@ type User struct {
 	Role        string   `json:"role"`
 	Areas       []string `json:"areas"`
 	Grids       []string `json:"grids"`
+	// Wrote is the primary's WAL position after the user's latest write
+	// through the API (0: none known), read with the token: reads on a hot
+	// standby wait for it, so users see their own writes whichever replica
+	// answers (postgres.Reads).
+	Wrote uint64 `json:"-"`
 }
 
 // Scope is what the user may see: admins everything, workers their grids,

@@ -76,8 +76,19 @@ func (s *Server) syncCaches(c *gin.Context) {
 			}
 		}()
 	}
-	if err := s.Tiles.Sync(ctx); err != nil {
-		s.Logger.Warn("tiles: sync after write", "request_id", c.GetString(requestIDKey), "err", err)
+	if s.Reads != nil {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if err := s.Reads.Wrote(ctx); err != nil {
+				s.Logger.Warn("reads: the primary's position after a write", "request_id", c.GetString(requestIDKey), "err", err)
+			}
+		}()
+	}
+	if s.Tiles != nil {
+		if err := s.Tiles.Sync(ctx); err != nil {
+			s.Logger.Warn("tiles: sync after write", "request_id", c.GetString(requestIDKey), "err", err)
+		}
 	}
 	wg.Wait()
 }

@@ -22,6 +22,7 @@ import (
 	"riskmap/metrics"
 	"riskmap/notify"
 	"riskmap/patrols"
+	"riskmap/postgres"
 	"riskmap/printing"
 	"riskmap/proposals"
 	"riskmap/stock"
@@ -90,6 +91,10 @@ type Server struct {
 	// no such routes).
 	Patrols     *patrols.Store
 	Inspections *inspections.Store
+	// Reads sends the stores' read-only queries to a hot standby when it
+	// is fresh (nil: none); the API raises its watermark after each write,
+	// before answering, so the client's next read shows the write.
+	Reads *postgres.Reads
 	// RequestTimeout bounds a request (0: none; see deadline), so a
 	// database that stops answering yields 503s, not hanging requests.
 	RequestTimeout time.Duration

@@ -155,7 +155,7 @@ func (s *Server) style(c *gin.Context) {
 func (s *Server) syncTiles() gin.HandlerFunc {
 	return func(c *gin.Context) {
 		m := c.Request.Method
-		if s.Tiles == nil || m == http.MethodGet || m == http.MethodHead || m == http.MethodOptions {
+		if (s.Tiles == nil && s.Reads == nil) || m == http.MethodGet || m == http.MethodHead || m == http.MethodOptions {
 			c.Next()
 			return
 		}

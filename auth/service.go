@@ -106,16 +106,19 @@ func (s *Service) AuthenticateUntil(ctx context.Context, token string) (*riskmap
 		return nil, time.Time{}, riskmap.Errorf(riskmap.EUNAUTHORIZED, "invalid token")
 	}
 	var until time.Time
-	u, err := scanUser(s.pool.QueryRow(ctx, `SELECT `+userColumns+`, s.expires_at
+	var wrote int64
+	u, err := scanUser(s.pool.QueryRow(ctx, `SELECT `+userColumns+`, s.expires_at,
+		       coalesce((SELECT (w.lsn - '0/0'::pg_lsn)::int8 FROM user_write_positions w WHERE w.user_id = u.id), 0)
 		  FROM sessions s JOIN users u ON u.id = s.user_id
 		 WHERE s.token_hash = $1 AND s.revoked_at IS NULL AND s.expires_at > now()
-		   AND NOT u.disabled AND s.created_at >= u.tokens_valid_after`, hashToken(token)), &until)
+		   AND NOT u.disabled AND s.created_at >= u.tokens_valid_after`, hashToken(token)), &until, &wrote)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return nil, time.Time{}, riskmap.Errorf(riskmap.EUNAUTHORIZED, "token expired, revoked or unknown: log in again")
 	}
 	if err != nil {
 		return nil, time.Time{}, fmt.Errorf("authenticate: %w", err)
 	}
+	u.Wrote = uint64(max(wrote, 0))
 	return u, until, nil
 }
 

@@ -8,7 +8,7 @@ import (
 // CountByState counts every case by state (and "overdue" for open cases
 // past their deadline), for the metrics endpoint.
 func (s *Store) CountByState(ctx context.Context) (map[string]float64, error) {
-	rows, err := s.pool.Query(ctx, `
+	rows, err := s.reads.Query(ctx, `
 		SELECT state, count(*) FROM cases GROUP BY state
 		UNION ALL
 		SELECT 'overdue', count(*) FROM cases WHERE state NOT IN ('closed', 'void', 'duplicate') AND deadline < now()`)

@@ -82,7 +82,7 @@ func (s *Store) List(ctx context.Context, u *riskmap.User, q ListQuery) (Page, e
 	sql := "SELECT c.seq, " + caseJSON(u) + "::text FROM cases c WHERE " + strings.Join(where, " AND ") + " ORDER BY c.seq DESC LIMIT $1"
 	var p Page
 	var err error
-	if p.Features, p.Next, err = postgres.QueryPage(ctx, s.pool, q.Limit, sql, args...); err != nil {
+	if p.Features, p.Next, err = postgres.QueryPage(ctx, s.reads, q.Limit, sql, args...); err != nil {
 		return Page{}, fmt.Errorf("list cases: %w", postgres.Translate(err))
 	}
 	return p, nil

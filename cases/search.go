@@ -19,7 +19,7 @@ func (s *Store) Search(ctx context.Context, u *riskmap.User, q string, limit int
 	}
 	vis, args := visibleSQL(u, 4)
 	like := "%" + features.LikeEscape(q) + "%"
-	rows, err := s.pool.Query(ctx, `
+	rows, err := s.reads.Query(ctx, `
 		SELECT c.id::text, c.number,
 		       concat_ws(' · ', left(c.description, 40), (SELECT a.name FROM areas a WHERE a.code = c.township_code),
 		                 (SELECT g.name FROM grids g WHERE g.code = c.grid_code)),

@@ -270,7 +270,7 @@ func (s *Store) Rectification(ctx context.Context, u *riskmap.User, q StatsQuery
 	scope := u.Scope()
 	areaPrefix := "%"
 	if q.Area != "" {
-		err := s.pool.QueryRow(ctx, "SELECT name FROM areas WHERE code = $1", q.Area).Scan(&out.AreaName)
+		err := s.reads.QueryRow(ctx, "SELECT name FROM areas WHERE code = $1", q.Area).Scan(&out.AreaName)
 		if errors.Is(err, pgx.ErrNoRows) {
 			return Stats{}, riskmap.Errorf(riskmap.ENOTFOUND, "area %s not found", q.Area)
 		}
@@ -289,7 +289,7 @@ func (s *Store) Rectification(ctx context.Context, u *riskmap.User, q StatsQuery
 	if table == "grids" {
 		unitScope, scopeArgs = scope.SQL("u.code", 2)
 	}
-	rows, err := s.pool.Query(ctx, fmt.Sprintf(statsUnitsSQL, table, level, unitScope), append([]any{areaPrefix}, scopeArgs...)...)
+	rows, err := s.reads.Query(ctx, fmt.Sprintf(statsUnitsSQL, table, level, unitScope), append([]any{areaPrefix}, scopeArgs...)...)
 	if err != nil {
 		return Stats{}, fmt.Errorf("stats: units: %w", err)
 	}
@@ -522,7 +522,7 @@ func (s *Store) mainCounts(ctx context.Context, sql string, args []any, index ma
 // hand each time: a generic plan of the counted query, guessing one pending
 // case, probes the spans once per case and takes four times as long.
 func (s *Store) statsQuery(ctx context.Context, sql string, args []any, each func(pgx.Rows) error) error {
-	return pgx.BeginTxFunc(ctx, s.pool, pgx.TxOptions{AccessMode: pgx.ReadOnly}, func(tx pgx.Tx) error {
+	return pgx.BeginTxFunc(ctx, s.reads, pgx.TxOptions{AccessMode: pgx.ReadOnly}, func(tx pgx.Tx) error {
 		if _, err := tx.Exec(ctx, "SET LOCAL jit = off; SET LOCAL plan_cache_mode = force_custom_plan"); err != nil {
 			return err
 		}

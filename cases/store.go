@@ -32,6 +32,11 @@ type Config struct {
 	CityGrace time.Duration
 	// MaxUpload caps one attachment in bytes (default 10 MB).
 	MaxUpload int64
+	// Reads runs lists, searches, statistics and counts: on a hot standby
+	// when it is fresh (postgres.Reads; nil: the pool). The case a client
+	// reloads after acting, and every check inside a write, stay on the
+	// pool.
+	Reads *postgres.Reads
 }
 
 // DefaultConfig returns docs/domain.md's defaults.
@@ -43,6 +48,7 @@ func DefaultConfig() Config {
 // store for the evidence's bytes).
 type Store struct {
 	pool     *pgxpool.Pool
+	reads    *postgres.Reads
 	blobs    blobs.Store
 	cfg      Config
 	notifier Notifier
@@ -63,7 +69,10 @@ func NewStore(pool *pgxpool.Pool, b blobs.Store, cfg Config) *Store {
 	if cfg.MaxUpload <= 0 {
 		cfg.MaxUpload = d.MaxUpload
 	}
-	return &Store{pool: pool, blobs: b, cfg: cfg}
+	if cfg.Reads == nil {
+		cfg.Reads = postgres.PrimaryReads(pool)
+	}
+	return &Store{pool: pool, reads: cfg.Reads, blobs: b, cfg: cfg}
 }
 
 // Config returns the store's settings.

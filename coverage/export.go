@@ -20,7 +20,7 @@ import (
 func (s *Service) WriteGeoJSON(ctx context.Context, w io.Writer, r *Result) error {
 	geoms := map[int64]json.RawMessage{}
 	if r.gridSet != nil && len(r.gridSet.ids) > 0 {
-		rows, err := s.pool.Query(ctx, "SELECT id, ST_AsGeoJSON(geom, 7) FROM grids WHERE id = ANY($1)", r.gridSet.ids)
+		rows, err := s.reads.Query(ctx, "SELECT id, ST_AsGeoJSON(geom, 7) FROM grids WHERE id = ANY($1)", r.gridSet.ids)
 		if err != nil {
 			return fmt.Errorf("coverage: grid geometries: %w", err)
 		}

@@ -52,7 +52,10 @@ func (s *Service) Listen(ctx context.Context, connect func(context.Context) (*pg
 
 type notices struct{ s *Service }
 
-func (n notices) HandleNotification(_ context.Context, msg *pgconn.Notification, _ *pgx.Conn) error {
+func (n notices) HandleNotification(ctx context.Context, msg *pgconn.Notification, conn *pgx.Conn) error {
+	if err := n.heard(ctx, conn); err != nil {
+		return err
+	}
 	if nonce, ok := strings.CutPrefix(msg.Payload, syncPrefix); ok {
 		n.s.barriers.Release(nonce)
 		return nil
@@ -93,9 +96,25 @@ func (s *Service) Sync(ctx context.Context) error {
 
 // HandleBacklog runs once the channel is listened to on a new connection:
 // changes made while not listening are unknown, so the counter moves on.
-func (n notices) HandleBacklog(context.Context, string, *pgx.Conn) error {
+func (n notices) HandleBacklog(ctx context.Context, _ string, conn *pgx.Conn) error {
+	if err := n.heard(ctx, conn); err != nil {
+		return err
+	}
 	n.s.generation.Add(1)
 	n.s.live.Store(true)
+	return nil
+}
+
+// heard raises the reads' watermark past the change just heard of, before
+// the data version moves, so that an answer computed on the standby for
+// the new version has the change (postgres.Reads). If it cannot, versions
+// come from the tables until the connection is made again.
+func (n notices) heard(ctx context.Context, conn *pgx.Conn) error {
+	if err := n.s.reads.Heard(ctx, conn); err != nil {
+		n.s.live.Store(false)
+		_ = conn.Close(ctx)
+		return fmt.Errorf("coverage: %w", err)
+	}
 	return nil
 }
 
@@ -109,7 +128,11 @@ func (s *Service) liveVersion() string {
 
 // version is the data version results are cached under (see Listen).
 func (s *Service) version(ctx context.Context, tx pgx.Tx) (string, error) {
-	if s.live.Load() {
+	if st, ok := tx.(*snapshotTx); ok {
+		if st.live {
+			return st.version, nil
+		}
+	} else if s.live.Load() {
 		return s.liveVersion(), nil
 	}
 	var v string

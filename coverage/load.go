@@ -3,6 +3,7 @@ package coverage
 import (
 	"context"
 	"encoding/binary"
+	"errors"
 	"fmt"
 	"math"
 	"regexp"
@@ -231,7 +232,8 @@ func (s *Service) aside(ctx context.Context, tx pgx.Tx, fn func(pgx.Tx) error) f
 		return onTx
 	}
 	actx, cancel := context.WithTimeout(ctx, 20*time.Millisecond)
-	conn, err := s.pool.Acquire(actx)
+	// on the server of tx (the primary or the standby)
+	conn, err := s.reads.PoolOf(unwrap(tx)).Acquire(actx)
 	cancel()
 	if err != nil {
 		return onTx
@@ -242,7 +244,7 @@ func (s *Service) aside(ctx context.Context, tx pgx.Tx, fn func(pgx.Tx) error) f
 		done <- pgx.BeginTxFunc(ctx, conn, pgx.TxOptions{IsoLevel: pgx.RepeatableRead, AccessMode: pgx.ReadOnly}, func(side pgx.Tx) error {
 			// the snapshot must be the transaction's first statement
 			if _, err := side.Exec(ctx, "SET TRANSACTION SNAPSHOT '"+snap+"'"); err != nil {
-				return fmt.Errorf("coverage: shared snapshot: %w", err)
+				return errNotShared
 			}
 			if _, err := side.Exec(ctx, "SET LOCAL jit = off"); err != nil {
 				return err
@@ -250,5 +252,15 @@ func (s *Service) aside(ctx context.Context, tx pgx.Tx, fn func(pgx.Tx) error) f
 			return fn(side)
 		})
 	}()
-	return func() error { return <-done }
+	return func() error {
+		if err := <-done; err != errNotShared {
+			return err
+		}
+		return onTx()
+	}
 }
+
+// errNotShared: the snapshot could not be imported on the second
+// connection (a server other than tx's answered the standby's address),
+// so the work runs on tx instead.
+var errNotShared = errors.New("coverage: snapshot not shared")

@@ -4,6 +4,8 @@ import (
 	"context"
 	"fmt"
 	"math"
+	"strconv"
+	"strings"
 
 	"github.com/jackc/pgx/v5"
 
@@ -30,6 +32,10 @@ func (s *Service) freshTopology(ctx context.Context) error {
 	if stale {
 		if _, err := roads.Rebuild(ctx, s.pool); err != nil {
 			return err
+		}
+		// the snapshot that follows must see the rebuilt topology
+		if err := s.reads.Wrote(ctx); err != nil {
+			return fmt.Errorf("coverage: network: %w", err)
 		}
 	}
 	return nil
@@ -105,22 +111,26 @@ func (s *Service) travelField(ctx context.Context, tx pgx.Tx, n *network, starts
 	pred := make([]int64, n.maxVertex+2)
 	via := make([]int64, n.maxVertex+2)
 	err := func() error {
-		if _, err := tx.Exec(ctx, `CREATE TEMP TABLE IF NOT EXISTS coverage_starts (id bigint, source bigint, target bigint, cost float8, reverse_cost float8) ON COMMIT DROP;
-		    TRUNCATE coverage_starts`); err != nil {
-			return err
-		}
-		rows := make([][]any, len(starts))
+		// the virtual edges are numbers written into the edges query (a
+		// temporary table would need a writable transaction: not on a
+		// standby)
+		var virtual strings.Builder
 		for k, a := range starts {
-			rows[k] = []any{n.maxEdge + 1 + int64(k), source, a.vertex, a.seconds, -1.0}
-		}
-		if _, err := tx.CopyFrom(ctx, pgx.Identifier{"coverage_starts"}, []string{"id", "source", "target", "cost", "reverse_cost"}, pgx.CopyFromRows(rows)); err != nil {
-			return err
+			if k > 0 {
+				virtual.WriteString(", ")
+			}
+			cost := a.seconds
+			if math.IsNaN(cost) || math.IsInf(cost, 0) {
+				cost = 1e15 // unreachable (never: access times are finite)
+			}
+			fmt.Fprintf(&virtual, "(%d::bigint, %d::bigint, %d::bigint, %s::float8, -1::float8)",
+				n.maxEdge+1+int64(k), source, a.vertex, strconv.FormatFloat(cost, 'g', -1, 64))
 		}
 		res, err := tx.Query(ctx, `SELECT d.node, d.edge, d.agg_cost,
 		       coalesce(CASE WHEN r.target = d.node THEN r.source ELSE r.target END, -1)
 		  FROM pgr_drivingDistance(
 		         'SELECT id, source, target, cost, reverse_cost FROM road_edges
-		          UNION ALL SELECT id, source, target, cost, reverse_cost FROM coverage_starts',
+		          UNION ALL SELECT * FROM (VALUES `+virtual.String()+`) v (id, source, target, cost, reverse_cost)',
 		         $1::bigint, 1e15::float8, true) d
 		  LEFT JOIN roads r ON r.id = d.edge`, source)
 		if err != nil {

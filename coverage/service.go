@@ -67,6 +67,10 @@ type Config struct {
 	TileCacheBytes int64
 	// Logger receives warnings (default slog.Default()).
 	Logger *slog.Logger
+	// Reads runs answers' snapshots: on a hot standby when it is fresh
+	// (postgres.Reads; nil: the pool). Rebuilding the road topology, a
+	// write, stays on the pool.
+	Reads *postgres.Reads
 }
 
 // DefaultConfig returns the defaults.
@@ -77,6 +81,7 @@ func DefaultConfig() Config {
 // Service computes coverage, readiness, sufficiency and siting.
 type Service struct {
 	pool  *pgxpool.Pool
+	reads *postgres.Reads
 	cfg   Config
 	cache *cache
 	// live: Listen follows change notifications, and generation counts
@@ -117,9 +122,12 @@ func NewService(pool *pgxpool.Pool, cfg Config) *Service {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.Default()
 	}
+	if cfg.Reads == nil {
+		cfg.Reads = postgres.PrimaryReads(pool)
+	}
 	b := make([]byte, 6)
 	_, _ = rand.Read(b)
-	return &Service{pool: pool, cfg: cfg, cache: newCache(cfg.CacheEntries), instance: hex.EncodeToString(b),
+	return &Service{pool: pool, reads: cfg.Reads, cfg: cfg, cache: newCache(cfg.CacheEntries), instance: hex.EncodeToString(b),
 		tiles: newTileCache(cfg.TileCacheBytes), barriers: postgres.NewBarriers()}
 }
 
@@ -211,15 +219,40 @@ func (c *cache) put(key, version string, v any) {
 
 // snapshot runs fn in one REPEATABLE READ transaction, so that every table
 // an answer reads (and the data version it is cached under) is seen at the
-// same moment. JIT is off: PostGIS functions declare high costs, which make
-// PostgreSQL compile these one-off queries, slower than running them.
+// same moment; read-only, on the standby when it is fresh. JIT is off:
+// PostGIS functions declare high costs, which make PostgreSQL compile
+// these one-off queries, slower than running them.
+//
+// The live data version is read first, before the transaction begins: a
+// change notified before is in the snapshot (on a standby too: the
+// listener raises the reads' watermark before it moves the version, and
+// the standby is chosen after), and one notified after moves the version
+// past the one this answer is cached under.
 func (s *Service) snapshot(ctx context.Context, fn func(tx pgx.Tx) error) error {
-	return pgx.BeginTxFunc(ctx, s.pool, pgx.TxOptions{IsoLevel: pgx.RepeatableRead}, func(tx pgx.Tx) error {
+	st := &snapshotTx{live: s.live.Load(), version: s.liveVersion()}
+	return pgx.BeginTxFunc(ctx, s.reads, pgx.TxOptions{IsoLevel: pgx.RepeatableRead, AccessMode: pgx.ReadOnly}, func(tx pgx.Tx) error {
 		if _, err := tx.Exec(ctx, "SET LOCAL jit = off"); err != nil {
 			return fmt.Errorf("coverage: %w", err)
 		}
-		return fn(tx)
+		st.Tx = tx
+		return fn(st)
 	})
+}
+
+// snapshotTx is an answer's transaction and the live data version read
+// before it began (version).
+type snapshotTx struct {
+	pgx.Tx
+	live    bool
+	version string
+}
+
+// unwrap is the transaction under an answer's.
+func unwrap(tx pgx.Tx) pgx.Tx {
+	if st, ok := tx.(*snapshotTx); ok {
+		return st.Tx
+	}
+	return tx
 }
 
 // scopeKey identifies a scope in cache keys.

@@ -48,7 +48,7 @@ func asOfStates(l *Layer) string {
 // stood as it is).
 func (s *Store) HistorySince(ctx context.Context, l *Layer) (*time.Time, error) {
 	var t *time.Time
-	if err := s.pool.QueryRow(ctx, "SELECT min(at) FROM audit_log WHERE tbl = $1", l.Name).Scan(&t); err != nil {
+	if err := s.reads.QueryRow(ctx, "SELECT min(at) FROM audit_log WHERE tbl = $1", l.Name).Scan(&t); err != nil {
 		return nil, fmt.Errorf("history since %s: %w", l.Name, postgres.Translate(err))
 	}
 	return t, nil
@@ -81,7 +81,7 @@ func (s *Store) AsOf(ctx context.Context, l *Layer, scope riskmap.Scope, at time
 	sql := `SELECT t.id, coalesce((t.doc ->> 'version')::integer, 0), json_build_object('type', 'Feature', 'id', t.id,
 		'geometry', t.doc -> 'geom', 'properties', t.doc - 'geom' - 'id')::text
 		FROM ` + asOfStates(l) + " WHERE " + strings.Join(where, " AND ") + " ORDER BY t.id LIMIT $3"
-	rows, err := s.pool.Query(ctx, sql, args...)
+	rows, err := s.reads.Query(ctx, sql, args...)
 	if err != nil {
 		return Page{}, fmt.Errorf("as of %s: %w", l.Name, postgres.Translate(err))
 	}

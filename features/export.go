@@ -32,7 +32,7 @@ func (s *Store) Scan(ctx context.Context, l *Layer, scope riskmap.Scope, q ScanQ
 		args = append(args, q.Limit)
 		sql += fmt.Sprintf(" LIMIT $%d", len(args))
 	}
-	rows, err := s.pool.Query(ctx, sql, args...)
+	rows, err := s.reads.Query(ctx, sql, args...)
 	if err != nil {
 		return fmt.Errorf("scan %s: %w", l.Name, postgres.Translate(err))
 	}
@@ -60,7 +60,7 @@ func (s *Store) Count(ctx context.Context, l *Layer, scope riskmap.Scope, q Scan
 		return 0, err
 	}
 	var n int64
-	if err := s.pool.QueryRow(ctx, sql, args...).Scan(&n); err != nil {
+	if err := s.reads.QueryRow(ctx, sql, args...).Scan(&n); err != nil {
 		return 0, fmt.Errorf("count %s: %w", l.Name, postgres.Translate(err))
 	}
 	return n, nil
@@ -72,7 +72,7 @@ func (s *Store) Extent(ctx context.Context, l *Layer, scope riskmap.Scope) (*[4]
 	cond, scopeArgs := l.ScopeSQL(scope, 1)
 	var ok bool
 	var b [4]float64
-	err := s.pool.QueryRow(ctx, `SELECT count(*) > 0, coalesce(min(ST_XMin(t.geom)), 0), coalesce(min(ST_YMin(t.geom)), 0),
+	err := s.reads.QueryRow(ctx, `SELECT count(*) > 0, coalesce(min(ST_XMin(t.geom)), 0), coalesce(min(ST_YMin(t.geom)), 0),
 		coalesce(max(ST_XMax(t.geom)), 0), coalesce(max(ST_YMax(t.geom)), 0) FROM `+l.Name+" t WHERE "+cond, scopeArgs...).
 		Scan(&ok, &b[0], &b[1], &b[2], &b[3])
 	if err != nil {

@@ -40,7 +40,7 @@ func (s *Store) Integrity(ctx context.Context, scope riskmap.Scope, area string)
 	rep := IntegrityReport{Overlaps: []Overlap{}, Gaps: []Gap{}}
 	cond, scopeArgs := s.Layers["areas"].ScopeSQL(scope, 2)
 	prefix := riskmap.AreaPrefix(area) + "%"
-	rows, err := s.pool.Query(ctx, `
+	rows, err := s.reads.Query(ctx, `
 		WITH tw AS (SELECT t.code, t.name, t.geom FROM areas t WHERE t.level = 'township' AND t.code LIKE $1 AND `+cond+`),
 		cover AS (SELECT tw.code, tw.name, tw.geom, ST_Union(g.geom) AS grids
 		            FROM tw LEFT JOIN grids g ON g.township_code = tw.code GROUP BY tw.code, tw.name, tw.geom),
@@ -65,12 +65,12 @@ func (s *Store) Integrity(ctx context.Context, scope riskmap.Scope, area string)
 		return rep, fmt.Errorf("integrity gaps: %w", err)
 	}
 	if rep.Townships == 0 {
-		if err := s.pool.QueryRow(ctx, `SELECT count(*) FROM areas t WHERE t.level = 'township' AND t.code LIKE $1 AND `+cond,
+		if err := s.reads.QueryRow(ctx, `SELECT count(*) FROM areas t WHERE t.level = 'township' AND t.code LIKE $1 AND `+cond,
 			append([]any{prefix}, scopeArgs...)...).Scan(&rep.Townships); err != nil {
 			return rep, fmt.Errorf("integrity: %w", err)
 		}
 	}
-	rows, err = s.pool.Query(ctx, `
+	rows, err = s.reads.Query(ctx, `
 		SELECT a.township_code, a.code, b.code, ST_Area(ST_Intersection(a.geom, b.geom)::geography), ST_AsGeoJSON(ST_Intersection(a.geom, b.geom), 7)
 		  FROM grids a JOIN grids b ON a.township_code = b.township_code AND a.code < b.code AND a.geom && b.geom
 		 WHERE a.code LIKE $1 AND ST_Relate(a.geom, b.geom, '2********')

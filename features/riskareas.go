@@ -32,7 +32,7 @@ type RiskArea struct {
 // under area ("" for all) in scope, by code.
 func (s *Store) RiskAreas(ctx context.Context, scope riskmap.Scope, area, level string) ([]RiskArea, error) {
 	cond, args := scope.SQL("t.scope_code", 3)
-	rows, err := s.pool.Query(ctx, `SELECT t.code, t.name, t.level, r.n1, r.n2, r.n3, r.n4, r.max_level, r.risk_index, r.index_level
+	rows, err := s.reads.Query(ctx, `SELECT t.code, t.name, t.level, r.n1, r.n2, r.n3, r.n4, r.max_level, r.risk_index, r.index_level
 		FROM risk_areas t CROSS JOIN LATERAL riskmap_risk_area(t.prefix) r
 		WHERE t.level = $1 AND t.code LIKE $2 AND `+cond+` ORDER BY t.code`,
 		append([]any{level, riskmap.AreaPrefix(area) + "%"}, args...)...)

@@ -174,7 +174,7 @@ func (s *Store) searchLayer(ctx context.Context, sp searchSpec, scope riskmap.Sc
 		 WHERE (%s) AND %s
 		 ORDER BY rank, length(t.name), t.name, t.id
 		 LIMIT $4`, sp.detail, matched, strings.Join(ranks, " "), center, l.Name, strings.Join(conds, " OR "), scopeSQL)
-	rows, err := s.pool.Query(ctx, sql, args...)
+	rows, err := s.reads.Query(ctx, sql, args...)
 	if err != nil {
 		return nil, fmt.Errorf("search %s: %w", sp.layer, err)
 	}

@@ -17,13 +17,30 @@ import (
 
 // Store reads and writes feature layers in PostGIS.
 type Store struct {
-	pool   *pgxpool.Pool
+	pool *pgxpool.Pool
+	// reads runs lists, exports, counts and searches: on a hot standby
+	// when it is fresh (postgres.Reads). A read that must see a write
+	// made elsewhere (Get, history, checks inside writes) uses pool.
+	reads  *postgres.Reads
 	Layers Registry
 }
 
+// Options configure a Store.
+type Options struct {
+	// Reads runs the read-only queries of lists, exports, counts and
+	// searches (nil: the pool).
+	Reads *postgres.Reads
+}
+
 // NewStore returns a store over pool.
-func NewStore(pool *pgxpool.Pool) *Store {
-	return &Store{pool: pool, Layers: NewRegistry()}
+func NewStore(pool *pgxpool.Pool) *Store { return NewStoreWith(pool, Options{}) }
+
+// NewStoreWith returns a store over pool configured by opts.
+func NewStoreWith(pool *pgxpool.Pool, opts Options) *Store {
+	if opts.Reads == nil {
+		opts.Reads = postgres.PrimaryReads(pool)
+	}
+	return &Store{pool: pool, reads: opts.Reads, Layers: NewRegistry()}
 }
 
 // Feature is one stored feature as GeoJSON, with its version for ETags.
@@ -83,7 +100,7 @@ func (s *Store) List(ctx context.Context, l *Layer, scope riskmap.Scope, q ListQ
 	args = append(args, scopeArgs...)
 	where = append(where, cond)
 	sql := selectFeature(l) + " WHERE " + strings.Join(where, " AND ") + " ORDER BY t.id LIMIT $2"
-	rows, err := s.pool.Query(ctx, sql, args...)
+	rows, err := s.reads.Query(ctx, sql, args...)
 	if err != nil {
 		return Page{}, fmt.Errorf("list %s: %w", l.Name, err)
 	}

@@ -77,6 +77,12 @@ func (m *Metrics) Counter(name, help string, f func() float64) {
 	m.reg.MustRegister(prometheus.NewCounterFunc(prometheus.CounterOpts{Name: name, Help: help}, f))
 }
 
+// CounterWith is Counter for one value of a labelled family (the same
+// name, help and label names with other values may be added).
+func (m *Metrics) CounterWith(name, help string, labels map[string]string, f func() float64) {
+	m.reg.MustRegister(prometheus.NewCounterFunc(prometheus.CounterOpts{Name: name, Help: help, ConstLabels: labels}, f))
+}
+
 // Gauge exposes a value read on scrape.
 func (m *Metrics) Gauge(name, help string, f func() float64) {
 	m.reg.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: name, Help: help}, f))

@@ -35,6 +35,9 @@ func Open(ctx context.Context, url string, maxConns int32) (*pgxpool.Pool, error
 	return pool, nil
 }
 
+// StandbyApplicationName names the sessions of a standby's pool.
+const StandbyApplicationName = "riskmap-reads"
+
 // OpenStandby returns a pool for a hot standby's url (or several, or a
 // load balancer in front of them), for reads that tolerate its lag. Its
 // sessions are read-only, and it does not have to answer yet: its users
@@ -45,6 +48,8 @@ func OpenStandby(ctx context.Context, url string, maxConns int32) (*pgxpool.Pool
 		return nil, err
 	}
 	cfg.ConnConfig.RuntimeParams["default_transaction_read_only"] = "on"
+	// told apart from the primary's sessions in pg_stat_activity
+	cfg.ConnConfig.RuntimeParams["application_name"] = StandbyApplicationName
 	return pgxpool.NewWithConfig(ctx, cfg)
 }
 

@@ -13,8 +13,8 @@ import (
 
 // The channels the migration's triggers notify.
 const (
-	tilesChannel = "riskmap_tiles"
-	authChannel  = "riskmap_auth"
+	Channel     = "riskmap_tiles"
+	authChannel = "riskmap_auth"
 )
 
 // notice is a riskmap_tiles payload (see migrations/100_tiles.sql), or a
@@ -53,7 +53,7 @@ func (s *Service) Listen(ctx context.Context, connect func(context.Context) (*pg
 			s.setLive(true)
 		}
 	}
-	l.Handle(tilesChannel, handler{notify: s.handleTiles, backlog: ready, change: s.noteChange})
+	l.Handle(Channel, handler{notify: s.handleTiles, backlog: ready, change: s.noteChange})
 	l.Handle(authChannel, handler{notify: func(string) { s.tokens.flush(true) }, backlog: ready})
 	defer s.setLive(false)
 	return l.Listen(ctx)
@@ -156,7 +156,7 @@ func (s *Service) Sync(ctx context.Context) error {
 	if !s.Live() {
 		return nil // caches are bypassed anyway
 	}
-	back, err := s.barriers.Wait(ctx, s.pool, tilesChannel, func(nonce string) string {
+	back, err := s.barriers.Wait(ctx, s.pool, Channel, func(nonce string) string {
 		payload, _ := json.Marshal(notice{Sync: nonce})
 		return string(payload)
 	}, syncTimeout)

@@ -37,9 +37,10 @@ type Options struct {
 	// Tokens); 0 means 30 s, negative disables the token cache.
 	TokenTTL time.Duration
 	Logger   *slog.Logger
-	// ReadPool, when set, is a hot standby's pool: tile misses are made
-	// there when it has replayed the latest change heard of (standby.go).
-	ReadPool *pgxpool.Pool
+	// Reads, when set, makes tile misses on a hot standby when it has
+	// replayed the latest change heard of (standby.go), else on the
+	// service's pool. Name its view "tiles" (ReadStats).
+	Reads *postgres.Reads
 	// Now is the clock that decides today's date for daily layers (default
 	// time.Now; tests fix it).
 	Now func() time.Time
@@ -57,9 +58,8 @@ type Service struct {
 	now    func() time.Time
 	live   atomic.Bool
 
-	readPool  *pgxpool.Pool
-	wantLSN   atomic.Pointer[string]
-	readStats struct{ fromStandby, fellBack atomic.Uint64 }
+	reads     *postgres.Reads
+	standbyOK atomic.Bool // the latest change's position was read (noteChange)
 
 	mu sync.Mutex
 	// barriers are Sync's markers in flight
@@ -83,7 +83,7 @@ func NewService(pool *pgxpool.Pool, opts Options) *Service {
 	}
 	s := &Service{
 		pool:     pool,
-		readPool: opts.ReadPool,
+		reads:    opts.Reads,
 		layers:   Layers(),
 		index:    map[string]int{},
 		stmts:    map[statementKey]string{},
@@ -235,13 +235,12 @@ func (s *Service) query(ctx context.Context, layer string, t TileID, scope riskm
 	if err != nil || sql == "" {
 		return nil, err
 	}
-	if s.readPool != nil {
-		if data, ok, err := s.queryStandby(ctx, sql, args); ok || err != nil {
-			return data, err
-		}
+	var db postgres.Rower = s.pool
+	if s.reads != nil && s.standbyOK.Load() {
+		db = s.reads
 	}
 	var data []byte
-	if err := s.pool.QueryRow(ctx, sql, args...).Scan(&data); err != nil {
+	if err := db.QueryRow(ctx, sql, args...).Scan(&data); err != nil {
 		return nil, fmt.Errorf("tile %s/%s: %w", layer, t, err)
 	}
 	return data, nil

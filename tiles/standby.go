@@ -2,71 +2,40 @@ package tiles
 
 import (
 	"context"
-	"fmt"
 
 	"github.com/jackc/pgx/v5"
 )
 
-// Tiles from a standby (Options.ReadPool), with the freshness rule: a
-// tile is made on the standby only once it has replayed every change this
-// replica has heard of, else on the primary. The listener, on each change
-// notification (and each Sync barrier), reads the primary's WAL position
-// at that moment, which is past the change's commit (a NOTIFY is
-// delivered after its commit); a tile query on the standby first checks
-// that pg_last_wal_replay_lsn() has reached the latest such position. So
-// neither the cache nor a client after its own write (the API syncs
-// before answering a write) ever sees a tile older than a change the
-// replica has heard of. A primary (the standby promoted) answers NULL:
-// fresh by definition.
+// Tiles from a standby (Options.Reads), with the freshness rule: a tile is
+// made on the standby only once it has replayed every change this replica
+// has heard of, else on the primary (postgres.Reads). The listener, on
+// each change notification (and each Sync barrier), raises the reads'
+// watermark to the primary's WAL position at that moment, which is past
+// the change's commit (a NOTIFY is delivered after its commit), before it
+// drops the tiles the change met. So neither the cache nor a client after
+// its own write (the API syncs before answering a write) ever sees a tile
+// older than a change the replica has heard of.
 
-// noteChange records the primary's WAL position after a notification,
-// read on the listening connection.
+// noteChange raises the watermark after a notification, on the listening
+// connection. If the position cannot be read, tiles are made on the
+// primary until it can: a refill from the standby could miss the change.
 func (s *Service) noteChange(ctx context.Context, conn *pgx.Conn) {
-	if s.readPool == nil || conn == nil {
+	if s.reads == nil || !s.reads.HasStandby() || conn == nil {
 		return
 	}
-	var lsn string
-	if err := conn.QueryRow(ctx, "SELECT pg_current_wal_lsn()::text").Scan(&lsn); err != nil {
-		// unknown: trust no standby until the next notification tells
-		s.wantLSN.Store(&unknownLSN)
-		return
-	}
-	s.wantLSN.Store(&lsn)
-}
-
-// unknownLSN makes every standby read fall back to the primary.
-var unknownLSN = "FFFFFFFF/FFFFFFFF"
-
-// queryStandby makes a tile on the standby if it has replayed far enough;
-// ok is false when it has not (or cannot say), and the caller asks the
-// primary.
-func (s *Service) queryStandby(ctx context.Context, sql string, args []any) (data []byte, ok bool, err error) {
-	want := s.wantLSN.Load()
-	if want == nil {
-		want = &unknownLSN // listening has not begun: nothing is known
-	}
-	conn, err := s.readPool.Acquire(ctx)
-	if err != nil {
-		return nil, false, nil // the standby is away: the primary answers
-	}
-	defer conn.Release()
-	var fresh bool
-	if err := conn.QueryRow(ctx, "SELECT coalesce(pg_last_wal_replay_lsn() >= $1::pg_lsn, true)", *want).Scan(&fresh); err != nil {
-		return nil, false, nil
-	}
-	if !fresh {
-		s.readStats.fellBack.Add(1)
-		return nil, false, nil
-	}
-	if err := conn.QueryRow(ctx, sql, args...).Scan(&data); err != nil {
-		return nil, false, fmt.Errorf("tile on the standby: %w", err)
-	}
-	s.readStats.fromStandby.Add(1)
-	return data, true, nil
+	s.standbyOK.Store(s.reads.Heard(ctx, conn) == nil)
 }
 
 // ReadStats counts tiles made on the standby, and those made on the
-// primary because the standby had not replayed the latest change heard of.
+// primary because the standby had not replayed the latest change heard
+// of, was away, or the latest change was not placed yet.
 func (s *Service) ReadStats() (fromStandby, fellBack uint64) {
-	return s.readStats.fromStandby.Load(), s.readStats.fellBack.Load()
+	if s.reads == nil {
+		return 0, 0
+	}
+	c := s.reads.Counts()["tiles"]
+	if c == nil {
+		return 0, 0
+	}
+	return c.Standby.Load(), c.Behind.Load() + c.Away.Load() + c.Unknown.Load()
 }

@@ -15,6 +15,7 @@ import (
 	"riskmap/blobs"
 	"riskmap/cases"
 	"riskmap/localdb"
+	"riskmap/postgres"
 )
 
 // caseFlags configure the closed loop of hidden hazards.
@@ -49,7 +50,7 @@ func (f *caseFlags) register(fs *flag.FlagSet) {
 
 // wire gives the server its case store and starts the live feed, which
 // runs until ctx ends.
-func (f *caseFlags) wire(ctx context.Context, logger *slog.Logger, pool *pgxpool.Pool, srv *api.Server) error {
+func (f *caseFlags) wire(ctx context.Context, logger *slog.Logger, pool *pgxpool.Pool, reads *postgres.Reads, srv *api.Server) error {
 	if f.duplicateRadius <= 0 || f.escalationDays <= 0 || f.cityDays <= 0 || f.maxUpload <= 0 {
 		return fmt.Errorf("--duplicate-radius-m, --max-upload, --escalation-days and --escalation-city-days must be positive")
 	}
@@ -62,6 +63,7 @@ func (f *caseFlags) wire(ctx context.Context, logger *slog.Logger, pool *pgxpool
 		Grace:            time.Duration(f.escalationDays * 24 * float64(time.Hour)),
 		CityGrace:        time.Duration(f.cityDays * 24 * float64(time.Hour)),
 		MaxUpload:        f.maxUpload,
+		Reads:            reads,
 	})
 	srv.CaseFeed = cases.NewFeed(pool, logger)
 	go func() {

@@ -12,6 +12,7 @@ import (
 
 	"riskmap/api"
 	"riskmap/coverage"
+	"riskmap/postgres"
 )
 
 // coverageFlags configure the planners' coverage answers.
@@ -33,12 +34,12 @@ func (f *coverageFlags) register(fs *flag.FlagSet) {
 
 // wire gives the server its coverage service and follows the database's
 // change notifications (which keep its cached results exact) until ctx ends.
-func (f *coverageFlags) wire(ctx context.Context, logger *slog.Logger, pool *pgxpool.Pool, srv *api.Server) error {
+func (f *coverageFlags) wire(ctx context.Context, logger *slog.Logger, pool *pgxpool.Pool, reads *postgres.Reads, srv *api.Server) error {
 	if f.accessSpeed <= 0 || f.accessSpeed > 200 || f.listLimit < 1 || f.listLimit > coverage.MaxListLimit || f.tileCacheMB < 0 {
 		return fmt.Errorf("--access-speed-kmh must be in (0, 200], --coverage-list-limit in [1, %d] and --coverage-tile-cache-mb ≥ 0", coverage.MaxListLimit)
 	}
 	cfg := coverage.Config{AccessSpeedKmh: f.accessSpeed, ListLimit: f.listLimit, Logger: logger, TileCacheBytes: int64(f.tileCacheMB) << 20,
-		ExpiryWarningDays: f.expiryDays}
+		ExpiryWarningDays: f.expiryDays, Reads: reads}
 	if f.tileCacheMB == 0 {
 		cfg.TileCacheBytes = -1 // off (zero would mean the default)
 	}

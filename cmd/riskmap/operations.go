@@ -3,10 +3,12 @@ package main
 import (
 	"flag"
 	"net/http"
+	"sync/atomic"
 	"time"
 
 	"riskmap/api"
 	"riskmap/metrics"
+	"riskmap/postgres"
 	"riskmap/tiles"
 )
 
@@ -35,6 +37,25 @@ func (f *timeoutFlags) apply(srv *api.Server, hs *http.Server) {
 	}{{f.readHeader, &hs.ReadHeaderTimeout}, {f.read, &hs.ReadTimeout}, {f.write, &hs.WriteTimeout}, {f.idle, &hs.IdleTimeout}} {
 		if t.flag > 0 {
 			*t.dst = t.flag
+		}
+	}
+}
+
+// readMetrics exposes where the reads of each user of the standby went
+// (postgres.Reads): answered by the standby, or by the primary because the
+// standby was behind, away, or the latest change not yet placed.
+func readMetrics(m *metrics.Metrics, reads *postgres.Reads) {
+	if !reads.HasStandby() {
+		return
+	}
+	for reader, c := range reads.Counts() {
+		if reader == "" {
+			continue
+		}
+		for outcome, n := range map[string]*atomic.Uint64{"standby": &c.Standby, "behind": &c.Behind, "away": &c.Away, "unknown": &c.Unknown} {
+			m.CounterWith("riskmap_standby_reads_total",
+				"Reads that may go to the hot standby (--read-database-url), by reader and outcome: answered by the standby, or by the primary because the standby was behind the latest change, away, or the latest change was not placed yet.",
+				map[string]string{"reader": reader, "outcome": outcome}, func() float64 { return float64(n.Load()) })
 		}
 	}
 }

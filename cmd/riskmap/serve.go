@@ -32,6 +32,7 @@ type serveFlags struct {
 	cases    caseFlags
 	notify   notifyFlags
 	patrols  patrolFlags
+	reads    readFlags
 	tiles    tileFlags
 	web      webFlags
 	coverage coverageFlags
@@ -53,6 +54,7 @@ func (f *serveFlags) register(fs *flag.FlagSet) {
 	f.cases.register(fs)
 	f.notify.register(fs)
 	f.patrols.register(fs)
+	f.reads.register(fs)
 	f.tiles.register(fs)
 	f.web.register(fs)
 	f.coverage.register(fs)
@@ -89,8 +91,14 @@ func serve(ctx context.Context, logger *slog.Logger, pool *pgxpool.Pool, f serve
 		logger.Warn("--public-url is not set: links in TileJSON, the style and OGC answers name the listen address to clients not on this machine; set it to the address users reach the service by",
 			"listen", api.ListenURL(f.addr))
 	}
+	reads, closeReads, err := f.reads.wire(ctx, logger, pool)
+	if err != nil {
+		return err
+	}
+	defer closeReads()
 	srv := &api.Server{
-		Features:       features.NewStore(pool),
+		Features:       features.NewStoreWith(pool, features.Options{Reads: reads.For("features", nil)}),
+		Reads:          reads,
 		Auth:           auth.NewService(pool, f.tokenTTL, auth.NewLimiter(10, 15*time.Minute)),
 		Audit:          audit.NewLog(pool),
 		Web:            web.Files(),
@@ -107,7 +115,7 @@ func serve(ctx context.Context, logger *slog.Logger, pool *pgxpool.Pool, f serve
 	} else if n > 0 {
 		logger.Warn("imports interrupted by a stopped process marked as such", "count", n)
 	}
-	if err := f.cases.wire(ctx, logger, pool, srv); err != nil {
+	if err := f.cases.wire(ctx, logger, pool, reads.For("cases", nil), srv); err != nil {
 		return err
 	}
 	if err := f.notify.wire(ctx, logger, pool, srv, f.public, f.addr); err != nil {
@@ -116,13 +124,13 @@ func serve(ctx context.Context, logger *slog.Logger, pool *pgxpool.Pool, f serve
 	if err := f.patrols.wire(ctx, logger, pool, srv, f.cases.blobDir, f.cases.maxUpload); err != nil {
 		return err
 	}
-	closeTiles, err := f.tiles.wire(ctx, logger, pool, srv)
+	closeTiles, err := f.tiles.wire(ctx, logger, pool, reads, srv)
 	if err != nil {
 		return err
 	}
 	defer closeTiles()
 	f.coverage.expiryDays = f.editing.expiryDays
-	if err := f.coverage.wire(ctx, logger, pool, srv); err != nil {
+	if err := f.coverage.wire(ctx, logger, pool, reads.For("coverage", nil), srv); err != nil {
 		return err
 	}
 	if err := f.editing.wire(pool, srv, f.cases); err != nil {
@@ -133,6 +141,7 @@ func serve(ctx context.Context, logger *slog.Logger, pool *pgxpool.Pool, f serve
 	}
 	srv.Metrics = metrics.New()
 	srv.Metrics.RegisterPool(pool)
+	readMetrics(srv.Metrics, reads)
 	if srv.Tiles != nil {
 		tileMetrics(srv.Metrics, srv.Tiles)
 	}

@@ -6,7 +6,6 @@ import (
 	"flag"
 	"fmt"
 	"log/slog"
-	"os"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
@@ -20,20 +19,19 @@ import (
 type tileFlags struct {
 	cacheMB int64
 	conns   int
-	readURL string
 }
 
 func (f *tileFlags) register(fs *flag.FlagSet) {
 	fs.Int64Var(&f.cacheMB, "tile-cache-mb", 256, "tile cache size in MiB (0 disables it)")
 	fs.IntVar(&f.conns, "tile-db-conns", tiles.DefaultConns(), "database connections for tile queries (a pool of their own)")
-	fs.StringVar(&f.readURL, "read-database-url", os.Getenv("RISKMAP_READ_DATABASE_URL"), "a hot standby for read-only traffic (tile misses), used when it has replayed the latest change (env RISKMAP_READ_DATABASE_URL; default none: everything on DATABASE_URL)")
 }
 
 // wire gives the server its tile service, on a connection pool of its own
-// (a storm of tile requests does not queue the API's writes behind it), and
-// follows the database's change notifications until ctx ends (on a
-// connection of its own, reconnecting). The returned func closes the pool.
-func (f *tileFlags) wire(ctx context.Context, logger *slog.Logger, pool *pgxpool.Pool, srv *api.Server) (func(), error) {
+// (a storm of tile requests does not queue the API's writes behind it;
+// misses go to the standby through reads when it is fresh), and follows the
+// database's change notifications until ctx ends (on a connection of its
+// own, reconnecting). The returned func closes the pool.
+func (f *tileFlags) wire(ctx context.Context, logger *slog.Logger, pool *pgxpool.Pool, reads *postgres.Reads, srv *api.Server) (func(), error) {
 	if f.cacheMB < 0 || f.conns < 1 {
 		return nil, fmt.Errorf("--tile-cache-mb must be 0 (off) or more, --tile-db-conns at least 1")
 	}
@@ -43,18 +41,7 @@ func (f *tileFlags) wire(ctx context.Context, logger *slog.Logger, pool *pgxpool
 	if err != nil {
 		return nil, fmt.Errorf("tile connection pool: %w", err)
 	}
-	opts := tiles.Options{CacheBytes: f.cacheMB << 20, Logger: logger}
-	closeAll := tilePool.Close
-	if f.readURL != "" {
-		readPool, err := postgres.OpenStandby(ctx, f.readURL, int32(f.conns))
-		if err != nil {
-			tilePool.Close()
-			return nil, fmt.Errorf("--read-database-url: %w", err)
-		}
-		opts.ReadPool = readPool
-		closeAll = func() { readPool.Close(); tilePool.Close() }
-	}
-	svc := tiles.NewService(tilePool, opts)
+	svc := tiles.NewService(tilePool, tiles.Options{CacheBytes: f.cacheMB << 20, Logger: logger, Reads: reads.For("tiles", tilePool)})
 	conn := pool.Config().ConnConfig
 	go func() {
 		err := svc.Listen(ctx, func(ctx context.Context) (*pgx.Conn, error) { return pgx.ConnectConfig(ctx, conn.Copy()) })
@@ -63,5 +50,5 @@ func (f *tileFlags) wire(ctx context.Context, logger *slog.Logger, pool *pgxpool
 		}
 	}()
 	srv.Tiles = svc
-	return closeAll, nil
+	return tilePool.Close, nil
 }
