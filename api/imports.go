@@ -99,7 +99,7 @@ func (s *Server) startImport(c *gin.Context) {
 			}
 			continue
 		}
-		b, err := io.ReadAll(io.LimitReader(part, 64<<10))
+		b, err := formField(part, 64<<10)
 		if err != nil {
 			s.fail(c, err)
 			return

@@ -2,11 +2,13 @@ package api
 
 import (
 	"bytes"
+	"cmp"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"mime"
+	"mime/multipart"
 	"net/http"
 	"net/url"
 	"slices"
@@ -24,8 +26,10 @@ import (
 // parameter or JSON field, a path, query or JSON body holding a NUL
 // character (\u0000, which a text column refuses) or bytes that are not
 // UTF-8 (which encoding/json would silently turn into U+FFFD), and a query
-// string that is not well formed. Multipart uploads and import files are
-// the importers' and attachments' to check.
+// string that is not well formed. A multipart body cannot be read ahead
+// (a file may be large): its handler reads each text field with formField,
+// the same rule, and an uploaded file's name goes through
+// cases.CleanFilename; import files are the importers' to check.
 
 // checkInput is the middleware; every route passes it.
 func (s *Server) checkInput() gin.HandlerFunc {
@@ -104,9 +108,38 @@ func (s *Server) checkJSONBody(c *gin.Context) error {
 	return jsonBodyProblem(body)
 }
 
+// formField reads a multipart body's text field (a part that is not a
+// file: a JSON document such as a proposal or a patrol, an option, a
+// client id), at most max bytes, and refuses it as checkInput refuses a
+// JSON body or a query value: a NUL or bytes that are not UTF-8, with a
+// 400 naming the field (and, in JSON, the member: proposal.name). Every
+// multipart handler reads its text fields with it.
+func formField(part *multipart.Part, max int64) ([]byte, error) {
+	name := part.FormName()
+	if err := checkText("multipart field name", name); err != nil {
+		return nil, err
+	}
+	b, err := io.ReadAll(io.LimitReader(part, max+1))
+	if err != nil {
+		return nil, riskmap.Errorf(riskmap.EINVALID, "multipart body: %v", err)
+	}
+	if int64(len(b)) > max {
+		msg := fmt.Sprintf("longer than %d bytes", max)
+		return nil, riskmap.Errorf(riskmap.ETOOLARGE, "%s: %s", name, msg).WithDetails(riskmap.Detail{Field: name, Message: msg})
+	}
+	if t := bytes.TrimLeft(b, " \t\r\n"); len(t) > 0 && (t[0] == '{' || t[0] == '[') {
+		return b, jsonProblemIn(name, b)
+	}
+	return b, checkText(name, string(b))
+}
+
 // jsonBodyProblem names the field of a JSON body holding a NUL or bytes
 // that are not UTF-8, if any does; a quick look first, the walk only then.
-func jsonBodyProblem(body []byte) error {
+func jsonBodyProblem(body []byte) error { return jsonProblemIn("", body) }
+
+// jsonProblemIn is jsonBodyProblem for a JSON document named root (a
+// multipart field; "": the body).
+func jsonProblemIn(root string, body []byte) error {
 	bad := -1
 	if !utf8.Valid(body) {
 		for i := 0; i < len(body); {
@@ -121,12 +154,12 @@ func jsonBodyProblem(body []byte) error {
 	if bad < 0 && !bytes.Contains(body, []byte(`\u0000`)) {
 		return nil
 	}
-	return jsonTextProblem(body, bad)
+	return jsonTextProblem(root, body, bad)
 }
 
 // jsonTextProblem walks the body's tokens to name the field holding the
 // NUL (or, at byte offset bad, the bytes that are not UTF-8).
-func jsonTextProblem(body []byte, bad int) error {
+func jsonTextProblem(root string, body []byte, bad int) error {
 	dec := json.NewDecoder(bytes.NewReader(body))
 	dec.UseNumber()
 	type frame struct {
@@ -148,10 +181,15 @@ func jsonTextProblem(body []byte, bad int) error {
 				b.WriteString(f.key)
 			}
 		}
-		if b.Len() == 0 {
+		switch {
+		case root == "" && b.Len() == 0:
 			return "body"
+		case root == "" || b.Len() == 0:
+			return root + b.String()
+		case strings.HasPrefix(b.String(), "["):
+			return root + b.String()
 		}
-		return b.String()
+		return root + "." + b.String()
 	}
 	expectKey := func() bool { return len(stack) > 0 && !stack[len(stack)-1].array && stack[len(stack)-1].key == "" }
 	// after a value inside an object, the next string is a key again
@@ -210,7 +248,7 @@ func jsonTextProblem(body []byte, bad int) error {
 		}
 	}
 	if bad >= 0 {
-		return checkText("body", "\xff")
+		return checkText(cmp.Or(root, "body"), "\xff")
 	}
 	return nil // an escaped backslash before u0000: no NUL after all
 }

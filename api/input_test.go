@@ -1,8 +1,10 @@
 package api_test
 
 import (
+	"bytes"
 	"encoding/json"
 	"fmt"
+	"mime/multipart"
 	"net/url"
 	"strings"
 	"testing"
@@ -199,4 +201,59 @@ func sortedKeys(m map[string]any) []string {
 		}
 	}
 	return keys
+}
+
+// A multipart body's text fields (a proposal's JSON, an import's options)
+// pass the same rule as a JSON body: a NUL or bytes that are not UTF-8 are
+// a 400 naming the field, and nothing is written (issue #15, finding 6).
+func TestNULAndInvalidUTF8InMultipartTextFieldsAreRefusedNamingTheField(t *testing.T) {
+	e := newEnv(t)
+	send := func(user, path string, fields [][2]string, file bool) (int, apiError) {
+		t.Helper()
+		var b bytes.Buffer
+		mw := multipart.NewWriter(&b)
+		for _, f := range fields {
+			_ = mw.WriteField(f[0], f[1])
+		}
+		if file {
+			fw, _ := mw.CreateFormFile("file", "现场.png")
+			_, _ = fw.Write(pngBytes(t, 3))
+		}
+		_ = mw.Close()
+		var er apiError
+		res := e.do("POST", path, user, b.Bytes(), &er, "Content-Type", mw.FormDataContentType())
+		return res.StatusCode, er
+	}
+	field := func(er apiError) string {
+		if len(er.Error.Details) == 0 {
+			return ""
+		}
+		return er.Error.Details[0].Field
+	}
+	doc := func(name string) string {
+		return `{"id":"5b0c7a52-3c1e-4d6a-9f57-0a1b2c3d4e5f","layer":"risk_points","reason":"新建工地边坡","feature":{"type":"Feature",
+		"geometry":{"type":"Point","coordinates":[115.21,23.01]},"properties":{"name":"` + name + `","category":"construction","risk_level":2}}}`
+	}
+	for _, name := range []string{`工地\u0000边坡`, "工地\xff边坡", "工地\xe5\x90"} {
+		code, er := send("worker1", "/api/v1/proposals", [][2]string{{"proposal", doc(name)}}, true)
+		if code != 400 || field(er) != "proposal.feature.properties.name" {
+			t.Errorf("proposal named %q: %d %+v, want 400 naming proposal.feature.properties.name", name, code, er)
+		}
+	}
+	var list struct {
+		Proposals []proposal `json:"proposals"`
+	}
+	if res := e.do("GET", "/api/v1/proposals?state=pending", "worker1", nil, &list); res.StatusCode != 200 || len(list.Proposals) != 0 {
+		t.Errorf("after refused proposals: %d %s, want none stored", res.StatusCode, res.Body)
+	}
+	// the same proposal, clean, is taken
+	if code, er := send("worker1", "/api/v1/proposals", [][2]string{{"proposal", doc("工地边坡")}}, true); code != 201 {
+		t.Errorf("a clean proposal: %d %+v", code, er)
+	}
+	for _, v := range []string{"risk\x00_points", "risk_points\xff"} {
+		code, er := send("admin", "/api/v1/imports", [][2]string{{"layer", v}}, true)
+		if code != 400 || field(er) != "layer" {
+			t.Errorf("import layer %q: %d %+v, want 400 naming layer", v, code, er)
+		}
+	}
 }

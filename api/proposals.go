@@ -66,8 +66,8 @@ func (s *Server) createProposal(c *gin.Context) {
 				WithDetails(riskmap.Detail{Field: "proposal", Message: "required first"}))
 			return
 		}
-		if body, err = io.ReadAll(io.LimitReader(part, s.MaxBody)); err != nil {
-			s.fail(c, riskmap.Errorf(riskmap.EINVALID, "multipart body: %v", err))
+		if body, err = formField(part, s.MaxBody); err != nil {
+			s.fail(c, err)
 			return
 		}
 		photos = func(put func(string, io.Reader) error) error {
