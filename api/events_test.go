@@ -43,6 +43,20 @@ func readSSE(body *bufio.Scanner, ch chan<- sseEvent) {
 	}
 }
 
+// openEvents opens the live feed of base with token until ctx ends.
+func openEvents(t *testing.T, ctx context.Context, base, token string) chan sseEvent {
+	t.Helper()
+	req, _ := http.NewRequestWithContext(ctx, "GET", base+"/api/v1/events", nil)
+	req.Header.Set("Authorization", "Bearer "+token)
+	res, err := http.DefaultClient.Do(req)
+	if err != nil || res.StatusCode != 200 {
+		t.Fatalf("events: %v %v", err, res)
+	}
+	ch := make(chan sseEvent, 100)
+	go readSSE(bufio.NewScanner(res.Body), ch)
+	return ch
+}
+
 func TestTheLiveFeedCarriesChangesAcrossReplicasWithinScope(t *testing.T) {
 	e := newCaseEnv(t) // replica A
 	dir, _ := blobs.NewDir(t.TempDir())
@@ -170,17 +184,7 @@ func TestALiveFeedEndsWithinSecondsOfItsTokenBeingRevoked(t *testing.T) {
 	_, srvB := newCaseServer(t, e.pool, dir, cases.Config{}) // replica B
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	open := func(user string) chan sseEvent {
-		req, _ := http.NewRequestWithContext(ctx, "GET", srvB.URL+"/api/v1/events", nil)
-		req.Header.Set("Authorization", "Bearer "+e.token[user])
-		res, err := http.DefaultClient.Do(req)
-		if err != nil || res.StatusCode != 200 {
-			t.Fatalf("open %s: %v %v", user, err, res)
-		}
-		ch := make(chan sseEvent, 100)
-		go readSSE(bufio.NewScanner(res.Body), ch)
-		return ch
-	}
+	open := func(user string) chan sseEvent { return openEvents(t, ctx, srvB.URL, e.token[user]) }
 	revocations := []struct {
 		user   string
 		revoke func()

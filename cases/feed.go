@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"slices"
 	"sync"
 	"time"
 
@@ -28,6 +29,9 @@ const (
 	KindCase         = "case"
 	KindNotification = "notification" // a new notification in the user's inbox
 	KindInbox        = "inbox"        // the user read notifications: the unread count
+	// KindFeature: a statement changed a feature layer (migration 574);
+	// for the users whose scope holds one of its Places (or all users).
+	KindFeature = "feature"
 )
 
 // authChannel is where account and session changes are announced
@@ -44,6 +48,10 @@ type Change struct {
 	Kind   string          `json:"-"`
 	UserID *int64          `json:"-"`
 	Data   json.RawMessage `json:"-"`
+	// Places and All say whom a feature change concerns: grid or area
+	// codes, or everyone.
+	Places []string `json:"-"`
+	All    bool     `json:"-"`
 
 	ID               string    `json:"id"`
 	State            string    `json:"state"`
@@ -79,6 +87,15 @@ func (c Change) Payload() []byte {
 // before a move) in the user's scope, or is (or was) assigned to the user;
 // an event for one user only to that user.
 func (c Change) VisibleTo(u *riskmap.User) bool {
+	if c.Event() == KindFeature {
+		s := u.Scope()
+		return c.All || slices.ContainsFunc(c.Places, func(code string) bool {
+			if len(code) == 15 {
+				return s.Contains(code)
+			}
+			return s.Overlaps(code)
+		})
+	}
 	if c.Event() != KindCase {
 		return c.UserID != nil && *c.UserID == u.ID
 	}
@@ -237,6 +254,8 @@ func ParseChange(payload []byte) (Change, error) {
 		Kind   string          `json:"kind"`
 		UserID *int64          `json:"user_id"`
 		Data   json.RawMessage `json:"data"`
+		Places []string        `json:"places"`
+		All    bool            `json:"all"`
 	}
 	if err := json.Unmarshal(payload, &head); err != nil {
 		return Change{}, fmt.Errorf("feed event: %w", err)
@@ -248,6 +267,7 @@ func ParseChange(payload []byte) (Change, error) {
 		}
 	}
 	c.Seq, c.Kind, c.UserID, c.Data = head.Seq, head.Kind, head.UserID, head.Data
+	c.Places, c.All = head.Places, head.All
 	return c, nil
 }
 
