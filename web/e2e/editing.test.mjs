@@ -98,7 +98,7 @@ test('a stock movement below the norm raises the flag in 四个一', { timeout: 
   await page.context().close();
 });
 
-test('a worker proposes a risk point on a phone, the township approves it, and it appears on the worker\'s map', { timeout: 180e3 }, async () => {
+test('a worker proposes a risk point on a phone, the township approves it, and it appears on the worker\'s map live', { timeout: 180e3 }, async () => {
   const grids = await H.api('worker1', 'GET', '/api/v1/grids?limit=100');
   const grid = grids.features.find((f) => f.properties.code === '441502001001001') || grids.features[0];
   const at = interiorPoint(grid);
@@ -122,22 +122,38 @@ test('a worker proposes a risk point on a phone, the township approves it, and i
   await phone.waitForSelector('[data-testid=my-proposals] [data-state=pending]', { timeout: 30e3 });
   await H.shot(phone, '22-worker-proposal-pending');
 
+  // the worker goes to the map, where the point will stand, and waits
+  await phone.click('nav.tabs [data-view=map]');
+  await phone.evaluate(([x, y]) => window.map.jumpTo({ center: [x, y], zoom: 16 }), at);
+  await mapIdle(phone);
+  const seen = []; // what the phone asks for from now on
+  phone.on('request', (q) => seen.push(q.url()));
+
   const { page: office } = await H.browser('xingang-review', DESKTOP);
   await login(office, H.base, 'xingang', '#proposals', { idle: false });
   const item = office.locator('[data-testid=review-proposals] [data-proposal]').filter({ hasText: '建议测试边坡' });
   await item.waitFor({ timeout: 30e3 });
   await H.shot(office, '23-office-review');
+  const asked = seen.length;
   await item.locator('[data-action=approve]').click();
   await office.waitForFunction(() => !document.querySelector('[data-testid=review-proposals]').textContent.includes('建议测试边坡'), null, { timeout: 30e3 });
-
-  // the worker's list follows the decision, and the map draws the new point
-  await phone.waitForSelector('[data-testid=my-proposals] [data-state=approved]', { timeout: 30e3 });
   const mine = await H.api('worker1', 'GET', '/api/v1/proposals?state=approved');
   const approved = mine.proposals.find((p) => p.feature.properties.name === '建议测试边坡');
   assert.ok(approved && approved.applied_id, 'the proposal was applied');
-  await phone.evaluate(([x, y]) => window.map.jumpTo({ center: [x, y], zoom: 16 }), approved.location.coordinates);
+
+  // LIVE: with nobody touching the phone, the point appears on its map — the
+  // live feed's feature event made the map fetch its tiles again (new URLs);
+  // the phone asked for no list of proposals, nor anything but tiles
+  const t0 = Date.now();
   await phone.waitForFunction((id) => window.map.querySourceFeatures('riskmap', { sourceLayer: 'risk_points' }).some((f) => f.id === id),
     approved.applied_id, { timeout: 30e3 });
+  const after = seen.slice(asked);
+  console.log(`# approved point on the worker's map ${Date.now() - t0} ms after the approval was answered; phone requests since: ${after.length}`);
+  assert.ok(after.some((u) => /\/tiles\/all\/\d+\/\d+\/\d+\.mvt\?v=\d+$/.test(u)), `tiles fetched again: ${after.join(' ')}`);
+  assert.deepEqual(after.filter((u) => !/\/(tiles|glyphs|fonts)\//.test(u)), [], 'nothing polled');
+  await phone.waitForFunction(() => (document.getElementById('toasts') || { textContent: '' }).textContent.includes('建议已被采纳'), null, { timeout: 10e3 });
+  await phone.click('nav.tabs [data-view=proposals]');
+  await phone.waitForSelector('[data-testid=my-proposals] [data-state=approved]', { timeout: 30e3 });
   await H.shot(phone, '24-worker-map-approved-point');
   const hist = await H.api('worker1', 'GET', `/api/v1/risk_points/${approved.applied_id}/history`);
   assert.equal(hist.versions[0].via, 'proposal');

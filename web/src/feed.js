@@ -4,13 +4,18 @@
 // logs), so the stream is read with fetch() and parsed here. It reconnects
 // after a drop, sending Last-Event-ID: the server replays what was missed,
 // or sends "resync" when it no longer can — only then does the app reload.
+// Feature changes ("feature": a layer changed where the user may see) and
+// the decisions on the user's proposals ("proposal") are not numbered nor
+// replayed: onFeature(null) after a reconnection means "may have missed
+// some" (the map fetches its tiles again).
 import { session } from './api.js';
 
-export function startFeed({ onCase, onNotification, onInbox, onResync, onStatus, onRevoked }) {
+export function startFeed({ onCase, onNotification, onInbox, onResync, onStatus, onRevoked, onFeature, onProposal }) {
   let stopped = false;
   let ctrl = null;
   let retry = 3000;
   let lastId = '';
+  let connected = false;
 
   async function run() {
     while (!stopped) {
@@ -22,6 +27,8 @@ export function startFeed({ onCase, onNotification, onInbox, onResync, onStatus,
         if (res.status === 401) { onStatus('offline'); if (onRevoked) onRevoked(); return; }
         if (!res.ok || !res.body) throw new Error(`HTTP ${res.status}`);
         onStatus('live');
+        if (connected && onFeature) onFeature(null);
+        connected = true;
         await read(res.body.getReader());
       } catch (e) {
         if (stopped) return;
@@ -68,6 +75,8 @@ export function startFeed({ onCase, onNotification, onInbox, onResync, onStatus,
     if (event === 'case') onCase(payload);
     else if (event === 'notification') { if (onNotification) onNotification(payload); }
     else if (event === 'inbox') { if (onInbox) onInbox(payload); }
+    else if (event === 'feature') { if (onFeature) onFeature(payload); }
+    else if (event === 'proposal') { if (onProposal) onProposal(payload); }
     else if (event === 'resync') onResync(payload);
     else if (event === 'revoked') { stopped = true; if (onRevoked) onRevoked(); }
   }

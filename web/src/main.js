@@ -319,6 +319,7 @@ async function start() {
   cases.on(() => setCases(map, cases.list()));
   window.addEventListener('online', () => { reloadTiles(); cases.load().catch(() => {}); });
   const pendingRefresh = new Map();
+  let featureTimer = null;
   const stopFeed = startFeed({
     onCase: (ch) => {
       clearTimeout(pendingRefresh.get(ch.id));
@@ -326,7 +327,17 @@ async function start() {
       reloadTiles();
       if (current && current.reload && currentName === 'stats') current.reload();
     },
-    onNotification: (n) => inbox.add(n),
+    // a feature layer changed where this user may see (an edit, an approved
+    // proposal, an import, QGIS): the map's tiles at once
+    onFeature: () => { clearTimeout(featureTimer); featureTimer = setTimeout(() => reloadMapTiles(map), 200); },
+    onProposal: (p) => {
+      if (p.state !== 'pending') toast(`您的建议${p.state === 'approved' ? '已被采纳' : p.state === 'rejected' ? '未被采纳' : '已撤回'}`, p.state === 'approved' ? 'ok' : 'info');
+      if (current && current.reload && currentName === 'proposals') current.reload();
+    },
+    onNotification: (n) => {
+      inbox.add(n);
+      if (current && current.reload && currentName === 'proposals') current.reload();
+    },
     onInbox: (d) => inbox.setUnread(d.unread),
     onResync: () => { cases.load().catch(() => {}); inbox.reload(); },
     onStatus: (s) => { live = s; paintStatus(); },

@@ -84,29 +84,17 @@ function workerView(ctx) {
       toast(`提交失败：${errorText(ex)}`, 'error');
     }
   });
-  let known = new Map();
-  let timer = null;
+  // the decision comes on the live feed (main.js: onProposal reloads this
+  // list; the approved point reaches the map by its feature event)
   async function load() {
     let r;
     try { r = await api.get('/api/v1/proposals'); } catch (ex) { clear(list, h('li', { class: 'error' }, `读取失败：${errorText(ex)}`)); return; }
-    let decided = false;
-    for (const p of r.proposals) {
-      if (known.get(p.id) === 'pending' && p.state !== 'pending') {
-        decided = true;
-        toast(`建议「${p.feature && p.feature.properties ? p.feature.properties.name || p.id : p.id}」${STATE[p.state]}`);
-      }
-    }
-    known = new Map(r.proposals.map((p) => [p.id, p.state]));
-    if (decided) reloadTiles(map);
     clear(list, r.proposals.length ? r.proposals.map((p) => proposalCard(ctx, p, null)) : h('li', { class: 'muted' }, '暂无建议'));
-    clearTimeout(timer);
-    // while any waits for review, look again: the approved point then shows on the map
-    if (r.proposals.some((p) => p.state === 'pending')) timer = setTimeout(load, 4000);
   }
   load();
   return Object.assign(h('section', { class: 'view proposals' }, h('h2', {}, '建议新增风险点'),
     h('p', { class: 'muted' }, '发现新的风险点时提交建议，镇街审核通过后即出现在地图上。'), form, h('h3', {}, '我的建议'), list),
-  { cleanup: () => clearTimeout(timer) });
+  { reload: load });
 }
 
 function reviewView(ctx) {
