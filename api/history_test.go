@@ -52,8 +52,8 @@ func via(v historyVersion) string {
 }
 
 // Every way a feature can change shows in its history with who and how:
-// an API client, the web app, an import job, and psql/QGIS straight in the
-// database; a move keeps the old position.
+// an API client, the web app, an import job (row by row and in bulk), and
+// psql/QGIS straight in the database; a move keeps the old position.
 func TestHistoryAttributesEveryWritePath(t *testing.T) {
 	e := newEnv(t)
 	ctx := context.Background()
@@ -83,14 +83,24 @@ func TestHistoryAttributesEveryWritePath(t *testing.T) {
 	if job = e.waitImport(job["id"]); job["status"] != "done" || job["updated"] != float64(1) {
 		t.Fatalf("import: %v", job)
 	}
+	// and a bulk load (one transaction, statement-level audit) renames it again
+	csv = "编号,名称,类别,风险等级,经度,纬度\nH-1,批量改名,flood,1,115.3,23.1\n"
+	code, bulk := e.upload("admin", "bulk.csv", []byte(csv), map[string]string{"layer": "risk_points", "bulk": "on"})
+	if code != 202 {
+		t.Fatalf("bulk upload: %d %v", code, bulk)
+	}
+	if bulk = e.waitImport(bulk["id"]); bulk["status"] != "done" || bulk["updated"] != float64(1) {
+		t.Fatalf("bulk import: %v", bulk)
+	}
 	code, vs := e.history("xingang", "risk_points", f.ID)
-	if code != 200 || len(vs) != 4 {
+	if code != 200 || len(vs) != 5 {
 		t.Fatalf("history: %d %+v", code, vs)
 	}
 	want := []struct{ action, via, actor string }{
 		{"insert", "api", "xingang (township)"},
 		{"update", "app", "xingang (township)"},
 		{"update", "sql", "db:"},
+		{"update", "import", "admin (admin)"},
 		{"update", "import", "admin (admin)"},
 	}
 	for i, w := range want {
@@ -104,6 +114,9 @@ func TestHistoryAttributesEveryWritePath(t *testing.T) {
 	}
 	if vs[3].ImportJobID == nil || fmt.Sprint(*vs[3].ImportJobID) != fmt.Sprint(job["id"]) {
 		t.Errorf("import version names job %v, want %v", vs[3].ImportJobID, job["id"])
+	}
+	if vs[4].ImportJobID == nil || fmt.Sprint(*vs[4].ImportJobID) != fmt.Sprint(bulk["id"]) || len(vs[4].Changes) != 1 || vs[4].Changes[0].Field != "name" {
+		t.Errorf("bulk import version %+v, want job %v renaming", vs[4], bulk["id"])
 	}
 	// the move: old and new position, and the level change listed
 	m := vs[1]
@@ -144,7 +157,7 @@ func TestHistoryAttributesEveryWritePath(t *testing.T) {
 		t.Fatalf("delete: %d", res.StatusCode)
 	}
 	code, vs = e.history("xingang", "risk_points", f.ID)
-	if code != 200 || len(vs) != 5 || vs[4].Action != "delete" || string(vs[4].GeometryBefore) == "null" {
+	if code != 200 || len(vs) != 6 || vs[5].Action != "delete" || string(vs[5].GeometryBefore) == "null" {
 		t.Fatalf("after delete: %d %+v", code, vs)
 	}
 	if code, _ := e.history("xingang", "risk_points", 999999); code != 404 {
