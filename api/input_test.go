@@ -250,6 +250,12 @@ func TestNULAndInvalidUTF8InMultipartTextFieldsAreRefusedNamingTheField(t *testi
 	if code, er := send("worker1", "/api/v1/proposals", [][2]string{{"proposal", doc("工地边坡")}}, true); code != 201 {
 		t.Errorf("a clean proposal: %d %+v", code, er)
 	}
+	for _, note := range []string{`巡查\u0000`, "巡查\xff"} {
+		code, er := send("worker1", "/api/v1/patrols", [][2]string{{"patrol", `{"type":"Feature","properties":{"note":"` + note + `"}}`}}, false)
+		if code != 400 || field(er) != "patrol.properties.note" {
+			t.Errorf("patrol noted %q: %d %+v, want 400 naming patrol.properties.note", note, code, er)
+		}
+	}
 	for _, v := range []string{"risk\x00_points", "risk_points\xff"} {
 		code, er := send("admin", "/api/v1/imports", [][2]string{{"layer", v}}, true)
 		if code != 400 || field(er) != "layer" {

@@ -62,12 +62,8 @@ func (s *Server) recordPatrol(c *gin.Context) {
 				s.fail(c, riskmap.Errorf(riskmap.EUNPROCESSABLE, "patrol: sent twice").WithDetails(riskmap.Detail{Field: "patrol", Message: "sent twice"}))
 				return
 			}
-			if body, err = io.ReadAll(io.LimitReader(part, maxPatrolField+1)); err != nil {
-				s.fail(c, riskmap.Errorf(riskmap.EINVALID, "multipart body: %v", err))
-				return
-			}
-			if len(body) > maxPatrolField {
-				s.fail(c, riskmap.Errorf(riskmap.ETOOLARGE, "patrol: larger than %d bytes", maxPatrolField).WithDetails(riskmap.Detail{Field: "patrol", Message: "too large"}))
+			if body, err = formField(part, maxPatrolField); err != nil {
+				s.fail(c, err)
 				return
 			}
 		case "file":
@@ -84,11 +80,6 @@ func (s *Server) recordPatrol(c *gin.Context) {
 	if body == nil {
 		s.fail(c, riskmap.Errorf(riskmap.EUNPROCESSABLE, "patrol: required (multipart field \"patrol\", a GeoJSON Feature)").
 			WithDetails(riskmap.Detail{Field: "patrol", Message: "required"}))
-		return
-	}
-	// the field is a JSON body of its own: held to the same text rule
-	if err := jsonBodyProblem(body); err != nil {
-		s.fail(c, err)
 		return
 	}
 	bounds, err := s.Features.CityBounds(ctx)
