@@ -242,9 +242,9 @@ func (s *Server) getAttachment(c *gin.Context) {
 	serveBlob(c, a.ContentType, a.SHA256, a.Filename, f)
 }
 
-// serveBlob sends a stored upload (evidence, a proposal's photo): its
-// sniffed type, its hash as ETag, range requests, and a sandbox so it is
-// shown, never run — no scripts even in a PDF viewer.
+// serveBlob sends every stored upload (evidence, a proposal's or a
+// patrol's photo): its sniffed type, its hash as ETag, range requests, and
+// a sandbox so it is shown, never run — no scripts even in a PDF viewer.
 func serveBlob(c *gin.Context, contentType, sha256, filename string, f blobs.File) {
 	h := c.Writer.Header()
 	h.Set("Content-Type", contentType)

@@ -4,6 +4,8 @@ import (
 	"encoding/json"
 	"strings"
 	"testing"
+
+	"riskmap"
 )
 
 // Free text has a length cap everywhere (issue #15, finding 9): an action's
@@ -48,5 +50,33 @@ func TestFreeTextLongerThanItsCapIsRefusedNamingTheField(t *testing.T) {
 		"password": "long-enough-1", "display_name": strings.Repeat("名", 101)}, nil)
 	if res.StatusCode != 422 || !strings.Contains(string(res.Body), "display_name") {
 		t.Errorf("a display name of 101 characters: %d %s", res.StatusCode, res.Body)
+	}
+}
+
+// No route takes a text longer than its cap: every string of every JSON
+// body in the security matrix, replaced in turn by 2,001 characters (past
+// MaxLongText, the largest cap on free text), is refused with a 4xx and
+// the JSON error body, never stored (issue #15, finding 9; a new route's
+// fields are probed as soon as it has its matrix row).
+func TestNoRouteTakesTextLongerThanTheLargestCap(t *testing.T) {
+	e := newEnv(t)
+	s := seed(t, e)
+	long := strings.Repeat("长", riskmap.MaxLongText+1)
+	for _, spec := range allSpecs() {
+		r, ok := spec.build(s, "admin", true)
+		if !ok || r.path == "/api/v1/events" {
+			continue
+		}
+		var doc any
+		if json.Unmarshal([]byte(r.body), &doc) != nil {
+			continue
+		}
+		for i := range countStrings(doc) {
+			res := e.doToken(r.method, r.path, e.token["admin"], replaceString(doc, i, long))
+			var er apiError
+			if res.StatusCode < 400 || res.StatusCode >= 500 || json.Unmarshal(res.Body, &er) != nil || er.Error.Code == "" {
+				t.Errorf("%s %s, string %d of %s made 2,001 characters long: %d %.200s, want a 4xx", r.method, r.path, i, r.body, res.StatusCode, res.Body)
+			}
+		}
 	}
 }

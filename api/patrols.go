@@ -181,15 +181,7 @@ func (s *Server) getPatrolPhoto(c *gin.Context) {
 		return
 	}
 	defer ph.File.Close()
-	h := c.Writer.Header()
-	h.Set("Content-Type", ph.ContentType)
-	h.Set("ETag", `"`+ph.SHA256+`"`)
-	h.Set("Cache-Control", "private, max-age=86400")
-	h.Set("Content-Security-Policy", "sandbox; default-src 'none'")
-	if ph.Filename != "" {
-		h.Set("Content-Disposition", mime.FormatMediaType("inline", map[string]string{"filename": ph.Filename}))
-	}
-	http.ServeContent(c.Writer, c.Request, "", ph.File.ModTime(), ph.File)
+	serveBlob(c, ph.ContentType, ph.SHA256, ph.Filename, ph.File)
 }
 
 // duePatrols: GET /api/v1/patrols/due?area=&overdue=&days=&near=lon,lat&limit=&cursor=

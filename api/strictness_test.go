@@ -66,3 +66,37 @@ func TestLenientInputIsRefusedNamingWhatWasWrong(t *testing.T) {
 		t.Errorf("me: %s", res.Header.Get("Cache-Control"))
 	}
 }
+
+// Every uploaded photo (a case's evidence, a patrol's, a proposal's) is
+// served by one rule: revalidated on each view ("private, no-cache" with
+// its hash as ETag, sandboxed), never kept a day in the browser's cache
+// where it outlives a logout or a change of scope (finding 10).
+func TestUploadedPhotosAreRevalidatedNeverCachedForADay(t *testing.T) {
+	e := newEnv(t)
+	s := seed(t, e)
+	c := placeCoords["g001"]
+	res := e.doToken("POST", "/api/v1/patrols", e.token["city"], patrolMultipart(s.ids["g001"], c[0], c[1]),
+		"Content-Type", "multipart/form-data; boundary="+matrixBoundary)
+	var p struct{ Photos []struct{ URL string } }
+	if res.StatusCode != 201 || json.Unmarshal(res.Body, &p) != nil || len(p.Photos) != 1 {
+		t.Fatalf("patrol: %d %s", res.StatusCode, res.Body)
+	}
+	code, pr := e.propose("worker1", `{"id":"5b0c7a52-3c1e-4d6a-9f57-0a1b2c3d4e5f","layer":"risk_points","reason":"新建工地边坡","feature":{"type":"Feature",
+		"geometry":{"type":"Point","coordinates":[115.21,23.01]},"properties":{"name":"工地边坡","category":"construction","risk_level":2}}}`, true)
+	if code != 201 || len(pr.Photos) != 1 {
+		t.Fatalf("proposal: %d %+v", code, pr)
+	}
+	for _, u := range []struct{ user, path string }{
+		{"city", "/api/v1/attachments/" + s.attachments["g001"]},
+		{"city", p.Photos[0].URL},
+		{"worker1", pr.Photos[0].URL},
+	} {
+		res := e.doToken("GET", u.path, e.token[u.user], "")
+		h := res.Header
+		if res.StatusCode != 200 || h.Get("Cache-Control") != "private, no-cache" || !strings.HasPrefix(h.Get("ETag"), `"`) ||
+			!strings.Contains(h.Get("Content-Security-Policy"), "sandbox") {
+			t.Errorf("%s: %d Cache-Control %q, ETag %q, CSP %q; want private, no-cache with an ETag, sandboxed", u.path, res.StatusCode,
+				h.Get("Cache-Control"), h.Get("ETag"), h.Get("Content-Security-Policy"))
+		}
+	}
+}
