@@ -45,7 +45,7 @@ function demoTemplate(bin) {
       else { h.update(path.relative(repo, f)); h.update(fs.readFileSync(f)); }
     }
   };
-  for (const d of ['migrations', 'demo', 'auth', 'cases', 'roads']) if (fs.existsSync(path.join(repo, d))) walk(path.join(repo, d));
+  for (const d of ['migrations', 'demo', 'auth', 'cases', 'roads', 'patrols']) if (fs.existsSync(path.join(repo, d))) walk(path.join(repo, d));
   const name = `riskmap_e2etpl_${h.digest('hex').slice(0, 12)}`;
   const exists = (n) => psql(`SELECT 1 FROM pg_database WHERE datname = '${n}' AND datistemplate`).trim() === '1';
   // the comment says when a template was last used, so that runs of other

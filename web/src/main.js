@@ -18,6 +18,8 @@ import { statsView } from './views/stats.js';
 import { coverageView } from './views/coverage.js';
 import { channelsView } from './views/channels.js';
 import { featureDetails } from './views/details.js';
+import { patrolView } from './views/patrol.js';
+import { patrolOfficeView, inspectionsView } from './views/routine.js';
 import { searchBox } from './search.js';
 import { addTool, isEditing } from './edit.js';
 
@@ -25,6 +27,9 @@ const VIEWS = {
   map: { label: '地图' },
   tasks: { label: '我的任务', icon: '📋', make: tasksView },
   report: { label: '上报', icon: '＋', make: reportView },
+  patrol: { label: '巡查', icon: '🚶', make: patrolView },
+  routine: { label: '巡查', icon: '🚶', make: patrolOfficeView },
+  inspections: { label: '检查', icon: '🏭', make: inspectionsView },
   board: { label: '案件看板', icon: '📋', make: boardView },
   readiness: { label: '四个一', icon: '🏠', make: readinessView },
   stats: { label: '统计', icon: '📊', make: statsView },
@@ -34,12 +39,12 @@ const VIEWS = {
 };
 // The tabs of each role, in order; the first is where an unknown link lands.
 const TABS = {
-  worker: ['map', 'tasks', 'report', 'proposals'],
-  township: ['map', 'board', 'proposals', 'readiness', 'stats'],
-  county: ['map', 'board', 'proposals', 'readiness', 'stats'],
-  city: ['map', 'board', 'proposals', 'readiness', 'stats'],
-  planner: ['map', 'stats', 'coverage', 'readiness'],
-  admin: ['map', 'board', 'proposals', 'readiness', 'stats', 'coverage'],
+  worker: ['map', 'tasks', 'patrol', 'report', 'proposals'],
+  township: ['map', 'board', 'routine', 'inspections', 'proposals', 'readiness', 'stats'],
+  county: ['map', 'board', 'routine', 'inspections', 'proposals', 'readiness', 'stats'],
+  city: ['map', 'board', 'routine', 'inspections', 'proposals', 'readiness', 'stats'],
+  planner: ['map', 'stats', 'routine', 'inspections', 'coverage', 'readiness'],
+  admin: ['map', 'board', 'routine', 'inspections', 'proposals', 'readiness', 'stats', 'coverage'],
 };
 // Views a role opens from a button rather than a tab (新建隐患 on the board).
 // 通知渠道 (the office's group-chat robots) opens from the inbox.
@@ -316,6 +321,24 @@ async function start() {
       reloadMapTiles(map); // open-case counts of grids changed
     }, 3000);
   };
+  ctx.reloadTiles = reloadTiles;
+  // a patrol sent from the queue moves its point's due date: new tiles
+  queue.onSent(() => reloadTiles());
+  // "overdue" turns at midnight in Shanghai, not only with writes: the risk
+  // point tiles are made for the day, so the map asks again when it turns
+  const untilMidnight = () => {
+    const now = Date.now();
+    const day = 86400e3;
+    const cst = 8 * 3600e3;
+    return (Math.floor((now + cst) / day) + 1) * day - cst - now + 1000;
+  };
+  const dayTurn = () => setTimeout(() => {
+    const src = map.getSource('riskmap');
+    if (src && src.tiles) src.setTiles(src.tiles);
+    if (current && current.reload && (currentName === 'patrol' || currentName === 'routine')) current.reload();
+    dayTurn();
+  }, untilMidnight());
+  dayTurn();
   cases.on(() => setCases(map, cases.list()));
   window.addEventListener('online', () => { reloadTiles(); cases.load().catch(() => {}); });
   const pendingRefresh = new Map();

@@ -159,6 +159,7 @@ export function layerPanel(map) {
     h('div', { class: 'legend' },
       h('h4', {}, '安全风险四色分布'),
       h('ul', {}, [1, 2, 3, 4].map((lv) => row(risk[lv], `${RISK_LEVELS[lv]}`))),
+      patrolLegend(map),
       h('h4', {}, '危险源（重大危险源等级）'),
       h('ul', {}, [1, 2, 3, 4].filter((lv) => hazard[lv]).map((lv) => row(hazard[lv], HAZARD_LEVELS[lv])),
         row(hazard.other || '#9E9E9E', '一般危险源')),
@@ -170,6 +171,16 @@ export function layerPanel(map) {
       h('h4', {}, '隐患案件'),
       h('ul', {}, OPEN_STATES.map((s) => row(STATE_COLOURS[s], STATES[s])), row('rgba(229,57,53,0.15)', '逾期（红圈）', 'ring')),
       map.getSource('coverage') ? [h('h4', {}, '覆盖分析'), h('ul', {}, row('rgba(216,27,96,0.35)', '未覆盖网格', 'box'), row('rgba(67,160,71,0.25)', '已覆盖网格', 'box'))] : null));
+}
+
+// patrolLegend: the rings of risk points due or overdue for a patrol, as
+// the server's style draws them (metadata riskmap:legend.patrol).
+function patrolLegend(map) {
+  const meta = ((map.getStyle().metadata || {})['riskmap:legend'] || {}).patrol;
+  if (!meta || !map.getLayer('risk-points-patrol')) return null;
+  return [h('h4', {}, '巡查（放大后显示）'),
+    h('ul', { 'data-testid': 'legend-patrol' }, ['overdue', 'due'].map((k) => h('li', {},
+      h('span', { class: 'swatch ring', style: { background: 'transparent', borderColor: meta.colours[k] } }), meta[k])))];
 }
 
 export function setCases(map, list) {

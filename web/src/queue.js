@@ -39,6 +39,9 @@ export const queue = {
   flushing: null,
 
   onChange(fn) { this.listeners.add(fn); return () => this.listeners.delete(fn); },
+  // onSent(fn): fn(item, reply) when the server accepts a request item
+  sentListeners: new Set(),
+  onSent(fn) { this.sentListeners.add(fn); return () => this.sentListeners.delete(fn); },
   async notify() { const all = await this.all(); for (const fn of this.listeners) fn(all); },
 
   async all() {
@@ -46,8 +49,17 @@ export const queue = {
   },
 
   // add stores a report: feature is the GeoJSON Feature (its id the UUID),
-  // photos a list of File/Blob.
+  // photos a list of File/Blob. add({kind: 'request', method, url, form,
+  // group, label, ...}) stores any other idempotent request (a patrol):
+  // form is [{name, value}] or [{name, blob, filename}], and the body
+  // carries its own client-made id, so a resend applies once.
   async add(feature, photos) {
+    if (feature && feature.kind === 'request') {
+      const item = { ...feature, id: feature.id || crypto.randomUUID(), created: new Date().toISOString(), error: null, attempts: 0 };
+      await tx('readwrite', (s) => req(s.put(item)));
+      await this.notify();
+      return item;
+    }
     const rec = {
       id: feature.id,
       feature,
@@ -80,6 +92,21 @@ export const queue = {
       if (rec.error && rec.error.permanent) continue; // waits for the user to fix or discard it
       rec.attempts++;
       try {
+        if (rec.kind === 'request') {
+          let body = rec.json;
+          if (rec.form) {
+            body = new FormData();
+            for (const f of rec.form) {
+              if (f.blob) body.append(f.name, f.blob, f.filename || 'file');
+              else body.append(f.name, f.value);
+            }
+          }
+          const reply = await request(rec.method || 'POST', rec.url, { body });
+          await tx('readwrite', (s) => req(s.delete(rec.id)));
+          sent.push(rec.id);
+          for (const fn of this.sentListeners) fn(rec, reply);
+          continue;
+        }
         if (!rec.caseSent) {
           await api.post('/api/v1/cases', rec.feature);
           rec.caseSent = true;

@@ -8,6 +8,8 @@ import { caseSummary } from '../casepanel.js';
 import { historyTimeline } from './history.js';
 import { printButton } from './print.js';
 import { editActions } from '../edit.js';
+import { patrolForm } from './patrol.js';
+import { patrolHistory } from './routine.js';
 
 // codes shown as the names of the places instead (placeRows), and fields of
 // no use to a reader
@@ -30,6 +32,8 @@ function placeRows(loc, layer) {
 export function featureDetails(ctx, layer, id, tileProps, tileGeometry, at) {
   const el = h('div', { class: 'feature-detail', 'data-layer': layer, 'data-id': id ?? '' }, h('p', { class: 'muted' }, '加载中…'));
   const cases = h('div', { class: 'case-list' });
+  // a risk point's patrols, and when it is due (the tile's patrol state)
+  const patrols = h('div', { class: 'patrol-list' });
   const load = async () => {
     let f = { id, geometry: tileGeometry, properties: tileProps || {} };
     let failed = null;
@@ -66,8 +70,16 @@ export function featureDetails(ctx, layer, id, tileProps, tileGeometry, at) {
         onclick: () => ctx.go('report', layer === 'risk_points' ? { riskPoint: f } : { hazardSource: f }) }, '在此上报隐患') : null,
       (layer === 'grids' || (layer === 'areas' && ['township', 'village'].includes(p.level))) ? printButton(p.code, p.name)
         : (p.grid_code ? printButton(p.grid_code, `网格 ${p.grid_code}`) : null),
+      layer === 'risk_points' && ctx.user.role === 'worker' && p.status === 'active' ? h('button', { type: 'button', class: 'secondary',
+        'data-testid': 'patrol-here', onclick: () => ctx.openSheet((body) => patrolForm(ctx, { ...f, properties: { ...tileProps, ...p } }, body)) }, '巡查') : null,
+      patrols,
       cases,
       id !== undefined && id !== null ? historyTimeline(ctx, layer, id) : null);
+    if (layer === 'risk_points' && id !== undefined && id !== null) {
+      const due = tileProps && tileProps.due_on ? h('p', { 'data-testid': 'patrol-due', class: tileProps.patrol === 'overdue' ? 'form-error' : 'muted' },
+        `下次巡查：${tileProps.due_on}${tileProps.patrol === 'overdue' ? '（已逾期）' : tileProps.patrol === 'due' ? '（即将到期）' : ''}`) : null;
+      patrolHistory(id).then((list) => clear(patrols, due, list));
+    }
     // the cases of a grid, or of the grid a point lies in
     const grid = layer === 'grids' ? p.code : p.grid_code;
     if (grid && /^\d{15}$/.test(grid)) {

@@ -18,10 +18,11 @@ export function tasksView(ctx) {
   const renderQueue = (recs) => {
     if (!recs.length) { clear(pending); return; }
     clear(pending, h('div', { class: 'queue-box' },
-      h('h3', {}, `待发送的上报（${recs.length}）`),
+      h('h3', {}, `待发送（${recs.length}）`),
       h('ul', {}, recs.map((r) => h('li', { 'data-queued': r.id },
-        h('div', {}, `${CATEGORIES[r.feature.properties.category]} · ${r.feature.properties.description.slice(0, 40)}`),
-        h('div', { class: 'muted' }, `${fmtTime(r.created)} · 照片 ${r.photos.length} 张${r.caseSent ? ' · 已上报，照片待发送' : ''}`),
+        h('div', {}, r.kind === 'request' ? r.label : `${CATEGORIES[r.feature.properties.category]} · ${r.feature.properties.description.slice(0, 40)}`),
+        h('div', { class: 'muted' }, `${fmtTime(r.created)} · 照片 ${r.kind === 'request' ? (r.form || []).filter((f) => f.blob).length : r.photos.length} 张` +
+          `${r.caseSent ? ' · 已上报，照片待发送' : ''}`),
         r.error ? h('div', { class: r.error.permanent ? 'form-error' : 'muted' }, r.error.permanent ? `服务器拒绝：${r.error.text || r.error.message}` : '网络不可用，等待重发') : null,
         r.error && r.error.permanent ? h('div', { class: 'actions' },
           h('button', { type: 'button', class: 'secondary', onclick: () => queue.retry(r.id) }, '重试'),
