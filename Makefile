@@ -76,16 +76,16 @@ bench-coverage: deps
 bench-routine: deps
 	flock /tmp/riskmap-bench.lock $(GO) run ./bench/routine $(BENCH_ROUTINE_ARGS)
 
-# The bulk import benchmark (README "Import and export"): 1,000,000 points
-# through riskmap import and through ogr2ogr; not part of make test.
-# BENCH_IMPORT_ARGS="-reuse" reuses its database and generated file.
-.PHONY: bench-notify
 # The notification job's benchmark (bench/notify/README.md): 100,000 open
 # cases, the job's run time and its effect on concurrent reads; a few
 # minutes; not part of make test. BENCH_NOTIFY_ARGS="-reuse" reuses its database.
+.PHONY: bench-notify
 bench-notify: deps
 	flock /tmp/riskmap-bench.lock $(GO) run ./bench/notify $(BENCH_NOTIFY_ARGS)
 
+# The bulk import benchmark (README "Import and export"): 1,000,000 points
+# through riskmap import and through ogr2ogr; not part of make test.
+# BENCH_IMPORT_ARGS="-reuse" reuses its database and generated file.
 .PHONY: bench-import
 bench-import: deps
 	@scripts/deps.sh gdal-bin
