@@ -11,8 +11,8 @@ import (
 	"riskmap/cases"
 )
 
-// The job escalates overdue cases, sends the deadline reminders and the
-// daily digests and prunes what is no longer needed, once per Interval
+// The job escalates overdue cases, sends the deadline reminders, reminds
+// of 双随机 plans ending soon, sends the daily digests and prunes what is no longer needed, once per Interval
 // across all replicas. Every replica runs RunJob; the one that takes the
 // lease (job_leases, migration 592) runs the job, renewing the lease while
 // it works. Another replica can take it only once it has lapsed — so the
@@ -30,8 +30,11 @@ type RunReport struct {
 	Escalations int
 	Reminders   map[string]int
 	Digests     int
-	Pruned      int64
-	Took        time.Duration
+	// PlansDue: 双随机 plans ending within three days with units left
+	// (each told of once).
+	PlansDue int
+	Pruned   int64
+	Took     time.Duration
 }
 
 // RunJob runs the job whenever it is due and this replica gets the lease,
@@ -48,7 +51,7 @@ func (s *Service) RunJob(ctx context.Context) {
 				s.log.Warn("notify job", "err", err)
 			}
 		case ran:
-			s.log.Info("notify job", "escalations", rep.Escalations, "reminders", rep.Reminders, "digests", rep.Digests,
+			s.log.Info("notify job", "escalations", rep.Escalations, "reminders", rep.Reminders, "plans_due", rep.PlansDue, "digests", rep.Digests,
 				"pruned_feed_events", rep.Pruned, "took", rep.Took.Round(time.Millisecond))
 		}
 		select {
@@ -132,6 +135,9 @@ func (s *Service) RunOnce(ctx context.Context, now time.Time) (RunReport, error)
 		if err != nil {
 			return rep, err
 		}
+	}
+	if rep.PlansDue, err = s.inspectionsDue(ctx, now); err != nil {
+		return rep, err
 	}
 	if rep.Digests, err = s.digests(ctx, now); err != nil {
 		return rep, err
