@@ -312,6 +312,90 @@ test('a township adds a risk point by clicking, moves it by dragging, changes it
   await page.context().close();
 });
 
+// sharedVertex finds two grids with one ring each that share a vertex used
+// by no third grid, inside their shared edge: [a, b, index in a's ring,
+// index in b's ring].
+function sharedVertex(grids) {
+  const ring = (g) => (g.geometry.type === 'MultiPolygon' && g.geometry.coordinates.length === 1 && g.geometry.coordinates[0].length === 1
+    ? g.geometry.coordinates[0][0] : null);
+  const users = new Map();
+  for (const g of grids) {
+    const r = ring(g);
+    if (!r) continue;
+    r.slice(0, -1).forEach((c, i) => {
+      const k = `${c[0]},${c[1]}`;
+      if (!users.has(k)) users.set(k, []);
+      users.get(k).push([g, i]);
+    });
+  }
+  // inside a shared edge: its neighbours on the ring are the other grid's
+  // too (an end of the edge may lie on the edge of the city: moving it would
+  // leave points outside every grid, which the server refuses)
+  const key = (c) => `${c[0]},${c[1]}`;
+  for (const list of users.values()) {
+    if (list.length !== 2 || list[0][0].id === list[1][0].id) continue;
+    const [[a, i], [b, j]] = list;
+    const r = ring(a);
+    const n = r.length - 1;
+    const other = new Set(ring(b).map(key));
+    if (other.has(key(r[(i + 1) % n])) && other.has(key(r[(i + n - 1) % n]))) return [a, b, i, j];
+  }
+  return null;
+}
+
+test('a township redraws a shared grid edge: the vertex moves in both grids, saved in one batch', { timeout: 240e3 }, async () => {
+  const grids = (await H.api('xingang', 'GET', '/api/v1/grids?limit=1000')).features;
+  const found = sharedVertex(grids);
+  assert.ok(found, 'two grids of 新港 share a vertex');
+  const [a, b, ia, ib] = found;
+  const ringA = a.geometry.coordinates[0][0];
+  const { page } = await H.browser('xingang-reshape', DESKTOP);
+  await login(page, H.base, 'xingang', '#map');
+  const patches = [];
+  page.on('request', (q) => { if (q.method() === 'PATCH') patches.push(q.url()); });
+
+  // the grid's details, by the search box
+  await page.locator('input[type=search]').fill(a.properties.code);
+  const option = page.locator(`[data-testid=map-search-results] [role=option][data-layer=grids][data-id="${a.id}"]`);
+  await option.waitFor({ timeout: 15e3 });
+  await option.click();
+  await page.waitForSelector('.feature-detail[data-layer=grids] [data-edit=reshape]', { timeout: 30e3 });
+  await page.click('[data-edit=reshape]');
+  await page.waitForSelector('[data-testid=edit-bar]');
+  await mapIdle(page);
+
+  // drag the shared vertex 25 px right, 15 px down
+  const from = await screenAt(page, ringA[ia]);
+  await page.mouse.move(from.x, from.y);
+  await page.mouse.down();
+  for (let i = 1; i <= 5; i++) await page.mouse.move(from.x + 5 * i, from.y + 3 * i);
+  await page.mouse.up();
+  const target = await page.evaluate(([x, y]) => {
+    const r = window.map.getCanvas().getBoundingClientRect();
+    const ll = window.map.unproject([x - r.left, y - r.top]);
+    return [ll.lng, ll.lat];
+  }, [from.x + 25, from.y + 15]);
+  await page.waitForFunction(() => /已修改 2 个/.test(document.querySelector('[data-testid=edit-bar]').textContent), null, { timeout: 10e3 });
+  await H.shot(page, '29-reshape-shared-edge');
+  await page.click('[data-testid=edit-save]');
+  await page.waitForFunction(() => { const bar = document.querySelector('[data-testid=edit-bar]'); return !bar || bar.querySelector('.edit-status').textContent && !/已修改/.test(bar.querySelector('.edit-status').textContent); }, null, { timeout: 30e3 });
+  const refused = await page.evaluate(() => { const bar = document.querySelector('[data-testid=edit-bar]'); return bar ? bar.textContent : null; });
+  assert.equal(refused, null, 'saved');
+
+  const [na, nb] = await Promise.all([H.api('xingang', 'GET', `/api/v1/grids/${a.id}`), H.api('xingang', 'GET', `/api/v1/grids/${b.id}`)]);
+  assert.equal(na.properties.version, a.properties.version + 1);
+  assert.equal(nb.properties.version, b.properties.version + 1);
+  const ra = na.geometry.coordinates[0][0];
+  const rb = nb.geometry.coordinates[0][0];
+  assert.deepEqual(ra[ia], rb[ib], 'the shared vertex is one point in both grids');
+  const metres = (p, q) => Math.hypot((p[0] - q[0]) * 102.6e3, (p[1] - q[1]) * 111.2e3);
+  assert.ok(metres(ra[ia], target) < 3, `moved where dropped: ${ra[ia]} vs ${target}`);
+  assert.ok(metres(ra[ia], ringA[ia]) > 1, 'it moved');
+  ra.forEach((c, i) => { if (i !== ia && !(ia === 0 && i === ra.length - 1)) assert.deepEqual(c, ringA[i], `vertex ${i} of ${a.properties.code} unchanged, every digit`); });
+  assert.deepEqual(patches.filter((u) => /\/api\/v1\/grids(\?|$)/.test(u)).length, 1, `one batch PATCH: ${patches}`);
+  await page.context().close();
+});
+
 test('no unexpected console errors', () => {
   assert.deepEqual(H.consoleErrors(), []);
 });
