@@ -116,7 +116,8 @@ type Feed struct {
 
 	mu        sync.Mutex
 	subs      map[*Subscription]struct{}
-	lastSeq   int64 // the last numbered event published
+	lastSeq   int64  // the last numbered event published
+	timeline  string // the primary's WAL timeline when it last listened
 	listening bool
 	heard     int
 	stopped   bool
@@ -195,7 +196,8 @@ func (f *Feed) Run(ctx context.Context) error {
 // once per channel: once both are listened to, the first time the feed
 // becomes ready; afterwards the events committed while it was not
 // listening are published from the stored feed, or, when they cannot all
-// be read, subscribers are told to resynchronise.
+// be read or the server is another history (a standby promoted: a new WAL
+// timeline), subscribers are told to resynchronise.
 func (f *Feed) HandleBacklog(ctx context.Context, channel string, conn *pgx.Conn) error {
 	f.mu.Lock()
 	if f.heard++; f.heard < 2 {
@@ -205,8 +207,29 @@ func (f *Feed) HandleBacklog(ctx context.Context, channel string, conn *pgx.Conn
 	again := f.listening
 	f.listening = true
 	last := f.lastSeq
+	before := f.timeline
 	f.mu.Unlock()
-	if again {
+	timeline, err := walTimeline(ctx, conn)
+	if err != nil {
+		f.logger.Warn("case feed: the server's timeline", "err", err)
+	}
+	f.mu.Lock()
+	f.timeline = timeline
+	f.mu.Unlock()
+	if again && (err != nil || timeline != before) {
+		// a standby was promoted (a new timeline): events delivered
+		// from the old primary may never have reached it, and its store
+		// is another history (whose numbers may repeat those lost): the
+		// numbering starts again from its store, and subscribers reload
+		var top int64
+		if err := conn.QueryRow(ctx, "SELECT coalesce(max(id), 0) FROM feed_events").Scan(&top); err != nil {
+			f.logger.Warn("case feed: the new server's last event", "err", err)
+		}
+		f.mu.Lock()
+		f.lastSeq = top
+		f.mu.Unlock()
+		f.resyncAll()
+	} else if again {
 		// the events committed while the feed was not listening, from the
 		// store (those heard now too are published once, by number)
 		missed, ok, err := readStored(ctx, conn, last, maxBacklog)
@@ -218,18 +241,34 @@ func (f *Feed) HandleBacklog(ctx context.Context, channel string, conn *pgx.Conn
 				f.Publish(c)
 			}
 		} else {
-			f.mu.Lock()
-			for s := range f.subs {
-				select {
-				case s.resync <- struct{}{}:
-				default:
-				}
-			}
-			f.mu.Unlock()
+			f.resyncAll()
 		}
 	}
 	f.readyOnce.Do(func() { close(f.ready) })
 	return nil
+}
+
+// resyncAll tells every subscriber to reload.
+func (f *Feed) resyncAll() {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	for s := range f.subs {
+		select {
+		case s.resync <- struct{}{}:
+		default:
+		}
+	}
+}
+
+// walTimeline is the server's WAL timeline (the first 8 hex digits of its
+// current WAL file's name), which a promotion moves on: the same timeline
+// after a reconnect is the same history, replayable from the store.
+func walTimeline(ctx context.Context, conn *pgx.Conn) (string, error) {
+	var name string
+	if err := conn.QueryRow(ctx, "SELECT pg_walfile_name(pg_current_wal_lsn())").Scan(&name); err != nil {
+		return "", fmt.Errorf("wal timeline: %w", err)
+	}
+	return name[:min(8, len(name))], nil
 }
 
 // maxBacklog is the most events a reconnecting feed publishes from the
