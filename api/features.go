@@ -160,18 +160,34 @@ func parseCRS(c *gin.Context) (geo.CRS, error) {
 
 func etag(version int) string { return `"` + strconv.Itoa(version) + `"` }
 
-// parseIfMatch reads If-Match: a quoted or bare version number.
-func parseIfMatch(c *gin.Context) (*int, error) {
+// parseIfMatch reads If-Match (RFC 9110 §13.1.1): "*" or a list of entity
+// tags, compared strongly with the feature's, "VERSION". A bare version
+// number is taken too, as clients before ETags sent it. A well-formed tag
+// of any other form (weak, or not a version of ours) matches no version,
+// so the write is refused with 412; only a header that is no entity tag
+// at all is a 400.
+func parseIfMatch(c *gin.Context) (features.IfMatch, error) {
 	h := strings.TrimSpace(c.GetHeader("If-Match"))
 	if h == "" || h == "*" {
 		return nil, nil
 	}
-	h = strings.Trim(strings.TrimPrefix(h, "W/"), `"`)
-	n, err := strconv.Atoi(h)
-	if err != nil {
-		return nil, riskmap.Errorf(riskmap.EINVALID, "If-Match: want the feature's ETag (its version), got %q", c.GetHeader("If-Match"))
+	if n, err := strconv.Atoi(h); err == nil {
+		return features.IfMatch{n}, nil
 	}
-	return &n, nil
+	m := features.IfMatch{}
+	for _, tag := range strings.Split(h, ",") {
+		tag = strings.TrimSpace(tag)
+		weak := strings.HasPrefix(tag, "W/")
+		opaque := strings.TrimPrefix(tag, "W/")
+		if len(opaque) < 2 || opaque[0] != '"' || opaque[len(opaque)-1] != '"' || strings.ContainsAny(opaque[1:len(opaque)-1], "\" \x7f") {
+			return nil, riskmap.Errorf(riskmap.EINVALID, "If-Match: want entity tags such as \"3\" (the feature's ETag), got %q", c.GetHeader("If-Match")).
+				WithDetails(riskmap.Detail{Field: "If-Match", Message: "not an entity tag"})
+		}
+		if n, err := strconv.Atoi(opaque[1 : len(opaque)-1]); err == nil && !weak {
+			m = append(m, n)
+		}
+	}
+	return m, nil
 }
 
 func (s *Server) getFeature(l *features.Layer) gin.HandlerFunc {
@@ -244,7 +260,7 @@ func (s *Server) readInput(c *gin.Context, l *features.Layer, partial bool) (*fe
 }
 
 // writeTarget reads the id in the path and the If-Match of a PATCH or DELETE.
-func writeTarget(c *gin.Context) (int64, *int, error) {
+func writeTarget(c *gin.Context) (int64, features.IfMatch, error) {
 	id, err := parseID(c)
 	if err != nil {
 		return 0, nil, err

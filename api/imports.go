@@ -128,10 +128,16 @@ func (s *Server) startImport(c *gin.Context) {
 			}
 		case "map":
 			maps = append(maps, v)
+		case "ignore":
+			for _, col := range strings.Split(v, ",") {
+				if col = strings.TrimSpace(col); col != "" {
+					opts.Ignore = append(opts.Ignore, col)
+				}
+			}
 		case "table":
 			opts.Table = v
 		default:
-			s.fail(c, badParam(name, "unknown field (want file, layer, crs, encoding, format, skip_invalid, bulk, map, table)"))
+			s.fail(c, badParam(name, "unknown field (want file, layer, crs, encoding, format, skip_invalid, bulk, map, ignore, table)"))
 			return
 		}
 	}

@@ -9,23 +9,39 @@ import (
 	"github.com/gin-gonic/gin"
 )
 
+// ownPaths are the path prefixes the server answers itself: an unknown
+// path under one is a 404, never the app's page (a client asking for a
+// glyph range, a tile or an API path it got wrong must learn so; MapLibre
+// draws without glyphs that 404).
+var ownPaths = []string{"/api", "/tiles", "/ogc", "/styles", "/fonts", "/metrics", "/healthz", "/openapi.json"}
+
+func ownPath(p string) bool {
+	for _, prefix := range ownPaths {
+		if p == prefix || strings.HasPrefix(p, prefix+"/") {
+			return true
+		}
+	}
+	return false
+}
+
 // serveWeb answers GET requests outside the API with the embedded web app;
 // unknown paths get index.html so the app's own routes survive a reload.
+// Under /fonts (the glyphs the app ships) only files that exist are served.
 func (s *Server) serveWeb(c *gin.Context) bool {
 	if s.Web == nil || (c.Request.Method != http.MethodGet && c.Request.Method != http.MethodHead) {
 		return false
 	}
 	p := c.Request.URL.Path
-	for _, prefix := range []string{"/api/", "/tiles/", "/ogc", "/styles/", "/metrics", "/healthz", "/openapi.json"} {
-		if strings.HasPrefix(p, prefix) {
-			return false
-		}
-	}
 	name := strings.TrimPrefix(path.Clean(p), "/")
-	if name == "" {
+	if name == "" || name == "." {
 		name = "index.html"
 	}
-	if st, err := fs.Stat(s.Web, name); err != nil || st.IsDir() {
+	st, err := fs.Stat(s.Web, name)
+	exists := err == nil && !st.IsDir()
+	if ownPath(p) && !(exists && strings.HasPrefix(p, "/fonts/")) {
+		return false
+	}
+	if !exists {
 		name = "index.html"
 	}
 	if name == "index.html" {

@@ -49,7 +49,7 @@ func TestRowTriggersBumpTheVersionAndLogTheRowOnlyWhenSomethingChanged(t *testin
 		v0, n0 = v, n
 	}
 	var same bool
-	err := pool.QueryRow(ctx, `SELECT a.after = jsonb_set(to_jsonb(r) - 'geom_3857', '{geom}', ST_AsGeoJSON(r.geom, 8)::jsonb)
+	err := pool.QueryRow(ctx, `SELECT a.after = jsonb_set(to_jsonb(r) - 'geom_3857', '{geom}', ST_AsGeoJSON(r.geom, 15)::jsonb)
 		   AND a.before -> 'geom' <> a.after -> 'geom' AND NOT a.before ? 'geom_3857'
 		   AND (a.before - 'geom' - 'version' - 'updated_at') = (a.after - 'geom' - 'version' - 'updated_at')
 		  FROM audit_log a JOIN risk_points r ON r.id::text = a.row_id

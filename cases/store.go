@@ -127,7 +127,7 @@ func caseJSON(u *riskmap.User) string {
 	return strings.Replace(caseJSONTemplate, "{{visible d}}", vis, 1)
 }
 
-const caseJSONTemplate = `json_build_object('type', 'Feature', 'id', c.id, 'geometry', ST_AsGeoJSON(c.geom, 8)::json,
+const caseJSONTemplate = `json_build_object('type', 'Feature', 'id', c.id, 'geometry', ST_AsGeoJSON(c.geom, 15)::json,
 	'properties', json_build_object(
 		'number', c.number, 'state', c.state, 'version', c.version, 'grade', c.grade, 'category', c.category, 'description', c.description,
 		'reported_at', c.reported_at, 'device_time', c.device_time,
@@ -162,7 +162,7 @@ const fullCaseJSONTail = `::jsonb || jsonb_build_object(
 	'events', (SELECT coalesce(jsonb_agg(jsonb_build_object('id', e.id, 'action', e.action, 'from_state', e.from_state,
 			'to_state', e.to_state, 'actor', e.actor_id, 'actor_name', e.actor, 'role', e.role, 'at', e.at, 'version', e.version,
 			'note', e.note, 'reason', e.reason, 'attachments', e.attachments, 'deadline', e.deadline, 'assignee', e.assignee_id,
-			'duplicate_of', e.duplicate_of, 'details', e.details, 'location', ST_AsGeoJSON(e.geom, 8)::jsonb) ORDER BY e.at, e.id), '[]')
+			'duplicate_of', e.duplicate_of, 'details', e.details, 'location', ST_AsGeoJSON(e.geom, 15)::jsonb) ORDER BY e.at, e.id), '[]')
 		  FROM case_events e WHERE e.case_id = c.id),
 	'attachments', (SELECT coalesce(jsonb_agg(jsonb_build_object('id', a.id, 'url', '/api/v1/attachments/' || a.id,
 			'sha256', a.sha256, 'content_type', a.content_type, 'size', a.size, 'filename', a.filename,

@@ -6,6 +6,8 @@ import (
 	"sort"
 	"strings"
 
+	"github.com/jackc/pgx/v5"
+
 	"riskmap"
 	"riskmap/postgres"
 )
@@ -23,6 +25,34 @@ type ScanQuery struct {
 // row by row from one query (memory stays flat however many there are).
 // Filter columns must be l.Filterable; others are refused.
 func (s *Store) Scan(ctx context.Context, l *Layer, scope riskmap.Scope, q ScanQuery, fn func(Feature) error) error {
+	return s.scan(ctx, s.reads, l, scope, q, fn)
+}
+
+// ScanCounted is Scan told first how many features will follow: the count
+// and the rows are read in one snapshot (a read-only repeatable-read
+// transaction), so they agree however the layer changes meanwhile.
+func (s *Store) ScanCounted(ctx context.Context, l *Layer, scope riskmap.Scope, q ScanQuery, count func(int64) error, fn func(Feature) error) error {
+	return pgx.BeginTxFunc(ctx, s.reads, pgx.TxOptions{IsoLevel: pgx.RepeatableRead, AccessMode: pgx.ReadOnly}, func(tx pgx.Tx) error {
+		n, err := s.count(ctx, tx, l, scope, q)
+		if err != nil {
+			return err
+		}
+		if q.Limit > 0 {
+			n = min(n, int64(q.Limit))
+		}
+		if err := count(n); err != nil {
+			return err
+		}
+		return s.scan(ctx, tx, l, scope, q, fn)
+	})
+}
+
+type rowsQuerier interface {
+	Query(ctx context.Context, sql string, args ...any) (pgx.Rows, error)
+	QueryRow(ctx context.Context, sql string, args ...any) pgx.Row
+}
+
+func (s *Store) scan(ctx context.Context, db rowsQuerier, l *Layer, scope riskmap.Scope, q ScanQuery, fn func(Feature) error) error {
 	sql, args, err := scanSQL(l, scope, q, selectFeature(l))
 	if err != nil {
 		return err
@@ -32,7 +62,7 @@ func (s *Store) Scan(ctx context.Context, l *Layer, scope riskmap.Scope, q ScanQ
 		args = append(args, q.Limit)
 		sql += fmt.Sprintf(" LIMIT $%d", len(args))
 	}
-	rows, err := s.reads.Query(ctx, sql, args...)
+	rows, err := db.Query(ctx, sql, args...)
 	if err != nil {
 		return fmt.Errorf("scan %s: %w", l.Name, postgres.Translate(err))
 	}
@@ -54,13 +84,17 @@ func (s *Store) Scan(ctx context.Context, l *Layer, scope riskmap.Scope, q ScanQ
 
 // Count counts the features of l in scope matching q (cursor and limit ignored).
 func (s *Store) Count(ctx context.Context, l *Layer, scope riskmap.Scope, q ScanQuery) (int64, error) {
+	return s.count(ctx, s.reads, l, scope, q)
+}
+
+func (s *Store) count(ctx context.Context, db rowsQuerier, l *Layer, scope riskmap.Scope, q ScanQuery) (int64, error) {
 	q.After = 0
 	sql, args, err := scanSQL(l, scope, q, "SELECT count(*) FROM "+l.Name+" t")
 	if err != nil {
 		return 0, err
 	}
 	var n int64
-	if err := s.reads.QueryRow(ctx, sql, args...).Scan(&n); err != nil {
+	if err := db.QueryRow(ctx, sql, args...).Scan(&n); err != nil {
 		return 0, fmt.Errorf("count %s: %w", l.Name, postgres.Translate(err))
 	}
 	return n, nil

@@ -79,7 +79,8 @@ func ParseInput(l *Layer, body []byte, partial bool, crs geo.CRS, bounds *geo.Bo
 	if dec.More() {
 		return nil, riskmap.Errorf(riskmap.EINVALID, "body has data after the Feature")
 	}
-	if f.Type != "Feature" {
+	// a PATCH may send just the members it changes: no "type" then
+	if f.Type != "Feature" && (f.Type != "" || !partial) {
 		return nil, invalid("type", "want \"Feature\", got %q", f.Type)
 	}
 	in := &Input{Values: map[string]any{}, Derived: map[string]json.RawMessage{}}

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/jackc/pgx/v5"
@@ -61,7 +62,7 @@ func selectFeature(l *Layer) string {
 			FROM depot_items i WHERE i.depot_id = t.id AND i.quantity > 0)))`
 	}
 	return fmt.Sprintf(`SELECT t.id, t.version, json_build_object('type', 'Feature', 'id', t.id,
-		'geometry', ST_AsGeoJSON(t.geom, 8)::json, 'properties', %s)::text FROM %s t`, props, l.Name)
+		'geometry', ST_AsGeoJSON(t.geom, 15)::json, 'properties', %s)::text FROM %s t`, props, l.Name)
 }
 
 func scanFeature(row pgx.Row) (Feature, error) {
@@ -213,9 +214,27 @@ func (s *Store) CreateIn(ctx context.Context, tx pgx.Tx, l *Layer, scope riskmap
 	return s.get(ctx, tx, l, riskmap.Scope{All: true}, id, false)
 }
 
+// IfMatch is a write's precondition: the versions it may apply to (from
+// If-Match's entity tags). Nil is no precondition; an empty, non-nil one
+// matches no version (a tag that is not one of ours).
+type IfMatch []int
+
+func (m IfMatch) refuses(version int) bool { return m != nil && !slices.Contains(m, version) }
+
+func (m IfMatch) String() string {
+	if len(m) == 0 {
+		return "none of the versions you sent"
+	}
+	s := make([]string, len(m))
+	for i, v := range m {
+		s[i] = fmt.Sprint(v)
+	}
+	return strings.Join(s, " or ")
+}
+
 // Update applies a partial change. With ifMatch it refuses a stale version.
 // Both the old and the new location must be in scope.
-func (s *Store) Update(ctx context.Context, l *Layer, scope riskmap.Scope, id int64, in *Input, ifMatch *int) (Feature, error) {
+func (s *Store) Update(ctx context.Context, l *Layer, scope riskmap.Scope, id int64, in *Input, ifMatch IfMatch) (Feature, error) {
 	out, err := s.UpdateMany(ctx, l, scope, []Change{{ID: id, Input: in, IfMatch: ifMatch}})
 	if err != nil {
 		return Feature{}, err
@@ -227,7 +246,7 @@ func (s *Store) Update(ctx context.Context, l *Layer, scope riskmap.Scope, id in
 type Change struct {
 	ID      int64
 	Input   *Input
-	IfMatch *int
+	IfMatch IfMatch
 }
 
 // UpdateMany applies several changes in one transaction, all or nothing.
@@ -303,10 +322,10 @@ func (s *Store) update(ctx context.Context, tx pgx.Tx, l *Layer, scope riskmap.S
 		if err := json.Unmarshal(v, &n); err != nil {
 			return riskmap.Errorf(riskmap.EUNPROCESSABLE, "properties.version: want the whole number you read, got %s", v)
 		}
-		ifMatch = &n
+		ifMatch = IfMatch{n}
 	}
-	if ifMatch != nil && *ifMatch != cur.Version {
-		return riskmap.Errorf(riskmap.EPRECONDITION, "%s %d is at version %d, not %d: reload it and apply your change again", l.Name, id, cur.Version, *ifMatch)
+	if ifMatch.refuses(cur.Version) {
+		return riskmap.Errorf(riskmap.EPRECONDITION, "%s %d is at version %d, not %s: reload it and apply your change again", l.Name, id, cur.Version, ifMatch)
 	}
 	if err := checkDerived(cur, in.Derived); err != nil {
 		return err
@@ -346,14 +365,14 @@ func (s *Store) update(ctx context.Context, tx pgx.Tx, l *Layer, scope riskmap.S
 }
 
 // Delete removes a feature in scope, refusing a stale ifMatch.
-func (s *Store) Delete(ctx context.Context, l *Layer, scope riskmap.Scope, id int64, ifMatch *int) error {
+func (s *Store) Delete(ctx context.Context, l *Layer, scope riskmap.Scope, id int64, ifMatch IfMatch) error {
 	return postgres.BeginAudited(ctx, s.pool, func(tx pgx.Tx) error {
 		cur, err := s.getForWrite(ctx, tx, l, scope, id)
 		if err != nil {
 			return err
 		}
-		if ifMatch != nil && *ifMatch != cur.Version {
-			return riskmap.Errorf(riskmap.EPRECONDITION, "%s %d is at version %d, not %d", l.Name, id, cur.Version, *ifMatch)
+		if ifMatch.refuses(cur.Version) {
+			return riskmap.Errorf(riskmap.EPRECONDITION, "%s %d is at version %d, not %s", l.Name, id, cur.Version, ifMatch)
 		}
 		if _, err := tx.Exec(ctx, "DELETE FROM "+l.Name+" WHERE id = $1", id); err != nil {
 			return postgres.Translate(err)

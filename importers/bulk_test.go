@@ -224,7 +224,7 @@ func TestABulkImportsAuditHasEveryRowAsRowLevelAuditingWritesIt(t *testing.T) {
 		VALUES ('单行', 'flood', 1, ST_SetSRID(ST_Point(116.2, 23.1), 4326))`); err != nil {
 		t.Fatal(err)
 	}
-	rowJSON := `jsonb_set(to_jsonb(r) - 'geom_3857', '{geom}', ST_AsGeoJSON(r.geom, 8)::jsonb)`
+	rowJSON := `jsonb_set(to_jsonb(r) - 'geom_3857', '{geom}', ST_AsGeoJSON(r.geom, 15)::jsonb)`
 	var inserts, updates, rightInserts, rightUpdates, keysets int
 	var actors string
 	err := e.pool.QueryRow(ctx, `

@@ -1,6 +1,8 @@
 package importers
 
 import (
+	"fmt"
+	"slices"
 	"strings"
 
 	"riskmap/features"
@@ -63,28 +65,83 @@ var valueLabels = map[string]map[string]string{
 	"level":              {"市": "city", "县": "county", "区": "county", "县区": "county", "镇": "township", "街道": "township", "镇街": "township", "村": "village", "社区": "village", "村居": "village"},
 }
 
-// columnMap resolves file columns to fields of l: the explicit mapping
-// first, then the field's own name (any case), then the aliases.
-// Unresolved columns are returned in order, to be reported as ignored.
-func columnMap(l *features.Layer, cols []string, explicit map[string]string) (m map[string]string, ignored []string) {
+// columnMap resolves file columns to fields of l, most certain first: the
+// explicit mapping; a field's own name (any case) or Chinese heading
+// (features.Layer.Label, as riskmap's workbooks write it); a DBF field name as a
+// Shapefile writer cut it (dbfNames); the derived properties riskmap
+// exports, riskmap's own feature id and the columns the caller named in
+// ignore, which are ignored; then the aliases. A column that maps to none
+// of these is unknown: the caller refuses the file naming it, since a
+// value dropped without being asked is data lost. An ambiguous DBF name
+// is an error naming the fields it could be.
+func columnMap(l *features.Layer, cols []string, explicit map[string]string, ignore map[string]bool) (m map[string]string, ignored, unknown []string, err error) {
 	m = map[string]string{}
 	taken := map[string]bool{}
+	take := func(c, f string) { m[c], taken[f] = f, true }
 	for _, c := range cols {
 		if f, ok := explicit[c]; ok {
-			m[c] = f
-			taken[f] = true
+			take(c, f)
 		}
 	}
 	for _, c := range cols {
-		if _, ok := m[c]; ok {
+		key := strings.ToLower(strings.TrimSpace(c))
+		if _, done := m[c]; done || ignore[c] {
+			continue
+		}
+		if _, ok := l.Field(key); ok && !taken[key] {
+			take(c, key)
+		} else if f := l.ByLabel(strings.TrimSpace(c)); f != "" && !taken[f] {
+			// the heading riskmap's own workbook gives it
+			if _, isField := l.Field(f); isField {
+				take(c, f)
+			} else {
+				m[c] = "" // derived or id: ignored below
+			}
+		}
+	}
+	dbf := dbfNames(l)
+	present := map[string]bool{}
+	for _, c := range cols {
+		present[strings.ToLower(strings.TrimSpace(c))] = true
+	}
+	for _, c := range cols {
+		key := strings.ToLower(strings.TrimSpace(c))
+		if _, done := m[c]; done || ignore[c] {
+			continue
+		}
+		name, ok := dbf[key]
+		if !ok {
+			continue
+		}
+		if len(name.group) > 1 {
+			// a cut name several fields share: GDAL names the others
+			// NAME_1, NAME_2, …; only with all of them in the file is it
+			// clear which is which
+			for _, sib := range name.group {
+				if !present[sib] {
+					return nil, nil, nil, fmt.Errorf("column %q could be any of %s (a Shapefile cuts names to 10 characters): map it with map=%s=FIELD",
+						c, strings.Join(name.fields, ", "), c)
+				}
+			}
+		}
+		if _, isField := l.Field(name.field); isField && !taken[name.field] {
+			take(c, name.field)
+		} else if l.IsDerived(name.field) || name.field == "id" {
+			m[c] = "" // riskmap's own: ignored below
+		}
+	}
+	for c, f := range m {
+		if f == "" {
+			delete(m, c)
+			ignored = append(ignored, c)
+		}
+	}
+	for _, c := range cols {
+		if _, done := m[c]; done || slices.Contains(ignored, c) {
 			continue
 		}
 		key := strings.ToLower(strings.TrimSpace(c))
-		if _, ok := l.Field(key); ok && !taken[key] {
-			m[c], taken[key] = key, true
-			continue
-		}
-		if l.IsDerived(key) || key == "inventory" {
+		if ignore[c] || l.IsDerived(key) || key == "inventory" || (key == "id" && taken[keyField(l)]) {
 			ignored = append(ignored, c)
 			continue
 		}
@@ -92,13 +149,70 @@ func columnMap(l *features.Layer, cols []string, explicit map[string]string) (m 
 		for _, f := range aliases[key] {
 			_, isField := l.Field(f)
 			if (isField || f == colLon || f == colLat || f == colWKT) && !taken[f] {
-				m[c], taken[f], found = f, true, true
+				take(c, f)
+				found = true
 				break
 			}
 		}
 		if !found {
-			ignored = append(ignored, c)
+			unknown = append(unknown, c)
 		}
 	}
-	return m, ignored
+	return m, ignored, unknown, nil
+}
+
+// keyField is the field an import matches rows on: external_id for point
+// layers, code for areas and grids.
+func keyField(l *features.Layer) string {
+	if _, ok := l.Field("external_id"); ok {
+		return "external_id"
+	}
+	return "code"
+}
+
+// dbfName is what a cut DBF field name stands for.
+type dbfName struct {
+	field  string   // the layer's field (or derived property, or id)
+	fields []string // every name the cut prefix could stand for
+	group  []string // the cut names GDAL gives those, in order
+}
+
+// dbfNames lists the names a Shapefile writer gives the columns riskmap
+// exports (id, the fields, the derived properties, in that order) when it
+// cuts them to the DBF's 10 characters, as GDAL (and so QGIS) launders
+// them: the first 10 characters, and for each later name with the same
+// cut, its first 8 and _1, _2, … (for example responsible_unit becomes
+// responsibl and responsible_person responsi_1).
+func dbfNames(l *features.Layer) map[string]dbfName {
+	names := []string{"id"}
+	for _, f := range l.Fields {
+		names = append(names, f.Name)
+	}
+	names = append(names, l.Derived...)
+	out := map[string]dbfName{}
+	used := map[string]bool{}
+	groups := map[string][]string{} // cut prefix -> laundered names
+	fieldsOf := map[string][]string{}
+	for _, n := range names {
+		if len(n) <= 10 {
+			used[n] = true
+			continue
+		}
+		cut := n[:10]
+		fieldsOf[cut] = append(fieldsOf[cut], n)
+		name := cut
+		for i := 1; used[name]; i++ {
+			suffix := fmt.Sprintf("_%d", i)
+			name = n[:10-len(suffix)] + suffix
+		}
+		used[name] = true
+		groups[cut] = append(groups[cut], name)
+		out[name] = dbfName{field: n}
+	}
+	for name, d := range out {
+		cut := d.field[:10]
+		d.fields, d.group = fieldsOf[cut], groups[cut]
+		out[name] = d
+	}
+	return out
 }

@@ -50,12 +50,17 @@ func TestGCJ02CSVWithChineseHeadersLandsWithinHalfAMetre(t *testing.T) {
 		lon, lat := geo.WGS84ToGCJ02(truth[id][0], truth[id][1])
 		fmt.Fprintf(&b, "%s,高德点%s,山洪/内涝易涝点,较大风险,%.8f,%.8f,\"汕尾市城区,香洲路%s号\",备注文字\n", id, id, lon, lat, id)
 	}
-	rep := e.run(e.write("amap.csv", []byte(b.String())), importers.Options{Layer: "risk_points", CRS: "gcj02"})
+	file := e.write("amap.csv", []byte(b.String()))
+	rep := e.run(file, importers.Options{Layer: "risk_points", CRS: "gcj02"})
+	if !rep.Failed() || rep.Inserted != 0 || !strings.Contains(rep.Error, "备注") {
+		t.Fatalf("a column that maps to no field refuses the file, naming it: %+v", rep)
+	}
+	rep = e.run(file, importers.Options{Layer: "risk_points", CRS: "gcj02", Ignore: []string{"备注"}})
 	if rep.Failed() || rep.Inserted != 3 {
 		t.Fatalf("%+v", rep)
 	}
 	if len(rep.Warnings) != 1 || !strings.Contains(rep.Warnings[0], "备注") {
-		t.Errorf("the unknown column should be named in a warning: %v", rep.Warnings)
+		t.Errorf("the ignored column should be named in a warning: %v", rep.Warnings)
 	}
 	e.landedNearTheTruth(truth, "高德点")
 }

@@ -156,7 +156,7 @@ func (im *Importer) Run(ctx context.Context, jobID int64, path, name string, opt
 	if err != nil {
 		return nil, err
 	}
-	v := newValidator(l, WGS84, bounds, grids, opts.Mapping, cols)
+	v := newValidator(l, WGS84, bounds, grids, opts.Mapping, opts.Ignore, cols)
 	stage := fmt.Sprintf("import_stage_%d", jobID)
 	if err := im.createStage(ctx, stage, l); err != nil {
 		return nil, err
@@ -189,6 +189,9 @@ func (im *Importer) Run(ctx context.Context, jobID int64, path, name string, opt
 	rep.Warnings = append(append(rep.Warnings, src.warnings...), v.warnings...)
 	if rep.Rows == 0 {
 		rep.Error = "the file holds no rows"
+	}
+	if msg := v.columnProblem(); msg != "" && rep.Error == "" {
+		rep.Error = msg
 	}
 
 	// 2. checks in SQL

@@ -22,6 +22,9 @@ type Options struct {
 	// Mapping maps file columns to layer fields, over the built-in names
 	// (field names and Chinese headers such as 名称, 经度, 纬度).
 	Mapping map[string]string
+	// Ignore names file columns to leave out; any other column that maps
+	// to no field refuses the file.
+	Ignore []string
 	// Table picks the GeoPackage table when it has several.
 	Table string
 	// BatchSize is the number of rows applied per transaction (default

@@ -418,8 +418,12 @@ func (d *dbfReader) next() (*dbfRecord, error) {
 				}
 				rec.cells[f.name] = strings.TrimSpace(s)
 			case 'D':
+				// blanks and 00000000 are how DBF writers store no date
 				s := strings.TrimSpace(string(v))
-				if len(s) == 8 {
+				switch {
+				case strings.Trim(s, "0") == "":
+					s = ""
+				case len(s) == 8:
 					s = s[:4] + "-" + s[4:6] + "-" + s[6:]
 				}
 				rec.cells[f.name] = s

@@ -46,7 +46,12 @@ type validator struct {
 	colmap   map[string]string // file column -> field or lon/lat/wkt
 	mapped   bool
 	ignored  map[string]bool
-	warnings []string
+	// ignore names the columns the caller asked to leave out; unknown the
+	// columns that map to nothing, columnErr an ambiguous one
+	ignore    map[string]bool
+	unknown   []string
+	columnErr error
+	warnings  []string
 	columns  map[string]column
 	// fields in staging order
 	fields []features.Field
@@ -63,11 +68,11 @@ type staged struct {
 	grid    string
 }
 
-func newValidator(l *features.Layer, crs SourceCRS, bounds *geo.Bounds, grids *geo.GridIndex, mapping map[string]string, cols map[string]column) *validator {
-	v := &validator{layer: l, crs: crs, bounds: bounds, grids: grids, mapping: mapping, ignored: map[string]bool{}, columns: cols, fields: l.Fields}
-	v.keyField = "external_id"
-	if _, ok := l.Field("external_id"); !ok {
-		v.keyField = "code"
+func newValidator(l *features.Layer, crs SourceCRS, bounds *geo.Bounds, grids *geo.GridIndex, mapping map[string]string, ignore []string, cols map[string]column) *validator {
+	v := &validator{layer: l, crs: crs, bounds: bounds, grids: grids, mapping: mapping, ignored: map[string]bool{}, ignore: map[string]bool{},
+		columns: cols, fields: l.Fields, keyField: keyField(l)}
+	for _, c := range ignore {
+		v.ignore[c] = true
 	}
 	return v
 }
@@ -86,7 +91,16 @@ func (v *validator) resolve(cols []string) {
 		}
 		cols = fresh
 	}
-	m, ignored := columnMap(v.layer, cols, v.mapping)
+	m, ignored, unknown, err := columnMap(v.layer, cols, v.mapping, v.ignore)
+	if err != nil && v.columnErr == nil {
+		v.columnErr = err
+	}
+	for _, c := range unknown {
+		if !v.ignored[c] {
+			v.ignored[c] = true
+			v.unknown = append(v.unknown, c)
+		}
+	}
 	// a new map, never the one in use: rows already handed to other
 	// goroutines keep reading the mapping they were resolved with
 	colmap := make(map[string]string, len(v.colmap)+len(m))
@@ -100,14 +114,34 @@ func (v *validator) resolve(cols []string) {
 	for _, c := range ignored {
 		if !v.ignored[c] {
 			v.ignored[c] = true
-			what := "not a field of " + v.layer.Name
-			if v.layer.IsDerived(strings.ToLower(c)) {
-				what = "derived by the server from where the feature lies"
+			what := "derived by the server"
+			if v.ignore[c] {
+				what = "ignored as asked"
+			} else if strings.EqualFold(c, "id") {
+				what = "riskmap's own feature id; rows are matched by " + v.keyField
 			}
-			v.warnings = append(v.warnings, fmt.Sprintf("column %q ignored: %s (map it with --map %s=FIELD if it is one)", c, what, c))
+			v.warnings = append(v.warnings, fmt.Sprintf("column %q not imported: %s", c, what))
 		}
 	}
 	v.mapped = true
+}
+
+// columnProblem is what makes a file's columns unusable: a column that maps
+// to no field (and was not named to be ignored), or a cut name several
+// fields share. Nothing is imported then.
+func (v *validator) columnProblem() string {
+	if v.columnErr != nil {
+		return v.columnErr.Error()
+	}
+	if len(v.unknown) == 0 {
+		return ""
+	}
+	q := make([]string, len(v.unknown))
+	for i, c := range v.unknown {
+		q[i] = fmt.Sprintf("%q", c)
+	}
+	return fmt.Sprintf("column %s maps to no field of %s: map it to one (map=COLUMN=FIELD) or name it to be ignored (ignore=COLUMN)",
+		strings.Join(q, ", "), v.layer.Name)
 }
 
 func sortedCells(cells map[string]any) []string {

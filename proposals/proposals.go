@@ -592,7 +592,7 @@ func (s *Store) apply(ctx context.Context, tx pgx.Tx, u *riskmap.User, layer, ki
 		return features.Feature{}, prefixed("feature", err)
 	}
 	v := cur.Version
-	out, err := s.features.UpdateIn(ctx, tx, l, u.Scope(), []features.Change{{ID: *target, Input: in, IfMatch: &v}})
+	out, err := s.features.UpdateIn(ctx, tx, l, u.Scope(), []features.Change{{ID: *target, Input: in, IfMatch: features.IfMatch{v}}})
 	if err != nil {
 		return features.Feature{}, err
 	}

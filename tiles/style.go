@@ -1,6 +1,9 @@
 package tiles
 
-import "encoding/json"
+import (
+	"bytes"
+	"encoding/json"
+)
 
 // GlyphsPath is where the style expects glyph PBFs (served by the web app:
 // no outside font host is reachable in the field). Until they are there,
@@ -137,11 +140,16 @@ func Style(base string) []byte {
 		"sources": obj{"riskmap": obj{"type": "vector", "url": base + "/tiles/" + All + ".json"}},
 		"layers":  layers,
 	}
-	b, err := json.Marshal(style)
-	if err != nil {
+	// written as it reads: encoding/json's default \u003e for ">" in the
+	// filters is valid JSON, but the style spec's validator takes the
+	// operator for an unknown expression
+	var b bytes.Buffer
+	enc := json.NewEncoder(&b)
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(style); err != nil {
 		panic(err) // a fixed structure of maps and strings always marshals
 	}
-	return b
+	return bytes.TrimSuffix(b.Bytes(), []byte("\n"))
 }
 
 func merge(a, b obj) obj {

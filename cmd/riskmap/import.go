@@ -32,13 +32,14 @@ func runImport(ctx context.Context, logger *slog.Logger, args []string) error {
 	fs := flag.NewFlagSet("import", flag.ContinueOnError)
 	var opts importers.Options
 	var format, enc, reportPath, rejectsPath, as string
-	var maps multiFlag
+	var maps, ignore multiFlag
 	fs.StringVar(&opts.Layer, "layer", "", "layer: risk_points, hazard_sources, stations, depots, grids, areas, or roads (.osm.pbf or GeoJSON lines)")
 	fs.StringVar(&opts.CRS, "crs", "", "coordinate system of the file (default: its .prj / GeoPackage srs / GeoJSON crs, else wgs84)")
 	fs.StringVar(&enc, "encoding", "", "text encoding of CSV and DBF: utf-8 or gbk (default: from .cpg, else utf-8)")
 	fs.BoolVar(&opts.SkipInvalid, "skip-invalid", false, "load the valid rows and write the rejected ones to a file in the input's format")
 	fs.StringVar(&format, "format", "", "input format (default: detected)")
 	fs.Var(&maps, "map", "map a file column to a field, COLUMN=FIELD (repeatable, or comma-separated)")
+	fs.Var(&ignore, "ignore", "leave out a file column that maps to no field, COLUMN (repeatable, or comma-separated); any other such column refuses the file")
 	fs.StringVar(&opts.Table, "table", "", "GeoPackage table, when the file has several")
 	fs.IntVar(&opts.BatchSize, "batch", 0, "rows per transaction (default 20000)")
 	bulk := fs.String("bulk", "auto", "load in one transaction with the layer's indexes built again at the end (point layers): auto (from 100,000 rows, when the file brings more rows than the layer holds), on or off; the layer is locked meanwhile")
@@ -69,6 +70,13 @@ func runImport(ctx context.Context, logger *slog.Logger, args []string) error {
 	}
 	if opts.Mapping, err = importers.ParseMapping(maps); err != nil {
 		return err
+	}
+	for _, v := range ignore {
+		for _, col := range strings.Split(v, ",") {
+			if col = strings.TrimSpace(col); col != "" {
+				opts.Ignore = append(opts.Ignore, col)
+			}
+		}
 	}
 	if opts.Bulk, err = importers.ParseBulkMode(*bulk); err != nil {
 		return err
