@@ -60,12 +60,12 @@ func (s *Server) reportCase(c *gin.Context) {
 	c.Data(reply.Status, "application/geo+json", reply.Body)
 }
 
-// listCases: GET /api/v1/cases?state=&overdue=&escalated=&area=&grade=&category=&assignee=&bbox=&limit=&cursor=
-func (s *Server) listCases(c *gin.Context) {
+// parseCaseQuery reads the case list's filters (the list and the ledger
+// export share them).
+func parseCaseQuery(c *gin.Context) (cases.ListQuery, error) {
 	lq, err := parseListQuery(c)
 	if err != nil {
-		s.fail(c, err)
-		return
+		return cases.ListQuery{}, err
 	}
 	u := currentUser(c)
 	q := cases.ListQuery{Limit: lq.Limit, After: lq.After, BBox: lq.BBox}
@@ -74,8 +74,7 @@ func (s *Server) listCases(c *gin.Context) {
 		for _, st := range strings.Split(v, ",") {
 			st = strings.TrimSpace(st)
 			if !slices.Contains(all, st) {
-				s.fail(c, badParam("state", "unknown state %q; allowed: %s", st, strings.Join(all, ", ")))
-				return
+				return q, badParam("state", "unknown state %q; allowed: %s", st, strings.Join(all, ", "))
 			}
 			q.States = append(q.States, st)
 		}
@@ -87,30 +86,26 @@ func (s *Server) listCases(c *gin.Context) {
 		if v, ok := c.GetQuery(b.name); ok {
 			x, err := strconv.ParseBool(v)
 			if err != nil {
-				s.fail(c, badParam(b.name, "want true or false, got %q", v))
-				return
+				return q, badParam(b.name, "want true or false, got %q", v)
 			}
 			*b.dst = x
 		}
 	}
 	if v := c.Query("area"); v != "" {
 		if !code12or15.MatchString(v) {
-			s.fail(c, badParam("area", "want a 12-digit area code or a 15-digit grid code, got %q", v))
-			return
+			return q, badParam("area", "want a 12-digit area code or a 15-digit grid code, got %q", v)
 		}
 		q.Area = v
 	}
 	if v := c.Query("grade"); v != "" {
 		if !slices.Contains(cases.Grades, v) {
-			s.fail(c, badParam("grade", "want general or major, got %q", v))
-			return
+			return q, badParam("grade", "want general or major, got %q", v)
 		}
 		q.Grade = v
 	}
 	if v := c.Query("category"); v != "" {
 		if !slices.Contains(cases.Categories, v) {
-			s.fail(c, badParam("category", "unknown category %q", v))
-			return
+			return q, badParam("category", "unknown category %q", v)
 		}
 		q.Category = v
 	}
@@ -120,10 +115,20 @@ func (s *Server) listCases(c *gin.Context) {
 		} else if n, err := strconv.ParseInt(v, 10, 64); err == nil && n > 0 {
 			q.Assignee = n
 		} else {
-			s.fail(c, badParam("assignee", "want a user id or \"me\", got %q", v))
-			return
+			return q, badParam("assignee", "want a user id or \"me\", got %q", v)
 		}
 	}
+	return q, nil
+}
+
+// listCases: GET /api/v1/cases?state=&overdue=&escalated=&area=&grade=&category=&assignee=&bbox=&limit=&cursor=
+func (s *Server) listCases(c *gin.Context) {
+	q, err := parseCaseQuery(c)
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	u := currentUser(c)
 	page, err := s.Cases.List(c.Request.Context(), u, q)
 	if err != nil {
 		s.fail(c, err)
@@ -261,10 +266,16 @@ func serveBlob(c *gin.Context, contentType, sha256, filename string, f blobs.Fil
 	http.ServeContent(c.Writer, c.Request, "", f.ModTime(), f)
 }
 
+// caseListParams are the query parameters of the case list
+// (GET /api/v1/cases) and, with format, of its export; any other is
+// refused (strictQuery).
+var caseListParams = []string{"state", "overdue", "escalated", "area", "grade", "category", "assignee", "bbox", "limit", "cursor"}
+
 // caseRoutes registers the closed loop's routes on the authenticated group.
 func (s *Server) caseRoutes(authed *gin.RouterGroup) {
 	authed.POST("/cases", s.reportCase)
-	authed.GET("/cases", s.strictQuery("state", "overdue", "escalated", "area", "grade", "category", "assignee", "bbox", "limit", "cursor"), s.listCases)
+	authed.GET("/cases", s.strictQuery(caseListParams...), s.listCases)
+	authed.GET("/cases/export", s.strictQuery(append(caseListParams, "format")...), s.exportCases)
 	authed.GET("/cases/:id", s.getCase)
 	authed.POST("/cases/:id/actions", s.actOnCase)
 	authed.GET("/cases/:id/assignees", s.caseAssignees)
@@ -272,4 +283,37 @@ func (s *Server) caseRoutes(authed *gin.RouterGroup) {
 	authed.GET("/attachments/:id", s.getAttachment)
 	authed.GET("/stats/rectification", s.strictQuery("area", "from", "to", "group_by", "format"), s.rectificationStats)
 	authed.GET("/events", s.caseEvents)
+}
+
+// exportCases: GET /api/v1/cases/export?format=xlsx|csv with the list's
+// filters: the case ledger (台账), every case the list would page through.
+func (s *Server) exportCases(c *gin.Context) {
+	q, err := parseCaseQuery(c)
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	format := c.DefaultQuery("format", "xlsx")
+	if format != "xlsx" && format != "csv" {
+		s.fail(c, badParam("format", "want xlsx or csv, got %q", format))
+		return
+	}
+	rows, err := s.Cases.Ledger(c.Request.Context(), currentUser(c), q)
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	var buf bytes.Buffer
+	if format == "xlsx" {
+		err = cases.WriteLedgerXLSX(&buf, rows)
+	} else {
+		err = cases.WriteLedgerCSV(&buf, rows)
+	}
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	ctype := map[string]string{"xlsx": xlsxType, "csv": "text/csv; charset=utf-8"}[format]
+	c.Header("Content-Disposition", mime.FormatMediaType("attachment", map[string]string{"filename": "cases." + format}))
+	c.Data(http.StatusOK, ctype, buf.Bytes())
 }

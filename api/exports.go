@@ -2,13 +2,14 @@ package api
 
 import (
 	"bufio"
-	"encoding/csv"
+	"bytes"
 	"encoding/json"
 	"fmt"
 	"mime"
 	"net/http"
 	"os"
 	"strconv"
+	"time"
 
 	"github.com/gin-gonic/gin"
 	"github.com/paulmach/orb"
@@ -19,17 +20,19 @@ import (
 	"riskmap/features"
 	"riskmap/importers"
 	"riskmap/internal/collection"
+	"riskmap/internal/sheet"
 )
 
 // Exports of a layer, or of a filtered part of it, in the user's scope:
 //
-//	GET /api/v1/{layer}/export?format=geojson|csv|gpkg[&bbox=minLon,minLat,maxLon,maxLat][&FIELD=VALUE]...
+//	GET /api/v1/{layer}/export?format=geojson|csv|gpkg|xlsx[&bbox=minLon,minLat,maxLon,maxLat][&FIELD=VALUE]...
 //
 // FIELD is any property of the layer or grid_code, township_code,
 // county_code (equality). GeoJSON and CSV stream as they are read; CSV is
 // UTF-8 with a BOM (Excel opens it) with lon/lat columns for points and a
 // WKT column for polygons; a GeoPackage is built in a temporary file
-// first (SQLite needs one) and then sent.
+// first (SQLite needs one) and then sent; an Excel workbook (for people:
+// Chinese headings, codes as text) is built in memory and then sent.
 func (s *Server) exportRoutes(authed *gin.RouterGroup) {
 	for _, name := range s.Features.Layers.Names() {
 		authed.GET("/"+name+"/export", s.exportLayer(s.Features.Layers[name]))
@@ -102,8 +105,10 @@ func (s *Server) exportLayer(l *features.Layer) gin.HandlerFunc {
 			err = s.exportCSV(c, l, scope, q)
 		case "gpkg":
 			err = s.exportGPKG(c, l, scope, q)
+		case "xlsx":
+			err = s.exportXLSX(c, l, scope, q)
 		default:
-			s.fail(c, badParam("format", "want geojson, csv or gpkg, got %q", format))
+			s.fail(c, badParam("format", "want geojson, csv, gpkg or xlsx, got %q", format))
 			return
 		}
 		if err != nil {
@@ -205,8 +210,10 @@ func cellValue(raw json.RawMessage, typ string) any {
 
 func (s *Server) exportCSV(c *gin.Context, l *features.Layer, scope riskmap.Scope, q features.ScanQuery) error {
 	bw := bufio.NewWriterSize(c.Writer, 64<<10)
-	bw.WriteString("\ufeff")
-	w := csv.NewWriter(bw)
+	w, err := sheet.NewCSV(bw)
+	if err != nil {
+		return err
+	}
 	cols := exportColumns(l)
 	header := make([]string, 0, len(cols)+2)
 	for _, col := range cols {
@@ -221,7 +228,7 @@ func (s *Server) exportCSV(c *gin.Context, l *features.Layer, scope riskmap.Scop
 	if err := w.Write(header); err != nil {
 		return err
 	}
-	err := s.Features.Scan(c.Request.Context(), l, scope, q, func(f features.Feature) error {
+	err = s.Features.Scan(c.Request.Context(), l, scope, q, func(f features.Feature) error {
 		x, g, err := decodeExported(f)
 		if err != nil {
 			return err
@@ -237,10 +244,11 @@ func (s *Server) exportCSV(c *gin.Context, l *features.Layer, scope riskmap.Scop
 		}
 		return w.Write(row)
 	})
-	w.Flush()
-	bw.Flush()
-	if err == nil {
-		err = w.Error()
+	if ferr := w.Flush(); err == nil {
+		err = ferr
+	}
+	if ferr := bw.Flush(); err == nil {
+		err = ferr
 	}
 	return err
 }
@@ -283,3 +291,115 @@ func (s *Server) exportGPKG(c *gin.Context, l *features.Layer, scope riskmap.Sco
 	c.File(path)
 	return nil
 }
+
+// xlsxKind is how a workbook writes a property of l.
+func xlsxKind(l *features.Layer, name string) sheet.Kind {
+	if f, ok := l.Field(name); ok {
+		switch f.Kind {
+		case features.Int, features.IntEnum, features.Numeric, features.Bool:
+			return sheet.Number
+		case features.Date:
+			return sheet.Date
+		}
+		return sheet.Text
+	}
+	switch name {
+	case "id", "version":
+		return sheet.Number
+	case "created_at", "updated_at":
+		return sheet.DateTime
+	}
+	return sheet.Text
+}
+
+// xlsxValue is a property's JSON value as a workbook cell of kind k.
+func xlsxValue(raw json.RawMessage, k sheet.Kind) (any, error) {
+	if len(raw) == 0 || string(raw) == "null" {
+		return nil, nil
+	}
+	switch k {
+	case sheet.Number:
+		var v any
+		d := json.NewDecoder(bytes.NewReader(raw))
+		d.UseNumber()
+		if err := d.Decode(&v); err != nil {
+			return nil, err
+		}
+		if n, ok := v.(json.Number); ok {
+			if i, err := n.Int64(); err == nil {
+				return i, nil
+			}
+			return n.Float64()
+		}
+		return v, nil // a boolean
+	case sheet.Date, sheet.DateTime:
+		s := cellText(raw)
+		for _, layout := range []string{time.RFC3339Nano, time.DateOnly} {
+			if t, err := time.Parse(layout, s); err == nil {
+				return t, nil
+			}
+		}
+		return s, nil
+	}
+	return cellText(raw), nil
+}
+
+// exportXLSX writes the layer as an Excel workbook: one row a feature, the
+// properties under their Chinese headings, codes and phone numbers as
+// text, points' lon/lat as full-precision numbers (polygon layers carry no
+// geometry there: GeoPackage and GeoJSON do).
+func (s *Server) exportXLSX(c *gin.Context, l *features.Layer, scope riskmap.Scope, q features.ScanQuery) error {
+	names := []string{"id"}
+	for _, f := range l.Fields {
+		names = append(names, f.Name)
+	}
+	names = append(names, l.Derived...)
+	cols := make([]sheet.Column, len(names))
+	kinds := make([]sheet.Kind, len(names))
+	for i, n := range names {
+		kinds[i] = xlsxKind(l, n)
+		cols[i] = sheet.Column{Heading: l.Label(n), Kind: kinds[i]}
+	}
+	point := l.Geometry == "Point"
+	if point {
+		cols = append(cols, sheet.Column{Heading: "经度", Kind: sheet.Number, Width: 20}, sheet.Column{Heading: "纬度", Kind: sheet.Number, Width: 20})
+	}
+	var x *sheet.XLSX
+	defer func() {
+		if x != nil {
+			x.Close()
+		}
+	}()
+	vals := make([]any, len(cols))
+	err := s.Features.ScanCounted(c.Request.Context(), l, scope, q, func(n int64) error {
+		var err error
+		x, err = sheet.NewXLSX(layerTitles[l.Name], cols, int(n))
+		return err
+	}, func(f features.Feature) error {
+		e, g, err := decodeExported(f)
+		if err != nil {
+			return err
+		}
+		vals[0] = e.ID
+		for i, n := range names[1:] {
+			if vals[i+1], err = xlsxValue(e.Properties[n], kinds[i+1]); err != nil {
+				return fmt.Errorf("%s %d: %s: %w", l.Name, e.ID, n, err)
+			}
+		}
+		if p, ok := g.(orb.Point); ok && point {
+			vals[len(names)], vals[len(names)+1] = p[0], p[1]
+		}
+		return x.Row(vals...)
+	})
+	if err != nil {
+		return fmt.Errorf("export %s as Excel: %w", l.Name, err)
+	}
+	c.Header("Content-Disposition", mime.FormatMediaType("attachment", map[string]string{"filename": l.Name + ".xlsx"}))
+	c.Header("Content-Type", xlsxType)
+	c.Status(http.StatusOK)
+	_, err = x.WriteTo(c.Writer)
+	x = nil
+	return err
+}
+
+const xlsxType = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"

@@ -366,6 +366,9 @@ func caseAndTileRoutes() []routeSpec {
 		{method: "GET", pattern: "/api/v1/cases",
 			build: inPlace(func(s seeded, p string) string { return "/api/v1/cases?limit=5" }, "GET", ""),
 			want:  status(200, 200, 200, every)},
+		{method: "GET", pattern: "/api/v1/cases/export",
+			build: inPlace(func(s seeded, p string) string { return "/api/v1/cases/export?format=csv" }, "GET", ""),
+			want:  status(200, 200, 200, every)},
 		{method: "GET", pattern: "/api/v1/events",
 			build: inPlace(func(s seeded, p string) string { return "/api/v1/events" }, "GET", ""),
 			want:  status(200, 200, 200, every)},
@@ -510,6 +513,11 @@ func TestOutOfScopeFeaturesNeverAppearInListsOrBBoxQueries(t *testing.T) {
 		}
 		if !seenCase[s.cases[in]] {
 			t.Errorf("%s does not see the case in its own place %s", u, in)
+		}
+		// and the case ledger
+		res := e.do("GET", "/api/v1/cases/export?format=csv", u, nil, nil)
+		if res.StatusCode != 200 || !strings.Contains(string(res.Body), s.cases[in]) || (out != "" && strings.Contains(string(res.Body), s.cases[out])) {
+			t.Errorf("%s: the case ledger (%d) does not hold exactly the cases in scope", u, res.StatusCode)
 		}
 		// a worker sees exactly their grid
 		if u == "worker1" {

@@ -43,13 +43,26 @@ func (s *Store) List(ctx context.Context, u *riskmap.User, q ListQuery) (Page, e
 	if q.Limit <= 0 {
 		q.Limit = 100
 	}
-	args := []any{q.Limit + 1}
+	where, args := listWhere(u, q, []any{q.Limit + 1})
+	sql := "SELECT c.seq, " + caseJSON(u) + "::text FROM cases c WHERE " + strings.Join(where, " AND ") + " ORDER BY c.seq DESC LIMIT $1"
+	var p Page
+	var err error
+	if p.Features, p.Next, err = postgres.QueryPage(ctx, s.reads, q.Limit, sql, args...); err != nil {
+		return Page{}, fmt.Errorf("list cases: %w", postgres.Translate(err))
+	}
+	return p, nil
+}
+
+// listWhere is the WHERE of a case list for u and q (alias c), its
+// arguments appended to args. The list and the ledger share it, so they
+// select the same cases.
+func listWhere(u *riskmap.User, q ListQuery, args []any) ([]string, []any) {
 	where := []string{}
 	arg := func(v any) string {
 		args = append(args, v)
 		return fmt.Sprintf("$%d", len(args))
 	}
-	vis, vargs := visibleSQL(u, 2)
+	vis, vargs := visibleSQL(u, len(args)+1)
 	args = append(args, vargs...)
 	where = append(where, vis)
 	if q.After > 0 {
@@ -79,11 +92,5 @@ func (s *Store) List(ctx context.Context, u *riskmap.User, q ListQuery) (Page, e
 	if b := q.BBox; b != nil {
 		where = append(where, fmt.Sprintf("c.geom && ST_MakeEnvelope(%s, %s, %s, %s, 4326)", arg(b[0]), arg(b[1]), arg(b[2]), arg(b[3])))
 	}
-	sql := "SELECT c.seq, " + caseJSON(u) + "::text FROM cases c WHERE " + strings.Join(where, " AND ") + " ORDER BY c.seq DESC LIMIT $1"
-	var p Page
-	var err error
-	if p.Features, p.Next, err = postgres.QueryPage(ctx, s.reads, q.Limit, sql, args...); err != nil {
-		return Page{}, fmt.Errorf("list cases: %w", postgres.Translate(err))
-	}
-	return p, nil
+	return where, args
 }

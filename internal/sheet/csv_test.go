@@ -1,0 +1,25 @@
+package sheet
+
+import "testing"
+
+func TestSafeNeutralisesWhatASpreadsheetWouldRun(t *testing.T) {
+	for _, c := range []struct{ in, want string }{
+		{"=HYPERLINK(\"http://x\",\"点我\")", "'=HYPERLINK(\"http://x\",\"点我\")"},
+		{"+cmd|' /C calc'!A0", "'+cmd|' /C calc'!A0"},
+		{"-2+3", "'-2+3"},
+		{"@SUM(A1:A2)", "'@SUM(A1:A2)"},
+		{"\t=1", "'\t=1"},
+		{"\r=1", "'\r=1"},
+		{"=1", "'=1"},
+		{"-3.5", "-3.5"},
+		{"+8613800138000", "+8613800138000"},
+		{"+86 138 0013 8000", "'+86 138 0013 8000"},
+		{"风险点", "风险点"},
+		{"91441500MA4UXXXX1X", "91441500MA4UXXXX1X"},
+		{"", ""},
+	} {
+		if got := Safe(c.in); got != c.want {
+			t.Errorf("Safe(%q) = %q, want %q", c.in, got, c.want)
+		}
+	}
+}
