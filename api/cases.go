@@ -159,7 +159,7 @@ func (s *Server) getCase(c *gin.Context) {
 	}
 	tag := etag(cases.Version(doc))
 	c.Header("ETag", tag)
-	if inm := c.GetHeader("If-None-Match"); inm != "" && strings.Contains(inm, tag) {
+	if etagMatches(c.GetHeader("If-None-Match"), tag) {
 		c.Status(http.StatusNotModified)
 		return
 	}

@@ -38,7 +38,7 @@ func (s *Server) coverageTile(c *gin.Context, zxy []string) {
 		s.fail(c, err)
 		return
 	}
-	writeTile(c, t.Data, t.ETag, t.Cached)
+	writeTile(c, tiles.Tile{Data: t.Data, ETag: t.ETag, Cached: t.Cached})
 }
 
 // coverageTileJSON answers /tiles/coverage.json.

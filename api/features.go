@@ -183,7 +183,8 @@ func parseIfMatch(c *gin.Context) (features.IfMatch, error) {
 			return nil, riskmap.Errorf(riskmap.EINVALID, "If-Match: want entity tags such as \"3\" (the feature's ETag), got %q", c.GetHeader("If-Match")).
 				WithDetails(riskmap.Detail{Field: "If-Match", Message: "not an entity tag"})
 		}
-		if n, err := strconv.Atoi(opaque[1 : len(opaque)-1]); err == nil && !weak {
+		// "3-gzip" is the tag of version 3's gzip (compress)
+		if n, err := strconv.Atoi(strings.TrimSuffix(opaque[1:len(opaque)-1], "-gzip")); err == nil && !weak {
 			m = append(m, n)
 		}
 	}
@@ -204,7 +205,7 @@ func (s *Server) getFeature(l *features.Layer) gin.HandlerFunc {
 		}
 		tag := etag(f.Version)
 		c.Header("ETag", tag)
-		if inm := c.GetHeader("If-None-Match"); inm != "" && strings.Contains(inm, tag) {
+		if etagMatches(c.GetHeader("If-None-Match"), tag) {
 			c.Status(http.StatusNotModified)
 			return
 		}

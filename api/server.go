@@ -100,12 +100,14 @@ type Server struct {
 	RequestTimeout time.Duration
 }
 
-// Handler builds the routes.
+// Handler builds the routes, answers compressed for clients that accept
+// gzip (the tiles of directTiles from the cache's gzip).
 func (s *Server) Handler() http.Handler {
+	h := compress(s.Engine())
 	if s.Tiles != nil {
-		return headAsGet(s.directTiles(s.Engine()))
+		return headAsGet(s.directTiles(h))
 	}
-	return headAsGet(s.Engine())
+	return headAsGet(h)
 }
 
 // headAsGet answers HEAD on every GET route as GET would, without the

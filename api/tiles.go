@@ -90,42 +90,86 @@ func (s *Server) tile(c *gin.Context) {
 		s.fail(c, err)
 		return
 	}
-	writeTile(c, t.Data, t.ETag, t.Cached)
+	writeTile(c, t)
 }
 
 // writeTile answers with a tile: 204 when it has no feature, 304 when the
-// client holds it already.
-func writeTile(c *gin.Context, data []byte, etag string, cached bool) {
+// client holds it already, its cached gzip when the client accepts gzip.
+func writeTile(c *gin.Context, t tiles.Tile) {
 	h := c.Writer.Header()
 	// per user scope, so private; no-cache: revalidate every time (a 304 is
 	// as cheap as a cached tile), so no browser shows a tile a write changed
 	h.Set("Cache-Control", "private, no-cache")
-	h.Add("Vary", "Authorization")
-	if cached {
+	h.Add("Vary", "Authorization, Accept-Encoding")
+	if t.Cached {
 		h.Set("X-Cache", "HIT")
 	} else {
 		h.Set("X-Cache", "MISS")
 	}
-	if len(data) == 0 {
+	if len(t.Data) == 0 {
 		// no feature in the tile: nothing to send
 		c.Status(http.StatusNoContent)
 		c.Writer.WriteHeaderNow()
 		return
 	}
-	h.Set("ETag", etag)
-	if etagMatches(c.GetHeader("If-None-Match"), etag) {
+	body, tag, gz := tileBody(c.Request, t)
+	h.Set("ETag", tag)
+	if etagMatches(c.GetHeader("If-None-Match"), t.ETag) {
 		c.Status(http.StatusNotModified)
 		c.Writer.WriteHeaderNow()
 		return
 	}
-	c.Data(http.StatusOK, mvtType, data)
+	if gz {
+		h.Set("Content-Encoding", "gzip")
+	}
+	c.Data(http.StatusOK, mvtType, body)
 }
 
-// etagMatches implements If-None-Match's weak comparison over a list.
+// tileBody is the representation of t to send: its gzip (with its own
+// entity tag, as RFC 9110 wants for another encoding) when the client
+// accepts gzip, else the plain tile.
+func tileBody(r *http.Request, t tiles.Tile) (body []byte, etag string, gz bool) {
+	if len(t.Gzip) > 0 && acceptsGzip(r.Header.Get("Accept-Encoding")) {
+		return t.Gzip, gzipETag(t.ETag), true
+	}
+	return t.Data, t.ETag, false
+}
+
+// gzipETag is the entity tag of the gzip of a representation tagged etag.
+func gzipETag(etag string) string { return strings.TrimSuffix(etag, `"`) + `-gzip"` }
+
+// acceptsGzip reads Accept-Encoding: gzip (or x-gzip, or *) without q=0.
+func acceptsGzip(h string) bool {
+	if h == "" {
+		return false
+	}
+	star := false
+	for _, part := range strings.Split(h, ",") {
+		name, params, _ := strings.Cut(strings.TrimSpace(part), ";")
+		name = strings.ToLower(strings.TrimSpace(name))
+		q := 1.0
+		if v, ok := strings.CutPrefix(strings.TrimSpace(params), "q="); ok {
+			if x, err := strconv.ParseFloat(v, 64); err == nil {
+				q = x
+			}
+		}
+		switch name {
+		case "gzip", "x-gzip":
+			return q > 0
+		case "*":
+			star = q > 0
+		}
+	}
+	return star
+}
+
+// etagMatches implements If-None-Match's weak comparison over a list; a
+// tag of the gzip of the same representation matches too (the content is
+// the same).
 func etagMatches(header, etag string) bool {
 	for _, v := range strings.Split(header, ",") {
 		v = strings.TrimPrefix(strings.TrimSpace(v), "W/")
-		if v == "*" || v == etag {
+		if v == "*" || v == etag || v == gzipETag(etag) {
 			return true
 		}
 	}
@@ -274,7 +318,7 @@ func (s *Server) serveDirectTile(w http.ResponseWriter, r *http.Request) (served
 	hd["Referrer-Policy"] = []string{"no-referrer"}
 	hd["Cross-Origin-Opener-Policy"] = []string{"same-origin"}
 	hd["Cache-Control"] = []string{"private, no-cache"}
-	hd["Vary"] = []string{"Authorization"}
+	hd["Vary"] = []string{"Authorization, Accept-Encoding"}
 	if t.Cached {
 		hd["X-Cache"] = []string{"HIT"}
 	} else {
@@ -285,16 +329,21 @@ func (s *Server) serveDirectTile(w http.ResponseWriter, r *http.Request) (served
 	case len(t.Data) == 0:
 		status = http.StatusNoContent
 		w.WriteHeader(status)
-	case etagMatches(r.Header.Get("If-None-Match"), t.ETag):
-		hd["Etag"] = []string{t.ETag}
-		status = http.StatusNotModified
-		w.WriteHeader(status)
 	default:
-		hd["Etag"] = []string{t.ETag}
+		body, tag, gz := tileBody(r, t)
+		hd["Etag"] = []string{tag}
+		if etagMatches(r.Header.Get("If-None-Match"), t.ETag) {
+			status = http.StatusNotModified
+			w.WriteHeader(status)
+			break
+		}
 		hd["Content-Type"] = []string{mvtType}
-		hd["Content-Length"] = []string{strconv.Itoa(len(t.Data))}
+		hd["Content-Length"] = []string{strconv.Itoa(len(body))}
+		if gz {
+			hd["Content-Encoding"] = []string{"gzip"}
+		}
 		w.WriteHeader(status)
-		_, _ = w.Write(t.Data)
+		_, _ = w.Write(body)
 	}
 	if s.Metrics != nil {
 		s.Metrics.ObserveRequest("/tiles/*path", http.MethodGet, status, time.Since(start))

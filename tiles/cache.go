@@ -21,6 +21,7 @@ type entry struct {
 	layer int // index of the layer's tree
 	reach rect
 	data  []byte
+	gz    []byte // data gzipped
 	etag  string
 	size  int64
 
@@ -117,8 +118,8 @@ func (c *cache) begin() uint64 {
 
 // put stores a tile unless an invalidation meeting it arrived since gen, or
 // the cache is not live. It reports whether the tile was stored.
-func (c *cache) put(k cacheKey, layer int, reach rect, data []byte, etag string, gen uint64) bool {
-	size := int64(len(data)) + int64(len(k.scope)+len(k.layer)+len(etag)) + entryOverhead
+func (c *cache) put(k cacheKey, layer int, reach rect, t Tile, gen uint64) bool {
+	size := int64(len(t.Data)+len(t.Gzip)) + int64(len(k.scope)+len(k.layer)+len(t.ETag)) + entryOverhead
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if !c.live || size > c.max || c.staleSince(gen, layer, reach) {
@@ -128,7 +129,7 @@ func (c *cache) put(k cacheKey, layer int, reach rect, data []byte, etag string,
 	if old, ok := c.entries[k]; ok {
 		c.remove(old)
 	}
-	e := &entry{key: k, layer: layer, reach: reach, data: data, etag: etag, size: size}
+	e := &entry{key: k, layer: layer, reach: reach, data: t.Data, gz: t.Gzip, etag: t.ETag, size: size}
 	c.entries[k] = e
 	c.pushFront(e)
 	c.trees[layer].Insert([2]float64{reach[0], reach[1]}, [2]float64{reach[2], reach[3]}, e)

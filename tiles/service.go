@@ -57,6 +57,7 @@ type Service struct {
 	logger *slog.Logger
 	now    func() time.Time
 	live   atomic.Bool
+	gzip   gzipper
 
 	reads     *postgres.Reads
 	standbyOK atomic.Bool // the latest change's position was read (noteChange)
@@ -149,6 +150,9 @@ type Tile struct {
 	Data   []byte
 	ETag   string // a strong validator: the hash of Data
 	Cached bool   // served from the cache
+	// Gzip is Data gzipped (nil when Data is empty), made once with the
+	// tile and cached beside it, for clients that accept gzip.
+	Gzip []byte
 }
 
 // Tile returns tile t of layer as scope sees it.
@@ -162,11 +166,11 @@ func (s *Service) Tile(ctx context.Context, scope riskmap.Scope, layer string, t
 		if err != nil {
 			return Tile{}, err
 		}
-		return Tile{Data: data, ETag: etagOf(data)}, nil
+		return Tile{Data: data, ETag: etagOf(data), Gzip: s.gzip.compress(data)}, nil
 	}
 	key := cacheKey{layer: layer, tile: t, scope: Fingerprint(scope), day: s.day(layer, t.Z)}
 	if e, ok := s.cache.get(key); ok {
-		return Tile{Data: e.data, ETag: e.etag, Cached: true}, nil
+		return Tile{Data: e.data, ETag: e.etag, Cached: true, Gzip: e.gz}, nil
 	}
 	// Requests for the same tile at once share one query, but only among
 	// requests made since the same change: a request made after a write
@@ -177,11 +181,11 @@ func (s *Service) Tile(ctx context.Context, scope riskmap.Scope, layer string, t
 		if err != nil {
 			return Tile{}, err
 		}
-		tile := Tile{Data: data, ETag: etagOf(data)}
+		tile := Tile{Data: data, ETag: etagOf(data), Gzip: s.gzip.compress(data)}
 		if s.beforeStore != nil {
 			s.beforeStore(layer, t)
 		}
-		s.cache.put(key, i, t.reach(), data, tile.ETag, gen)
+		s.cache.put(key, i, t.reach(), tile, gen)
 		return tile, nil
 	})
 }
@@ -319,5 +323,5 @@ func (s *Service) Cached(scope riskmap.Scope, layer string, t TileID) (Tile, boo
 	if !ok {
 		return Tile{}, false
 	}
-	return Tile{Data: e.data, ETag: e.etag, Cached: true}, true
+	return Tile{Data: e.data, ETag: e.etag, Cached: true, Gzip: e.gz}, true
 }
