@@ -1,6 +1,7 @@
 package api
 
 import (
+	"encoding/json"
 	"net/http"
 	"sort"
 	"strings"
@@ -47,15 +48,19 @@ var (
 )
 
 var sharedParams = map[string]obj{
-	"id":       param("id", "path", "the feature's (or record's) id", obj{"type": "integer", "minimum": 1}, true),
-	"uuid":     param("id", "path", "the case's UUID", obj{"type": "string", "format": "uuid"}, true),
-	"bbox":     param("bbox", "query", "minLon,minLat,maxLon,maxLat (WGS84)", str, false),
-	"limit":    param("limit", "query", "page size, 1 to 10,000 (default 100)", obj{"type": "integer", "minimum": 1, "maximum": 10000}, false),
-	"cursor":   param("cursor", "query", "the cursor of a next link", str, false),
-	"crs":      param("crs", "query", "coordinate system of the input: wgs84, cgcs2000, gcj02, bd09", obj{"type": "string", "enum": []string{"wgs84", "cgcs2000", "gcj02", "bd09"}}, false),
-	"area":     param("area", "query", "12-digit area code (or 15-digit grid code where said)", str, false),
-	"ifMatch":  param("If-Match", "header", "the version (ETag) the change applies to; 412 when stale", str, false),
-	"layer":    param("layer", "path", "collection id: a layer name", obj{"type": "string", "enum": features.NewRegistry().Names()}, true),
+	"id":         param("id", "path", "the feature's (or record's) id", obj{"type": "integer", "minimum": 1}, true),
+	"uuid":       param("id", "path", "the case's UUID", obj{"type": "string", "format": "uuid"}, true),
+	"bbox":       param("bbox", "query", "minLon,minLat,maxLon,maxLat (WGS84)", str, false),
+	"limit":      param("limit", "query", "page size, 1 to 10,000 (default 100)", obj{"type": "integer", "minimum": 1, "maximum": 10000}, false),
+	"cursor":     param("cursor", "query", "the cursor of a next link", str, false),
+	"crs":        param("crs", "query", "coordinate system of the input: wgs84, cgcs2000, gcj02, bd09", obj{"type": "string", "enum": []string{"wgs84", "cgcs2000", "gcj02", "bd09"}}, false),
+	"area":       param("area", "query", "12-digit area code (or 15-digit grid code where said)", str, false),
+	"ifMatch":    param("If-Match", "header", "the version (ETag) the change applies to; 412 when stale", str, false),
+	"layer":      param("layer", "path", "collection id: a layer name", obj{"type": "string", "enum": features.NewRegistry().Names()}, true),
+	"collection": param("layer", "path", "collection id: a layer name, or cases", obj{"type": "string", "enum": append(features.NewRegistry().Names(), "cases")}, true),
+	"featureId":  param("id", "path", "the feature's id (a case's UUID)", str, true),
+	"ogcCrs": param("crs", "query", "coordinates of the answer: CRS84 (lon/lat, the default) or CGCS2000 (EPSG:4490, lat/lon); Content-Crs names it",
+		obj{"type": "string", "format": "uri", "enum": []string{crs84, crs4490}, "default": crs84}, false),
 	"tilepath": param("path", "path", "{layer}/{z}/{x}/{y}.mvt for a tile (layer all: every layer but coverage), or {layer}.json for its TileJSON", str, true),
 }
 
@@ -78,10 +83,33 @@ func errorReplies(codes ...string) obj {
 // operation is one documented route.
 type operation struct {
 	method, path, tag, summary string
-	params                     []obj
-	body                       obj
-	replies                    obj
-	public                     bool
+	// id is the operationId (default: from the method and path)
+	params  []obj
+	body    obj
+	replies obj
+	public  bool
+	id      string
+}
+
+// operationID names an operation from its method and path, e.g. GET
+// /api/v1/risk_points/{id} is getRiskPointsById.
+func operationID(method, path string) string {
+	var b strings.Builder
+	b.WriteString(strings.ToLower(method))
+	for _, seg := range strings.Split(strings.Trim(path, "/"), "/") {
+		if seg == "api" || seg == "v1" || seg == "" {
+			continue
+		}
+		by := strings.HasPrefix(seg, "{")
+		seg = strings.Trim(seg, "{}")
+		if by {
+			b.WriteString("By")
+		}
+		for _, w := range strings.FieldsFunc(seg, func(r rune) bool { return r == '_' || r == '.' || r == '-' }) {
+			b.WriteString(strings.ToUpper(w[:1]) + w[1:])
+		}
+	}
+	return b.String()
 }
 
 func (o operation) spec() obj {
@@ -92,7 +120,11 @@ func (o operation) spec() obj {
 	for k, v := range o.replies {
 		rs[k] = v
 	}
-	op := obj{"tags": []string{o.tag}, "summary": o.summary, "responses": rs}
+	id := o.id
+	if id == "" {
+		id = operationID(o.method, o.path)
+	}
+	op := obj{"tags": []string{o.tag}, "summary": o.summary, "responses": rs, "operationId": id}
 	if len(o.params) > 0 {
 		op["parameters"] = o.params
 	}
@@ -117,7 +149,8 @@ func apiOperations() []operation {
 			replies: obj{"200": reply("healthy", "application/json", anyObj), "503": reply("the database does not answer", "application/json", ref("Error"))}},
 		{method: "GET", path: "/metrics", tag: "health", summary: "Prometheus metrics (no token needed)", public: true,
 			replies: obj{"200": reply("metrics in the Prometheus text format", "text/plain", nil)}},
-		{method: "GET", path: "/openapi.json", tag: "health", summary: "this description", replies: ok("OpenAPI 3.0", anyObj)},
+		{method: "GET", path: "/openapi.json", tag: "health", summary: "this description (no token needed)", public: true,
+			replies: ok("OpenAPI 3.0", obj{"type": "object", "required": []string{"openapi", "paths"}, "properties": obj{"openapi": str, "paths": obj{"type": "object"}}})},
 		{method: "POST", path: "/api/v1/auth/login", tag: "auth", summary: "log in", public: true,
 			body:    jsonBody(obj{"type": "object", "required": []string{"username", "password"}, "properties": obj{"username": str, "password": str}}),
 			replies: obj{"200": reply("a bearer token", "application/json", ref("Login")), "401": obj{"$ref": "#/components/responses/Error"}, "429": obj{"$ref": "#/components/responses/Error"}}},
@@ -158,6 +191,13 @@ func apiOperations() []operation {
 				param("area", "query", "12-digit area or 15-digit grid code", str, false), param("grade", "query", "general or major", str, false),
 				param("category", "query", "risk point category", str, false), param("assignee", "query", "a user id or me", str, false)),
 			replies: geo("a page of cases")},
+		{method: "GET", path: "/api/v1/cases/export", tag: "cases", summary: "the case ledger (台账): every case the list's filters select, one row a case with its grid, township, grade, category, dates, deadline, state, assignee, overdue days and the history's key dates",
+			params: append(params("bbox"), param("format", "query", "xlsx (default: a workbook for people, Chinese headings) or csv (for machines: field names, codes)", obj{"type": "string", "enum": []string{"xlsx", "csv"}}, false),
+				param("state", "query", "comma-separated states", str, false), param("overdue", "query", "only overdue cases", boolean, false),
+				param("escalated", "query", "only escalated cases", boolean, false), param("area", "query", "12-digit area or 15-digit grid code", str, false),
+				param("grade", "query", "general or major", str, false), param("category", "query", "risk point category", str, false),
+				param("assignee", "query", "a user id or me", str, false)),
+			replies: obj{"200": obj{"description": "the ledger, as an attachment", "content": obj{xlsxType: obj{}, "text/csv": obj{}}}}},
 		{method: "GET", path: "/api/v1/cases/{id}", tag: "cases", summary: "a case with its event history", params: params("uuid"), replies: obj{"200": reply("the case", "application/geo+json", ref("Feature"))}},
 		{method: "POST", path: "/api/v1/cases/{id}/actions", tag: "cases", summary: "move a case along the closed loop (409 on an illegal move or stale version)", params: params("uuid"),
 			body:    jsonBody(obj{"type": "object", "required": []string{"action", "version"}, "properties": obj{"action": str, "version": integer, "assignee": integer, "deadline": obj{"type": "string", "format": "date-time"}, "note": str, "reason": str, "duplicate_of": str, "attachments": obj{"type": "array", "items": str}}}),
@@ -208,6 +248,7 @@ func apiOperations() []operation {
 				"bulk":         obj{"type": "string", "enum": []string{"auto", "on", "off"}, "description": "point layers: load in one transaction, the layer locked and its secondary indexes built again at the end (auto: from 100,000 rows, when the file brings more rows than the layer holds)"},
 				"format":       obj{"type": "string", "enum": []string{"geojson", "csv", "xlsx", "shapefile", "gpkg"}},
 				"map":          obj{"type": "array", "items": str, "description": "COLUMN=FIELD"},
+				"ignore":       obj{"type": "array", "items": str, "description": "file columns to leave out; any other column that maps to no field refuses the file"},
 				"table":        obj{"type": "string", "description": "GeoPackage table"},
 			}}}}},
 			replies: obj{"202": reply("the job; follow Location for its progress", "application/json", ref("ImportJob")), "413": obj{"$ref": "#/components/responses/Error"}}},
@@ -217,16 +258,78 @@ func apiOperations() []operation {
 			replies: obj{"200": reply("the report", "application/json", ref("ImportReport")), "409": obj{"$ref": "#/components/responses/Error"}}},
 		{method: "GET", path: "/api/v1/imports/{id}/rejects", tag: "imports", summary: "the rejected rows, in the input's format (admin)", params: params("id"),
 			replies: obj{"200": reply("the file", "application/octet-stream", nil)}},
-		{method: "GET", path: "/ogc", tag: "ogc", summary: "OGC API - Features landing page", replies: ok("links to the API definition, conformance and collections", anyObj)},
-		{method: "GET", path: "/ogc/conformance", tag: "ogc", summary: "conformance classes (core, GeoJSON, OpenAPI 3.0)", replies: ok("conformsTo", anyObj)},
-		{method: "GET", path: "/ogc/collections", tag: "ogc", summary: "the layers with their extents in scope", replies: ok("collections", anyObj)},
-		{method: "GET", path: "/ogc/collections/{layer}", tag: "ogc", summary: "one layer", params: params("layer"), replies: ok("the collection", anyObj)},
-		{method: "GET", path: "/ogc/collections/{layer}/items", tag: "ogc", summary: "features of a layer in scope; FIELD=VALUE filters on properties",
-			params:  append(params("layer", "bbox", "limit", "cursor"), param("f", "query", "json (the only encoding)", str, false)),
-			replies: geo("a page with numberMatched, numberReturned and next links")},
-		{method: "GET", path: "/ogc/collections/{layer}/items/{id}", tag: "ogc", summary: "one feature", params: params("layer", "id"),
-			replies: obj{"200": reply("the feature", "application/geo+json", ref("Feature"))}},
+		{method: "GET", path: "/ogc", tag: "ogc", summary: "OGC API - Features landing page", replies: ok("links to the API definition, conformance and collections", ref("OGCLanding"))},
+		{method: "GET", path: "/ogc/api", tag: "ogc", summary: "the OpenAPI description of the OGC API alone, relative to /ogc (its service-desc; no token needed)", public: true,
+			replies: obj{"200": reply("OpenAPI 3.0", "application/vnd.oai.openapi+json;version=3.0", obj{"type": "object", "required": []string{"openapi", "paths"}, "properties": obj{"openapi": str, "paths": obj{"type": "object"}}})}},
+		{method: "GET", path: "/ogc/conformance", tag: "ogc", summary: "conformance classes: Part 1 core, GeoJSON, OpenAPI 3.0; Part 2 CRS; Part 3 queryables, property filters, filter with Basic CQL2 text",
+			replies: ok("conformsTo", obj{"type": "object", "required": []string{"conformsTo"}, "properties": obj{"conformsTo": obj{"type": "array", "items": str}}})},
+		{method: "GET", path: "/ogc/collections", tag: "ogc", summary: "the layers (and cases) with their extents in scope",
+			replies: ok("collections", obj{"type": "object", "properties": obj{"collections": obj{"type": "array", "items": ref("OGCCollection")}, "links": ref("Links")}})},
+		{method: "GET", path: "/ogc/collections/{layer}", tag: "ogc", summary: "one collection", params: params("collection"), replies: ok("the collection", ref("OGCCollection"))},
+		{method: "GET", path: "/ogc/collections/{layer}/queryables", tag: "ogc", summary: "what items' filters may name (JSON Schema)", params: params("collection"),
+			replies: obj{"200": reply("the queryables", "application/schema+json", obj{"type": "object", "properties": obj{"properties": obj{"type": "object"}}})}},
+		{method: "GET", path: "/ogc/collections/{layer}/items", tag: "ogc", summary: "features of a collection in scope (each collection has its own path below, with its queryables)",
+			params: append(params("collection"), ogcItemsParams()...), replies: geo("a page with numberMatched, numberReturned and next links")},
+		{method: "GET", path: "/ogc/collections/{layer}/items/{id}", tag: "ogc", summary: "one feature (a case: its UUID)", params: append(params("collection", "featureId"), sharedParams["ogcCrs"]),
+			replies: obj{"200": reply("the feature, with links", "application/geo+json", ref("Feature"))}},
 	}
+}
+
+// withStyle has an array parameter sent comma-separated (bbox=1,2,3,4).
+func withStyle(p obj) obj {
+	p["style"], p["explode"] = "form", false
+	return p
+}
+
+// ogcItemsParams are the parameters every items path takes.
+func ogcItemsParams() []obj {
+	return []obj{
+		param("limit", "query", "page size: 1 to 10,000 (a larger one is served as 10,000), default 1,000; next links ask for at least 5,000",
+			obj{"type": "integer", "minimum": 1, "maximum": maxLimit, "default": ogcDefaultLimit}, false),
+		sharedParams["cursor"],
+		withStyle(param("bbox", "query", "minLon,minLat,maxLon,maxLat in bbox-crs; features that intersect it (exactly)", obj{"type": "array", "items": obj{"type": "number"}, "minItems": 4, "maxItems": 4}, false)),
+		param("bbox-crs", "query", "the bbox's CRS: CRS84 (default) or EPSG:4490 (lat/lon)", obj{"type": "string", "format": "uri", "enum": []string{crs84, crs4490}}, false),
+		param("datetime", "query", "updated_at at an instant (a date: that day, China time) or in an interval start/end (.. for an open end)", str, false),
+		param("filter", "query", "a Basic CQL2 text expression on the queryables, e.g. risk_level <= 2 AND category = 'flood'", str, false),
+		param("filter-lang", "query", "cql2-text (the only one)", obj{"type": "string", "enum": []string{"cql2-text"}, "default": "cql2-text"}, false),
+		param("filter-crs", "query", "CRS84 (no spatial filter uses it)", obj{"type": "string", "format": "uri", "enum": []string{crs84}}, false),
+		sharedParams["ogcCrs"],
+		param("f", "query", "json (GeoJSON, the only encoding)", obj{"type": "string", "enum": []string{"json"}}, false),
+	}
+}
+
+// ogcCollectionOperations document each collection's items at its own
+// path, with its queryables as parameters: GDAL's OAPIF driver (QGIS)
+// looks a collection's path up to know which of a -where's equalities the
+// server answers.
+func ogcCollectionOperations(layers features.Registry, withCases bool) []operation {
+	var ops []operation
+	geo := obj{"200": reply("a page with numberMatched, numberReturned and next links", "application/geo+json", ref("FeatureCollection"))}
+	for _, name := range layers.Names() {
+		l := layers[name]
+		ps := ogcItemsParams()
+		for _, q := range l.Queryables() {
+			if !q.Time {
+				sch := obj{}
+				for k, v := range queryableSchema(l, q) {
+					sch[k] = v
+				}
+				ps = append(ps, param(q.Name, "query", l.Label(q.Name)+": equal to", sch, false))
+			}
+		}
+		ops = append(ops, operation{method: "GET", path: "/ogc/collections/" + name + "/items", tag: "ogc", summary: "features of " + name + " in scope",
+			params: ps, replies: geo, id: "getOgcItems_" + name})
+	}
+	if withCases {
+		ps := []obj{param("limit", "query", "page size: 1 to 10,000, default 1,000", obj{"type": "integer", "minimum": 1, "maximum": maxLimit, "default": ogcDefaultLimit}, false),
+			sharedParams["cursor"], sharedParams["bbox"]}
+		for _, name := range []string{"state", "grade", "category"} {
+			ps = append(ps, param(name, "query", "equal to", obj{"type": "string", "enum": casesQueryables[name]["enum"]}, false))
+		}
+		ops = append(ops, operation{method: "GET", path: "/ogc/collections/cases/items", tag: "ogc", summary: "the cases you may see, newest first",
+			params: ps, replies: geo, id: "getOgcItems_cases"})
+	}
+	return ops
 }
 
 // coverageParams are the parameters coverage and siting share.
@@ -268,9 +371,9 @@ func layerOperations(l *features.Layer) []operation {
 			replies: obj{"200": one["200"], "412": obj{"$ref": "#/components/responses/Error"}}},
 		{method: "DELETE", path: p + "/{id}", tag: l.Name, summary: "delete a feature", params: params("id", "ifMatch"),
 			replies: obj{"204": reply("deleted", "", nil), "412": obj{"$ref": "#/components/responses/Error"}}},
-		{method: "GET", path: p + "/export", tag: l.Name, summary: "export " + l.Name + " in scope (streamed): GeoJSON, CSV (UTF-8 with BOM) or GeoPackage",
-			params:  append(append(params("bbox"), param("format", "query", "geojson (default), csv or gpkg", obj{"type": "string", "enum": []string{"geojson", "csv", "gpkg"}}, false)), filters...),
-			replies: obj{"200": obj{"description": "the file, as an attachment", "content": obj{"application/geo+json": obj{}, "text/csv": obj{}, "application/geopackage+sqlite3": obj{}}}}},
+		{method: "GET", path: p + "/export", tag: l.Name, summary: "export " + l.Name + " in scope: GeoJSON and CSV (UTF-8 with BOM, formula-like cells neutralised) streamed, GeoPackage, or an Excel workbook for people (Chinese headings, codes as text)",
+			params:  append(append(params("bbox"), param("format", "query", "geojson (default), csv, gpkg or xlsx", obj{"type": "string", "enum": []string{"geojson", "csv", "gpkg", "xlsx"}}, false)), filters...),
+			replies: obj{"200": obj{"description": "the file, as an attachment", "content": obj{"application/geo+json": obj{}, "text/csv": obj{}, "application/geopackage+sqlite3": obj{}, xlsxType: obj{}}}}},
 	}
 }
 
@@ -328,6 +431,7 @@ func (s *Server) OpenAPI() obj {
 	ops = append(ops, editingOperations(s.Features.Layers)...)
 	ops = append(ops, notificationOperations()...)
 	ops = append(ops, routineOperations()...)
+	ops = append(ops, ogcCollectionOperations(s.Features.Layers, s.Cases != nil)...)
 	for _, o := range ops {
 		item, _ := paths[o.path].(obj)
 		if item == nil {
@@ -346,6 +450,12 @@ func (s *Server) OpenAPI() obj {
 		"FeatureCollection": obj{"type": "object", "properties": obj{"type": obj{"type": "string", "enum": []string{"FeatureCollection"}},
 			"features": obj{"type": "array", "items": ref("Feature")}, "numberReturned": integer, "numberMatched": integer,
 			"links": obj{"type": "array", "items": obj{"type": "object", "properties": obj{"rel": str, "type": str, "href": str}}}}},
+		"Links":      obj{"type": "array", "items": obj{"type": "object", "required": []string{"href", "rel"}, "properties": obj{"href": str, "rel": str, "type": str, "title": str}}},
+		"OGCLanding": obj{"type": "object", "required": []string{"links"}, "properties": obj{"title": str, "description": str, "links": ref("Links")}},
+		"OGCCollection": obj{"type": "object", "required": []string{"id", "links"}, "properties": obj{"id": str, "title": str, "description": str, "itemType": str,
+			"crs": obj{"type": "array", "items": str}, "storageCrs": str, "links": ref("Links"),
+			"extent": obj{"type": "object", "properties": obj{"spatial": obj{"type": "object", "properties": obj{
+				"bbox": obj{"type": "array", "items": obj{"type": "array", "items": obj{"type": "number"}}}, "crs": str}}}}}},
 		"User": obj{"type": "object", "properties": obj{"id": integer, "username": str, "display_name": str,
 			"role":  obj{"type": "string", "enum": []string{"admin", "city", "county", "township", "worker", "planner"}},
 			"areas": obj{"type": "array", "items": str}, "grids": obj{"type": "array", "items": str}}},
@@ -387,6 +497,34 @@ func (s *Server) OpenAPI() obj {
 		"paths":      paths,
 		"components": obj{"schemas": schemas, "securitySchemes": obj{"bearer": obj{"type": "http", "scheme": "bearer"}}, "responses": obj{"Error": reply("an error naming what was wrong", "application/json", ref("Error"))}},
 	}
+}
+
+// OGCOpenAPI is the OpenAPI description of the OGC API alone, as its
+// landing page's service-desc: the /ogc paths relative to a server at
+// base/ogc, as OGC clients (GDAL's OAPIF driver) look paths up.
+func (s *Server) OGCOpenAPI(base string) obj {
+	doc := s.OpenAPI()
+	paths := obj{}
+	for p, item := range doc["paths"].(obj) {
+		if rest, ok := strings.CutPrefix(p, "/ogc"); ok && (rest == "" || rest[0] == '/') {
+			if rest == "" {
+				rest = "/"
+			}
+			paths[rest] = item
+		}
+	}
+	doc["paths"] = paths
+	doc["servers"] = []obj{{"url": base + "/ogc"}}
+	doc["tags"] = []obj{{"name": "ogc"}}
+	info := doc["info"].(obj)
+	doc["info"] = obj{"title": info["title"].(string) + " — OGC API - Features", "version": info["version"], "description": info["description"]}
+	return doc
+}
+
+func (s *Server) ogcOpenAPI(c *gin.Context) {
+	c.Header("Content-Type", "application/vnd.oai.openapi+json;version=3.0")
+	body, _ := json.Marshal(s.OGCOpenAPI(s.baseURL(c)))
+	c.Data(http.StatusOK, "application/vnd.oai.openapi+json;version=3.0", body)
 }
 
 func (s *Server) openAPI(c *gin.Context) {

@@ -59,16 +59,13 @@ func TestOpenAPIDocumentsEveryRoute(t *testing.T) {
 	}
 }
 
-func TestOpenAPIIsServedToTokenHolders(t *testing.T) {
+func TestOpenAPIIsReadableWithoutAToken(t *testing.T) {
 	e := newEnv(t)
-	if res := e.do("GET", "/openapi.json", "", nil, nil); res.StatusCode != 401 {
-		t.Fatalf("without a token: %d", res.StatusCode)
-	}
 	var doc struct {
 		OpenAPI string                    `json:"openapi"`
 		Paths   map[string]map[string]any `json:"paths"`
 	}
-	res := e.do("GET", "/openapi.json", "planner", nil, &doc)
+	res := e.do("GET", "/openapi.json", "", nil, &doc)
 	if res.StatusCode != 200 || doc.OpenAPI != "3.0.3" || doc.Paths["/api/v1/risk_points/{id}"]["patch"] == nil || doc.Paths["/ogc/collections/{layer}/items"]["get"] == nil {
 		t.Fatalf("%d %s…", res.StatusCode, res.Body[:min(200, len(res.Body))])
 	}

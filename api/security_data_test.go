@@ -4,7 +4,8 @@ import "fmt"
 
 // dataRoutes are the security matrix rows of data in and out: imports
 // (admin only), exports and OGC API - Features (everyone, in scope), and
-// the OpenAPI description (everyone with a token).
+// the OGC API's queryables (everyone with a token). The OpenAPI
+// descriptions are public (publicRoutes).
 func dataRoutes() []routeSpec {
 	rs := []routeSpec{}
 	add := func(method, pattern, path, body string, want func(user string) int) {
@@ -31,11 +32,13 @@ func dataRoutes() []routeSpec {
 		add("GET", "/api/v1/"+layer+"/export", "/api/v1/"+layer+"/export?format=csv", "", all(200))
 		add("GET", "/ogc/collections/:layer", "/ogc/collections/"+layer, "", all(200))
 	}
+	// the cases collection: the case list in scope
+	add("GET", "/ogc/collections/:layer/items", "/ogc/collections/cases/items?limit=5", "", all(200))
 	add("GET", "/ogc", "/ogc", "", all(200))
 	add("GET", "/ogc/conformance", "/ogc/conformance", "", all(200))
 	add("GET", "/ogc/collections", "/ogc/collections", "", all(200))
 	add("GET", "/ogc/collections/:layer/items", "/ogc/collections/risk_points/items?limit=5", "", all(200))
-	add("GET", "/openapi.json", "/openapi.json", "", all(200))
+	add("GET", "/ogc/collections/:layer/queryables", "/ogc/collections/risk_points/queryables", "", all(200))
 	// one OGC item: in scope 200, out of scope it does not exist
 	rs = append(rs, routeSpec{method: "GET", pattern: "/ogc/collections/:layer/items/:id",
 		build: func(s seeded, user string, in bool) (request, bool) {

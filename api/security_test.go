@@ -269,7 +269,8 @@ func staticRoutes() []routeSpec {
 }
 
 // publicRoutes need no token.
-var publicRoutes = map[string]bool{"GET /healthz": true, "GET /metrics": true, "POST /api/v1/auth/login": true, "POST /api/v1/auth/logout": true}
+var publicRoutes = map[string]bool{"GET /healthz": true, "GET /metrics": true, "POST /api/v1/auth/login": true, "POST /api/v1/auth/logout": true,
+	"GET /openapi.json": true, "GET /ogc/api": true}
 
 func allSpecs() []routeSpec {
 	return append(append(append(append(append(append(riskPointRoutes(), staticRoutes()...), dataRoutes()...), caseAndTileRoutes()...), editingRoutes()...),

@@ -210,7 +210,8 @@ func (s *Server) Engine() *gin.Engine {
 	}
 	s.exportRoutes(authed)
 	s.ogcRoutes(r)
-	r.GET("/openapi.json", s.authenticate(), s.openAPI)
+	// readable without a token: it describes, it holds no data
+	r.GET("/openapi.json", s.openAPI)
 	return r
 }
 

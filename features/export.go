@@ -5,10 +5,12 @@ import (
 	"fmt"
 	"sort"
 	"strings"
+	"time"
 
 	"github.com/jackc/pgx/v5"
 
 	"riskmap"
+	"riskmap/internal/cql2"
 	"riskmap/postgres"
 )
 
@@ -19,6 +21,13 @@ type ScanQuery struct {
 	After  int64
 	Limit  int
 	Equals map[string]string // column -> value, compared as text
+	// UpdatedFrom and UpdatedTo bound updated_at (inclusive; nil: open).
+	UpdatedFrom, UpdatedTo *time.Time
+	// Filter is a CQL2 expression on the layer's queryables.
+	Filter *cql2.Expr
+	// LatLon writes coordinates latitude first, as EPSG:4490 (CGCS2000)
+	// orders its axes; otherwise lon/lat (CRS84).
+	LatLon bool
 }
 
 // Scan streams the features of l in scope matching q, ordered by id, to fn,
@@ -53,7 +62,11 @@ type rowsQuerier interface {
 }
 
 func (s *Store) scan(ctx context.Context, db rowsQuerier, l *Layer, scope riskmap.Scope, q ScanQuery, fn func(Feature) error) error {
-	sql, args, err := scanSQL(l, scope, q, selectFeature(l))
+	head := selectFeature(l)
+	if q.LatLon {
+		head = strings.Replace(head, "ST_AsGeoJSON(t.geom, 15)", "ST_AsGeoJSON(ST_FlipCoordinates(t.geom), 15)", 1)
+	}
+	sql, args, err := scanSQL(l, scope, q, head)
 	if err != nil {
 		return err
 	}
@@ -122,9 +135,27 @@ func scanSQL(l *Layer, scope riskmap.Scope, q ScanQuery, head string) (string, [
 	args := []any{q.After}
 	where := []string{"t.id > $1"}
 	if q.BBox != nil {
+		// ST_Intersects, not &&: the index's boxes are rounded outwards
+		// to float4, so && alone lets in a point up to a metre outside
 		b := q.BBox
 		args = append(args, b[0], b[1], b[2], b[3])
-		where = append(where, "t.geom && ST_MakeEnvelope($2, $3, $4, $5, 4326)")
+		where = append(where, "ST_Intersects(t.geom, ST_MakeEnvelope($2, $3, $4, $5, 4326))")
+	}
+	if q.UpdatedFrom != nil {
+		args = append(args, *q.UpdatedFrom)
+		where = append(where, fmt.Sprintf("t.updated_at >= $%d", len(args)))
+	}
+	if q.UpdatedTo != nil {
+		args = append(args, *q.UpdatedTo)
+		where = append(where, fmt.Sprintf("t.updated_at <= $%d", len(args)))
+	}
+	if q.Filter != nil {
+		var f string
+		var err error
+		if f, args, err = filterSQL(l, q.Filter, args); err != nil {
+			return "", nil, err
+		}
+		where = append(where, f)
 	}
 	cols := make([]string, 0, len(q.Equals))
 	for c := range q.Equals {

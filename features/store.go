@@ -95,7 +95,8 @@ func (s *Store) List(ctx context.Context, l *Layer, scope riskmap.Scope, q ListQ
 	if q.BBox != nil {
 		b := q.BBox
 		args = append(args, b[0], b[1], b[2], b[3])
-		where = append(where, "t.geom && ST_MakeEnvelope($3, $4, $5, $6, 4326)")
+		// exact (ST_Intersects): && alone compares float4-rounded boxes
+		where = append(where, "ST_Intersects(t.geom, ST_MakeEnvelope($3, $4, $5, $6, 4326))")
 	}
 	cond, scopeArgs := l.ScopeSQL(scope, len(args)+1)
 	args = append(args, scopeArgs...)

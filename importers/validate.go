@@ -52,7 +52,7 @@ type validator struct {
 	unknown   []string
 	columnErr error
 	warnings  []string
-	columns  map[string]column
+	columns   map[string]column
 	// fields in staging order
 	fields []features.Field
 }
