@@ -13,6 +13,10 @@ type User struct {
 	// standby wait for it, so users see their own writes whichever replica
 	// answers (postgres.Reads).
 	Wrote uint64 `json:"-"`
+	// AccessToken is the id of the personal access token the request came
+	// with (0: a login session); ReadOnly says that token may not write.
+	AccessToken int64 `json:"-"`
+	ReadOnly    bool  `json:"-"`
 }
 
 // Scope is what the user may see: admins everything, workers their grids,

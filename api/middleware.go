@@ -121,12 +121,38 @@ func bearer(c *gin.Context) string {
 	return ""
 }
 
+// credential is the token a request carries: a bearer token, or the
+// password of HTTP Basic (any username: the token decides), for clients
+// that speak only Basic (GDAL_HTTP_AUTH=BASIC, QGIS's Basic method).
+func credential(c *gin.Context) string {
+	if tok := bearer(c); tok != "" {
+		return tok
+	}
+	if _, pass, ok := c.Request.BasicAuth(); ok {
+		return pass
+	}
+	return ""
+}
+
+// refuseReadOnly stops a write made with a read-only access token.
+func (s *Server) refuseReadOnly(c *gin.Context, u *riskmap.User) bool {
+	switch c.Request.Method {
+	case http.MethodGet, http.MethodHead, http.MethodOptions:
+		return false
+	}
+	if u.ReadOnly {
+		s.fail(c, riskmap.Errorf(riskmap.EFORBIDDEN, "this access token is read-only: it may not %s", c.Request.Method))
+		return true
+	}
+	return false
+}
+
 // authenticate is the gate every protected route passes: it resolves the
 // bearer token to a user whose scope every handler then hands to the
 // domain services.
 func (s *Server) authenticate() gin.HandlerFunc {
 	return func(c *gin.Context) {
-		tok := bearer(c)
+		tok := credential(c)
 		if tok == "" {
 			s.fail(c, riskmap.Errorf(riskmap.EUNAUTHORIZED, "missing bearer token: log in at /api/v1/auth/login"))
 			return
@@ -134,6 +160,9 @@ func (s *Server) authenticate() gin.HandlerFunc {
 		u, err := s.Auth.Authenticate(c.Request.Context(), tok)
 		if err != nil {
 			s.fail(c, err)
+			return
+		}
+		if s.refuseReadOnly(c, u) {
 			return
 		}
 		c.Set(userKey, u)

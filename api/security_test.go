@@ -209,6 +209,10 @@ func staticRoutes() []routeSpec {
 	add("POST", "/api/v1/auth/password", "/api/v1/auth/password", `{"old_password":"wrong-password","new_password":"whatever-123"}`, all(403))
 	add("GET", "/api/v1/grids/integrity", "/api/v1/grids/integrity", "", all(200))
 	add("GET", "/api/v1/search", "/api/v1/search?q=%E7%9F%A9%E9%98%B5", "", all(200)) // 矩阵: scope is TestSearch's
+	// personal access tokens: one's own, for every role
+	add("POST", "/api/v1/tokens", "/api/v1/tokens", `{"name":""}`, all(422))
+	add("GET", "/api/v1/tokens", "/api/v1/tokens", "", all(200))
+	add("DELETE", "/api/v1/tokens/:id", "/api/v1/tokens/999999", "", all(404))
 	add("GET", "/api/v1/users", "/api/v1/users", "", only(200, "admin"))
 	add("POST", "/api/v1/users", "/api/v1/users", `{"username":"admin","role":"admin","password":"taken-name-1"}`, only(409, "admin"))
 	add("GET", "/api/v1/users/:id", "/api/v1/users/1", "", only(200, "admin"))

@@ -157,6 +157,7 @@ func (s *Server) Engine() *gin.Engine {
 	authed.GET("/auth/me", s.me)
 	authed.GET("/config", s.webConfig)
 	authed.POST("/auth/password", s.changePassword)
+	s.tokenRoutes(authed)
 	admin := authed.Group("", s.requireRole("admin"))
 	admin.GET("/users", s.strictQuery(), s.listUsers)
 	admin.POST("/users", s.createUser)

@@ -33,7 +33,7 @@ const mvtType = "application/vnd.mapbox-vector-tile"
 // the database once, not per tile.
 func (s *Server) tileAuthenticate() gin.HandlerFunc {
 	return func(c *gin.Context) {
-		tok := bearer(c)
+		tok := credential(c)
 		if tok == "" {
 			s.fail(c, riskmap.Errorf(riskmap.EUNAUTHORIZED, "missing bearer token: log in at /api/v1/auth/login"))
 			return

@@ -105,6 +105,9 @@ func (s *Service) AuthenticateUntil(ctx context.Context, token string) (*riskmap
 	if !strings.HasPrefix(token, "rm_") || len(token) > 100 {
 		return nil, time.Time{}, riskmap.Errorf(riskmap.EUNAUTHORIZED, "invalid token")
 	}
+	if strings.HasPrefix(token, accessTokenPrefix) {
+		return s.authenticateAccessToken(ctx, token)
+	}
 	var until time.Time
 	var wrote int64
 	u, err := scanUser(s.pool.QueryRow(ctx, `SELECT `+userColumns+`, s.expires_at,

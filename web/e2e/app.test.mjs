@@ -242,3 +242,24 @@ test('the statistics change, and the planner downloads them', { timeout: 90e3 },
 test('no page logged an error it was not meant to', () => {
   assert.deepEqual(H.consoleErrors(), [], 'console errors and uncaught page errors');
 });
+
+test('the planner makes a read-only access token for QGIS, uses it, and revokes it', { timeout: 60e3 }, async () => {
+  const page = state.planner;
+  await page.click('[data-testid=tokens-button]');
+  await page.fill('[data-testid=token-form] input[name=name]', '规划科 QGIS');
+  await page.click('[data-testid=token-form] button[type=submit]');
+  const token = (await page.textContent('[data-testid=token-value]', { timeout: 15e3 })).trim();
+  assert.match(token, /^rm_pat\./, 'the new token is shown once');
+  await page.waitForSelector('[data-testid=token-row]');
+  await H.shot(page, '16-planner-tokens');
+  const basic = (path, method = 'GET', body) => fetch(`${H.base}${path}`, {
+    method, body, headers: { Authorization: `Basic ${Buffer.from(`qgis:${token}`).toString('base64')}`, 'Content-Type': 'application/json' },
+  });
+  assert.equal((await basic('/ogc/collections')).status, 200, 'the token reads the OGC API as a Basic password');
+  assert.equal((await basic('/api/v1/risk_points', 'POST', '{"type":"Feature"}')).status, 403, 'a read-only token cannot write');
+  page.once('dialog', (d) => d.accept());
+  await page.click('[data-testid=token-revoke]');
+  await page.waitForFunction(() => !document.querySelector('[data-testid=token-revoke]'), null, { timeout: 15e3 });
+  assert.equal((await basic('/ogc/collections')).status, 401, 'revoked at once');
+  assert.deepEqual(H.pageErrors, [], 'no uncaught errors in any page');
+});

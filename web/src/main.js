@@ -22,6 +22,7 @@ import { patrolView } from './views/patrol.js';
 import { patrolOfficeView, inspectionsView } from './views/routine.js';
 import { searchBox } from './search.js';
 import { addTool, isEditing } from './edit.js';
+import { tokensView } from './views/tokens.js';
 
 const VIEWS = {
   map: { label: '地图' },
@@ -36,6 +37,7 @@ const VIEWS = {
   coverage: { label: '覆盖分析', icon: '◎', make: coverageView },
   proposals: { label: '建议', icon: '✎', make: proposalsView },
   channels: { label: '通知渠道', icon: '🔔', make: channelsView },
+  tokens: { label: '访问令牌', make: tokensView }, // from the top bar, not a tab
 };
 // The tabs of each role, in order; the first is where an unknown link lands.
 const TABS = {
@@ -49,7 +51,8 @@ const TABS = {
 // Views a role opens from a button rather than a tab (新建隐患 on the board).
 // 通知渠道 (the office's group-chat robots) opens from the inbox.
 const ROUTES = {
-  township: ['report', 'channels'], county: ['report', 'channels'], city: ['report', 'channels'], admin: ['report', 'channels'],
+  township: ['report', 'channels', 'tokens'], county: ['report', 'channels', 'tokens'], city: ['report', 'channels', 'tokens'],
+  admin: ['report', 'channels', 'tokens'], planner: ['tokens'],
 };
 const HOME = { worker: 'tasks', planner: 'stats', admin: 'board' };
 
@@ -138,6 +141,7 @@ async function start() {
       h('div', { class: 'brand' }, '汕尾市应急风险一张图'),
       h('div', { class: 'who' }, status, queueBadge, inbox.el,
         h('span', { class: 'user', 'data-testid': 'user' }, `${user.display_name || user.username} · ${ROLES[user.role] || user.role}`),
+        user.role === 'worker' ? null : h('button', { type: 'button', class: 'link', 'data-testid': 'tokens-button', onclick: () => show('tokens') }, '访问令牌'),
         h('button', { type: 'button', class: 'link', onclick: logout }, '退出'))),
     h('div', { class: 'main' }, panel, h('div', { class: 'map-wrap' }, mapEl, mapTools), sheet),
     nav);
