@@ -18,6 +18,7 @@ import (
 	"riskmap"
 	"riskmap/blobs"
 	"riskmap/cases"
+	"riskmap/geo"
 	"riskmap/internal/collection"
 )
 
@@ -129,29 +130,52 @@ func (s *Server) listCases(c *gin.Context) {
 		return
 	}
 	u := currentUser(c)
+	crs, err := parseCRS(c)
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
 	page, err := s.Cases.List(c.Request.Context(), u, q)
 	if err != nil {
 		s.fail(c, err)
 		return
 	}
-	writeFeaturePage(c, page.Features, page.Next)
+	if err := writeFeaturePageIn(c, page.Features, page.Next, crs); err != nil {
+		s.fail(c, err)
+	}
 }
 
 // writeFeaturePage answers a page of GeoJSON Features (as the database
 // built them) as a FeatureCollection with its self link and, when next is
 // a cursor's value, its next link.
 func writeFeaturePage(c *gin.Context, feats []json.RawMessage, next int64) {
+	_ = writeFeaturePageIn(c, feats, next, "") // nothing to convert: no error
+}
+
+// writeFeaturePageIn is writeFeaturePage with positions in crs (crs=).
+func writeFeaturePageIn(c *gin.Context, feats []json.RawMessage, next int64, crs geo.CRS) error {
 	var buf bytes.Buffer
-	fc := collection.New(&buf, collection.Options{})
+	fc := collection.New(&buf, collection.Options{Members: crsMembers(crs)})
 	for _, f := range feats {
-		fc.Add(f)
+		b, err := featureIn(f, crs)
+		if err != nil {
+			return err
+		}
+		fc.Add(b)
 	}
 	fc.Close(&collection.Page{Links: pageLinks("", c.Request.URL, next, 0)})
+	setCoordinateSystem(c, crs)
 	c.Data(http.StatusOK, collection.MediaType, buf.Bytes())
+	return nil
 }
 
 // getCase: GET /api/v1/cases/{id}, with its events and attachments.
 func (s *Server) getCase(c *gin.Context) {
+	crs, err := parseCRS(c)
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
 	doc, err := s.Cases.Get(c.Request.Context(), currentUser(c), c.Param("id"))
 	if err != nil {
 		s.fail(c, err)
@@ -163,7 +187,13 @@ func (s *Server) getCase(c *gin.Context) {
 		c.Status(http.StatusNotModified)
 		return
 	}
-	c.Data(http.StatusOK, "application/geo+json", doc)
+	b, err := featureIn(doc, crs)
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	setCoordinateSystem(c, crs)
+	c.Data(http.StatusOK, "application/geo+json", b)
 }
 
 // actOnCase: POST /api/v1/cases/{id}/actions {"action","version",...}.

@@ -15,9 +15,11 @@ import (
 	"github.com/paulmach/orb"
 	"github.com/paulmach/orb/encoding/wkt"
 	"github.com/paulmach/orb/geojson"
+	"github.com/paulmach/orb/project"
 
 	"riskmap"
 	"riskmap/features"
+	"riskmap/geo"
 	"riskmap/importers"
 	"riskmap/internal/collection"
 	"riskmap/internal/sheet"
@@ -78,11 +80,20 @@ func contains(xs []string, x string) bool {
 func (s *Server) exportLayer(l *features.Layer) gin.HandlerFunc {
 	return func(c *gin.Context) {
 		format := c.DefaultQuery("format", "geojson")
-		q, err := scanQueryFrom(c, l, "format")
+		q, err := scanQueryFrom(c, l, "format", "crs")
 		if err != nil {
 			s.fail(c, err)
 			return
 		}
+		crs, err := parseCRS(c)
+		if err == nil && converting(crs) && format == "gpkg" {
+			err = badParam("crs", "a GeoPackage is written in WGS84, as its spatial reference says: ask for geojson, csv or xlsx in %s", crs)
+		}
+		if err != nil {
+			s.fail(c, err)
+			return
+		}
+		setCoordinateSystem(c, crs)
 		scope := currentUser(c).Scope()
 		ctx := c.Request.Context()
 		attach := func(ext string) {
@@ -94,19 +105,29 @@ func (s *Server) exportLayer(l *features.Layer) gin.HandlerFunc {
 			c.Header("Content-Type", "application/geo+json")
 			c.Status(http.StatusOK)
 			w := bufio.NewWriterSize(c.Writer, 64<<10)
-			fc := collection.New(w, collection.Options{Members: map[string]string{"name": l.Name}, Lines: true})
-			err = s.Features.Scan(ctx, l, scope, q, func(f features.Feature) error { return fc.Add(f.JSON) })
+			members := map[string]string{"name": l.Name}
+			if converting(crs) {
+				members["coordinate_system"] = string(crs)
+			}
+			fc := collection.New(w, collection.Options{Members: members, Lines: true})
+			err = s.Features.Scan(ctx, l, scope, q, func(f features.Feature) error {
+				b, err := featureIn(f.JSON, crs)
+				if err != nil {
+					return err
+				}
+				return fc.Add(b)
+			})
 			fc.Close(nil)
 			w.Flush()
 		case "csv":
 			attach("csv")
 			c.Header("Content-Type", "text/csv; charset=utf-8")
 			c.Status(http.StatusOK)
-			err = s.exportCSV(c, l, scope, q)
+			err = s.exportCSV(c, l, scope, q, crs)
 		case "gpkg":
 			err = s.exportGPKG(c, l, scope, q)
 		case "xlsx":
-			err = s.exportXLSX(c, l, scope, q)
+			err = s.exportXLSX(c, l, scope, q, crs)
 		default:
 			s.fail(c, badParam("format", "want geojson, csv, gpkg or xlsx, got %q", format))
 			return
@@ -208,7 +229,7 @@ func cellValue(raw json.RawMessage, typ string) any {
 	return cellText(raw)
 }
 
-func (s *Server) exportCSV(c *gin.Context, l *features.Layer, scope riskmap.Scope, q features.ScanQuery) error {
+func (s *Server) exportCSV(c *gin.Context, l *features.Layer, scope riskmap.Scope, q features.ScanQuery, crs geo.CRS) error {
 	bw := bufio.NewWriterSize(c.Writer, 64<<10)
 	w, err := sheet.NewCSV(bw)
 	if err != nil {
@@ -237,6 +258,7 @@ func (s *Server) exportCSV(c *gin.Context, l *features.Layer, scope riskmap.Scop
 		for _, col := range cols[1:] {
 			row = append(row, cellText(x.Properties[col.Name]))
 		}
+		g = geometryIn(g, crs)
 		if p, ok := g.(orb.Point); ok && point {
 			row = append(row, strconv.FormatFloat(p[0], 'f', -1, 64), strconv.FormatFloat(p[1], 'f', -1, 64))
 		} else {
@@ -348,7 +370,7 @@ func xlsxValue(raw json.RawMessage, k sheet.Kind) (any, error) {
 // properties under their Chinese headings, codes and phone numbers as
 // text, points' lon/lat as full-precision numbers (polygon layers carry no
 // geometry there: GeoPackage and GeoJSON do).
-func (s *Server) exportXLSX(c *gin.Context, l *features.Layer, scope riskmap.Scope, q features.ScanQuery) error {
+func (s *Server) exportXLSX(c *gin.Context, l *features.Layer, scope riskmap.Scope, q features.ScanQuery, crs geo.CRS) error {
 	names := []string{"id"}
 	for _, f := range l.Fields {
 		names = append(names, f.Name)
@@ -387,6 +409,7 @@ func (s *Server) exportXLSX(c *gin.Context, l *features.Layer, scope riskmap.Sco
 			}
 		}
 		if p, ok := g.(orb.Point); ok && point {
+			p = geometryIn(p, crs).(orb.Point)
 			vals[len(names)], vals[len(names)+1] = p[0], p[1]
 		}
 		return x.Row(vals...)
@@ -403,3 +426,14 @@ func (s *Server) exportXLSX(c *gin.Context, l *features.Layer, scope riskmap.Sco
 }
 
 const xlsxType = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+// geometryIn is g with its positions in crs.
+func geometryIn(g orb.Geometry, crs geo.CRS) orb.Geometry {
+	if !converting(crs) {
+		return g
+	}
+	return project.Geometry(orb.Clone(g), func(p orb.Point) orb.Point {
+		lon, lat := geo.FromWGS84(crs, p[0], p[1])
+		return orb.Point{lon, lat}
+	})
+}

@@ -44,12 +44,23 @@ func (s *Server) listFeatures(l *features.Layer) gin.HandlerFunc {
 			s.fail(c, err)
 			return
 		}
+		crs, err := parseCRS(c)
+		if err != nil {
+			s.fail(c, err)
+			return
+		}
 		var buf bytes.Buffer
-		fc := collection.New(&buf, collection.Options{})
+		fc := collection.New(&buf, collection.Options{Members: crsMembers(crs)})
 		for _, f := range page.Features {
-			fc.Add(f.JSON)
+			b, err := featureIn(f.JSON, crs)
+			if err != nil {
+				s.fail(c, err)
+				return
+			}
+			fc.Add(b)
 		}
 		fc.Close(&collection.Page{Links: pageLinks("", c.Request.URL, page.Next, 0)})
+		setCoordinateSystem(c, crs)
 		c.Data(http.StatusOK, collection.MediaType, buf.Bytes())
 	}
 }
@@ -198,6 +209,11 @@ func (s *Server) getFeature(l *features.Layer) gin.HandlerFunc {
 			s.fail(c, err)
 			return
 		}
+		crs, err := parseCRS(c)
+		if err != nil {
+			s.fail(c, err)
+			return
+		}
 		f, err := s.Features.Get(c.Request.Context(), l, currentUser(c).Scope(), id)
 		if err != nil {
 			s.fail(c, err)
@@ -209,7 +225,13 @@ func (s *Server) getFeature(l *features.Layer) gin.HandlerFunc {
 			c.Status(http.StatusNotModified)
 			return
 		}
-		c.Data(http.StatusOK, "application/geo+json", f.JSON)
+		b, err := featureIn(f.JSON, crs)
+		if err != nil {
+			s.fail(c, err)
+			return
+		}
+		setCoordinateSystem(c, crs)
+		c.Data(http.StatusOK, "application/geo+json", b)
 	}
 }
 

@@ -48,3 +48,18 @@ func ToWGS84(crs CRS, lon, lat float64) (float64, float64) {
 	}
 	return math.NaN(), math.NaN()
 }
+
+// FromWGS84 converts a WGS-84 position to crs, for answers to clients
+// that draw on a map in that system (AMap, Tencent and WeChat maps use
+// GCJ-02, Baidu BD-09); the inverse of ToWGS84.
+func FromWGS84(crs CRS, lon, lat float64) (float64, float64) {
+	switch crs {
+	case CRSWGS84, CRSCGCS2000:
+		return lon, lat
+	case CRSGCJ02:
+		return WGS84ToGCJ02(lon, lat)
+	case CRSBD09:
+		return WGS84ToBD09(lon, lat)
+	}
+	return math.NaN(), math.NaN()
+}
