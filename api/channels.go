@@ -71,8 +71,15 @@ func channelTarget(c *gin.Context, body *notify.ChannelInput) (int64, *int, erro
 	if err != nil {
 		return 0, nil, err
 	}
-	version, err := parseIfMatch(c)
-	return id, version, err
+	m, err := parseIfMatch(c)
+	switch {
+	case err != nil || m == nil:
+		return id, nil, err
+	case len(m) == 0:
+		never := -1 // valid tags, none of a version: 412
+		return id, &never, nil
+	}
+	return id, &m[0], nil
 }
 
 // getChannel: GET /api/v1/notification-channels/{id}.

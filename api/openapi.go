@@ -42,10 +42,17 @@ func param(name, in, desc string, schema obj, required bool) obj {
 }
 
 var (
-	str     = obj{"type": "string"}
-	integer = obj{"type": "integer"}
-	boolean = obj{"type": "boolean"}
+	str      = obj{"type": "string"}
+	strs     = obj{"type": "array", "items": obj{"type": "string"}}
+	integer  = obj{"type": "integer"}
+	number   = obj{"type": "number"}
+	boolean  = obj{"type": "boolean"}
+	dateTime = obj{"type": "string", "format": "date-time"}
 )
+
+func object(props obj) obj  { return obj{"type": "object", "properties": props} }
+func arrayOf(items obj) obj { return obj{"type": "array", "items": items} }
+func nullableNumber() obj   { return obj{"type": "number", "nullable": true} }
 
 var sharedParams = map[string]obj{
 	"id":      param("id", "path", "the feature's (or record's) id", obj{"type": "integer", "minimum": 1}, true),
@@ -63,7 +70,6 @@ var sharedParams = map[string]obj{
 	"featureId":  param("id", "path", "the feature's id (a case's UUID)", str, true),
 	"ogcCrs": param("crs", "query", "coordinates of the answer: CRS84 (lon/lat, the default) or CGCS2000 (EPSG:4490, lat/lon); Content-Crs names it",
 		obj{"type": "string", "format": "uri", "enum": []string{crs84, crs4490}, "default": crs84}, false),
-	"tilepath": param("path", "path", "{layer}/{z}/{x}/{y}.mvt for a tile (layer all: every layer but coverage), or {layer}.json for its TileJSON", str, true),
 }
 
 func params(names ...string) []obj {
@@ -98,8 +104,8 @@ type operation struct {
 func operationID(method, path string) string {
 	var b strings.Builder
 	b.WriteString(strings.ToLower(method))
-	for _, seg := range strings.Split(strings.Trim(path, "/"), "/") {
-		if seg == "api" || seg == "v1" || seg == "" {
+	for _, seg := range strings.Split(strings.Trim(strings.TrimPrefix(path, "/api/v1"), "/"), "/") {
+		if seg == "" {
 			continue
 		}
 		by := strings.HasPrefix(seg, "{")
@@ -148,7 +154,7 @@ func apiOperations() []operation {
 	anyObj := obj{"type": "object"}
 	return []operation{
 		{method: "GET", path: "/healthz", tag: "health", summary: "200 when the database answers, 503 otherwise", public: true,
-			replies: obj{"200": reply("healthy", "application/json", anyObj), "503": reply("the database does not answer", "application/json", ref("Error"))}},
+			replies: obj{"200": reply("healthy", "application/json", object(obj{"status": str})), "503": reply("the database does not answer", "application/json", ref("Error"))}},
 		{method: "GET", path: "/metrics", tag: "health", summary: "Prometheus metrics (no token needed)", public: true,
 			replies: obj{"200": reply("metrics in the Prometheus text format", "text/plain", nil)}},
 		{method: "GET", path: "/openapi.json", tag: "health", summary: "this description (no token needed)", public: true,
@@ -176,22 +182,25 @@ func apiOperations() []operation {
 		{method: "PATCH", path: "/api/v1/users/{id}", tag: "users", summary: "change an account: role, scope, password, disabled (admin)", params: params("id"),
 			body: jsonBody(anyObj), replies: ok("the account", ref("Account"))},
 		{method: "GET", path: "/api/v1/config", tag: "web", summary: "what the web app needs to know about this deployment (the basemap, or null)",
-			replies: ok("{basemap}", anyObj)},
+			replies: ok("{basemap}", object(obj{"basemap": obj{"type": "object", "nullable": true, "properties": obj{"tiles": strs, "labels": strs, "attribution": str}}}))},
 		{method: "GET", path: "/api/v1/audit", tag: "audit", summary: "the audit log, newest first (admin, city)",
 			params: []obj{param("table", "query", "a layer or account table", str, false), param("row_id", "query", "a row id or case UUID", str, false),
 				param("actor_id", "query", "the acting user's id", integer, false), param("before", "query", "entries older than this id", integer, false),
 				param("limit", "query", "1 to 1000 (default 100)", integer, false)},
-			replies: ok("entries: who, when, table, row, before and after", anyObj)},
+			replies: ok("entries: who, when, table, row, before and after", object(obj{"entries": arrayOf(object(obj{"id": integer, "at": dateTime, "actor_id": integer, "actor": str, "table": str, "row_id": str, "action": str, "before": obj{"type": "object", "nullable": true}, "after": obj{"type": "object", "nullable": true}})), "next_before": integer}))},
 		{method: "GET", path: "/api/v1/locate", tag: "features", summary: "the grid, township and county containing a point",
 			params:  []obj{param("lon", "query", "longitude", obj{"type": "number"}, true), param("lat", "query", "latitude", obj{"type": "number"}, true), sharedParams["crs"]},
-			replies: ok("{grid:{code,name,worker}, township:{code,name}, county:{code,name}}", anyObj)},
+			replies: ok("{grid:{code,name,worker}, township:{code,name}, county:{code,name}}", object(obj{"grid": object(obj{"code": str, "name": str, "worker": obj{"type": "string", "nullable": true}}), "township": ref("AreaRef"), "county": ref("AreaRef")}))},
 		{method: "GET", path: "/api/v1/search", tag: "features", summary: "find features and cases in scope by name, address, code, credit code, grid worker or case number",
 			params: []obj{param("q", "query", "what to look for (1 to 100 characters)", str, true),
 				param("layers", "query", "comma-separated: risk_points, hazard_sources, stations, depots, grids, areas, cases (default all)", str, false),
 				param("limit", "query", "1 to 100 (default 20)", integer, false)},
-			replies: ok("{query, results: [{layer, id, name, detail, match, center, bbox}]}, best matches first", anyObj)},
+			replies: ok("{query, results: [{layer, id, name, detail, match, center, bbox}]}, best matches first", object(obj{"query": str,
+				"results": arrayOf(object(obj{"layer": str, "id": obj{"oneOf": []obj{integer, str}}, "name": str, "detail": str, "match": str, "center": arrayOf(number), "bbox": arrayOf(number)}))}))},
 		{method: "GET", path: "/api/v1/grids/integrity", tag: "features", summary: "gaps and overlaps among the grids of each township", params: params("area"),
-			replies: ok("per township, its gaps and overlaps", anyObj)},
+			replies: ok("per township, its gaps and overlaps", object(obj{"townships_checked": integer,
+				"gaps":     arrayOf(object(obj{"township_code": str, "township_name": str, "area_m2": number, "geometry": ref("Geometry")})),
+				"overlaps": arrayOf(object(obj{"township_code": str, "grid_a": str, "grid_b": str, "area_m2": number, "geometry": ref("Geometry")}))}))},
 		{method: "POST", path: "/api/v1/cases", tag: "cases", summary: "report a hidden hazard (idempotent on a client-made UUID id)", params: params("crs"),
 			body:    obj{"required": true, "content": obj{"application/geo+json": obj{"schema": ref("Feature")}, "application/json": obj{"schema": ref("Feature")}}},
 			replies: obj{"201": reply("the case", "application/geo+json", ref("Feature")), "200": reply("the case, reported before with this id", "application/geo+json", ref("Feature"))}},
@@ -214,9 +223,9 @@ func apiOperations() []operation {
 			replies: obj{"200": reply("the case after the action", "application/geo+json", ref("Feature")), "409": obj{"$ref": "#/components/responses/Error"}}},
 		{method: "POST", path: "/api/v1/cases/{id}/attachments", tag: "cases", summary: "upload evidence (multipart, field file)", params: params("uuid"),
 			body:    obj{"required": true, "content": obj{"multipart/form-data": obj{"schema": obj{"type": "object", "properties": obj{"file": obj{"type": "string", "format": "binary"}}}}}},
-			replies: obj{"201": reply("{id, url, sha256, content_type, size}", "application/json", anyObj), "413": obj{"$ref": "#/components/responses/Error"}, "507": obj{"$ref": "#/components/responses/Error"}}},
+			replies: obj{"201": reply("{id, url, sha256, content_type, size}", "application/json", object(obj{"id": str, "url": str, "sha256": str, "content_type": str, "size": integer, "filename": str})), "413": obj{"$ref": "#/components/responses/Error"}, "507": obj{"$ref": "#/components/responses/Error"}}},
 		{method: "GET", path: "/api/v1/cases/{id}/assignees", tag: "cases", summary: "who the case may be assigned to (the assign form's choices): the township's grid workers, the case's own grid worker first, then the township office", params: params("uuid"),
-			replies: ok("{assignees: [...]}", anyObj)},
+			replies: ok("{assignees: [...]}", object(obj{"assignees": arrayOf(object(obj{"id": integer, "username": str, "display_name": str, "role": str}))}))},
 		{method: "GET", path: "/api/v1/attachments/{id}", tag: "cases", summary: "an attachment's content", params: []obj{param("id", "path", "attachment id", str, true)},
 			replies: obj{"200": reply("the file", "application/octet-stream", nil)}},
 		{method: "GET", path: "/api/v1/stats/rectification", tag: "statistics", summary: "rectification statistics of an area and period (docs/domain.md)",
@@ -224,30 +233,39 @@ func apiOperations() []operation {
 				param("to", "query", "YYYY-MM-DD", obj{"type": "string", "format": "date"}, true),
 				param("group_by", "query", "county, township or grid", obj{"type": "string", "enum": []string{"county", "township", "grid"}}, false),
 				param("format", "query", "json, csv (UTF-8 with BOM) or xlsx", obj{"type": "string", "enum": []string{"json", "csv", "xlsx"}}, false)},
-			replies: obj{"200": obj{"description": "rows, total and the report sentence", "content": obj{"application/json": obj{"schema": anyObj}, "text/csv": obj{}, "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": obj{}}}}},
+			replies: obj{"200": obj{"description": "rows, total and the report sentence", "content": obj{"application/json": obj{"schema": ref("Statistics")}, "text/csv": obj{}, "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": obj{}}}}},
 		{method: "GET", path: "/api/v1/coverage", tag: "coverage", summary: "coverage of grids, risk points, hazard sources and people by stations or depots, by distance or road travel time (not for grid workers)",
 			params: append(coverageParams(), param("limit", "query", "uncovered risk points and hazard sources listed, gravest first (default 1000)", integer, false),
 				param("format", "query", "json, geojson (grids and uncovered points) or csv (UTF-8 with BOM)", obj{"type": "string", "enum": []string{"json", "geojson", "csv"}}, false)),
-			replies: obj{"200": obj{"description": "shares, totals, townships, uncovered grids and points", "content": obj{"application/json": obj{"schema": anyObj}, "application/geo+json": obj{}, "text/csv": obj{}}}}},
+			replies: obj{"200": obj{"description": "shares, totals, townships, uncovered grids and points", "content": obj{"application/json": obj{"schema": ref("Coverage")}, "application/geo+json": obj{}, "text/csv": obj{}}}}},
 		{method: "GET", path: "/api/v1/coverage/siting", tag: "coverage", summary: "k new sites by greedy maximal covering of risk-weighted population, existing facilities kept (cached until the data changes)",
 			params: append(coverageParams(), param("k", "query", "new sites, 1 to 50 (default 3)", integer, false),
 				param("candidates", "query", "grids (default), villages or points", obj{"type": "string", "enum": []string{"grids", "villages", "points"}}, false),
 				param("points", "query", "with candidates=points: lon,lat;lon,lat (WGS84, up to 500)", str, false)),
-			replies: ok("before, the sites with their gains, after", anyObj)},
+			replies: ok("before, the sites with their gains, after", object(obj{"facility": str, "k": integer, "candidates": str, "candidate_count": integer, "demand": str,
+				"before": ref("SitingTotals"), "after": ref("SitingTotals"), "data_version": str, "cached": boolean,
+				"sites": arrayOf(object(obj{"rank": integer, "lon": number, "lat": number, "grid_code": str, "grid_name": str, "township_code": str, "gain": number, "new_grids": integer}))}))},
 		{method: "GET", path: "/api/v1/readiness", tag: "coverage", summary: "四个一 per township: office, rescue team, platform and depot inside it (not for grid workers)",
-			params:  append(params("area"), param("incomplete", "query", "list only the incomplete townships", boolean, false)),
-			replies: ok("{townships: [{code, name, complete, missing}], total, complete, incomplete}", anyObj)},
+			params: append(params("area"), param("incomplete", "query", "list only the incomplete townships", boolean, false)),
+			replies: ok("{townships: [{code, name, complete, missing}], total, complete, incomplete}", object(obj{"total": integer, "complete": integer, "incomplete": integer,
+				"townships": arrayOf(object(obj{"code": str, "name": str, "complete": boolean, "missing": strs}))}))},
 		{method: "GET", path: "/api/v1/depots/sufficiency", tag: "coverage", summary: "depot stock per township against the norms per 1,000 residents (not for grid workers)",
-			params: params("area"), replies: ok("norms and, per township, each item's required stock, stock and shortfall", anyObj)},
+			params: params("area"), replies: ok("norms and, per township, each item's required stock, stock and shortfall", object(obj{
+				"norms":     obj{"type": "object", "additionalProperties": number},
+				"townships": arrayOf(object(obj{"code": str, "name": str, "population": integer, "items": arrayOf(obj{"type": "object", "additionalProperties": obj{}})}))}))},
 		{method: "GET", path: "/api/v1/events", tag: "cases",
 			summary: "live feed (Server-Sent Events): case changes in scope (event case), the user's new notifications (notification) and unread count (inbox); every event has a numbered id, and Last-Event-ID replays what was missed from the stored feed, else event resync",
 			params: []obj{param("Last-Event-ID", "header", "the id of the last event received: the events after it are sent first", str, false),
 				param("last_event_id", "query", "as the header, for clients that cannot set it", str, false)},
 			replies: obj{"200": reply("an event stream", "text/event-stream", nil)}},
-		{method: "GET", path: "/tiles/{path}", tag: "tiles", summary: "a Mapbox Vector Tile (2.1) of a layer in scope, or its TileJSON 3.0.0; the layer coverage takes the parameters of /api/v1/coverage (facility and max_distance_m or max_minutes, kind, area) and is not for grid workers",
-			params:  append(params("tilepath"), coverageParams()...),
-			replies: obj{"200": obj{"description": "the tile or TileJSON", "content": obj{"application/vnd.mapbox-vector-tile": obj{}, "application/json": obj{}}}, "204": reply("no feature in the tile", "", nil), "304": reply("not modified", "", nil)}},
-		{method: "GET", path: "/styles/riskmap.json", tag: "tiles", summary: "the MapLibre style of the four-colour risk map", replies: ok("a MapLibre style", anyObj)},
+		{method: "GET", path: "/tiles/{layer}/{z}/{x}/{y}.mvt", tag: "tiles", summary: "a Mapbox Vector Tile (2.1) of a layer in scope (all: every layer but coverage), gzipped when asked; the layer coverage takes the parameters of /api/v1/coverage (facility and max_distance_m or max_minutes, kind, area) and is not for grid workers",
+			params: append([]obj{param("layer", "path", "a tile layer, all, or coverage", str, true), param("z", "path", "zoom", obj{"type": "integer", "minimum": 0, "maximum": 22}, true),
+				param("x", "path", "column", obj{"type": "integer", "minimum": 0}, true), param("y", "path", "row", obj{"type": "integer", "minimum": 0}, true)}, coverageParams()...),
+			replies: obj{"200": obj{"description": "the tile", "content": obj{"application/vnd.mapbox-vector-tile": obj{}}}, "204": reply("no feature in the tile", "", nil), "304": reply("not modified", "", nil)}},
+		{method: "GET", path: "/tiles/{layer}.json", tag: "tiles", summary: "a tile layer's TileJSON 3.0.0",
+			params:  append([]obj{param("layer", "path", "a tile layer, all, or coverage", str, true)}, coverageParams()...),
+			replies: ok("TileJSON 3.0.0", object(obj{"tilejson": str, "tiles": strs, "minzoom": integer, "maxzoom": integer, "bounds": arrayOf(number), "vector_layers": arrayOf(obj{"type": "object", "additionalProperties": obj{}})}))},
+		{method: "GET", path: "/styles/riskmap.json", tag: "tiles", summary: "the MapLibre style of the four-colour risk map", replies: ok("a MapLibre style", object(obj{"version": integer, "name": str, "glyphs": str, "sources": obj{"type": "object", "additionalProperties": obj{"type": "object"}}, "layers": arrayOf(obj{"type": "object", "additionalProperties": obj{}})}))},
 		{method: "POST", path: "/api/v1/imports", tag: "imports", summary: "import a file into a layer as a background job (admin)",
 			body: obj{"required": true, "content": obj{"multipart/form-data": obj{"schema": obj{"type": "object", "required": []string{"file", "layer"}, "properties": obj{
 				"file":         obj{"type": "string", "format": "binary", "description": "GeoJSON (collection or newline-delimited), CSV, zipped Shapefile or GeoPackage"},
@@ -460,6 +478,19 @@ func (s *Server) OpenAPI() obj {
 		"FeatureCollection": obj{"type": "object", "properties": obj{"type": obj{"type": "string", "enum": []string{"FeatureCollection"}},
 			"features": obj{"type": "array", "items": ref("Feature")}, "numberReturned": integer, "numberMatched": integer,
 			"links": obj{"type": "array", "items": obj{"type": "object", "properties": obj{"rel": str, "type": str, "href": str}}}}},
+		"AreaRef": object(obj{"code": str, "name": str}),
+		"StatsRow": object(obj{"area_code": str, "area_name": str, "found": integer, "to_rectify": integer, "rectified": integer, "rate": nullableNumber(),
+			"overdue": integer, "on_time": integer, "on_time_rate": nullableNumber(), "major_found": integer, "major_rectified": integer}),
+		"Statistics": object(obj{"area": str, "area_name": str, "from": str, "to": str, "group_by": str, "rows": arrayOf(ref("StatsRow")), "total": ref("StatsRow"), "sentence": str}),
+		"Share": object(obj{"grids": nullableNumber(), "area": nullableNumber(), "population": nullableNumber(), "risk_weighted": nullableNumber(),
+			"risk_points": nullableNumber(), "hazard_sources": nullableNumber()}),
+		"SitingTotals": object(obj{"demand": number, "covered_demand": number, "share": nullableNumber(), "population": integer, "covered_population": integer, "grids": integer, "covered_grids": integer}),
+		"Coverage": object(obj{"facility": str, "max_distance_m": nullableNumber(), "max_minutes": nullableNumber(), "facilities": integer,
+			"share": ref("Share"), "totals": obj{"type": "object", "additionalProperties": number},
+			"townships":                   arrayOf(object(obj{"code": str, "name": str, "share": ref("Share")})),
+			"uncovered_grids":             arrayOf(object(obj{"code": str, "name": str, "township_code": str, "population": integer, "nearest_facility_id": integer, "nearest_facility_name": str, "distance_m": nullableNumber(), "minutes": nullableNumber()})),
+			"uncovered_risk_points":       arrayOf(object(obj{"id": integer, "name": str, "grid_code": str, "township_code": str, "lon": number, "lat": number, "distance_m": nullableNumber()})),
+			"uncovered_risk_points_total": integer, "uncovered_hazard_sources_total": integer, "truncated": boolean, "data_version": str, "cached": boolean}),
 		"AccessToken": obj{"type": "object", "properties": obj{"id": integer, "name": str, "read_only": boolean,
 			"created_at": obj{"type": "string", "format": "date-time"}, "expires_at": obj{"type": "string", "format": "date-time"},
 			"last_used_at": obj{"type": "string", "format": "date-time", "nullable": true}, "revoked_at": obj{"type": "string", "format": "date-time", "nullable": true}}},

@@ -9,14 +9,26 @@ var asOfParam = param("as_of", "query", "RFC 3339 time: the layer as it stood th
 // editingOperations documents the routes of keeping the map current
 // (docs/editing.md): feature history, proposals, stock movements, printing.
 func editingOperations(layers features.Registry) []operation {
-	anyObj := obj{"type": "object"}
+	proposal := object(obj{"id": str, "client_id": str, "layer": str, "kind": str, "target_id": obj{"type": "integer", "nullable": true},
+		"base_version": obj{"type": "integer", "nullable": true}, "feature": ref("Feature"), "reason": str, "state": str, "version": integer,
+		"proposed_by": integer, "proposed_by_name": str, "proposed_at": dateTime, "decided_by": obj{"type": "integer", "nullable": true},
+		"decided_by_name": str, "decided_at": obj{"type": "string", "format": "date-time", "nullable": true}, "decision_note": str,
+		"applied_id": obj{"type": "integer", "nullable": true}, "applied_version": obj{"type": "integer", "nullable": true},
+		"grid_code": str, "township_code": str, "target": ref("Feature"), "target_version": obj{"type": "integer", "nullable": true}, "stale": boolean,
+		"photos": arrayOf(object(obj{"id": str, "url": str, "content_type": str, "size": integer, "sha256": str}))})
+	stockLine := object(obj{"item": str, "unit": str, "batch": str, "expires_on": obj{"type": "string", "format": "date", "nullable": true},
+		"quantity": number, "updated_at": dateTime, "expired": boolean, "expiring": boolean, "below_norm": boolean})
+	stockMove := object(obj{"id": integer, "depot_id": integer, "item": str, "unit": str, "batch": str, "kind": str, "quantity": number,
+		"balance": number, "reason": str, "ref": str, "counterpart_depot": obj{"type": "integer", "nullable": true}, "actor": str, "at": dateTime})
+	stock := object(obj{"depot": obj{"type": "object", "additionalProperties": obj{}}, "lines": arrayOf(stockLine), "movements": arrayOf(stockMove)})
 	ok := func(desc string, schema obj) obj { return obj{"200": reply(desc, "application/json", schema)} }
 	ops := []operation{}
 	for _, name := range layers.Names() {
 		ops = append(ops, operation{method: "GET", path: "/api/v1/" + name + "/{id}/history", tag: "history",
 			summary: "every logged version of the feature: who, when, how (api, app, proposal, import job, sql), the fields changed, the geometry before and after",
 			params:  params("id"),
-			replies: obj{"200": reply("{layer, id, versions: [...], history_since}", "application/json", anyObj)}})
+			replies: obj{"200": reply("{layer, id, versions: [...], history_since}", "application/json", object(obj{"layer": str, "id": integer,
+				"versions": arrayOf(obj{"type": "object", "additionalProperties": obj{}}), "history_since": obj{"type": "string", "format": "date-time", "nullable": true}}))}})
 	}
 	movement := obj{"type": "object", "required": []string{"item", "unit", "kind"}, "properties": obj{
 		"item": str, "unit": str, "batch": str, "expires_on": obj{"type": "string", "format": "date"},
@@ -28,13 +40,13 @@ func editingOperations(layers features.Registry) []operation {
 		operation{method: "POST", path: "/api/v1/depots/{id}/stock-movements", tag: "stock",
 			summary: "record a stock movement (a transfer writes both depots' halves); 409 when it would leave less than nothing",
 			params:  params("id"), body: jsonBody(movement),
-			replies: obj{"201": reply("{movements, lines}", "application/json", anyObj), "200": reply("a count that found what was on hand: nothing moved", "application/json", anyObj),
+			replies: obj{"201": reply("{movements, lines}", "application/json", stock), "200": reply("a count that found what was on hand: nothing moved", "application/json", stock),
 				"409": obj{"$ref": "#/components/responses/Error"}}},
 		operation{method: "GET", path: "/api/v1/depots/{id}/stock-movements", tag: "stock",
 			summary: "a depot's stock lines (with expiry and norm flags) and its ledger, newest first; format=xlsx for the ledger workbook",
 			params: append(params("id"), param("item", "query", "one item only", str, false), param("limit", "query", "1 to 100000 (default 1000)", integer, false),
 				param("format", "query", "json or xlsx", obj{"type": "string", "enum": []string{"json", "xlsx"}}, false)),
-			replies: obj{"200": obj{"description": "{depot, lines, movements}", "content": obj{"application/json": obj{"schema": anyObj},
+			replies: obj{"200": obj{"description": "{depot, lines, movements}", "content": obj{"application/json": obj{"schema": stock},
 				"application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": obj{}}}}})
 	prop := obj{"type": "object", "required": []string{"layer", "reason"}, "properties": obj{
 		"id": obj{"type": "string", "format": "uuid", "description": "made on the phone: sending again creates nothing"}, "layer": obj{"type": "string", "enum": []string{"risk_points"}},
@@ -45,18 +57,18 @@ func editingOperations(layers features.Registry) []operation {
 			params: params("crs"),
 			body: obj{"required": true, "content": obj{"application/json": obj{"schema": prop}, "multipart/form-data": obj{"schema": obj{"type": "object",
 				"properties": obj{"proposal": prop, "file": obj{"type": "array", "items": obj{"type": "string", "format": "binary"}}}}}}},
-			replies: obj{"201": reply("the proposal", "application/json", anyObj), "200": reply("the proposal sent before with this id", "application/json", anyObj)}},
+			replies: obj{"201": reply("the proposal", "application/json", proposal), "200": reply("the proposal sent before with this id", "application/json", proposal)}},
 		operation{method: "GET", path: "/api/v1/proposals", tag: "proposals", summary: "proposals: a worker's own, an office's in its area; with the feature as it stands and stale when it changed since",
 			params: []obj{param("state", "query", "pending, approved, rejected or withdrawn", obj{"type": "string", "enum": []string{"pending", "approved", "rejected", "withdrawn"}}, false),
 				param("area", "query", "12-digit area or 15-digit grid code", str, false)},
-			replies: ok("{proposals: [...]}", anyObj)},
-		operation{method: "GET", path: "/api/v1/proposals/{id}", tag: "proposals", summary: "one proposal", params: params("id"), replies: ok("the proposal", anyObj)},
+			replies: ok("{proposals: [...]}", object(obj{"proposals": arrayOf(proposal)}))},
+		operation{method: "GET", path: "/api/v1/proposals/{id}", tag: "proposals", summary: "one proposal", params: params("id"), replies: ok("the proposal", proposal)},
 		operation{method: "POST", path: "/api/v1/proposals/{id}/actions", tag: "proposals",
 			summary: "approve (applied in the same transaction), reject (reason required) or withdraw (its author); 409 on a stale version or a feature changed since without target_version",
 			params:  params("id"),
 			body: jsonBody(obj{"type": "object", "required": []string{"action", "version"}, "properties": obj{
 				"action": obj{"type": "string", "enum": []string{"approve", "reject", "withdraw"}}, "version": integer, "note": str, "reason": str, "target_version": integer}}),
-			replies: obj{"200": reply("the proposal after it", "application/json", anyObj), "409": obj{"$ref": "#/components/responses/Error"}}},
+			replies: obj{"200": reply("the proposal after it", "application/json", proposal), "409": obj{"$ref": "#/components/responses/Error"}}},
 		operation{method: "GET", path: "/api/v1/proposals/{id}/photos/{photo}", tag: "proposals", summary: "a photo of a proposal",
 			params:  append(params("id"), param("photo", "path", "photo id", str, true)),
 			replies: obj{"200": reply("the photo", "application/octet-stream", nil)}})

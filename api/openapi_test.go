@@ -52,6 +52,9 @@ func TestOpenAPIDocumentsEveryRoute(t *testing.T) {
 	paths := spec["paths"].(map[string]any)
 	for _, r := range s.Engine().Routes() {
 		p := ginParam.ReplaceAllString(r.Path, "{$1}")
+		if p == "/tiles/{path}" {
+			p = "/tiles/{layer}/{z}/{x}/{y}.mvt" // one route, documented as its templated paths
+		}
 		item, ok := paths[p].(map[string]any)
 		if !ok || item[strings.ToLower(r.Method)] == nil {
 			t.Errorf("route %s %s is not in the OpenAPI description (api/openapi.go)", r.Method, p)
