@@ -176,7 +176,7 @@ func TestOGCItemsPageWithNextLinksInScope(t *testing.T) {
 			Extent struct{ Spatial struct{ BBox [][4]float64 } }
 		}
 	}
-	if res := e.do("GET", "/ogc/collections", "xingang", nil, &cols); res.StatusCode != 200 || len(cols.Collections) != 6 {
+	if res := e.do("GET", "/ogc/collections", "xingang", nil, &cols); res.StatusCode != 200 || len(cols.Collections) != 7 { // the six layers and cases
 		t.Fatalf("collections: %d %s", res.StatusCode, res.Body)
 	}
 	for _, c := range cols.Collections {
