@@ -299,13 +299,13 @@ func serveBlob(c *gin.Context, contentType, sha256, filename string, f blobs.Fil
 // caseListParams are the query parameters of the case list
 // (GET /api/v1/cases) and, with format, of its export; any other is
 // refused (strictQuery).
-var caseListParams = []string{"state", "overdue", "escalated", "area", "grade", "category", "assignee", "bbox", "limit", "cursor"}
+var caseListParams = []string{"state", "overdue", "escalated", "area", "grade", "category", "assignee", "bbox", "limit", "cursor", "crs"}
 
 // caseRoutes registers the closed loop's routes on the authenticated group.
 func (s *Server) caseRoutes(authed *gin.RouterGroup) {
 	authed.POST("/cases", s.reportCase)
 	authed.GET("/cases", s.strictQuery(caseListParams...), s.listCases)
-	authed.GET("/cases/export", s.strictQuery(append(caseListParams, "format")...), s.exportCases)
+	authed.GET("/cases/export", s.strictQuery(slices.Concat(caseListParams, []string{"format"})...), s.exportCases)
 	authed.GET("/cases/:id", s.getCase)
 	authed.POST("/cases/:id/actions", s.actOnCase)
 	authed.GET("/cases/:id/assignees", s.caseAssignees)

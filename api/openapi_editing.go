@@ -78,7 +78,9 @@ func editingOperations(layers features.Registry) []operation {
 			param("group_by", "query", "township (default), village or grid", obj{"type": "string", "enum": []string{"township", "village", "grid"}}, false),
 			param("format", "query", "json or xlsx", obj{"type": "string", "enum": []string{"json", "xlsx"}}, false)},
 		replies: obj{"200": obj{"description": "{areas: [{code, name, level, n1, n2, n3, n4, total, max_level, risk_index, index_level}]}",
-			"content": obj{"application/json": obj{"schema": anyObj}, "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": obj{}}}}})
+			"content": obj{"application/json": obj{"schema": object(obj{"areas": arrayOf(object(obj{"code": str, "name": str, "level": str,
+				"n1": integer, "n2": integer, "n3": integer, "n4": integer, "total": integer,
+				"max_level": obj{"type": "integer", "nullable": true}, "risk_index": number, "index_level": obj{"type": "integer", "nullable": true}}))})}, "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": obj{}}}}})
 	ops = append(ops, operation{method: "GET", path: "/api/v1/print", tag: "print",
 		summary: "the map of an area or grid in scope as a vector PDF: title, legend (图例), scale bar, north arrow, date, who printed it",
 		params: []obj{param("area", "query", "12-digit area or 15-digit grid code", str, true),

@@ -224,7 +224,7 @@ func CheckTrustedProxies(proxies []string) error {
 
 // listParams are the query parameters of a layer's list
 // (GET /api/v1/{layer}); any other is refused (strictQuery).
-var listParams = []string{"bbox", "limit", "cursor", "as_of"}
+var listParams = []string{"bbox", "limit", "cursor", "as_of", "crs"}
 
 // HTTPServer wraps the handler with timeouts that cut off slow clients.
 func (s *Server) HTTPServer(addr string) *http.Server {
