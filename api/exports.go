@@ -163,7 +163,7 @@ func exportColumns(l *features.Layer) []importers.GPKGColumn {
 	for _, d := range l.Derived {
 		t := "TEXT"
 		switch d {
-		case "version":
+		case "version", "import_job_id":
 			t = "INTEGER"
 		case "created_at", "updated_at":
 			t = "DATETIME"
@@ -326,7 +326,7 @@ func xlsxKind(l *features.Layer, name string) sheet.Kind {
 		return sheet.Text
 	}
 	switch name {
-	case "id", "version":
+	case "id", "version", "import_job_id":
 		return sheet.Number
 	case "created_at", "updated_at":
 		return sheet.DateTime

@@ -17,7 +17,8 @@ import (
 // a row never changed since stands as it is. This holds exactly as long as
 // every change since T was logged — true for every writer (API, app,
 // proposals, imports, QGIS and psql, by trigger) from the first entry of
-// the layer's log on, which HistorySince reports. Times are the writing
+// the layer's log on, and from the end of its last bulk import (audited
+// per job, not per row), which HistorySince reports. Times are the writing
 // transaction's start (audit_log.at).
 
 // asOfStates is a derived table t(id, doc, <scope column>, geom) of the
@@ -48,7 +49,10 @@ func asOfStates(l *Layer) string {
 // stood as it is).
 func (s *Store) HistorySince(ctx context.Context, l *Layer) (*time.Time, error) {
 	var t *time.Time
-	if err := s.reads.QueryRow(ctx, "SELECT min(at) FROM audit_log WHERE tbl = $1", l.Name).Scan(&t); err != nil {
+	// a bulk import logged no line per feature (512_import_job_audit.sql):
+	// before it ended, the layer's log does not say what stood
+	if err := s.reads.QueryRow(ctx, `SELECT greatest((SELECT min(at) FROM audit_log WHERE tbl = $1),
+		(SELECT max(coalesce(finished_at, clock_timestamp())) FROM import_jobs WHERE layer = $1 AND audit = 'job'))`, l.Name).Scan(&t); err != nil {
 		return nil, fmt.Errorf("history since %s: %w", l.Name, postgres.Translate(err))
 	}
 	return t, nil

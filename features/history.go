@@ -64,7 +64,7 @@ type Version struct {
 
 // unlisted are columns a version does not list as changed: bookkeeping
 // every change moves, and the geometry (given whole).
-var unlisted = map[string]bool{"version": true, "updated_at": true, "created_at": true, "geom": true, "id": true}
+var unlisted = map[string]bool{"version": true, "updated_at": true, "created_at": true, "geom": true, "id": true, "import_job_id": true}
 
 // History returns every logged version of a feature, oldest first. The
 // feature must be in scope as it stands, or, once deleted, as it last stood.
@@ -83,6 +83,7 @@ func (s *Store) History(ctx context.Context, l *Layer, scope riskmap.Scope, id i
 	defer rows.Close()
 	out := []Version{}
 	var last json.RawMessage
+	jobs := map[int64]bool{} // import jobs the logged rows name
 	for rows.Next() {
 		var v Version
 		var before, after []byte
@@ -103,6 +104,7 @@ func (s *Store) History(ctx context.Context, l *Layer, scope riskmap.Scope, id i
 		if err := v.diff(before, after); err != nil {
 			return nil, fmt.Errorf("history %s %d: %w", l.Name, id, err)
 		}
+		namedJobs(jobs, before, after)
 		if after != nil {
 			last = after
 		} else {
@@ -113,7 +115,10 @@ func (s *Store) History(ctx context.Context, l *Layer, scope riskmap.Scope, id i
 	if err := rows.Err(); err != nil {
 		return nil, fmt.Errorf("history %s %d: %w", l.Name, id, err)
 	}
-	if len(out) == 0 {
+	if out, err = s.jobVersions(ctx, l, id, out, jobs); err != nil {
+		return nil, err
+	}
+	if len(out) == 0 || out[len(out)-1].AuditID == 0 {
 		// never logged (or never there): as visible as the feature itself
 		if _, err := s.Get(ctx, l, scope, id); err != nil {
 			return nil, err
@@ -125,6 +130,74 @@ func (s *Store) History(ctx context.Context, l *Layer, scope riskmap.Scope, id i
 	} else if !ok {
 		return nil, riskmap.Errorf(riskmap.ENOTFOUND, "%s %d not found", l.Name, id)
 	}
+	return out, nil
+}
+
+// namedJobs adds the import jobs that logged rows name in import_job_id.
+func namedJobs(jobs map[int64]bool, docs ...[]byte) {
+	for _, d := range docs {
+		var row struct {
+			ImportJobID *int64 `json:"import_job_id"`
+		}
+		if d != nil && json.Unmarshal(d, &row) == nil && row.ImportJobID != nil {
+			jobs[*row.ImportJobID] = true
+		}
+	}
+}
+
+// jobVersions adds a version for each bulk import that wrote the feature:
+// a bulk load is audited per job (512_import_job_audit.sql), so it logged
+// no line for the feature, which names the job in import_job_id (and
+// logged rows written after it name it in their before). What such a job
+// changed is not known field by field: the job's file is the record.
+func (s *Store) jobVersions(ctx context.Context, l *Layer, id int64, out []Version, jobs map[int64]bool) ([]Version, error) {
+	var cur *int64
+	var created *time.Time
+	// l.Name comes from the registry, never from the request
+	err := s.pool.QueryRow(ctx, "SELECT import_job_id, created_at FROM "+l.Name+" WHERE id = $1", id).Scan(&cur, &created)
+	if err != nil && err != pgx.ErrNoRows {
+		return nil, fmt.Errorf("history %s %d: %w", l.Name, id, err)
+	}
+	if cur != nil {
+		jobs[*cur] = true
+	}
+	for _, v := range out {
+		if v.ImportJobID != nil {
+			delete(jobs, *v.ImportJobID) // logged row by row
+		}
+	}
+	if len(jobs) == 0 {
+		return out, nil
+	}
+	ids := make([]int64, 0, len(jobs))
+	for j := range jobs {
+		ids = append(ids, j)
+	}
+	rows, err := s.pool.Query(ctx, `SELECT id, actor_id, actor, coalesce(finished_at, heartbeat_at), started_at
+		FROM import_jobs WHERE id = ANY($1) AND audit = 'job'`, ids)
+	if err != nil {
+		return nil, fmt.Errorf("history %s %d: %w", l.Name, id, err)
+	}
+	defer rows.Close()
+	via := riskmap.ViaImport
+	for rows.Next() {
+		var v Version
+		var job int64
+		var started *time.Time
+		if err := rows.Scan(&job, &v.Actor.ID, &v.Actor.Name, &v.At, &started); err != nil {
+			return nil, fmt.Errorf("history %s %d: %w", l.Name, id, err)
+		}
+		v.ImportJobID, v.Via, v.Action, v.Changes = &job, &via, "update", []FieldChange{}
+		if created != nil && started != nil && !created.Before(*started) && cur != nil && *cur == job {
+			one := 1
+			v.Action, v.Version = "insert", &one
+		}
+		out = append(out, v)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("history %s %d: %w", l.Name, id, err)
+	}
+	sort.SliceStable(out, func(i, j int) bool { return out[i].At.Before(out[j].At) })
 	return out, nil
 }
 

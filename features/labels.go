@@ -14,7 +14,7 @@ var labels = map[string]string{
 	"code": "代码", "level": "级别", "parent_code": "上级代码", "population": "人口", "worker": "网格员",
 	"worker_phone": "网格员电话", "households": "户数",
 	"grid_code": "所在网格", "village_code": "村居代码", "township_code": "镇街代码", "county_code": "县区代码",
-	"version": "版本", "created_at": "创建时间", "updated_at": "更新时间",
+	"version": "版本", "created_at": "创建时间", "updated_at": "更新时间", "import_job_id": "导入批次",
 }
 
 var labelsByLayer = map[string]map[string]string{

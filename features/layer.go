@@ -104,8 +104,9 @@ func NewRegistry() Registry {
 	phone := Field{Kind: Text, MaxLen: 20}
 	status := Field{Name: "status", Kind: Enum, Values: []string{"active", "retired"}}
 	extID := Field{Name: "external_id", Kind: Text, MaxLen: 100}
-	placed := []string{"grid_code", "township_code", "county_code", "version", "created_at", "updated_at"}
-	timeOnly := []string{"version", "created_at", "updated_at"}
+	// import_job_id: the import that last wrote the feature (migration 512)
+	placed := []string{"grid_code", "township_code", "county_code", "version", "created_at", "updated_at", "import_job_id"}
+	timeOnly := []string{"version", "created_at", "updated_at", "import_job_id"}
 	ls := []*Layer{
 		{
 			Name: "areas", Geometry: "MultiPolygon", ScopeColumn: "code", Derived: timeOnly,

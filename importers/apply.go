@@ -23,6 +23,10 @@ import (
 // lateral subquery a nested loop over the key's index): joined by hash, a
 // large layer would be read whole for every batch.
 //
+// Every row written records the job (import_job_id, migration 512), from
+// the transaction's riskmap.import_job_id that the audit lines read too;
+// it is not compared, so a row equal to the file stays untouched.
+//
 // For placed layers the rows carry the grid the importer placed them in
 // (staging column grid) and the township and county codes derived from it:
 // the transaction sets riskmap.placement = 'verify', so the database checks
@@ -51,6 +55,9 @@ func applySQL(l *features.Layer, stage, key string, cols map[string]column, geom
 		olds = append(olds, "t."+f.Name)
 		news = append(news, "excluded."+f.Name)
 	}
+	names = append(names, "import_job_id")
+	set = append(set, "import_job_id = excluded.import_job_id")
+	sel = append(sel, "nullif(current_setting('riskmap.import_job_id', true), '')::bigint AS import_job_id")
 	return fmt.Sprintf(`WITH src AS (
 		SELECT s.rn, %[1]s, %[2]s AS geom
 		  FROM %[3]s s LEFT JOIN LATERAL (SELECT * FROM %[4]s t WHERE t.%[5]s = s.key OFFSET 0) t ON true

@@ -172,8 +172,9 @@ func lockLayer(ctx context.Context, tx pgx.Tx, table string) error {
 
 // applyBulk writes the staged rows of a point layer in one transaction
 // (see BulkMode). Batches are still written one statement each, so the
-// statement triggers (audit, placement check, tile clusters) see a
-// batch's rows at a time; a batch the placement check refuses (a grid
+// statement triggers (job check, placement check, tile clusters) see a
+// batch's rows at a time (no audit line per row: the job is the record);
+// a batch the placement check refuses (a grid
 // edited since the import began) is written again, placed by the
 // database row by row, as in apply. Progress is reported outside the
 // transaction; import_jobs.applied moves only with the commit.
@@ -182,7 +183,9 @@ func (im *Importer) applyBulk(ctx context.Context, jobID int64, q string, maxRow
 	batch := opts.batchSize()
 	var ins, upd int
 	err := postgres.BeginAudited(ctx, im.pool, func(tx pgx.Tx) error {
-		if _, err := tx.Exec(ctx, `SELECT set_config('riskmap.audit_mode', 'statement', true),
+		// audited per job (512_import_job_audit.sql): the job row is the
+		// record, every row written names it in import_job_id
+		if _, err := tx.Exec(ctx, `SELECT set_config('riskmap.audit_mode', 'job', true),
 			set_config('jit', 'off', true), set_config('work_mem', '64MB', true),
 			set_config('maintenance_work_mem', '512MB', true)`); err != nil {
 			return err
@@ -224,7 +227,7 @@ func (im *Importer) applyBulk(ctx context.Context, jobID int64, q string, maxRow
 			return err
 		}
 		_, err = tx.Exec(ctx, `UPDATE import_jobs SET applied = $2, inserted = inserted + $3, updated = updated + $4,
-			progress = 1, phase = 'loading', status = 'loading', heartbeat_at = now() WHERE id = $1`, jobID, maxRow, ins, upd)
+			progress = 1, phase = 'loading', status = 'loading', audit = 'job', heartbeat_at = now() WHERE id = $1`, jobID, maxRow, ins, upd)
 		return err
 	})
 	if err != nil {

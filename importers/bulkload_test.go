@@ -2,7 +2,10 @@ package importers_test
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/json"
 	"fmt"
+	"os"
 	"strings"
 	"testing"
 	"time"
@@ -10,6 +13,7 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"riskmap"
+	"riskmap/features"
 	"riskmap/importers"
 )
 
@@ -46,6 +50,7 @@ func TestABulkLoadWritesWhatBatchedTransactionsWrite(t *testing.T) {
 	type outcome struct {
 		first, second *importers.Report
 		rows, audit   string
+		jobs          string // each job's audit, sha256 known, and the rows naming it
 		applied       int
 	}
 	load := func(t *testing.T, mode importers.BulkMode) (*env, outcome) {
@@ -72,6 +77,10 @@ func TestABulkLoadWritesWhatBatchedTransactionsWrite(t *testing.T) {
 		if err := e.pool.QueryRow(ctx, `SELECT applied FROM import_jobs ORDER BY id DESC LIMIT 1`).Scan(&o.applied); err != nil {
 			t.Fatal(err)
 		}
+		if err := e.pool.QueryRow(ctx, `SELECT string_agg(format('%s %s %s', j.audit, length(j.sha256),
+			(SELECT count(*) FROM risk_points r WHERE r.import_job_id = j.id)), '; ' ORDER BY j.id) FROM import_jobs j`).Scan(&o.jobs); err != nil {
+			t.Fatal(err)
+		}
 		return e, o
 	}
 	_, batched := load(t, importers.BulkOff)
@@ -94,8 +103,15 @@ func TestABulkLoadWritesWhatBatchedTransactionsWrite(t *testing.T) {
 	if bulk.rows != batched.rows || strings.Count(bulk.rows, ";") != 449 {
 		t.Errorf("bulk and batched loads differ (or rows are misplaced):\n%.300s\n%.300s", bulk.rows, batched.rows)
 	}
-	if bulk.audit != batched.audit || bulk.audit != "450 inserts, 134 updates by tester (admin)" {
+	// batched: an audit line per row; bulk: none, the job is the record
+	// (512_import_job_audit.sql). Either way each row names the job that
+	// last wrote it: 400 by the first, then 50 new and 134 changed by the
+	// second (the 266 unchanged keep the first's).
+	if batched.audit != "450 inserts, 134 updates by tester (admin)" || bulk.audit != "0 inserts, 0 updates by " {
 		t.Errorf("audit: bulk %q, batched %q", bulk.audit, batched.audit)
+	}
+	if batched.jobs != "row 64 266; row 64 184" || bulk.jobs != "job 64 266; job 64 184" {
+		t.Errorf("jobs: bulk %q, batched %q", bulk.jobs, batched.jobs)
 	}
 }
 
@@ -273,4 +289,80 @@ func waitFor(t *testing.T, cond func() bool) {
 		}
 	}
 	t.Fatal("timed out")
+}
+
+// TestABulkLoadIsAuditedByItsJob: a bulk load writes no audit line per
+// feature; the job keeps who, when and the file's SHA-256, each feature
+// names the job, the history shows "imported by job N" before the edits
+// logged after it, as_of refuses times before the job (nothing logged says
+// what stood then), and a write in job mode that names no job, leaves a
+// row without it or deletes is refused by the database.
+func TestABulkLoadIsAuditedByItsJob(t *testing.T) {
+	e := newEnv(t)
+	ctx := context.Background()
+	var fs []map[string]any
+	for i := 0; i < 30; i++ {
+		fs = append(fs, pointFeature(fmt.Sprintf("J-%02d", i), 115.01+float64(i)*0.05, 23.0, nil))
+	}
+	path := e.write("j.geojson", collection(fs...))
+	rep := e.run(path, importers.Options{Layer: "risk_points", Bulk: importers.BulkOn})
+	if rep.Failed() || rep.Inserted != 30 || !rep.Bulk {
+		t.Fatalf("bulk import: %+v", rep)
+	}
+	var job int64
+	var audit, sha, actor string
+	var lines, named int
+	if err := e.pool.QueryRow(ctx, `SELECT id, audit, sha256, actor, (SELECT count(*) FROM audit_log WHERE tbl = 'risk_points'),
+		(SELECT count(*) FROM risk_points WHERE import_job_id = j.id) FROM import_jobs j ORDER BY id DESC LIMIT 1`).
+		Scan(&job, &audit, &sha, &actor, &lines, &named); err != nil {
+		t.Fatal(err)
+	}
+	data, _ := os.ReadFile(path)
+	if want := fmt.Sprintf("%x", sha256.Sum256(data)); audit != "job" || sha != want || lines != 0 || named != 30 {
+		t.Errorf("job %d: audit %s, sha256 %s (want %s), %d audit lines (want 0), %d features naming it (want 30)", job, audit, sha, want, lines, named)
+	}
+
+	store := features.NewStore(e.pool)
+	l := store.Layers["risk_points"]
+	var id int64
+	if err := e.pool.QueryRow(ctx, "SELECT id FROM risk_points WHERE external_id = 'J-07'").Scan(&id); err != nil {
+		t.Fatal(err)
+	}
+	editor := riskmap.NewContextWithUser(ctx, &riskmap.User{ID: 0, Username: "editor", Role: "admin"})
+	if _, err := store.Update(editor, l, riskmap.Scope{All: true}, id, &features.Input{Values: map[string]any{"name": "改过"}}, nil); err != nil {
+		t.Fatal(err)
+	}
+	hist, err := store.History(ctx, l, riskmap.Scope{All: true}, id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(hist) != 2 || hist[0].Action != "insert" || hist[0].ImportJobID == nil || *hist[0].ImportJobID != job ||
+		hist[0].Via == nil || *hist[0].Via != riskmap.ViaImport || hist[0].Actor.Name != actor || hist[1].Action != "update" {
+		b, _ := json.Marshal(hist)
+		t.Errorf("history: %s", b)
+	}
+	var finished time.Time
+	if err := e.pool.QueryRow(ctx, "SELECT finished_at FROM import_jobs WHERE id = $1", job).Scan(&finished); err != nil {
+		t.Fatal(err)
+	}
+	if since, err := store.HistorySince(ctx, l); err != nil || since == nil || since.Before(finished) {
+		t.Errorf("history since %v (%v), want at or after the job's end %v", since, err, finished)
+	}
+
+	for _, c := range []struct{ name, job, sql string }{
+		{"no job named", "", "UPDATE risk_points SET name = 'x' WHERE external_id = 'J-01'"},
+		{"a row without the job", fmt.Sprint(job), "UPDATE risk_points SET name = 'x', import_job_id = NULL WHERE external_id = 'J-01'"},
+		{"a delete", fmt.Sprint(job), "DELETE FROM risk_points WHERE external_id = 'J-01'"},
+	} {
+		err := pgx.BeginFunc(ctx, e.pool, func(tx pgx.Tx) error {
+			if _, err := tx.Exec(ctx, "SELECT set_config('riskmap.audit_mode', 'job', true), set_config('riskmap.import_job_id', $1, true)", c.job); err != nil {
+				return err
+			}
+			_, err := tx.Exec(ctx, c.sql)
+			return err
+		})
+		if err == nil || !strings.Contains(err.Error(), "audit_mode = job") {
+			t.Errorf("%s in job mode: %v, want refused", c.name, err)
+		}
+	}
 }

@@ -2,9 +2,12 @@ package importers
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"os"
 	"strconv"
@@ -15,29 +18,36 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"riskmap"
+	"riskmap/blobs"
 )
 
 // Job is one import as import_jobs records it.
 type Job struct {
-	ID         int64      `json:"id"`
-	Layer      string     `json:"layer"`
-	Format     string     `json:"format"`
-	Filename   string     `json:"filename"`
-	Status     string     `json:"status"` // queued, reading, checking, loading, done, rejected, failed, interrupted
-	Phase      string     `json:"phase"`
-	Actor      string     `json:"actor"`
-	Rows       int        `json:"rows"`
-	Valid      int        `json:"valid"`
-	Rejected   int        `json:"rejected"`
-	Applied    int        `json:"applied"`
-	Inserted   int        `json:"inserted"`
-	Updated    int        `json:"updated"`
-	Progress   float64    `json:"progress"`
-	Error      *string    `json:"error"`
-	HasRejects bool       `json:"has_rejects"`
-	CreatedAt  time.Time  `json:"created_at"`
-	StartedAt  *time.Time `json:"started_at"`
-	FinishedAt *time.Time `json:"finished_at"`
+	ID         int64   `json:"id"`
+	Layer      string  `json:"layer"`
+	Format     string  `json:"format"`
+	Filename   string  `json:"filename"`
+	Status     string  `json:"status"` // queued, reading, checking, loading, done, rejected, failed, interrupted
+	Phase      string  `json:"phase"`
+	Actor      string  `json:"actor"`
+	Rows       int     `json:"rows"`
+	Valid      int     `json:"valid"`
+	Rejected   int     `json:"rejected"`
+	Applied    int     `json:"applied"`
+	Inserted   int     `json:"inserted"`
+	Updated    int     `json:"updated"`
+	Progress   float64 `json:"progress"`
+	Error      *string `json:"error"`
+	HasRejects bool    `json:"has_rejects"`
+	// SHA256 of the file imported; Audit is row (an audit line per
+	// feature) or job (a bulk load: the job is the record, each feature
+	// names it in import_job_id).
+	SHA256      *string    `json:"sha256"`
+	Audit       string     `json:"audit"`
+	HasOriginal bool       `json:"has_original"`
+	CreatedAt   time.Time  `json:"created_at"`
+	StartedAt   *time.Time `json:"started_at"`
+	FinishedAt  *time.Time `json:"finished_at"`
 }
 
 // Finished reports whether the job has stopped, for good or ill.
@@ -52,11 +62,15 @@ func (j *Job) Finished() bool {
 // Jobs records imports in import_jobs and runs uploaded ones in the
 // background of the replica that received them.
 type Jobs struct {
-	pool    *pgxpool.Pool
-	im      *Importer
-	logger  *slog.Logger
-	replica string
-	wg      sync.WaitGroup
+	// Originals, when set, keeps each job's file as it came (the record
+	// of a bulk job, audited per job: 512_import_job_audit.sql); without
+	// it the job still records the file's SHA-256.
+	Originals blobs.Store
+	pool      *pgxpool.Pool
+	im        *Importer
+	logger    *slog.Logger
+	replica   string
+	wg        sync.WaitGroup
 }
 
 // NewJobs returns the job store.
@@ -96,13 +110,14 @@ func (j *Jobs) Create(ctx context.Context, u *riskmap.User, filename string, opt
 }
 
 const jobColumns = `id, layer, format, filename, status, phase, actor, rows_read, rows_valid, rows_rejected, applied, inserted, updated,
-	progress, error, EXISTS (SELECT 1 FROM import_files f WHERE f.job_id = j.id), created_at, started_at, finished_at`
+	progress, error, EXISTS (SELECT 1 FROM import_files f WHERE f.job_id = j.id), sha256, audit, original_key IS NOT NULL,
+	created_at, started_at, finished_at`
 
 func scanJob(row pgx.Row) (*Job, error) {
 	var jb Job
 	var p float32
 	err := row.Scan(&jb.ID, &jb.Layer, &jb.Format, &jb.Filename, &jb.Status, &jb.Phase, &jb.Actor, &jb.Rows, &jb.Valid, &jb.Rejected,
-		&jb.Applied, &jb.Inserted, &jb.Updated, &p, &jb.Error, &jb.HasRejects, &jb.CreatedAt, &jb.StartedAt, &jb.FinishedAt)
+		&jb.Applied, &jb.Inserted, &jb.Updated, &p, &jb.Error, &jb.HasRejects, &jb.SHA256, &jb.Audit, &jb.HasOriginal, &jb.CreatedAt, &jb.StartedAt, &jb.FinishedAt)
 	jb.Progress = float64(p)
 	return &jb, err
 }
@@ -174,6 +189,10 @@ func (j *Jobs) Run(ctx context.Context, id int64, path, name string, opts Option
 	if _, err := j.pool.Exec(ctx, "UPDATE import_jobs SET status = 'reading', phase = 'reading', started_at = now(), heartbeat_at = now() WHERE id = $1", id); err != nil {
 		return nil, fmt.Errorf("start import %d: %w", id, err)
 	}
+	if err := j.keepOriginal(ctx, id, path); err != nil {
+		_, _ = j.pool.Exec(context.Background(), `UPDATE import_jobs SET status = 'failed', error = $2, finished_at = now(), heartbeat_at = now() WHERE id = $1`, id, err.Error())
+		return nil, err
+	}
 	hbCtx, stopHB := context.WithCancel(ctx)
 	defer stopHB()
 	var mu sync.Mutex
@@ -241,6 +260,32 @@ func (j *Jobs) Run(ctx context.Context, id int64, path, name string, opts Option
 		return rep, fmt.Errorf("record import %d: %w", id, err)
 	}
 	return rep, nil
+}
+
+// keepOriginal records the file's SHA-256 and size in the job and, with an
+// Originals store, keeps the file itself there (content-addressed: the
+// same file imported twice is stored once).
+func (j *Jobs) keepOriginal(ctx context.Context, id int64, path string) error {
+	f, err := os.Open(path)
+	if err != nil {
+		return fmt.Errorf("import %d: %w", id, err)
+	}
+	defer f.Close()
+	var info blobs.Info
+	if j.Originals != nil {
+		if info, err = j.Originals.Put(ctx, f); err != nil {
+			return fmt.Errorf("import %d: keep the original file: %w", id, err)
+		}
+	} else {
+		h := sha256.New()
+		if info.Size, err = io.Copy(h, f); err != nil {
+			return fmt.Errorf("import %d: %w", id, err)
+		}
+		info.SHA256 = hex.EncodeToString(h.Sum(nil))
+	}
+	_, err = j.pool.Exec(ctx, "UPDATE import_jobs SET sha256 = $2, original_size = $3, original_key = nullif($4, '') WHERE id = $1",
+		id, info.SHA256, info.Size, info.Key)
+	return err
 }
 
 // Start runs job id in the background; cleanup (removing the uploaded

@@ -58,6 +58,9 @@ func (f *caseFlags) wire(ctx context.Context, logger *slog.Logger, pool *pgxpool
 	if err != nil {
 		return fmt.Errorf("attachment store: %w", err)
 	}
+	if srv.Imports != nil {
+		srv.Imports.Originals = store // the imported files, kept as they came
+	}
 	srv.Cases = cases.NewStore(pool, store, cases.Config{
 		DuplicateRadiusM: f.duplicateRadius,
 		Grace:            time.Duration(f.escalationDays * 24 * float64(time.Hour)),

@@ -17,12 +17,13 @@ import (
 
 	"riskmap"
 	"riskmap/auth"
+	"riskmap/blobs"
 	"riskmap/importers"
 )
 
 const importUsage = `usage: riskmap import --layer LAYER [--crs wgs84|cgcs2000|gcj02|bd09|webmercator|EPSG:N] [--encoding utf-8|gbk]
                       [--skip-invalid] [--format geojson|csv|xlsx|shapefile|gpkg] [--map COLUMN=FIELD]... [--table T]
-                      [--batch N] [--bulk auto|on|off] [--report FILE.json] [--rejects FILE] [--as USERNAME] FILE
+                      [--batch N] [--bulk auto|on|off] [--report FILE.json] [--rejects FILE] [--as USERNAME] [--blob-dir DIR] FILE
        riskmap import --layer roads [--crs wgs84|gcj02|bd09] [--skip-invalid] [--append] [--speeds CLASS=KMH,...] FILE.osm.pbf|FILE.geojson`
 
 // errRejected makes the command exit 1 when any row was rejected.
@@ -46,6 +47,7 @@ func runImport(ctx context.Context, logger *slog.Logger, args []string) error {
 	fs.StringVar(&reportPath, "report", "", "also write the full report as JSON to this file")
 	fs.StringVar(&rejectsPath, "rejects", "", "where to write rejected rows with --skip-invalid (default FILE.rejected.EXT beside the input)")
 	fs.StringVar(&as, "as", "", "the user the audit log names (default cli:$USER)")
+	blobDir := fs.String("blob-dir", defaultBlobDir(), "where the job keeps the file imported, as the server keeps attachments (env RISKMAP_BLOB_DIR)")
 	// --layer roads: the road network of coverage (package roads, cmd/riskmap/roads.go)
 	roadSpeeds := fs.String("speeds", "", "with --layer roads: km/h per road class to set first, e.g. primary=60,track=10")
 	roadAppend := fs.Bool("append", false, "with --layer roads: add to the network instead of replacing it")
@@ -95,6 +97,9 @@ func runImport(ctx context.Context, logger *slog.Logger, args []string) error {
 	}
 	defer pool.Close()
 	jobs := importers.NewJobs(pool, logger)
+	if jobs.Originals, err = blobs.NewDir(*blobDir); err != nil {
+		return fmt.Errorf("--blob-dir: %w", err)
+	}
 	if _, err := jobs.Reap(ctx, time.Minute); err != nil {
 		logger.Warn("reap interrupted imports", "err", err)
 	}
