@@ -409,19 +409,12 @@ func (s *Server) ogcItems(c *gin.Context) {
 		s.fail(c, err)
 		return
 	}
-	scope := currentUser(c).Scope()
-	ctx := c.Request.Context()
-	matched, err := s.Features.Count(ctx, l, scope, q)
-	if err != nil {
-		s.fail(c, err)
-		return
-	}
 	q.Limit = limit + 1
 	// buffered, so that a failure half-way is still an error reply
 	var buf bytes.Buffer
 	fc := collection.New(&buf, collection.Options{Members: map[string]string{"timeStamp": time.Now().UTC().Format(time.RFC3339)}})
 	var last, next int64
-	err = s.Features.Scan(ctx, l, scope, q, func(f features.Feature) error {
+	matched, err := s.Features.CountAndScan(c.Request.Context(), l, currentUser(c).Scope(), q, func(f features.Feature) error {
 		if fc.Len() == limit {
 			next = last
 			return nil

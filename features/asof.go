@@ -92,7 +92,7 @@ func (s *Store) AsOf(ctx context.Context, l *Layer, scope riskmap.Scope, at time
 	defer rows.Close()
 	var p Page
 	for rows.Next() {
-		ft, err := scanFeature(rows)
+		ft, err := scanDoc(rows)
 		if err != nil {
 			return Page{}, fmt.Errorf("as of %s: %w", l.Name, err)
 		}

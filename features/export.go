@@ -34,14 +34,29 @@ type ScanQuery struct {
 // row by row from one query (memory stays flat however many there are).
 // Filter columns must be l.Filterable; others are refused.
 func (s *Store) Scan(ctx context.Context, l *Layer, scope riskmap.Scope, q ScanQuery, fn func(Feature) error) error {
-	return s.scan(ctx, s.reads, l, scope, q, fn)
+	return s.readOnly(ctx, pgx.ReadCommitted, func(tx pgx.Tx) error { return s.scan(ctx, tx, l, scope, q, fn) })
+}
+
+// CountAndScan is Scan that also counts every feature q matches (its
+// cursor and limit aside: an OGC page's numberMatched), in the same
+// snapshot.
+func (s *Store) CountAndScan(ctx context.Context, l *Layer, scope riskmap.Scope, q ScanQuery, fn func(Feature) error) (int64, error) {
+	var n int64
+	err := s.readOnly(ctx, pgx.RepeatableRead, func(tx pgx.Tx) error {
+		var err error
+		if n, err = s.count(ctx, tx, l, scope, q); err != nil {
+			return err
+		}
+		return s.scan(ctx, tx, l, scope, q, fn)
+	})
+	return n, err
 }
 
 // ScanCounted is Scan told first how many features will follow: the count
 // and the rows are read in one snapshot (a read-only repeatable-read
 // transaction), so they agree however the layer changes meanwhile.
 func (s *Store) ScanCounted(ctx context.Context, l *Layer, scope riskmap.Scope, q ScanQuery, count func(int64) error, fn func(Feature) error) error {
-	return pgx.BeginTxFunc(ctx, s.reads, pgx.TxOptions{IsoLevel: pgx.RepeatableRead, AccessMode: pgx.ReadOnly}, func(tx pgx.Tx) error {
+	return s.readOnly(ctx, pgx.RepeatableRead, func(tx pgx.Tx) error {
 		n, err := s.count(ctx, tx, l, scope, q)
 		if err != nil {
 			return err
@@ -62,11 +77,7 @@ type rowsQuerier interface {
 }
 
 func (s *Store) scan(ctx context.Context, db rowsQuerier, l *Layer, scope riskmap.Scope, q ScanQuery, fn func(Feature) error) error {
-	head := selectFeature(l)
-	if q.LatLon {
-		head = strings.Replace(head, "ST_AsGeoJSON(t.geom, 15)", "ST_AsGeoJSON(ST_FlipCoordinates(t.geom), 15)", 1)
-	}
-	sql, args, err := scanSQL(l, scope, q, head)
+	sql, args, err := scanSQL(l, scope, q, selectFeature(l, q.LatLon))
 	if err != nil {
 		return err
 	}
