@@ -62,6 +62,14 @@ bench-tiles: deps
 	@scripts/deps.sh wrk
 	$(GO) run ./bench/tiles $(BENCH_TILES_ARGS)
 
+# The feature list benchmark (bench/features/README.md): OGC items and
+# layer lists, this checkout against the build before the list speed-up;
+# not part of make test. BENCH_FEATURES_ARGS="-reuse" reuses its database.
+.PHONY: bench-features
+bench-features: deps
+	@scripts/deps.sh wrk
+	$(GO) run ./bench/features $(BENCH_FEATURES_ARGS)
+
 # The coverage benchmark (bench/coverage): a few minutes; not part of make
 # test. BENCH_COVERAGE_ARGS="-reuse" reuses its database.
 .PHONY: bench-coverage
