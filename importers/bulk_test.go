@@ -233,7 +233,8 @@ func TestABulkImportsAuditHasEveryRowAsRowLevelAuditingWritesIt(t *testing.T) {
 		       count(*) FILTER (WHERE a.action = 'insert' AND r.external_id IS NOT NULL AND a.before IS NULL
 		                        AND a.after = coalesce((SELECT u.before FROM audit_log u WHERE u.tbl = a.tbl AND u.row_id = a.row_id AND u.action = 'update'), `+rowJSON+`)),
 		       count(*) FILTER (WHERE a.action = 'update' AND a.after = `+rowJSON+` AND a.before ->> 'name' <> r.name
-		                        AND (a.before - 'name' - 'version' - 'updated_at') = (a.after - 'name' - 'version' - 'updated_at')),
+		                        AND (a.after ->> 'import_job_id')::bigint > (a.before ->> 'import_job_id')::bigint -- the second job wrote it
+		                        AND (a.before - 'name' - 'version' - 'updated_at' - 'import_job_id') = (a.after - 'name' - 'version' - 'updated_at' - 'import_job_id')),
 		       count(DISTINCT (SELECT array_agg(k ORDER BY k) FROM jsonb_object_keys(a.after) k)),
 		       string_agg(DISTINCT a.actor, ',') FILTER (WHERE r.external_id IS NOT NULL)
 		  FROM audit_log a JOIN risk_points r ON r.id::text = a.row_id
