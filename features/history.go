@@ -81,7 +81,7 @@ func (s *Store) History(ctx context.Context, l *Layer, scope riskmap.Scope, id i
 		return nil, fmt.Errorf("history %s %d: %w", l.Name, id, err)
 	}
 	defer rows.Close()
-	out := []Version{}
+	var entries []entry
 	var last json.RawMessage
 	jobs := map[int64]bool{} // import jobs the logged rows name
 	for rows.Next() {
@@ -110,13 +110,17 @@ func (s *Store) History(ctx context.Context, l *Layer, scope riskmap.Scope, id i
 		} else {
 			last = before
 		}
-		out = append(out, v)
+		entries = append(entries, entry{v, before, after})
 	}
 	if err := rows.Err(); err != nil {
 		return nil, fmt.Errorf("history %s %d: %w", l.Name, id, err)
 	}
-	if out, err = s.jobVersions(ctx, l, id, out, jobs); err != nil {
+	if entries, err = s.jobVersions(ctx, l, id, entries, jobs); err != nil {
 		return nil, err
+	}
+	out := make([]Version, len(entries))
+	for i, e := range entries {
+		out[i] = e.v
 	}
 	if len(out) == 0 || out[len(out)-1].AuditID == 0 {
 		// never logged (or never there): as visible as the feature itself
@@ -145,60 +149,88 @@ func namedJobs(jobs map[int64]bool, docs ...[]byte) {
 	}
 }
 
+// entry is a version with the logged row before and after it.
+type entry struct {
+	v             Version
+	before, after []byte
+}
+
 // jobVersions adds a version for each bulk import that wrote the feature:
 // a bulk load is audited per job (512_import_job_audit.sql), so it logged
 // no line for the feature, which names the job in import_job_id (and
-// logged rows written after it name it in their before). What such a job
-// changed is not known field by field: the job's file is the record.
-func (s *Store) jobVersions(ctx context.Context, l *Layer, id int64, out []Version, jobs map[int64]bool) ([]Version, error) {
+// logged rows written after it name it in their before). What the job
+// changed is what lies between the row as the line before it left it and
+// as the line after it (or the row now) found it.
+func (s *Store) jobVersions(ctx context.Context, l *Layer, id int64, es []entry, jobs map[int64]bool) ([]entry, error) {
 	var cur *int64
-	var created *time.Time
+	var now []byte
 	// l.Name comes from the registry, never from the request
-	err := s.pool.QueryRow(ctx, "SELECT import_job_id, created_at FROM "+l.Name+" WHERE id = $1", id).Scan(&cur, &created)
+	err := s.pool.QueryRow(ctx, "SELECT import_job_id, jsonb_set(to_jsonb(t) - 'geom_3857', '{geom}', ST_AsGeoJSON(t.geom, 15)::jsonb)::text FROM "+
+		l.Name+" t WHERE t.id = $1", id).Scan(&cur, &now)
 	if err != nil && err != pgx.ErrNoRows {
 		return nil, fmt.Errorf("history %s %d: %w", l.Name, id, err)
 	}
 	if cur != nil {
 		jobs[*cur] = true
 	}
-	for _, v := range out {
-		if v.ImportJobID != nil {
-			delete(jobs, *v.ImportJobID) // logged row by row
+	for _, e := range es {
+		if e.v.ImportJobID != nil {
+			delete(jobs, *e.v.ImportJobID) // logged row by row
 		}
 	}
 	if len(jobs) == 0 {
-		return out, nil
+		return es, nil
 	}
 	ids := make([]int64, 0, len(jobs))
 	for j := range jobs {
 		ids = append(ids, j)
 	}
-	rows, err := s.pool.Query(ctx, `SELECT id, actor_id, actor, coalesce(finished_at, heartbeat_at), started_at
+	rows, err := s.pool.Query(ctx, `SELECT id, actor_id, actor, coalesce(finished_at, heartbeat_at)
 		FROM import_jobs WHERE id = ANY($1) AND audit = 'job'`, ids)
 	if err != nil {
 		return nil, fmt.Errorf("history %s %d: %w", l.Name, id, err)
 	}
-	defer rows.Close()
 	via := riskmap.ViaImport
+	var added []int
 	for rows.Next() {
 		var v Version
 		var job int64
-		var started *time.Time
-		if err := rows.Scan(&job, &v.Actor.ID, &v.Actor.Name, &v.At, &started); err != nil {
+		if err := rows.Scan(&job, &v.Actor.ID, &v.Actor.Name, &v.At); err != nil {
+			rows.Close()
 			return nil, fmt.Errorf("history %s %d: %w", l.Name, id, err)
 		}
-		v.ImportJobID, v.Via, v.Action, v.Changes = &job, &via, "update", []FieldChange{}
-		if created != nil && started != nil && !created.Before(*started) && cur != nil && *cur == job {
-			one := 1
-			v.Action, v.Version = "insert", &one
-		}
-		out = append(out, v)
+		v.ImportJobID, v.Via = &job, &via
+		es = append(es, entry{v: v})
 	}
+	rows.Close()
 	if err := rows.Err(); err != nil {
 		return nil, fmt.Errorf("history %s %d: %w", l.Name, id, err)
 	}
-	sort.SliceStable(out, func(i, j int) bool { return out[i].At.Before(out[j].At) })
-	return out, nil
+	sort.SliceStable(es, func(i, j int) bool { return es[i].v.At.Before(es[j].v.At) })
+	for i := range es {
+		if es[i].v.AuditID == 0 {
+			added = append(added, i)
+		}
+	}
+	for _, i := range added {
+		e := &es[i]
+		if i > 0 {
+			e.before = es[i-1].after
+		}
+		if i+1 < len(es) {
+			e.after = es[i+1].before
+		} else {
+			e.after = now
+		}
+		e.v.Action = "update"
+		if e.before == nil {
+			e.v.Action = "insert"
+		}
+		if err := e.v.diff(e.before, e.after); err != nil {
+			return nil, fmt.Errorf("history %s %d: %w", l.Name, id, err)
+		}
+	}
+	return es, nil
 }
 
 func deref(s *string) string {
