@@ -4,7 +4,9 @@ package api
 // docs/inspections.md): patrols of risk points, inspections of
 // enterprises, 双随机 plans and the inspection statistics.
 func routineOperations() []operation {
-	anyObj := obj{"type": "object"}
+	anyValue := obj{} // a value of any type
+	plan := object(obj{"id": integer, "area": str, "from": str, "to": str, "seed": anyValue, "units": arrayOf(object(obj{"hazard_source_id": integer})),
+		"inspectors": arrayOf(anyValue), "progress": anyValue})
 	date := obj{"type": "string", "format": "date"}
 	uuid := param("id", "path", "the patrol's or inspection's UUID", obj{"type": "string", "format": "uuid"}, true)
 	fc := obj{"200": reply("a page with numberReturned and a next link", "application/geo+json", ref("FeatureCollection"))}
@@ -34,7 +36,8 @@ func routineOperations() []operation {
 				param("near", "query", "lon,lat: sort by distance from here", str, false)),
 			replies: fc},
 		{method: "GET", path: "/api/v1/patrols/checklists", tag: "patrols", summary: "every version of every category's checklist, for the phone to keep",
-			replies: obj{"200": reply("{checklists: [{category, version, items}], answers}", "application/json", anyObj)}},
+			replies: obj{"200": reply("{checklists: [{category, version, items}], answers}", "application/json",
+				object(obj{"checklists": arrayOf(object(obj{"category": str, "version": integer, "items": arrayOf(anyValue)})), "answers": anyValue}))}},
 		{method: "GET", path: "/api/v1/patrols/{id}", tag: "patrols", summary: "a patrol with its photos and the cases it opened", params: []obj{uuid}, replies: one},
 		{method: "GET", path: "/api/v1/patrols/{id}/photos/{photo}", tag: "patrols", summary: "a patrol's photo",
 			params:  []obj{uuid, param("photo", "path", "the photo's id", obj{"type": "string", "format": "uuid"}, true)},
@@ -58,20 +61,22 @@ func routineOperations() []operation {
 		{method: "GET", path: "/api/v1/inspections/{id}", tag: "inspections", summary: "an inspection with its inspectors, penalty and the cases it opened",
 			params: []obj{uuid}, replies: one},
 		{method: "GET", path: "/api/v1/inspection-officers", tag: "inspections", summary: "who may be named inspectors of an inspection of the enterprise (offices only)",
-			params:  []obj{param("hazard_source_id", "query", "the enterprise", integer, true)},
-			replies: obj{"200": reply("{officers: [{id, name, role}]}", "application/json", anyObj)}},
+			params: []obj{param("hazard_source_id", "query", "the enterprise", integer, true)},
+			replies: obj{"200": reply("{officers: [{id, name, role}]}", "application/json",
+				object(obj{"officers": arrayOf(object(obj{"id": integer, "name": str, "role": str}))}))}},
 		{method: "POST", path: "/api/v1/inspection-plans", tag: "inspections",
 			summary: "a 双随机 draw: units enterprises and inspectors officers at random, from seed (stored; the same seed over the same registry draws the same)",
 			body: obj{"required": true, "content": obj{"application/json": obj{"schema": obj{"type": "object", "required": []string{"area", "from", "to", "units", "inspectors"},
 				"properties": obj{"area": str, "from": date, "to": date, "units": integer, "inspectors": integer, "category": str, "seed": integer}}}}},
-			replies: obj{"201": reply("the plan with its units (hazard_source_id), inspectors and progress", "application/json", anyObj)}},
+			replies: obj{"201": reply("the plan with its units (hazard_source_id), inspectors and progress", "application/json", plan)}},
 		{method: "GET", path: "/api/v1/inspection-plans", tag: "inspections", summary: "the plans in scope, newest first",
-			params: params("area", "limit"), replies: obj{"200": reply("{plans: [...]}", "application/json", anyObj)}},
+			params: params("area", "limit"), replies: obj{"200": reply("{plans: [...]}", "application/json", object(obj{"plans": arrayOf(plan)}))}},
 		{method: "GET", path: "/api/v1/inspection-plans/{id}", tag: "inspections", summary: "a plan with its units, inspectors and progress",
-			params: params("id"), replies: obj{"200": reply("the plan", "application/json", anyObj)}},
+			params: params("id"), replies: obj{"200": reply("the plan", "application/json", plan)}},
 		{method: "GET", path: "/api/v1/stats/inspections", tag: "statistics",
 			summary: "inspection statistics: enterprises, inspections, hazards found, to rectify, rectified, rate, penalties, fines, the own level's share, patrol figures and the annual paragraph",
-			params:  statsParams, replies: obj{"200": reply("{rows, total, own_level, sentence}", "application/json", anyObj)}},
+			params:  statsParams, replies: obj{"200": reply("{rows, total, own_level, sentence}", "application/json",
+				object(obj{"rows": arrayOf(obj{"type": "object", "additionalProperties": anyValue}), "total": obj{"type": "object", "additionalProperties": anyValue}, "own_level": anyValue, "sentence": str}))}},
 	}
 }
 
