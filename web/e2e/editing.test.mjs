@@ -180,7 +180,7 @@ function levelOnMap(page, id) {
   }, id);
 }
 
-test('a township adds a risk point by clicking, moves it by dragging, changes its level and resolves a 412 conflict', { timeout: 300e3 }, async () => {
+test('a township adds a risk point by clicking, moves it by dragging, changes its level, resolves a 412 conflict and deletes it', { timeout: 300e3 }, async () => {
   const grids = await H.api('xingang', 'GET', '/api/v1/grids?limit=1000');
   const grid = grids.features.find((f) => f.properties.code.startsWith('441502001002')) || grids.features[0];
   const at = interiorPoint(grid);
@@ -309,6 +309,14 @@ test('a township adds a risk point by clicking, moves it by dragging, changes it
   const after = await H.api('xingang', 'GET', `/api/v1/risk_points/${id}`);
   assert.equal(after.properties.version, 6, 'only their move was written');
   assert.ok(Math.abs(after.geometry.coordinates[1] - stored.geometry.coordinates[1] - 0.0002) < 1e-9);
+
+  // delete: asked first, then gone from the API and from the map
+  await page.waitForSelector('.feature-detail[data-layer=risk_points] [data-edit=delete]', { timeout: 30e3 });
+  await page.click('[data-edit=delete]');
+  await page.click('[data-testid=confirm] [data-testid=confirm-ok]');
+  await page.waitForFunction((rid) => !window.map.querySourceFeatures('riskmap', { sourceLayer: 'risk_points' }).some((f) => f.id === rid), id, { timeout: 30e3 });
+  const gone = await fetch(`${H.base}/api/v1/risk_points/${id}`, { headers: { Authorization: `Bearer ${H.tokens.xingang}` } });
+  assert.equal(gone.status, 404, 'deleted');
   await page.context().close();
 });
 
