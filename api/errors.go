@@ -7,10 +7,12 @@ import (
 	"math"
 	"net/http"
 	"strconv"
+	"strings"
 
 	"github.com/gin-gonic/gin"
 
 	"riskmap"
+	"riskmap/zh"
 )
 
 // statusOf is the one place where application error codes become HTTP
@@ -80,6 +82,10 @@ func (s *Server) fail(c *gin.Context, err error) {
 		}
 		b.Error.Details = ds
 	}
+	if prefersChinese(c.GetHeader("Accept-Language")) {
+		// the web app's readers: the message in Chinese where zh has it
+		b.Error.Message, b.Error.Details = zh.Error(b.Error.Message, b.Error.Details)
+	}
 	if wait := riskmap.ErrorRetryAfter(err); wait > 0 {
 		c.Header("Retry-After", strconv.Itoa(int(math.Ceil(wait.Seconds()))))
 	}
@@ -87,4 +93,12 @@ func (s *Server) fail(c *gin.Context, err error) {
 		c.Header("WWW-Authenticate", `Bearer realm="riskmap"`)
 	}
 	c.AbortWithStatusJSON(status, b)
+}
+
+// prefersChinese reports whether an Accept-Language header puts Chinese
+// first (the web app sends zh-CN; browsers in China do too).
+func prefersChinese(accept string) bool {
+	first, _, _ := strings.Cut(accept, ",")
+	first = strings.ToLower(strings.TrimSpace(first))
+	return first == "zh" || strings.HasPrefix(first, "zh-") || strings.HasPrefix(first, "zh;")
 }
