@@ -3,6 +3,7 @@ package api
 import (
 	"bytes"
 	"math"
+	"mime"
 	"net/http"
 	"slices"
 	"strconv"
@@ -69,8 +70,8 @@ func (s *Server) coverage(c *gin.Context) {
 		return
 	}
 	format := c.DefaultQuery("format", "json")
-	if !slices.Contains([]string{"json", "geojson", "csv"}, format) {
-		s.fail(c, badParam("format", "want json, geojson or csv, got %q", format))
+	if !slices.Contains([]string{"json", "geojson", "csv", "xlsx"}, format) {
+		s.fail(c, badParam("format", "want json, geojson, csv or xlsx, got %q", format))
 		return
 	}
 	res, err := s.Coverage.Coverage(c.Request.Context(), currentUser(c), q)
@@ -78,9 +79,10 @@ func (s *Server) coverage(c *gin.Context) {
 		s.fail(c, err)
 		return
 	}
-	name := "coverage_" + q.Facility
-	if q.Area != "" {
-		name += "_" + q.Area
+	// named as people would: 覆盖分析_新港街道_应急站点_5公里.xlsx
+	name := res.FileName()
+	attach := func(ext string) {
+		c.Header("Content-Disposition", mime.FormatMediaType("attachment", map[string]string{"filename": name + "." + ext}))
 	}
 	var buf bytes.Buffer
 	switch format {
@@ -89,14 +91,22 @@ func (s *Server) coverage(c *gin.Context) {
 			s.fail(c, err)
 			return
 		}
+		attach("geojson")
 		c.Data(http.StatusOK, "application/geo+json", buf.Bytes())
 	case "csv":
 		if err := res.WriteCSV(&buf); err != nil {
 			s.fail(c, err)
 			return
 		}
-		c.Header("Content-Disposition", `attachment; filename="`+name+`.csv"`)
+		attach("csv")
 		c.Data(http.StatusOK, "text/csv; charset=utf-8", buf.Bytes())
+	case "xlsx":
+		if err := res.WriteXLSX(&buf); err != nil {
+			s.fail(c, err)
+			return
+		}
+		attach("xlsx")
+		c.Data(http.StatusOK, "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", buf.Bytes())
 	default:
 		c.JSON(http.StatusOK, res)
 	}
