@@ -258,7 +258,7 @@ func layerOperations(l *features.Layer) []operation {
 		}
 	}
 	return []operation{
-		{method: "GET", path: p, tag: l.Name, summary: "features of " + l.Name + " in scope", params: append(params("bbox", "limit", "cursor"), asOfParam), replies: fc},
+		{method: "GET", path: p, tag: l.Name, summary: "features of " + l.Name + " in scope", params: append(params("bbox", "limit", "cursor"), param("area", "query", "only what lies in this 12-digit area or 15-digit grid", str, false), asOfParam), replies: fc},
 		{method: "POST", path: p, tag: l.Name, summary: "create a feature", params: params("crs"), body: geoBody,
 			replies: obj{"201": reply("the stored feature", "application/geo+json", feature)}},
 		{method: "PATCH", path: p, tag: l.Name, summary: "change several features in one transaction (properties.version as each one's If-Match)", params: params("crs"),

@@ -75,7 +75,7 @@ func (s *Store) AsOf(ctx context.Context, l *Layer, scope riskmap.Scope, at time
 		args = append(args, b[0], b[1], b[2], b[3])
 		where = append(where, "t.geom && ST_MakeEnvelope($4, $5, $6, $7, 4326)")
 	}
-	cond, scopeArgs := l.ScopeSQL(scope, len(args)+1)
+	cond, scopeArgs := l.scopeSQL(scope, q, len(args)+1)
 	args = append(args, scopeArgs...)
 	where = append(where, cond)
 	sql := `SELECT t.id, coalesce((t.doc ->> 'version')::integer, 0), json_build_object('type', 'Feature', 'id', t.id,

@@ -77,8 +77,25 @@ func scanFeature(row pgx.Row) (Feature, error) {
 // ListQuery selects a page of a layer.
 type ListQuery struct {
 	BBox  *[4]float64 // minLon, minLat, maxLon, maxLat
+	Area  string      // a 12-digit area or 15-digit grid code: only what lies in it
 	Limit int
 	After int64 // cursor: ids greater than this
+}
+
+// scopeSQL is the predicate keeping a list of l to scope and, when q names
+// one, to q's area (the same prefix rule, so an area outside the scope
+// lists nothing); arguments numbered from next.
+func (l *Layer) scopeSQL(scope riskmap.Scope, q ListQuery, next int) (string, []any) {
+	cond, args := l.ScopeSQL(scope, next)
+	if q.Area == "" {
+		return cond, args
+	}
+	in := riskmap.Scope{Areas: []string{q.Area}}
+	if len(q.Area) == 15 {
+		in = riskmap.Scope{Grids: []string{q.Area}}
+	}
+	area, more := l.ScopeSQL(in, next+len(args))
+	return "(" + cond + " AND " + area + ")", append(args, more...)
 }
 
 // Page is one page of features; Next is the cursor of the following page, or 0.
@@ -96,7 +113,7 @@ func (s *Store) List(ctx context.Context, l *Layer, scope riskmap.Scope, q ListQ
 		args = append(args, b[0], b[1], b[2], b[3])
 		where = append(where, "t.geom && ST_MakeEnvelope($3, $4, $5, $6, 4326)")
 	}
-	cond, scopeArgs := l.ScopeSQL(scope, len(args)+1)
+	cond, scopeArgs := l.scopeSQL(scope, q, len(args)+1)
 	args = append(args, scopeArgs...)
 	where = append(where, cond)
 	sql := selectFeature(l) + " WHERE " + strings.Join(where, " AND ") + " ORDER BY t.id LIMIT $2"
