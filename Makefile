@@ -42,6 +42,14 @@ e2e: web build
 	./$(BIN) db start >/dev/null
 	cd web && RISKMAP_E2E_BIN=$(BIN) $(NODE) --test --test-concurrency=1 e2e/
 
+# The screenshots of docs/screenshots/ (each role's main screens at 1366x768
+# and 390x844), taken again against the demo city (web/e2e/screenshots.mjs).
+.PHONY: screenshots
+screenshots: web build
+	@scripts/deps.sh chromium fonts-noto-cjk
+	./$(BIN) db start >/dev/null
+	cd web && RISKMAP_E2E_BIN=$(BIN) $(NODE) e2e/screenshots.mjs
+
 demo: deps build
 	./$(BIN) demo --addr $(ADDR)
 

@@ -75,7 +75,8 @@ test('every role logs in and the map draws the features the server sent', { time
     assert.equal(await other.evaluate(() => document.body.dataset.view), expectView, `${user} opens on ${expectView}`);
     await assertDrawsTiles(other, user, expectView);
     await H.shot(other, `02-${user}-${expectView}`);
-    await other.click('text=退出');
+    await other.click('[data-testid=logout]');
+    await other.click('.modal button[type=submit]'); // 退出登录: asked first
     await other.waitForSelector('[data-testid=login]');
   }
   await other.context().close();
@@ -221,7 +222,7 @@ test('the statistics change, and the planner downloads them', { timeout: 90e3 },
   const bars = await page.$$eval('[data-testid=rate-chart] [data-area]', (g) => g.length);
   assert.ok(bars > 10, `a bar per township (${bars})`);
   const [download] = await Promise.all([page.waitForEvent('download'), page.click('[data-testid=download-xlsx]')]);
-  assert.match(download.suggestedFilename(), /^rectification_.*\.xlsx$/);
+  assert.match(download.suggestedFilename(), /^隐患排查整改统计_汕尾市_\d{4}-\d{2}-\d{2}至\d{4}-\d{2}-\d{2}\.xlsx$/, 'named in Chinese with the area and period');
   const file = await download.path();
   const { statSync, readFileSync } = await import('node:fs');
   assert.ok(statSync(file).size > 1000, 'the workbook has content');

@@ -158,7 +158,13 @@ export class Harness {
     this.contexts.push(ctx);
     const page = ctx.pages()[0] || await ctx.newPage();
     page.on('pageerror', (e) => this.pageErrors.push(`${name}: ${e.message}`));
-    page.on('console', (m) => { if (m.type() === 'error') this.log.push(`${name}: ${m.text()}`); });
+    // a failed request's console line names its URL, so a test can expect
+    // the one it causes
+    page.on('console', (m) => {
+      if (m.type() !== 'error') return;
+      const url = m.location() && m.location().url;
+      this.log.push(`${name}: ${m.text()}${url && /Failed to load resource/.test(m.text()) ? ` (${url.replace(this.base, '')})` : ''}`);
+    });
     return { ctx, page };
   }
 

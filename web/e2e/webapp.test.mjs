@@ -124,7 +124,7 @@ test('an office enters a hazard phoned in by a resident: from the board, a map p
 
 test('on a phone a cluster tap zooms in, and a failed request leaves no view blank', { timeout: 240e3 }, async () => {
   const { page } = await H.browser('xingang-phone', PHONE);
-  H.expectConsoleError('xingang-phone', /Failed to load resource: the server responded with a status of 50[03]|net::ERR_FAILED/);
+  H.expectConsoleError('xingang-phone', /status of 50[03] .*\(\/api\/v1\/(risk_points|stats|readiness)|net::ERR_FAILED/);
   await login(page, H.base, 'xingang', '#map');
   // a cluster of risk points
   await page.evaluate(() => window.map.jumpTo({ zoom: 12 }));
@@ -407,6 +407,7 @@ test('what people read: names and case numbers, never NaN, undefined, a UUID or 
   assert.doesNotMatch(panel, /上报\s*上报/, 'history says each action once');
   await page.click('#sheet .sheet-close');
   // a server refusal, in Chinese: a point outside every grid of the area
+  H.expectConsoleError('xingang', /status of 404 .*\(\/api\/v1\/locate\?lon=116\.6/);
   await page.click('[data-testid=new-case]');
   await page.click('[data-testid=pick-on-map]');
   await clickMap(page, [116.6, 22.9], 12);

@@ -2,7 +2,7 @@
 // take on it now (docs/domain.md's closed loop; the server decides in the end and
 // its refusal is shown as it words it).
 import { api, request, objectURL } from './api.js';
-import { h, modal, field, toast, errorText, failBox } from './ui.js';
+import { h, modal, field, toast, errorText, failBox, photoPicker } from './ui.js';
 import { STATES, STATE_COLOURS, ACTIONS, GRADES, CATEGORIES, ROLES, fmtTime, fmtDate, fmtShort, daysLate, todayShanghai, placeName } from './labels.js';
 import { cases } from './store.js';
 
@@ -195,18 +195,18 @@ async function askAction(action, f, u) {
       return out;
     }
     case 'submit': {
+      const picker = photoPicker({ capture: 'environment', testid: 'submit-thumbs' });
       const v = await modal('提交核查', (form) => form.append(
-        field('整改后照片（至少一张）', h('input', { type: 'file', name: 'photos', accept: 'image/*', capture: 'environment', multiple: true, required: true })),
+        field('整改后照片（至少一张）', picker.input), picker.thumbs,
         text('note', '整改说明', false)), {
         submitText: '提交',
         validate: (form) => {
-          const fd = new FormData(form);
-          if (!fd.getAll('photos').filter((x) => x.size).length) throw new Error('请至少拍摄或选择一张照片');
-          return fd;
+          if (!picker.files().filter((x) => x.size).length) throw new Error('请至少拍摄或选择一张照片');
+          return new FormData(form);
         },
       });
       if (!v) return null;
-      const photos = v.getAll('photos').filter((x) => x.size);
+      const photos = picker.files().filter((x) => x.size);
       const ids = await uploadPhotos(f.id, photos);
       const out = { ...body, attachments: ids };
       if (v.get('note')) out.note = v.get('note');

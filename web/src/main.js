@@ -1,7 +1,7 @@
 // 汕尾市应急风险一张图: the app shell. Log in, then the map with the views of
 // the user's role beside it (or over it, on a phone).
 import { api, session, setUnauthorizedHandler, getAll } from './api.js';
-import { h, clear, toast, errorText, failBox } from './ui.js';
+import { h, clear, toast, errorText, failBox, modal } from './ui.js';
 import { ROLES } from './labels.js';
 import { createMap, layerPanel, setCases, featureAt, bboxOf, showMarker, CLUSTER_MAX_ZOOM, CITY_BOUNDS, reloadTiles as reloadMapTiles } from './map.js';
 import { cases } from './store.js';
@@ -79,7 +79,16 @@ function loginScreen(message) {
   clear(root, h('div', { class: 'login' }, form));
 }
 
+// logout asks first, and warns when reports are still waiting to be sent:
+// they stay on this phone, but no one can send them until someone logs in
 async function logout() {
+  let waiting = 0;
+  try { waiting = (await queue.all()).length; } catch { /* no queue: nothing waits */ }
+  const ok = await modal('退出登录', (form) => form.append(
+    h('p', {}, '确定要退出登录吗？'),
+    waiting ? h('p', { class: 'hint', 'data-testid': 'logout-waiting' }, `还有 ${waiting} 条上报尚未发送。退出后它们仍保存在本机，但要重新登录后才能发送。`) : null),
+  { submitText: '退出登录' });
+  if (!ok) return;
   try { await api.post('/api/v1/auth/logout'); } catch { /* the token is dropped anyway */ }
   session.clear();
   location.hash = '';
@@ -138,7 +147,7 @@ async function start() {
       h('div', { class: 'brand' }, '汕尾市应急风险一张图'),
       h('div', { class: 'who' }, status, queueBadge, inbox.el,
         h('span', { class: 'user', 'data-testid': 'user' }, `${user.display_name || user.username} · ${ROLES[user.role] || user.role}`),
-        h('button', { type: 'button', class: 'link', onclick: logout }, '退出'))),
+        h('button', { type: 'button', class: 'link logout', 'data-testid': 'logout', onclick: logout }, '退出'))),
     h('div', { class: 'main' }, panel, h('div', { class: 'map-wrap' }, mapEl, mapTools), sheet),
     nav);
   clear(root, shell);

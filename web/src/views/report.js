@@ -4,7 +4,7 @@
 // photos. The report goes into the offline queue first and is sent from
 // there, so it survives a lost signal.
 import { api } from '../api.js';
-import { h, clear, field, select, toast, errorText } from '../ui.js';
+import { h, clear, field, select, toast, errorText, photoPicker } from '../ui.js';
 import { GRADES, CATEGORIES, LAYERS } from '../labels.js';
 import { queue } from '../queue.js';
 import { cases } from '../store.js';
@@ -91,16 +91,7 @@ export function reportView(ctx, { riskPoint, hazardSource } = {}) {
   });
 
   // photos: thumbnails of what was chosen, each removable
-  let files = [];
-  const thumbs = h('div', { class: 'photos thumbs', 'data-testid': 'photo-thumbs' });
-  const paintThumbs = () => clear(thumbs, files.map((f, i) => {
-    const url = URL.createObjectURL(f);
-    return h('figure', { class: 'thumb' }, h('img', { src: url, alt: f.name || '照片', onload: () => URL.revokeObjectURL(url) }),
-      h('button', { type: 'button', class: 'thumb-remove', 'aria-label': `移除照片 ${i + 1}`, onclick: () => { files.splice(i, 1); paintThumbs(); } }, '×'));
-  }));
-  const photos = h('input', { type: 'file', name: 'photos', accept: 'image/*', capture: office ? undefined : 'environment', multiple: true,
-    onchange: () => { files = files.concat([...photos.files]); photos.value = ''; paintThumbs(); } });
-
+  const photos = photoPicker({ capture: office ? undefined : 'environment' });
   const form = h('form', { class: 'report-form', 'data-testid': 'report-form', novalidate: true },
     h('fieldset', { class: 'where-set' }, h('legend', {}, '隐患位置'),
       h('div', { class: 'where-buttons' },
@@ -112,8 +103,8 @@ export function reportView(ctx, { riskPoint, hazardSource } = {}) {
     field('类别', category),
     field('隐患描述', h('textarea', { name: 'description', rows: 3, required: true, maxlength: 2000,
       placeholder: office ? '例如：群众来电反映，××路段排水沟堵塞，雨天易内涝（来电人、电话）' : '例如：排水沟堵塞，雨天易内涝' })),
-    field('现场照片（可多张）', photos, office ? '可上传群众发来的照片' : '没有信号时照片会保存在手机上，恢复网络后随上报一起发送'),
-    thumbs,
+    field('现场照片（可多张）', photos.input, office ? '可上传群众发来的照片' : '没有信号时照片会保存在手机上，恢复网络后随上报一起发送'),
+    photos.thumbs,
     h('p', { class: 'form-error', role: 'alert', 'data-testid': 'report-error' }),
     h('div', { class: 'actions' },
       h('button', { type: 'submit', class: 'primary wide' }, office ? '新建隐患' : '上报隐患'),
@@ -138,7 +129,7 @@ export function reportView(ctx, { riskPoint, hazardSource } = {}) {
     if (ref && ref.layer === 'risk_points') feature.properties.risk_point_id = ref.id;
     if (ref && ref.layer === 'hazard_sources') feature.properties.hazard_source_id = ref.id;
     try {
-      await queue.add(feature, files);
+      await queue.add(feature, photos.files());
     } catch (ex) {
       err.textContent = `无法保存：${errorText(ex)}`;
       return;
