@@ -162,7 +162,7 @@ func (s *Server) Engine() *gin.Engine {
 	admin.PATCH("/users/:id", s.patchUser)
 	authed.GET("/audit", s.requireRole("admin", "city"), s.strictQuery("table", "row_id", "actor_id", "before", "limit"), s.listAudit)
 	authed.GET("/locate", s.locate)
-	authed.GET("/search", s.search)
+	authed.GET("/search", s.strictQuery("q", "layers", "limit"), s.search)
 	authed.GET("/layers", s.strictQuery(), s.listLayers)
 	authed.GET("/grids/integrity", s.gridIntegrity)
 	authed.GET("/stats/risk-areas", s.strictQuery("area", "group_by", "format"), s.riskAreas)
@@ -220,7 +220,7 @@ func CheckTrustedProxies(proxies []string) error {
 
 // listParams are the query parameters of a layer's list
 // (GET /api/v1/{layer}); any other is refused (strictQuery).
-var listParams = []string{"bbox", "limit", "cursor", "as_of"}
+var listParams = []string{"bbox", "area", "limit", "cursor", "as_of"}
 
 // HTTPServer wraps the handler with timeouts that cut off slow clients.
 func (s *Server) HTTPServer(addr string) *http.Server {
