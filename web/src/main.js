@@ -278,7 +278,7 @@ async function start() {
   mapTools.prepend(search);
   toolRow.append(
     h('button', { type: 'button', class: 'map-btn', 'data-testid': 'home-area', title: '回到我的区域',
-      onclick: () => map.fitBounds(bounds || CITY_BOUNDS, { padding: 20, duration: 600 }) }, '回到我的区域'),
+      onclick: () => map.fitBounds(bounds || CITY_BOUNDS, { padding: 20, duration: 600 }) }, h('span', { class: 'wide-only' }, '回到'), '我的区域'),
     navigator.geolocation ? h('button', { type: 'button', class: 'map-btn', 'data-testid': 'my-position', title: '定位到我的位置',
       onclick: () => navigator.geolocation.getCurrentPosition(
         (pos) => { const c = [pos.coords.longitude, pos.coords.latitude]; map.flyTo({ center: c, zoom: Math.max(map.getZoom(), 15) }); showMarker(map, c); },
