@@ -50,8 +50,8 @@ test('the history timeline shows the old position and the print button gives the
   await page.waitForSelector(`[data-history="risk_points/${made.id}"] .history-item`, { timeout: 30e3 });
   const items = await page.locator(`[data-history="risk_points/${made.id}"] .history-item`).allTextContents();
   assert.equal(items.length, 2, `two versions: ${items}`);
-  assert.match(items[0], /city/, 'the move names who made it');
-  assert.match(items[1], /xingang.*网页端|xingang/, 'the creation names its author');
+  assert.match(items[0], /汕尾市应急管理局/, 'the move names who made it');
+  assert.match(items[1], /新港街道应急办/, 'the creation names its author');
   await page.click(`[data-history="risk_points/${made.id}"] [data-old-geometry]`);
   await mapIdle(page);
   const old = await page.evaluate(() => window.map.querySourceFeatures('history-geometry').map((f) => f.geometry.coordinates));

@@ -72,7 +72,7 @@ export function modal(title, build, { submitText = '确定', validate } = {}) {
         const v = validate ? await validate(form) : new FormData(form);
         close(v);
       } catch (ex) {
-        err.textContent = ex.message || String(ex);
+        err.textContent = errorText(ex);
       }
     });
     const overlay = h('div', { class: 'modal-overlay' },

@@ -5,6 +5,7 @@
 // the decision without a reload.
 import { api, request } from '../api.js';
 import { h, clear, field, select, toast, errorText } from '../ui.js';
+import { hasChinese, FIELD_NAMES } from '../messages.js';
 import { CATEGORIES, RISK_LEVELS } from '../labels.js';
 import { pickPoint, showMarker, reloadTiles } from '../map.js';
 
@@ -17,7 +18,7 @@ function fieldErrors(form, err) {
   for (const d of err.details || []) {
     const name = (d.field || '').replace(/^feature\.properties\./, '').replace(/^feature\.geometry.*/, 'where');
     const el = form.querySelector(`.form-error[data-for="${name}"]`) || form.querySelector('.form-error[data-for="_"]');
-    if (el) el.textContent = d.message;
+    if (el) el.textContent = hasChinese(d.message) ? d.message : (FIELD_NAMES[d.field] ? `${FIELD_NAMES[d.field]}有误` : errorText(err));
   }
 }
 
