@@ -120,6 +120,7 @@ func newEnv(t *testing.T) *env {
 	s.Stock = stock.NewStore(pool, s.Features.Layers["depots"], stock.Config{})
 	s.Proposals = proposals.NewStore(pool, s.Features, blobStore, 0)
 	s.Proposals.NotifyWith(s.Notify)
+	s.Patrols.NotifyWith(s.Notify)
 	s.Printer = printing.New(pool, s.Features.Layers, nil)
 	engine := s.Engine()
 	e := &env{t: t, pool: pool, engine: engine, srv: httptest.NewServer(s.Handler()), token: map[string]string{}, coverage: s.Coverage,

@@ -43,6 +43,10 @@ func (f *patrolFlags) wire(ctx context.Context, logger *slog.Logger, pool *pgxpo
 		return fmt.Errorf("photo store: %w", err)
 	}
 	srv.Patrols = patrols.NewStore(pool, store, srv.Cases, patrols.Config{OffSiteM: f.offSiteM, MaxPhoto: maxUpload, MaxPhotos: f.maxPhotos})
+	if srv.Notify != nil {
+		// an off-site patrol is told to the offices of its grid
+		srv.Patrols.NotifyWith(srv.Notify)
+	}
 	if f.days != "" {
 		iv, err := patrols.ParseIntervals(f.days)
 		if err != nil {
