@@ -133,10 +133,16 @@ test('a worker proposes a risk point on a phone, the township approves it, and i
   await login(office, H.base, 'xingang', '#proposals', { idle: false });
   const item = office.locator('[data-testid=review-proposals] [data-proposal]').filter({ hasText: '建议测试边坡' });
   await item.waitFor({ timeout: 30e3 });
+  // the office sees it on the map too, as a pending ring where it would stand
+  const pending = (await H.api('xingang', 'GET', '/api/v1/proposals?state=pending')).proposals.find((p) => p.feature.properties.name === '建议测试边坡');
+  await office.evaluate(([x, y]) => window.map.jumpTo({ center: [x, y], zoom: 16 }), at);
+  const ringShown = (pid) => window.map.querySourceFeatures('proposals-pending').some((f) => f.properties.id === pid);
+  await office.waitForFunction(ringShown, pending.id, { timeout: 30e3 });
   await H.shot(office, '23-office-review');
   const asked = seen.length;
   await item.locator('[data-action=approve]').click();
   await office.waitForFunction(() => !document.querySelector('[data-testid=review-proposals]').textContent.includes('建议测试边坡'), null, { timeout: 30e3 });
+  await office.waitForFunction((pid) => !window.map.querySourceFeatures('proposals-pending').some((f) => f.properties.id === pid), pending.id, { timeout: 30e3 });
   const mine = await H.api('worker1', 'GET', '/api/v1/proposals?state=approved');
   const approved = mine.proposals.find((p) => p.feature.properties.name === '建议测试边坡');
   assert.ok(approved && approved.applied_id, 'the proposal was applied');

@@ -13,7 +13,7 @@ import { tasksView } from './views/tasks.js';
 import { reportView } from './views/report.js';
 import { boardView } from './views/board.js';
 import { readinessView } from './views/readiness.js';
-import { proposalsView } from './views/proposals.js';
+import { proposalsView, loadPending } from './views/proposals.js';
 import { statsView } from './views/stats.js';
 import { coverageView } from './views/coverage.js';
 import { channelsView } from './views/channels.js';
@@ -352,6 +352,9 @@ async function start() {
   window.addEventListener('online', () => { reloadTiles(); cases.load().catch(() => {}); });
   const pendingRefresh = new Map();
   let featureTimer = null;
+  // reviewers see the pending proposals on the map
+  const reviewer = tabs.includes('proposals') && user.role !== 'worker';
+  if (reviewer) loadPending(ctx);
   const stopFeed = startFeed({
     onCase: (ch) => {
       clearTimeout(pendingRefresh.get(ch.id));
@@ -361,13 +364,17 @@ async function start() {
     },
     // a feature layer changed where this user may see (an edit, an approved
     // proposal, an import, QGIS): the map's tiles at once
-    onFeature: () => { clearTimeout(featureTimer); featureTimer = setTimeout(() => reloadMapTiles(map), 200); },
+    onFeature: () => {
+      clearTimeout(featureTimer);
+      featureTimer = setTimeout(() => { reloadMapTiles(map); if (reviewer) loadPending(ctx); }, 200);
+    },
     onProposal: (p) => {
       if (p.state !== 'pending') toast(`您的建议${p.state === 'approved' ? '已被采纳' : p.state === 'rejected' ? '未被采纳' : '已撤回'}`, p.state === 'approved' ? 'ok' : 'info');
       if (current && current.reload && currentName === 'proposals') current.reload();
     },
     onNotification: (n) => {
       inbox.add(n);
+      if (reviewer) loadPending(ctx);
       if (current && current.reload && currentName === 'proposals') current.reload();
     },
     onInbox: (d) => inbox.setUnread(d.unread),
