@@ -23,7 +23,11 @@ import (
 // Store keeps patrols in PostGIS, their photos in the blob store, and
 // opens their cases through the closed loop's store.
 type Store struct {
-	pool  *pgxpool.Pool
+	pool *pgxpool.Pool
+	// reads runs the patrol list and the figures: on a hot standby when
+	// it is fresh (postgres.Reads). The due lists, which are cached, stay
+	// on pool (their cache follows its own notifications).
+	reads *postgres.Reads
 	blobs blobs.Store
 	cases *cases.Store
 	cfg   Config
@@ -35,7 +39,11 @@ type Store struct {
 // NewStore returns a store; zero config values take the defaults.
 func NewStore(pool *pgxpool.Pool, b blobs.Store, cs *cases.Store, cfg Config) *Store {
 	cfg = cfg.withDefaults()
-	return &Store{pool: pool, blobs: b, cases: cs, cfg: cfg, due: newDueCache(cfg.DueCacheBytes)}
+	reads := cfg.Reads
+	if reads == nil {
+		reads = postgres.PrimaryReads(pool)
+	}
+	return &Store{pool: pool, reads: reads, blobs: b, cases: cs, cfg: cfg, due: newDueCache(cfg.DueCacheBytes)}
 }
 
 // Config returns the store's settings.

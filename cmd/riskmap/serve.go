@@ -121,7 +121,7 @@ func serve(ctx context.Context, logger *slog.Logger, pool *pgxpool.Pool, f serve
 	if err := f.notify.wire(ctx, logger, pool, srv, f.public, f.addr); err != nil {
 		return err
 	}
-	if err := f.patrols.wire(ctx, logger, pool, srv, f.cases.blobDir, f.cases.maxUpload); err != nil {
+	if err := f.patrols.wire(ctx, logger, pool, reads, srv, f.cases.blobDir, f.cases.maxUpload); err != nil {
 		return err
 	}
 	closeTiles, err := f.tiles.wire(ctx, logger, pool, reads, srv)
