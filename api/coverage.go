@@ -5,6 +5,7 @@ import (
 	"math"
 	"mime"
 	"net/http"
+	"net/url"
 	"slices"
 	"strconv"
 
@@ -29,11 +30,14 @@ func (s *Server) coverageRoutes(g *gin.RouterGroup) {
 }
 
 // coverageQuery reads the parameters coverage and siting share.
-func coverageQuery(c *gin.Context) (coverage.Query, error) {
-	q := coverage.Query{Facility: c.DefaultQuery("facility", coverage.FacilityStations), Kind: c.Query("kind"), Area: c.Query("area")}
+func coverageQuery(params url.Values) (coverage.Query, error) {
+	q := coverage.Query{Facility: params.Get("facility"), Kind: params.Get("kind"), Area: params.Get("area")}
+	if !params.Has("facility") {
+		q.Facility = coverage.FacilityStations
+	}
 	num := func(name string, dst *float64) error {
-		v, ok := c.GetQuery(name)
-		if !ok || v == "" {
+		v := params.Get(name)
+		if v == "" {
 			return nil
 		}
 		f, err := strconv.ParseFloat(v, 64)
@@ -52,7 +56,8 @@ func coverageQuery(c *gin.Context) (coverage.Query, error) {
 	if q.Area != "" && !code12.MatchString(q.Area) {
 		return q, badParam("area", "want a 12-digit administrative code, got %q", q.Area)
 	}
-	if v, ok := c.GetQuery("limit"); ok {
+	if params.Has("limit") {
+		v := params.Get("limit")
 		n, err := strconv.Atoi(v)
 		if err != nil || n < 1 || n > coverage.MaxListLimit {
 			return q, badParam("limit", "want 1 to %d uncovered points listed, got %q", coverage.MaxListLimit, v)
@@ -64,7 +69,7 @@ func coverageQuery(c *gin.Context) (coverage.Query, error) {
 
 // coverage: GET /api/v1/coverage
 func (s *Server) coverage(c *gin.Context) {
-	q, err := coverageQuery(c)
+	q, err := coverageQuery(c.Request.URL.Query())
 	if err != nil {
 		s.fail(c, err)
 		return
@@ -114,7 +119,7 @@ func (s *Server) coverage(c *gin.Context) {
 
 // siting: GET /api/v1/coverage/siting
 func (s *Server) siting(c *gin.Context) {
-	q, err := coverageQuery(c)
+	q, err := coverageQuery(c.Request.URL.Query())
 	if err != nil {
 		s.fail(c, err)
 		return

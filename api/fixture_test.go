@@ -36,7 +36,7 @@ import (
 
 type env struct {
 	t      *testing.T
-	engine *gin.Engine
+	routes gin.RoutesInfo // every route the server serves
 	pool   *pgxpool.Pool
 	srv    *httptest.Server
 	token  map[string]string
@@ -122,8 +122,7 @@ func newEnv(t *testing.T) *env {
 	s.Proposals.NotifyWith(s.Notify)
 	s.Patrols.NotifyWith(s.Notify)
 	s.Printer = printing.New(pool, s.Features.Layers, nil)
-	engine := s.Engine()
-	e := &env{t: t, pool: pool, engine: engine, srv: httptest.NewServer(s.Handler()), token: map[string]string{}, coverage: s.Coverage,
+	e := &env{t: t, pool: pool, routes: s.Routes(), srv: httptest.NewServer(s.Handler()), token: map[string]string{}, coverage: s.Coverage,
 		clock: clock, blobDir: blobDir, patrols: s.Patrols}
 	t.Cleanup(e.srv.Close)
 	for _, u := range users {

@@ -43,7 +43,7 @@ type ogcLink struct {
 }
 
 func (s *Server) ogcLanding(c *gin.Context) {
-	b := s.baseURL(c)
+	b := s.baseURL(c.Request)
 	c.JSON(http.StatusOK, gin.H{
 		"title":       "riskmap 应急风险一张图",
 		"description": "Shanwei emergency risk map layers as OGC API - Features",
@@ -70,7 +70,7 @@ var layerTitles = map[string]string{
 }
 
 func (s *Server) collectionDoc(c *gin.Context, l *features.Layer) (gin.H, error) {
-	b := s.baseURL(c) + "/ogc/collections/" + l.Name
+	b := s.baseURL(c.Request) + "/ogc/collections/" + l.Name
 	ext, err := s.Features.Extent(c.Request.Context(), l, currentUser(c).Scope())
 	if err != nil {
 		return nil, err
@@ -98,7 +98,7 @@ func (s *Server) ogcCollections(c *gin.Context) {
 		}
 		cols = append(cols, doc)
 	}
-	b := s.baseURL(c)
+	b := s.baseURL(c.Request)
 	c.JSON(http.StatusOK, gin.H{"collections": cols, "links": []ogcLink{{Href: b + "/ogc/collections", Rel: "self", Type: "application/json"}}})
 }
 
@@ -174,7 +174,7 @@ func (s *Server) ogcItems(c *gin.Context) {
 		s.fail(c, err)
 		return
 	}
-	fc.Close(&collection.Page{Matched: &matched, Links: pageLinks(s.baseURL(c), c.Request.URL, next, limit)})
+	fc.Close(&collection.Page{Matched: &matched, Links: pageLinks(s.baseURL(c.Request), c.Request.URL, next, limit)})
 	c.Data(http.StatusOK, collection.MediaType, buf.Bytes())
 }
 

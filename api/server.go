@@ -4,10 +4,12 @@ package api
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"io/fs"
 	"log/slog"
 	"net/http"
+	"strings"
 	"time"
 
 	"github.com/gin-gonic/gin"
@@ -100,12 +102,40 @@ type Server struct {
 	RequestTimeout time.Duration
 }
 
-// Handler builds the routes.
+// Handler builds the routes: the tile handler for /tiles/ (tiles.go), the
+// router for everything else.
 func (s *Server) Handler() http.Handler {
-	if s.Tiles != nil {
-		return headAsGet(s.directTiles(s.Engine()))
+	engine := s.Engine()
+	if s.Tiles == nil {
+		return headAsGet(engine)
 	}
-	return headAsGet(s.Engine())
+	tiles := s.newTileHandler()
+	return headAsGet(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if strings.HasPrefix(r.URL.Path, tilesPrefix) {
+			tiles.ServeHTTP(w, r)
+			return
+		}
+		engine.ServeHTTP(w, r)
+	}))
+}
+
+// Routes lists every route Handler serves: the router's and the tile
+// handler's (the security matrix and the OpenAPI description cover each).
+func (s *Server) Routes() gin.RoutesInfo {
+	routes := s.Engine().Routes()
+	if s.Tiles != nil {
+		routes = append(routes, gin.RouteInfo{Method: http.MethodGet, Path: tilesRoute})
+	}
+	return routes
+}
+
+// methodNotAllowed answers a method no route of the path takes.
+func methodNotAllowed(w http.ResponseWriter, r *http.Request) int {
+	body, _ := json.Marshal(map[string]map[string]string{"error": {"code": "method_not_allowed", "message": r.Method + " is not allowed on " + r.URL.Path}})
+	w.Header().Set("Content-Type", "application/json; charset=utf-8")
+	w.WriteHeader(http.StatusMethodNotAllowed)
+	_, _ = w.Write(body)
+	return http.StatusMethodNotAllowed
 }
 
 // headAsGet answers HEAD on every GET route as GET would, without the
@@ -140,7 +170,8 @@ func (s *Server) Engine() *gin.Engine {
 		}
 	})
 	r.NoMethod(func(c *gin.Context) {
-		c.AbortWithStatusJSON(http.StatusMethodNotAllowed, gin.H{"error": gin.H{"code": "method_not_allowed", "message": c.Request.Method + " is not allowed on " + c.Request.URL.Path}})
+		methodNotAllowed(c.Writer, c.Request)
+		c.Abort()
 	})
 
 	r.GET("/healthz", s.healthz)
@@ -150,7 +181,7 @@ func (s *Server) Engine() *gin.Engine {
 	}
 	v1 := r.Group("/api/v1")
 	v1.POST("/auth/login", s.login)
-	authed := v1.Group("", s.authenticate(), s.syncTiles())
+	authed := v1.Group("", s.authenticate(), s.syncAfterWrites())
 	authed.POST("/auth/logout", s.logout)
 	authed.GET("/auth/me", s.me)
 	authed.GET("/config", s.webConfig)
@@ -201,7 +232,7 @@ func (s *Server) Engine() *gin.Engine {
 		authed.DELETE("/"+name+"/:id", s.deleteFeature(l))
 	}
 	if s.Tiles != nil {
-		s.tileRoutes(r)
+		r.GET("/styles/riskmap.json", s.authenticate(), s.style)
 	}
 	if s.Imports != nil {
 		s.importRoutes(authed)

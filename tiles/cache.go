@@ -84,22 +84,11 @@ func newCache(maxBytes int64, layers int) *cache {
 func (c *cache) enabled() bool { return c != nil && c.max > 0 }
 
 func (c *cache) get(k cacheKey) (*entry, bool) {
-	return c.lookup(k, true)
-}
-
-// peek is get that counts only hits: a miss here is retried by get.
-func (c *cache) peek(k cacheKey) (*entry, bool) {
-	return c.lookup(k, false)
-}
-
-func (c *cache) lookup(k cacheKey, countMiss bool) (*entry, bool) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	e, ok := c.entries[k]
 	if !ok || !c.live {
-		if countMiss {
-			c.stats.Misses++
-		}
+		c.stats.Misses++
 		return nil, false
 	}
 	c.stats.Hits++
