@@ -11,7 +11,6 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"riskmap"
-	"riskmap/geo"
 	"riskmap/postgres"
 )
 
@@ -23,6 +22,7 @@ type Store struct {
 	// made elsewhere (Get, history, checks inside writes) uses pool.
 	reads  *postgres.Reads
 	Layers Registry
+	bounds boundsCache
 }
 
 // Options configure a Store.
@@ -174,23 +174,6 @@ func (s *Store) getForWrite(ctx context.Context, tx pgx.Tx, l *Layer, scope risk
 		return Feature{}, riskmap.Errorf(riskmap.EFORBIDDEN, "%s %d is not in your area", l.Name, id)
 	}
 	return f, err
-}
-
-// CityBounds is the city's extent padded by about 10 km, the box every
-// coordinate a user sends must fall in; nil before any city is loaded.
-func (s *Store) CityBounds(ctx context.Context) (*geo.Bounds, error) {
-	var b geo.Bounds
-	var ok bool
-	err := s.pool.QueryRow(ctx, `SELECT count(*) > 0, coalesce(min(ST_XMin(geom)), 0) - 0.1, coalesce(min(ST_YMin(geom)), 0) - 0.1,
-		coalesce(max(ST_XMax(geom)), 0) + 0.1, coalesce(max(ST_YMax(geom)), 0) + 0.1 FROM areas WHERE level = 'city'`).
-		Scan(&ok, &b.MinLon, &b.MinLat, &b.MaxLon, &b.MaxLat)
-	if err != nil {
-		return nil, fmt.Errorf("city bounds: %w", err)
-	}
-	if !ok {
-		return nil, nil
-	}
-	return &b, nil
 }
 
 // Create inserts a feature; the new feature must lie in scope.

@@ -78,6 +78,9 @@ func (h handler) HandleBacklog(ctx context.Context, _ string, conn *pgx.Conn) er
 func (s *Service) setLive(live bool) {
 	// flush before going live: anything cached before may have missed changes
 	s.cache.flush(live)
+	for _, f := range s.followers {
+		f.Following(live)
+	}
 	s.live.Store(live)
 }
 
@@ -91,11 +94,17 @@ func (s *Service) handleTiles(payload string) {
 		// an unreadable change could be any change
 		s.logger.Error("tiles: unreadable change notification; dropping every cached tile", "payload", payload, "err", err)
 		s.cache.flush(true)
+		for _, f := range s.followers {
+			f.Following(true)
+		}
 		return
 	}
 	if n.Sync != "" {
 		s.barriers.Release(n.Sync)
 		return
+	}
+	for _, f := range s.followers {
+		f.TablesChanged(n.Layer)
 	}
 	mask := s.maskFor(n.Layer)
 	if mask == 0 {
@@ -156,6 +165,9 @@ func (s *Service) Sync(ctx context.Context) error {
 		s.logger.Warn("tiles: sync barrier did not return in time; flushing the cache")
 	}
 	s.cache.flush(s.Live())
+	for _, f := range s.followers {
+		f.Following(s.Live())
+	}
 	if err != nil {
 		return fmt.Errorf("tiles: sync: %w", err)
 	}

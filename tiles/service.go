@@ -41,19 +41,35 @@ type Options struct {
 	// Now is the clock that decides today's date for daily layers (default
 	// time.Now; tests fix it).
 	Now func() time.Time
+	// Followers are told of the changes the tile listener sees, and
+	// whether it sees them: other caches of what the layer tables hold
+	// (the city's extent, features.Store), kept in step with the tiles and
+	// with Sync.
+	Followers []Follower
+}
+
+// Follower is a cache that follows the layer tables' changes through the
+// tile listener (riskmap_tiles).
+type Follower interface {
+	// TablesChanged: a change to table was committed.
+	TablesChanged(table string)
+	// Following: whether changes are followed from now on (false: some
+	// may be missed). Either way what was remembered is forgotten.
+	Following(live bool)
 }
 
 // Service makes, caches and invalidates tiles.
 type Service struct {
-	pool   *pgxpool.Pool
-	layers []*Layer
-	index  map[string]int // layer name → tree index; All is len(layers)
-	stmts  map[statementKey]string
-	cache  *cache
-	logger *slog.Logger
-	now    func() time.Time
-	date   atomic.Pointer[date] // today's, remembered (today)
-	live   atomic.Bool
+	pool      *pgxpool.Pool
+	layers    []*Layer
+	index     map[string]int // layer name → tree index; All is len(layers)
+	stmts     map[statementKey]string
+	cache     *cache
+	logger    *slog.Logger
+	followers []Follower
+	now       func() time.Time
+	date      atomic.Pointer[date] // today's, remembered (today)
+	live      atomic.Bool
 
 	reads     *postgres.Reads
 	standbyOK atomic.Bool // the latest change's position was read (noteChange)
@@ -79,15 +95,16 @@ func NewService(pool *pgxpool.Pool, opts Options) *Service {
 		opts.Logger = slog.Default()
 	}
 	s := &Service{
-		pool:     pool,
-		reads:    opts.Reads,
-		layers:   Layers(),
-		index:    map[string]int{},
-		stmts:    map[statementKey]string{},
-		logger:   opts.Logger,
-		now:      opts.Now,
-		barriers: postgres.NewBarriers(),
-		flights:  map[flightKey]*flight{},
+		pool:      pool,
+		reads:     opts.Reads,
+		layers:    Layers(),
+		index:     map[string]int{},
+		stmts:     map[statementKey]string{},
+		logger:    opts.Logger,
+		followers: opts.Followers,
+		now:       opts.Now,
+		barriers:  postgres.NewBarriers(),
+		flights:   map[flightKey]*flight{},
 
 		fingerprints: map[string]string{},
 	}
