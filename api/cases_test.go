@@ -361,7 +361,7 @@ func TestTheSameClientIDSentConcurrentlyMakesOneCaseAndIdenticalReplies(t *testi
 		}
 	}
 	var count, events int
-	e.pool.QueryRow(context.Background(), "SELECT count(*), (SELECT count(*) FROM case_events) FROM cases").Scan(&count, &events)
+	queryRow(t, e.pool, "SELECT count(*), (SELECT count(*) FROM case_events) FROM cases").Scan(&count, &events)
 	if count != 1 || events != 1 {
 		t.Errorf("cases = %d, events = %d, want 1 and 1", count, events)
 	}
@@ -428,7 +428,7 @@ func TestReportingChecksWhereAndWhatAndWho(t *testing.T) {
 		})
 	}
 	var n int
-	e.pool.QueryRow(context.Background(), "SELECT count(*) FROM cases").Scan(&n)
+	queryRow(t, e.pool, "SELECT count(*) FROM cases").Scan(&n)
 	if n != 0 {
 		t.Errorf("%d cases created by refused reports", n)
 	}
@@ -446,7 +446,7 @@ func TestGCJ02CoordinatesAreConvertedToWGS84(t *testing.T) {
 		t.Fatalf("%d %s", res.StatusCode, res.Body)
 	}
 	var x, y float64
-	e.pool.QueryRow(context.Background(), "SELECT ST_X(geom), ST_Y(geom) FROM cases WHERE id = $1", d.ID).Scan(&x, &y)
+	queryRow(t, e.pool, "SELECT ST_X(geom), ST_Y(geom) FROM cases WHERE id = $1", d.ID).Scan(&x, &y)
 	if dx, dy := (x-lon)*102000, (y-lat)*110700; dx*dx+dy*dy > 0.25 {
 		t.Errorf("stored (%v, %v), want (%v, %v) within 0.5 m", x, y, lon, lat)
 	}
@@ -899,7 +899,7 @@ func TestBD09CoordinatesAreConvertedToo(t *testing.T) {
 		t.Fatalf("%d %s", res.StatusCode, res.Body)
 	}
 	var x, y float64
-	e.pool.QueryRow(context.Background(), "SELECT ST_X(geom), ST_Y(geom) FROM cases WHERE id = $1", d.ID).Scan(&x, &y)
+	queryRow(t, e.pool, "SELECT ST_X(geom), ST_Y(geom) FROM cases WHERE id = $1", d.ID).Scan(&x, &y)
 	if dx, dy := (x-lon)*102000, (y-lat)*110700; dx*dx+dy*dy > 1 {
 		t.Errorf("stored (%v, %v), want (%v, %v) within 1 m", x, y, lon, lat)
 	}
@@ -910,7 +910,7 @@ func TestBD09CoordinatesAreConvertedToo(t *testing.T) {
 		t.Fatalf("register: %d %s", res.StatusCode, res.Body)
 	}
 	var ex, ey float64
-	e.pool.QueryRow(context.Background(), "SELECT ST_X(geom), ST_Y(geom) FROM case_events WHERE case_id = $1 AND action = 'register'", d.ID).Scan(&ex, &ey)
+	queryRow(t, e.pool, "SELECT ST_X(geom), ST_Y(geom) FROM case_events WHERE case_id = $1 AND action = 'register'", d.ID).Scan(&ex, &ey)
 	if dx, dy := (ex-lon)*102000, (ey-lat)*110700; dx*dx+dy*dy > 1 {
 		t.Errorf("event location (%v, %v), want (%v, %v) within 1 m", ex, ey, lon, lat)
 	}

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/gin-gonic/gin"
+	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"riskmap/api"
@@ -213,4 +214,24 @@ func pointFeature(lon, lat float64, props map[string]any) map[string]any {
 
 func riskProps() map[string]any {
 	return map[string]any{"name": "测试风险点", "category": "flood", "risk_level": 2}
+}
+
+// checkedRow is a row whose Scan fails the test on a query error, so that
+// a zero left in a destination never passes for an answer.
+type checkedRow struct {
+	t   testing.TB
+	row pgx.Row
+	sql string
+}
+
+func (r checkedRow) Scan(dest ...any) {
+	r.t.Helper()
+	if err := r.row.Scan(dest...); err != nil {
+		r.t.Fatalf("%s: %v", r.sql, err)
+	}
+}
+
+// queryRow is pool.QueryRow with the test failing on a query error.
+func queryRow(t testing.TB, pool *pgxpool.Pool, sql string, args ...any) checkedRow {
+	return checkedRow{t: t, row: pool.QueryRow(context.Background(), sql, args...), sql: sql}
 }
