@@ -229,7 +229,7 @@ func TestGDALReadsTheOGCAPI(t *testing.T) {
 			t.Errorf("ogrinfo does not list %s:\n%s", layer, out)
 		}
 		var want int
-		e.pool.QueryRow(context.Background(), "SELECT count(*) FROM "+layer).Scan(&want)
+		queryRow(t, e.pool, "SELECT count(*) FROM "+layer).Scan(&want)
 		// -al without -so reads every feature, following the next links
 		cnt, err := exec.Command("ogrinfo", "-ro", "-q", "-al", "--config", "GDAL_HTTP_HEADERS", hdr, "--config", "OAPIF_PAGE_SIZE", "2",
 			src, layer).CombinedOutput()
