@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"strconv"
+	"strings"
 
 	"github.com/xuri/excelize/v2"
 )
@@ -172,4 +173,14 @@ func WriteXLSX(w io.Writer, st Stats) error {
 	_ = f.SetColWidth(sheet, "A", "A", 16)
 	_ = f.SetColWidth(sheet, "B", "B", 22)
 	return f.Write(w)
+}
+
+// ExportName is the export's file name without extension, in Chinese like
+// the other statistics' (cases.ExportName): 监督检查统计_新港街道_2021-01-01至2021-12-31.
+func ExportName(st Stats) string {
+	name := "监督检查统计"
+	if st.AreaName != "" {
+		name += "_" + strings.ReplaceAll(st.AreaName, "、", "_")
+	}
+	return name + "_" + st.From + "至" + st.To
 }
