@@ -223,7 +223,11 @@ func writeTile(w http.ResponseWriter, r *http.Request, t tiles.Tile) int {
 		w.WriteHeader(http.StatusNoContent)
 		return http.StatusNoContent
 	}
-	h["Etag"] = []string{t.ETag}
+	if t.ETagHeader != nil {
+		h["Etag"] = t.ETagHeader // made with the cached tile: no allocation a hit
+	} else {
+		h["Etag"] = []string{t.ETag}
+	}
 	if etagMatches(r.Header.Get("If-None-Match"), t.ETag) {
 		w.WriteHeader(http.StatusNotModified)
 		return http.StatusNotModified

@@ -22,6 +22,7 @@ type entry struct {
 	reach rect
 	data  []byte
 	etag  string
+	etags []string // etag as a header value, made once (len == cap: see Tile.ETagHeader)
 	size  int64
 
 	prev, next *entry // LRU ring, most recent after the sentinel
@@ -117,7 +118,7 @@ func (c *cache) put(k cacheKey, layer int, reach rect, data []byte, etag string,
 	if old, ok := c.entries[k]; ok {
 		c.remove(old)
 	}
-	e := &entry{key: k, layer: layer, reach: reach, data: data, etag: etag, size: size}
+	e := &entry{key: k, layer: layer, reach: reach, data: data, etag: etag, etags: []string{etag}, size: size}
 	c.entries[k] = e
 	c.pushFront(e)
 	c.trees[layer].Insert([2]float64{reach[0], reach[1]}, [2]float64{reach[2], reach[3]}, e)

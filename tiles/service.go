@@ -161,6 +161,10 @@ type Tile struct {
 	Data   []byte
 	ETag   string // a strong validator: the hash of Data
 	Cached bool   // served from the cache
+	// ETagHeader is ETag as a header value, made once with a cached tile
+	// so that serving it allocates nothing (nil: make it). Its len equals
+	// its cap, so a Header.Add on it copies rather than writes into it.
+	ETagHeader []string
 }
 
 // Tile returns tile t of layer as scope sees it.
@@ -178,7 +182,7 @@ func (s *Service) Tile(ctx context.Context, scope riskmap.Scope, layer string, t
 	}
 	key := cacheKey{layer: layer, tile: t, scope: s.fingerprint(scope), day: s.day(layer, t.Z)}
 	if e, ok := s.cache.get(key); ok {
-		return Tile{Data: e.data, ETag: e.etag, Cached: true}, nil
+		return Tile{Data: e.data, ETag: e.etag, ETagHeader: e.etags, Cached: true}, nil
 	}
 	// Requests for the same tile at once share one query, but only among
 	// requests made since the same change: a request made after a write
