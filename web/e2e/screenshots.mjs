@@ -30,6 +30,12 @@ async function tab(page, view) {
   await page.waitForFunction((v) => document.body.dataset.view === v, view);
 }
 
+// settled waits until the view has stopped reading (no 加载中/读取中 left).
+async function settled(page) {
+  await page.waitForFunction(() => !/加载中|读取中|计算中/.test(document.getElementById('panel')?.innerText || ''), null, { timeout: 30e3 })
+    .catch(() => {});
+}
+
 // the data the screens show: a case assigned to worker1 and one waiting to
 // be assigned, besides the demo city's year of cases
 async function prepare() {
@@ -67,6 +73,9 @@ async function screens(size, opts, data) {
   await tab(page, 'report');
   await page.setInputFiles('input[name=photos]', { name: 'site.png', mimeType: 'image/png', buffer: png(120, 150, 190, 256) });
   await shot(page, `worker-report-${size}`);
+  await tab(page, 'patrol');
+  await settled(page);
+  await shot(page, `worker-patrol-${size}`);
   await tab(page, 'map');
   await mapIdle(page);
   await shot(page, `worker-map-${size}`);
@@ -74,7 +83,7 @@ async function screens(size, opts, data) {
   // township office
   await as('xingang');
   await shot(page, `township-board-${size}`);
-  await page.click(`[data-case="${data.registered}"]`);
+  await page.click(`[data-testid=board] [data-case="${data.registered}"]`);
   await page.waitForSelector(`.case-detail[data-case-id="${data.registered}"] [data-action=assign]`);
   await shot(page, `township-case-${size}`);
   await page.click('[data-action=assign]');
@@ -106,6 +115,11 @@ async function screens(size, opts, data) {
   await tab(page, 'stats');
   await page.waitForSelector('[data-testid=month-chart]');
   await shot(page, `township-stats-${size}`);
+  for (const v of ['routine', 'inspections', 'proposals']) {
+    await tab(page, v);
+    await settled(page);
+    await shot(page, `township-${v}-${size}`);
+  }
 
   // county
   await as('haifeng');
@@ -139,9 +153,17 @@ try {
   const data = await prepare();
   fs.mkdirSync(out, { recursive: true });
   for (const [size, opts] of Object.entries(SIZES)) await screens(size, opts, data);
-  // the set is retaken whole: pictures of screens no longer taken go
+  // the set is retaken whole: pictures of screens no longer taken go,
+  // unless a page still shows them
+  const shown = new Set();
+  const docs = path.join(repo, 'docs');
+  for (const md of [path.join(repo, 'README.md'), ...fs.readdirSync(docs).filter((f) => f.endsWith('.md')).map((f) => path.join(docs, f))]) {
+    for (const m of fs.readFileSync(md, 'utf8').matchAll(/screenshots\/([\w.-]+\.png)/g)) shown.add(m[1]);
+  }
   for (const f of fs.readdirSync(out)) {
-    if (f.endsWith('.png') && !taken.includes(f)) fs.rmSync(path.join(out, f));
+    if (!f.endsWith('.png') || taken.includes(f)) continue;
+    if (shown.has(f)) console.log(`# kept docs/screenshots/${f}: a page still shows it`);
+    else fs.rmSync(path.join(out, f));
   }
   console.log(`# ${taken.length} screenshots in docs/screenshots`);
 } finally {

@@ -448,6 +448,152 @@ test('what people read: names and case numbers, never NaN, undefined, a UUID or 
   await worker.context().close();
 });
 
+test('coverage: km, every uncovered grid paged with its township, a row on the map, a legend, Excel and GeoJSON', { timeout: 180e3 }, async () => {
+  const { page } = await H.browser('planner', DESKTOP);
+  await login(page, H.base, 'planner', '#coverage');
+  await page.waitForSelector('.view.coverage input[name=max_distance_km]');
+  assert.match(await page.textContent('.view.coverage form'), /公里/, 'distance in km');
+  await page.fill('input[name=max_distance_km]', '3');
+  await page.click('.view.coverage button[type=submit]');
+  await page.waitForSelector('[data-testid=uncovered-grids] tbody tr', { timeout: 60e3 });
+  const api = await H.api('planner', 'GET', '/api/v1/coverage?facility=stations&max_distance_m=3000');
+  const n = api.uncovered_grids.length;
+  assert.ok(n > 50, `enough uncovered grids to page (${n})`);
+  assert.match(await page.textContent('.view.coverage h3'), new RegExp(`未覆盖网格（${n} 个）`));
+  assert.match(await page.textContent('[data-testid=uncovered-grids-page]'), new RegExp(`共 ${n} 条`), 'the whole list, paged');
+  const heads = await page.$$eval('[data-testid=uncovered-grids] thead th', (ths) => ths.map((t) => t.textContent));
+  assert.ok(heads[0].startsWith('镇街'), `a 镇街 column: ${heads}`);
+  const dist = async () => page.$$eval('[data-testid=uncovered-grids] tbody tr td:last-child', (tds) => tds.map((t) => Number(t.textContent)));
+  const first = await dist();
+  assert.deepEqual(first, first.slice().sort((a, b) => b - a), 'farthest first');
+  await page.click('[data-testid=uncovered-grids] .pager button:has-text("下一页")');
+  assert.match(await page.textContent('[data-testid=uncovered-grids-page]'), /第 2 \//);
+  const second = await dist();
+  assert.ok(second[0] <= first[first.length - 1], 'the second page goes on from the first');
+  await page.click('[data-testid=uncovered-grids] button[data-sort=distance]');
+  const nearest = await dist();
+  assert.deepEqual(nearest, nearest.slice().sort((a, b) => a - b), 'sorted nearest first on a second click');
+  await assertReadable(page, '[data-testid=coverage]', 'the coverage answer');
+
+  // the downloads, named for the area and the reach
+  const [xlsx] = await Promise.all([page.waitForEvent('download', { timeout: 60e3 }), page.click('[data-testid=coverage-xlsx]')]);
+  assert.match(xlsx.suggestedFilename(), /^覆盖分析_.+_应急站点_3公里\.xlsx$/);
+  const fs = await import('node:fs');
+  assert.equal(fs.readFileSync(await xlsx.path()).subarray(0, 2).toString(), 'PK', 'a workbook');
+  const [gj] = await Promise.all([page.waitForEvent('download', { timeout: 60e3 }), page.click('[data-testid=coverage-geojson]')]);
+  assert.match(gj.suggestedFilename(), /^覆盖分析_.+_应急站点_3公里\.geojson$/);
+  const fc = JSON.parse(fs.readFileSync(await gj.path(), 'utf8'));
+  assert.equal(fc.type, 'FeatureCollection');
+  assert.ok(fc.features.length >= n, 'every uncovered grid in the GeoJSON');
+
+  // a row flies the map to its grid, where the legend explains the hatch
+  const row = page.locator('[data-testid=uncovered-grids] tbody tr').first();
+  const name = await row.locator('td:nth-child(2)').textContent();
+  const grid = api.uncovered_grids.find((g) => g.name === name);
+  await row.click();
+  await page.waitForFunction(() => document.body.classList.contains('map-only'), null, { timeout: 15e3 });
+  await page.waitForFunction(() => document.querySelector('.maplibregl-marker') && !window.map.isMoving(), null, { timeout: 15e3 });
+  const hit = (await H.api('planner', 'GET', `/api/v1/search?q=${grid.code}&layers=grids&limit=1`)).results[0];
+  const c = await page.evaluate(() => window.map.getCenter().toArray());
+  assert.ok(c[0] >= hit.bbox[0] - 0.01 && c[0] <= hit.bbox[2] + 0.01 && c[1] >= hit.bbox[1] - 0.01 && c[1] <= hit.bbox[3] + 0.01,
+    `the map (${c}) is on the grid ${name} (${hit.bbox})`);
+  await page.click('[data-testid=layers-button]');
+  const legend = await page.textContent('[data-testid=legend]');
+  assert.match(legend, /覆盖分析/);
+  assert.match(legend, /未覆盖网格（斜线）/);
+  await H.shot(page, 'webapp-10-coverage-row-on-map');
+  await page.context().close();
+});
+
+test('symbols: a shape or colour of its own for each thing on the map, every one in the legend', { timeout: 120e3 }, async () => {
+  const page = state.office;
+  await page.click('[role=tab][data-view=map]');
+  await page.click('[data-testid=layers-button]');
+  await page.waitForSelector('[data-testid=legend] li');
+  const rows = await page.$$eval('[data-testid=legend] li', (lis) => lis.map((li) => {
+    const s = li.querySelector('.swatch');
+    const cs = getComputedStyle(s);
+    const look = s.tagName === 'IMG' ? s.getAttribute('src') : `${s.className}|${cs.backgroundColor}|${cs.borderColor}|${cs.color}`;
+    return { label: li.textContent, look };
+  }));
+  const text = rows.map((r) => r.label).join('\n');
+  for (const want of ['聚合点', '危险源聚合点', '逾期', '物资储备仓库', '应急救援队', '已派遣', '待核查', '上报', '挂账', '图钉']) {
+    assert.ok(text.includes(want), `the legend explains ${want}`);
+  }
+  // a cluster is drawn in the colour of its worst member: that pair is the one allowed
+  const seen = new Map();
+  for (const r of rows.filter((x) => !/聚合点/.test(x.label))) {
+    assert.ok(!seen.has(r.look), `${r.label} looks like ${seen.get(r.look)}`);
+    seen.set(r.look, r.label);
+  }
+  await page.keyboard.press('Escape');
+  assert.equal(await page.isVisible('[data-testid=legend]'), false, 'Escape closes the layers');
+});
+
+test('phone: tap targets of 44 px, logging out asks first, no category chosen, thumbnails, toasts clear of the tabs', { timeout: 120e3 }, async () => {
+  const { page } = await H.browser('worker1-ergonomics', PHONE);
+  await login(page, H.base, 'worker1', '#map');
+  await page.click('[data-testid=layers-button]');
+  await page.waitForSelector('.layer-list label');
+  const small = await page.evaluate(() => {
+    const out = [];
+    const sel = ['.maplibregl-ctrl button', '[data-testid=logout]', '[role=tab]', '.map-btn', '.layer-list label', 'input[type=search]'];
+    for (const s of sel) {
+      for (const e of document.querySelectorAll(s)) {
+        const b = e.getBoundingClientRect();
+        if (!b.width || !b.height) continue; // not shown
+        if (b.width < 44 || b.height < 44) out.push(`${s} ${e.textContent || e.getAttribute('aria-label') || e.title} ${Math.round(b.width)}×${Math.round(b.height)}`);
+      }
+    }
+    return out;
+  });
+  assert.deepEqual(small, [], 'every tap target at least 44×44 px');
+  await page.keyboard.press('Escape');
+
+  // 退出 asks; 取消 keeps the session
+  await page.click('[data-testid=logout]');
+  await page.waitForSelector('.modal');
+  assert.match(await page.textContent('.modal'), /确定要退出登录吗/);
+  await page.click('.modal button:has-text("取消")');
+  assert.ok(await page.isVisible('[data-testid=user]'), 'still logged in');
+
+  // the report form: nothing chosen for the worker, thumbnails, no raw coordinates
+  await page.click('[role=tab][data-view=report]');
+  await page.waitForSelector('[data-testid=report-form]');
+  assert.equal(await page.inputValue('select[name=category]'), '', 'no category chosen');
+  await page.setInputFiles('input[name=photos]', { name: 'a.png', mimeType: 'image/png', buffer: png(10, 120, 10) });
+  await page.waitForSelector('[data-testid=photo-thumbs] img');
+  assert.doesNotMatch(await page.textContent('.view.report'), /WGS ?84|\d+\.\d{4,}/, 'no raw coordinates');
+
+  // a toast stands above the tab bar
+  const clear = await page.evaluate(() => {
+    let box = document.getElementById('toasts');
+    if (!box) { box = document.createElement('div'); box.id = 'toasts'; document.body.append(box); }
+    const t = document.createElement('div');
+    t.className = 'toast';
+    t.textContent = '测试提示';
+    box.append(t);
+    const tabs = document.querySelector('.tabs').getBoundingClientRect();
+    const r = t.getBoundingClientRect();
+    t.remove();
+    return { toast: r.bottom, tabs: tabs.top };
+  });
+  assert.ok(clear.toast <= clear.tabs, `the toast (bottom ${clear.toast}) is above the tab bar (top ${clear.tabs})`);
+  await page.context().close();
+});
+
+test('四个一: a township row opens its stations and depots with staff, vehicles, phone and stock', { timeout: 120e3 }, async () => {
+  const page = state.office;
+  await page.click('[role=tab][data-view=readiness]');
+  await page.waitForSelector('[data-testid=readiness] [data-township] button');
+  await page.click('[data-testid=readiness] [data-township] button');
+  await page.waitForSelector('[data-testid=facilities]');
+  const heads = await page.$$eval('[data-testid=facilities] th', (ths) => ths.map((t) => t.textContent));
+  for (const want of ['人员', '车辆', '电话']) assert.ok(heads.includes(want), `${want} in ${heads}`);
+  assert.match(await page.textContent('[data-testid=facilities]'), /保管员|没有物资储备仓库/);
+  await assertReadable(page, '[data-testid=facilities]', "a township's facilities");
+});
+
 test('no page logged an error it was not meant to', () => {
   assert.deepEqual(H.consoleErrors(), [], 'console errors and uncaught page errors');
 });

@@ -86,16 +86,26 @@ export async function getAll(path, max = 5000) {
   return out;
 }
 
+// dispositionName reads the file name a Content-Disposition gives: the
+// UTF-8 filename* (RFC 6266/8187, how Chinese names come) before the plain
+// filename.
+export function dispositionName(cd) {
+  const star = /filename\*\s*=\s*"?([^']*)'[^']*'([^";]+)"?/i.exec(cd);
+  if (star) {
+    try { return decodeURIComponent(star[2].trim()); } catch { /* a bad escape: the plain name */ }
+  }
+  const plain = /filename\s*=\s*"?([^";]+)"?/i.exec(cd);
+  return plain ? plain[1] : null;
+}
+
 // download fetches a file with the token (a plain link cannot send it) and
 // hands it to the browser under the server's file name.
 export async function download(path, fallbackName) {
   const res = await request('GET', path, { raw: true });
   const blob = await res.blob();
-  const cd = res.headers.get('Content-Disposition') || '';
-  const m = /filename="?([^";]+)"?/.exec(cd);
   const a = document.createElement('a');
   a.href = URL.createObjectURL(blob);
-  a.download = m ? m[1] : fallbackName;
+  a.download = dispositionName(res.headers.get('Content-Disposition') || '') || fallbackName;
   document.body.append(a);
   a.click();
   a.remove();
