@@ -71,7 +71,7 @@ func newCaseServer(t *testing.T, pool *pgxpool.Pool, store blobs.Store, cfg case
 		CaseFeed:  cases.NewFeed(pool, slog.New(slog.NewTextHandler(io.Discard, nil))),
 		Heartbeat: 200 * time.Millisecond,
 	}
-	s.Notify = notify.New(pool, s.Cases, notify.Config{Logger: s.Logger, PublicURL: "https://riskmap.example.cn"})
+	s.Notify = notify.New(pool, s.Cases, notify.Config{Logger: s.Logger, PublicURL: "https://riskmap.example.cn", AllowPrivate: true})
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan struct{})
 	go func() { _ = s.CaseFeed.Run(ctx); close(done) }()

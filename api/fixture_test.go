@@ -113,7 +113,7 @@ func newEnv(t *testing.T) *env {
 	s.Patrols = patrols.NewStore(pool, blobStore, s.Cases, patrols.Config{Now: clock.Now})
 	s.Inspections = inspections.NewStore(pool, s.Cases, s.Patrols, inspections.Config{Now: clock.Now})
 	s.CaseFeed = cases.NewFeed(pool, s.Logger)
-	s.Notify = notify.New(pool, s.Cases, notify.Config{Logger: s.Logger})
+	s.Notify = notify.New(pool, s.Cases, notify.Config{Logger: s.Logger, AllowPrivate: true})
 	feedCtx, stopFeed := context.WithCancel(context.Background())
 	t.Cleanup(stopFeed)
 	go func() { _ = s.CaseFeed.Run(feedCtx) }()
