@@ -225,8 +225,17 @@ func pngBytes(t testing.TB, seed uint8) []byte {
 // upload sends data as the multipart field file.
 func (e *caseEnv) upload(user, id, name string, data []byte) (response, map[string]any) {
 	e.t.Helper()
+	return e.uploadOnce(user, id, "", name, data)
+}
+
+// uploadOnce is upload with a client id ahead of the file ("": none).
+func (e *caseEnv) uploadOnce(user, id, clientID, name string, data []byte) (response, map[string]any) {
+	e.t.Helper()
 	var body bytes.Buffer
 	mw := multipart.NewWriter(&body)
+	if clientID != "" {
+		_ = mw.WriteField("client_id", clientID)
+	}
 	fw, _ := mw.CreateFormFile("file", name)
 	fw.Write(data)
 	mw.Close()
@@ -332,29 +341,7 @@ func TestTheSameClientIDSentConcurrentlyMakesOneCaseAndIdenticalReplies(t *testi
 	body["id"] = id
 	raw, _ := json.Marshal(body)
 	const n = 100
-	type result struct {
-		status int
-		body   string
-	}
-	results := make([]result, n)
-	var wg sync.WaitGroup
-	for i := range n {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			req, _ := http.NewRequest("POST", e.srv.URL+"/api/v1/cases", bytes.NewReader(raw))
-			req.Header.Set("Authorization", "Bearer "+e.token["worker1"])
-			res, err := http.DefaultClient.Do(req)
-			if err != nil {
-				t.Error(err)
-				return
-			}
-			b, _ := io.ReadAll(res.Body)
-			res.Body.Close()
-			results[i] = result{res.StatusCode, string(b)}
-		}()
-	}
-	wg.Wait()
+	results := e.sendAtOnce(n, "/api/v1/cases", "worker1", raw)
 	for i, r := range results {
 		if r.status != 201 || r.body != results[0].body {
 			t.Fatalf("reply %d: %d %s\nfirst: %d %s", i, r.status, r.body, results[0].status, results[0].body)
