@@ -370,7 +370,7 @@ func TestTileJSONDescribesTheLayerTheDataAndItsFields(t *testing.T) {
 		t.Fatalf("fields %v", f)
 	}
 	res = e.get("/tiles/all.json", e.token["admin"])
-	if res.StatusCode != 200 || json.Unmarshal(res.Body, &tj) != nil || len(tj.VectorLayers) != 7 { // with risk_areas
+	if res.StatusCode != 200 || json.Unmarshal(res.Body, &tj) != nil || len(tj.VectorLayers) != 9 { // with risk_areas, roads, places
 		t.Fatalf("all: %d %s", res.StatusCode, res.Body)
 	}
 	for _, vl := range tj.VectorLayers {
@@ -544,7 +544,8 @@ func TestAWorkersTilesHoldOnlyTheirGrids(t *testing.T) {
 				// scope holds only the grid itself, never its township
 				code, _ = f.Properties["code"].(string)
 			}
-			if name != "areas" && code != "441502001001001" {
+			// areas hold the grid; the basemap (roads, place names) is everyone's
+			if name != "areas" && name != "roads" && name != "places" && code != "441502001001001" {
 				t.Errorf("worker1 sees %s %v of grid %s", name, f.ID, code)
 			}
 		}
