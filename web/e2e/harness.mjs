@@ -87,8 +87,14 @@ function freePort() {
 }
 
 export class Harness {
-  constructor() {
+  // webDir: serve the web app from a copy of web/dist (made here) that a
+  // test may change, as a new build would, instead of the binary's own.
+  constructor({ webDir = false } = {}) {
     this.tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'riskmap-e2e-'));
+    if (webDir) {
+      this.webDir = path.join(this.tmp, 'web');
+      fs.cpSync(path.join(repo, 'web/dist'), this.webDir, { recursive: true });
+    }
     this.db = `riskmap_e2e_${crypto.randomBytes(5).toString('hex')}`;
     this.contexts = [];
     this.log = [];
@@ -112,7 +118,8 @@ export class Harness {
     this.base = `http://127.0.0.1:${this.port}`;
     const logFile = fs.openSync(path.join(artifacts, 'server.log'), 'w');
     this.server = spawn(path.resolve(repo, bin), ['demo', '--addr', `127.0.0.1:${this.port}`], {
-      env: { ...process.env, DATABASE_URL: `${PG} dbname=${this.db}`, RISKMAP_BLOB_DIR: path.join(this.tmp, 'blobs') },
+      env: { ...process.env, DATABASE_URL: `${PG} dbname=${this.db}`, RISKMAP_BLOB_DIR: path.join(this.tmp, 'blobs'),
+        ...(this.webDir ? { RISKMAP_WEB_DIR: this.webDir } : {}) },
       stdio: ['ignore', logFile, logFile],
     });
     this.exited = new Promise((resolve) => this.server.on('exit', (code) => resolve(code)));
@@ -142,9 +149,11 @@ export class Harness {
     fs.rmSync(this.tmp, { recursive: true, force: true });
   }
 
-  // browser opens a fresh Chromium profile (its own empty user data dir).
-  async browser(name, options = {}) {
-    const dir = fs.mkdtempSync(path.join(this.tmp, `profile-${name}-`));
+  // browser opens a fresh Chromium profile (its own empty user data dir),
+  // or, given profile (the dir of an earlier one, closed since), that
+  // profile again: a phone restarted.
+  async browser(name, options = {}, profile = null) {
+    const dir = profile || fs.mkdtempSync(path.join(this.tmp, `profile-${name}-`));
     const ctx = await chromium.launchPersistentContext(dir, {
       executablePath: CHROMIUM,
       headless: true,
@@ -165,7 +174,7 @@ export class Harness {
       const url = m.location() && m.location().url;
       this.log.push(`${name}: ${m.text()}${url && /Failed to load resource/.test(m.text()) ? ` (${url.replace(this.base, '')})` : ''}`);
     });
-    return { ctx, page };
+    return { ctx, page, dir };
   }
 
   // api calls the server as user (logging in once).

@@ -28,6 +28,9 @@ export const session = {
     localStorage.setItem(TOKEN_KEY, token);
     localStorage.setItem(USER_KEY, JSON.stringify(user));
   },
+  // saveUser keeps the user as the server last described them (the app
+  // opens as this user with no signal)
+  saveUser(user) { localStorage.setItem(USER_KEY, JSON.stringify(user)); },
   clear() {
     localStorage.removeItem(TOKEN_KEY);
     localStorage.removeItem(USER_KEY);
@@ -38,6 +41,9 @@ let onUnauthorized = () => {};
 export function setUnauthorizedHandler(fn) { onUnauthorized = fn; }
 
 export async function request(method, path, { body, headers = {}, raw = false, signal } = {}) {
+  // with no network at all nothing is tried: the caller falls back to what
+  // the phone keeps (snapshot.js) or queues (queue.js)
+  if (!navigator.onLine) throw new NetworkError('网络不可用：离线');
   // the server words its errors in Chinese for this app; the app names
   // itself, so a feature's history says a change came "via app"
   const h = { 'Accept-Language': 'zh-CN', 'X-Riskmap-Client': 'web/1', ...headers };

@@ -3,6 +3,7 @@
 // GeoJSON layer, an optional raster basemap, a layer switcher and a legend.
 import * as maplibregl from 'maplibre-gl';
 import { api, session } from './api.js';
+import { cachedGet } from './snapshot.js';
 import { h, toast, errorText } from './ui.js';
 import { RISK_COLOURS, RISK_LEVELS, HAZARD_LEVELS, STATES, STATE_COLOURS, STATION_KINDS, OPEN_STATES } from './labels.js';
 import { iconName, iconImage, iconURL, HATCH, HATCH_COLOUR, hatchImage } from './symbols.js';
@@ -11,12 +12,14 @@ import { iconName, iconImage, iconURL, HATCH, HATCH_COLOUR, hatchImage } from '.
 // desktop in China has one); the shipped glyph PBFs cover Latin and digits.
 const CJK_FONTS = 'Noto Sans CJK SC, Noto Sans SC, PingFang SC, Hiragino Sans GB, Microsoft YaHei, Source Han Sans SC, WenQuanYi Micro Hei, sans-serif';
 
-// build.mjs copies MapLibre's worker next to the bundle; the version in the
-// query keeps a browser from using a worker cached from another release.
-maplibregl.setWorkerUrl(`/maplibre-gl-worker.js?v=${maplibregl.getVersion()}`);
+// build.mjs copies MapLibre's worker next to the bundle under a name made
+// from its content (so neither a browser nor the service worker keeps one
+// of another release) and tells this bundle that name.
+maplibregl.setWorkerUrl(__MAPLIBRE_WORKER__);
 
 const GROUPS = [
-  { key: 'basemap', label: '影像/地形底图', match: (id) => id === 'basemap' },
+  { key: 'basemap', label: '影像/地形底图（在线）', match: (id) => id === 'basemap' || id === 'basemap-labels' },
+  { key: 'ground', label: '道路与地名', match: (id) => id.startsWith('roads-') || id.startsWith('places-') || id.startsWith('water-') },
   { key: 'areas', label: '行政区划', match: (id) => id.startsWith('areas-') },
   { key: 'grids', label: '网格（编码、网格员）', match: (id) => id.startsWith('grids-') },
   { key: 'coverage', label: '覆盖分析', match: (id) => id.startsWith('coverage-') },
@@ -47,19 +50,25 @@ function matchColours(expr) {
 async function loadStyle(config) {
   let style;
   try {
-    style = await api.get('/styles/riskmap.json');
+    style = await cachedGet('/styles/riskmap.json');
   } catch (e) {
     toast(`地图样式加载失败：${errorText(e)}`, 'error');
     style = { version: 8, sources: {}, layers: [{ id: 'background', type: 'background', paint: { 'background-color': '#F5F3EE' } }] };
   }
   const layers = style.layers;
-  const bgIndex = layers.findIndex((l) => l.type === 'background');
   if (config.basemap && config.basemap.tiles && config.basemap.tiles.length) {
-    style.sources.basemap = {
-      type: 'raster', tiles: config.basemap.tiles, tileSize: config.basemap.tile_size || 256,
-      maxzoom: config.basemap.max_zoom || 18, attribution: config.basemap.attribution || '',
-    };
-    layers.splice(bgIndex + 1, 0, { id: 'basemap', type: 'raster', source: 'basemap' });
+    // the configured raster basemap (online only), over the township shading
+    // and under the roads and names the server draws from its own data
+    const raster = (tiles) => ({ type: 'raster', tiles, tileSize: config.basemap.tile_size || 256,
+      maxzoom: config.basemap.max_zoom || 18, attribution: config.basemap.attribution || '' });
+    const at = layers.findIndex((l) => l.id === 'areas-township-fill') + 1 || layers.findIndex((l) => l.type === 'background') + 1;
+    const add = [{ id: 'basemap', type: 'raster', source: 'basemap' }];
+    style.sources.basemap = raster(config.basemap.tiles);
+    if (config.basemap.labels && config.basemap.labels.length) {
+      style.sources['basemap-labels'] = raster(config.basemap.labels);
+      add.push({ id: 'basemap-labels', type: 'raster', source: 'basemap-labels' });
+    }
+    layers.splice(at, 0, ...add);
   }
   if (style.sources.riskmap) {
     // an invisible fill so a tap anywhere in a grid finds it
