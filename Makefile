@@ -84,6 +84,14 @@ bench-coverage: deps
 bench-routine: deps
 	flock /tmp/riskmap-bench.lock $(GO) run ./bench/routine $(BENCH_ROUTINE_ARGS)
 
+# The offline map download of one township (bench/offline/README.md): the
+# app in Chromium against riskmap demo, a few minutes; not part of make test.
+.PHONY: bench-offline
+bench-offline: web build
+	@scripts/deps.sh chromium fonts-noto-cjk
+	./$(BIN) db start >/dev/null
+	cd web && RISKMAP_E2E_BIN=$(BIN) $(NODE) ../bench/offline/run.mjs
+
 # The notification job's benchmark (bench/notify/README.md): 100,000 open
 # cases, the job's run time and its effect on concurrent reads; a few
 # minutes; not part of make test. BENCH_NOTIFY_ARGS="-reuse" reuses its database.
