@@ -7,7 +7,7 @@
 // statistics follow live. Screenshots go to e2e/artifacts/.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { Harness, login, mapIdle, png, interiorPoint } from './harness.mjs';
+import { Harness, login, mapIdle, png, interiorPoint, loseFirstAnswer } from './harness.mjs';
 
 
 const H = new Harness();
@@ -116,19 +116,10 @@ test('a worker on a phone reports a hazard offline; back online exactly one case
 
   // back online: the first send reaches the server but its answer is lost,
   // so the phone keeps the report and sends it again with the same id
-  let lost = 0;
-  await page.route('**/api/v1/cases', async (route) => {
-    if (route.request().method() === 'POST' && lost === 0) {
-      lost++;
-      await route.fetch();
-      await route.abort('connectionreset');
-      return;
-    }
-    await route.continue();
-  });
+  const lost = await loseFirstAnswer(page, '**/api/v1/cases', (r) => r.method() === 'POST');
   await ctx.setOffline(false);
   await page.waitForFunction(() => document.querySelector('[data-queued]') && /等待重发/.test(document.querySelector('[data-queued]').textContent), null, { timeout: 20e3 });
-  assert.equal(lost, 1, 'the first send was made and its answer dropped');
+  assert.equal(lost.count, 1, 'the first send was made and its answer dropped');
   await page.click('[data-testid=send-now]');
   await page.waitForSelector('[data-queued]', { state: 'detached', timeout: 20e3 });
   await page.unroute('**/api/v1/cases');

@@ -227,6 +227,24 @@ export async function login(page, base, user, hash = '', { idle = true } = {}) {
   console.log(`# login ${user}: map ${t1 - t0} ms, idle ${Date.now() - t1} ms`);
 }
 
+// loseFirstAnswer lets the first request to pattern that accept(request)
+// takes reach the server, then loses its answer (the connection is reset),
+// as a phone's signal would; target is a page or a browser context. It
+// returns {count}: the answers lost so far.
+export async function loseFirstAnswer(target, pattern, accept = () => true) {
+  const lost = { count: 0 };
+  await target.route(pattern, async (route) => {
+    if (lost.count === 0 && accept(route.request())) {
+      lost.count++;
+      await route.fetch();
+      await route.abort('connectionreset');
+      return;
+    }
+    await route.continue();
+  });
+  return lost;
+}
+
 // mapIdle waits until every tile in view has loaded and been drawn.
 export async function mapIdle(page) {
   await page.evaluate(() => new Promise((resolve) => {

@@ -12,7 +12,7 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
-import { Harness, login, mapIdle, png } from './harness.mjs';
+import { Harness, login, mapIdle, png, loseFirstAnswer } from './harness.mjs';
 
 // the web app from a copy of the build, so that a test can deploy a new version
 const H = new Harness({ webDir: true });
@@ -178,13 +178,18 @@ test('the offline map of the worker\'s grids draws with no network request', { t
   await H.shot(page, 'offline-05-downloaded');
 
   // a fresh page load with no signal, on the map at the grid
+  // counted from the reload on (the live feed's stream, open since before,
+  // fails when the network goes: that request was made online)
   const requests = [];
   const answered = [];
-  ctx.on('request', (r) => requests.push({ url: r.url(), sw: !!r.serviceWorker() }));
-  ctx.on('requestfailed', (r) => requests.push({ url: r.url(), failed: true }));
-  page.on('response', (r) => answered.push({ url: r.url(), sw: r.fromServiceWorker(), status: r.status() }));
+  const made = new Set();
+  let counting = false;
+  ctx.on('request', (r) => { if (counting) { made.add(r); requests.push({ url: r.url(), sw: !!r.serviceWorker() }); } });
+  ctx.on('requestfailed', (r) => { if (made.has(r)) requests.push({ url: r.url(), failed: true }); });
+  page.on('response', (r) => { if (made.has(r.request())) answered.push({ url: r.url(), sw: r.fromServiceWorker(), status: r.status() }); });
   await ctx.setOffline(true);
   await page.evaluate(() => { window.location.hash = '#map'; });
+  counting = true;
   await page.reload();
   await page.waitForFunction(() => window.map && window.map.loaded() && document.body.dataset.view === 'map', null, { timeout: 60e3 });
   const grid = (await H.api('worker1', 'GET', '/api/v1/grids?limit=100')).features.find((g) => g.properties.code === GRID);
@@ -259,20 +264,11 @@ test('a worker starts and submits a case with a photo offline; online the server
 
   // back online; the answer to the first submit is lost on the way, so the
   // phone sends it again
-  let lost = 0;
-  await ctx.route('**/api/v1/cases/*/actions', async (route) => {
-    if (lost === 0 && JSON.parse(route.request().postData()).action === 'submit') {
-      lost++;
-      await route.fetch();
-      await route.abort('connectionreset');
-      return;
-    }
-    await route.continue();
-  });
+  const lost = await loseFirstAnswer(ctx, '**/api/v1/cases/*/actions', (r) => JSON.parse(r.postData()).action === 'submit');
   await ctx.setOffline(false);
   await page.waitForFunction(() => !document.querySelector('[data-queued]'), null, { timeout: 60e3 });
   await ctx.unroute('**/api/v1/cases/*/actions');
-  assert.equal(lost, 1, 'one answer was lost and the submit sent again');
+  assert.equal(lost.count, 1, 'one answer was lost and the submit sent again');
   doc = await H.api('xingang', 'GET', `/api/v1/cases/${id}`);
   assert.equal(doc.properties.state, 'submitted');
   assert.deepEqual(doc.events.map((e) => e.action), ['report', 'register', 'assign', 'start', 'submit'], 'each action once');

@@ -14,3 +14,8 @@ export const META = 'riskmap-meta-v1';
 export const TILE_PATH = /^\/tiles\/[a-z_]+\/\d+\/\d+\/\d+\.mvt$/;
 export const TILEJSON_PATH = /^\/tiles\/[a-z_]+\.json$/;
 export const STYLE_PATH = '/styles/riskmap.json';
+
+// DOWNLOAD marks the offline map's own tile requests (offlinemap.js): the
+// service worker lets them go to the network untouched, since the download
+// stores them itself.
+export const DOWNLOAD = 'X-Riskmap-Download';

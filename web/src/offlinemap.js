@@ -12,7 +12,7 @@
 // whenever the map fetches it.
 import { session, ApiError, NetworkError } from './api.js';
 import { db } from './db.js';
-import { TILES, META } from './cachenames.js';
+import { TILES, META, DOWNLOAD } from './cachenames.js';
 
 export const MIN_ZOOM = 10;
 export const MAX_ZOOM = 17; // the z12–17; capped by the TileJSON's maxzoom
@@ -83,7 +83,7 @@ export function plan(grids, tj) {
 // Returns the bytes it holds and whether they changed.
 async function fetchTile(cache, url) {
   const old = await cache.match(url, { ignoreVary: true });
-  const headers = authHeaders();
+  const headers = { ...authHeaders(), [DOWNLOAD]: '1' };
   const etag = old && old.headers.get('ETag');
   if (etag) headers['If-None-Match'] = etag;
   let res;

@@ -17,7 +17,7 @@
 import { precacheAndRoute, cleanupOutdatedCaches, createHandlerBoundToURL } from 'workbox-precaching';
 import { registerRoute, NavigationRoute } from 'workbox-routing';
 import { clientsClaim } from 'workbox-core';
-import { TILES, META, TILE_PATH, TILEJSON_PATH, STYLE_PATH } from './cachenames.js';
+import { TILES, META, TILE_PATH, TILEJSON_PATH, STYLE_PATH, DOWNLOAD } from './cachenames.js';
 
 self.__WB_DISABLE_DEV_LOGS = true;
 
@@ -59,7 +59,7 @@ registerRoute(({ url, request }) => sameOrigin(url) && request.method === 'GET' 
 
 // vector tiles
 const notDownloaded = () => new Response(null, { status: 504, statusText: 'offline: tile not in the offline map' });
-registerRoute(({ url, request }) => sameOrigin(url) && request.method === 'GET' && TILE_PATH.test(url.pathname), async ({ request }) => {
+registerRoute(({ url, request }) => sameOrigin(url) && request.method === 'GET' && TILE_PATH.test(url.pathname) && !request.headers.has(DOWNLOAD), async ({ request }) => {
   if (offline()) return (await match(TILES, request.url)) || notDownloaded();
   let res;
   try {
