@@ -2,7 +2,7 @@
 // glyphs shipped with this app), the cases of the closed loop as a live
 // GeoJSON layer, an optional raster basemap, a layer switcher and a legend.
 import * as maplibregl from 'maplibre-gl';
-import { api, session } from './api.js';
+import { session } from './api.js';
 import { cachedGet } from './snapshot.js';
 import { h, toast, errorText } from './ui.js';
 import { RISK_COLOURS, RISK_LEVELS, HAZARD_LEVELS, STATES, STATE_COLOURS, STATION_KINDS, OPEN_STATES } from './labels.js';

@@ -1,9 +1,9 @@
 // The grid worker's screen: what waits to be sent, my tasks (cases
-// assigned to me), the cases in my grids, the patrols due, and my grids —
+// assigned to me), the cases in my grids, and my grids —
 // with no signal, as last synced (the phone keeps each list).
-import { getAll, ApiError } from '../api.js';
-import { h, clear, failBox, errorText } from '../ui.js';
-import { OPEN_STATES, fmtTime, fmtDate } from '../labels.js';
+import { getAll } from '../api.js';
+import { h, clear, failBox } from '../ui.js';
+import { OPEN_STATES, fmtTime } from '../labels.js';
 import { cases, sortBoard } from '../store.js';
 import { caseSummary } from '../casepanel.js';
 import { bboxOf, fitTo } from '../map.js';
@@ -13,7 +13,6 @@ import { outbox } from './outbox.js';
 export function tasksView(ctx) {
   const { user, map } = ctx;
   const pending = outbox(ctx);
-  const due = h('div', { 'data-testid': 'patrols-due' });
   const synced = h('p', { class: 'offline-note', 'data-testid': 'tasks-synced', hidden: true });
   const mine = h('div', { class: 'case-list', 'data-testid': 'my-tasks' });
   const inGrids = h('div', { class: 'case-list', 'data-testid': 'grid-cases' });
@@ -49,23 +48,6 @@ export function tasksView(ctx) {
       clear(grids, h('li', {}, failBox('网格加载失败', e, { retry: loadGrids })));
     }
   };
-  // the risk points due for patrol (where the server has patrols)
-  const loadDue = async () => {
-    let data;
-    try {
-      data = await cachedGet('/api/v1/patrols/due');
-    } catch (e) {
-      if (e instanceof ApiError && e.status === 404) return; // no patrols on this server
-      clear(due, h('h3', {}, '待巡查'), h('p', { class: 'muted' }, `待巡查加载失败：${errorText(e)}`));
-      return;
-    }
-    const items = Array.isArray(data) ? data : data.features || data.items || data.risk_points || [];
-    clear(due, h('h3', {}, `待巡查（${items.length}）`), h('ul', { class: 'grid-list' }, items.slice(0, 50).map((f) => {
-      const p = f.properties || f;
-      return h('li', {}, p.name || `风险点 ${f.id || p.risk_point_id}`,
-        h('span', { class: p.overdue_days > 0 ? 'form-error' : 'muted' }, ` · 应巡查 ${fmtDate(p.due_on)}${p.overdue_days > 0 ? `，已逾期 ${p.overdue_days} 天` : ''}`));
-    })));
-  };
   const paintSynced = (at) => {
     synced.hidden = !at;
     synced.textContent = at ? `离线：显示 ${fmtTime(at)} 同步的数据` : '';
@@ -76,7 +58,6 @@ export function tasksView(ctx) {
   paintSynced(snapshots.stale);
   renderCases();
   loadGrids();
-  loadDue();
   const el = h('section', { class: 'view tasks' },
     h('div', { class: 'view-head' }, h('h2', {}, '我的任务'),
       h('button', { type: 'button', class: 'primary', 'data-testid': 'new-report', onclick: () => ctx.go('report') }, '＋ 上报隐患')),
@@ -84,7 +65,6 @@ export function tasksView(ctx) {
     pending,
     h('h3', {}, '指派给我的整改'), mine,
     h('h3', {}, '我网格内的隐患'), inGrids,
-    due,
     h('h3', {}, '我的网格'), grids,
     h('button', { type: 'button', class: 'secondary wide', 'data-testid': 'open-offline', onclick: () => ctx.openOffline() }, '下载离线地图 · 存储'));
   el.cleanup = () => { pending.cleanup(); unsubC(); unsubS(); };
