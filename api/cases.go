@@ -219,9 +219,9 @@ func (s *Server) uploadAttachment(c *gin.Context) {
 		}
 		if part.FormName() == "client_id" && part.FileName() == "" {
 			// the upload's own id (a UUID), ahead of the file, makes a resend harmless
-			b, err := io.ReadAll(io.LimitReader(part, 100))
+			b, err := formField(part, 100)
 			if err != nil {
-				s.fail(c, riskmap.Errorf(riskmap.EINVALID, "multipart body: %v", err))
+				s.fail(c, err)
 				return
 			}
 			clientID = strings.TrimSpace(string(b))
