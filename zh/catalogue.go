@@ -14,8 +14,8 @@ var catalogue = []entry{
 	{"role %s may not report cases", "{1}不能上报隐患"},
 	{"the location lies in grid %s, not one of your grids", "该位置在网格 {1}，不是您负责的网格"},
 	{"the location lies in grid %s, outside your area", "该位置在网格 {1}，不在您的辖区内"},
-	{"case id %s is already taken: make a new id for a new report", "案件编号 {1} 已被使用，请重新上报"},
-	{"case id %s was already used for a different report: make a new id for a new report", "案件编号 {1} 已用于另一条上报，请重新上报"},
+	{"id %s is already taken: make a new id for a new %s", "编号 {1} 已被使用，请重新{2}"},
+	{"id %s was already used for a different %s: make a new id for a new %s", "编号 {1} 已用于另一条{2}，请重新{3}"},
 	{"%s: no %s %d in your area", "{1}：您的辖区内没有编号为 {3} 的{2}"},
 	{"body is not a valid GeoJSON Feature: %v", "提交的内容格式有误"},
 	{"body has data after the Feature", "提交的内容格式有误"},
@@ -31,6 +31,19 @@ var catalogue = []entry{
 	{"required: a Point (or a risk_point_id or hazard_source_id whose location is taken)", "请确定隐患位置（或选择风险点、危险源）"},
 	{"unknown value %q; allowed: %s", "{1}不是可选的值"},
 	{"point (%.7f, %.7f) lies in %s", "该位置（{1}，{2}）{3}"},
+
+	// hidden hazards found on a patrol or an inspection (cases.ParseFindings)
+	{"want a list of hidden hazards, each {\"description\", \"grade\", \"category\"}: %v", "隐患清单格式有误"},
+	{"at most 50 hidden hazards at once, got %d", "一次最多登记 50 条隐患（现有 {1} 条）"},
+	{"longer than 2000 characters", "不能超过 2000 字"},
+	{"unknown property of a hidden hazard (allowed: description, grade, category, location)", "隐患中有无法识别的内容"},
+	{"required: what is wrong", "请填写隐患描述"},
+
+	// an action or a photo sent again from the phone's outbox (client_id)
+	{"want a UUID made by the client for this action (e.g. 0b6f1c52-8a3e-4d0e-9b7a-2f5e1c9d4a10), got %q", "操作编号格式有误"},
+	{"client_id: want a UUID made by the client for this upload, got %q", "照片编号格式有误"},
+	{"client_id %s was already used for a different action: make a new id for a new action", "操作编号 {1} 已用于另一次操作，请重新操作"},
+	{"client_id %s was already used for a different upload: make a new id for a new file", "照片编号 {1} 已用于另一张照片，请重新上传"},
 
 	// the closed loop (cases.Rules, cases.Store.Act)
 	{"unknown action %q", "无法识别的操作{1}"},
@@ -161,6 +174,9 @@ var catalogue = []entry{
 	{"reopen window passed", "已超过可重新整改的期限"},
 	{"already taken", "已被使用"},
 	{"used for a different report", "已用于另一条上报"},
+	{"used for a different action", "已用于另一次操作"},
+	{"used for a different upload", "已用于另一张照片"},
+	{"not a UUID", "不是有效的编号"},
 	{"too long", "太长"},
 	{"too large", "太大"},
 	{"type not allowed", "格式不支持"},
@@ -188,6 +204,8 @@ var words = map[string]string{
 	"risk point": "风险点", "hazard source": "危险源", "risk_points": "风险点", "hazard_sources": "危险源", "stations": "应急站点",
 	"depots": "物资储备仓库", "grids": "网格", "areas": "行政区划", "cases": "隐患案件", "station": "应急站点", "depot": "物资储备仓库",
 	"grid": "网格", "area": "行政区划",
+	// what a client id names (cases.Replies.What)
+	"report": "上报",
 	// where a point lies
 	"no grid": "不在任何网格内", "no grid of your area": "不在您辖区的任何网格内",
 	// fields and parameters

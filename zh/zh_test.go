@@ -157,7 +157,8 @@ func TestEveryEntryIsAMessageTheCodeWrites(t *testing.T) {
 		}
 	}
 	// values and messages the code builds rather than writes literally
-	built := map[string]bool{"no such risk point": true, "no such hazard source": true, "unknown field": true}
+	built := map[string]bool{"no such risk point": true, "no such hazard source": true, "unknown field": true,
+		"used for a different report": true} // "used for a different " + Replies.What
 	for _, e := range catalogue {
 		if !written[e.en] && !built[e.en] {
 			t.Errorf("%q is in the catalogue but no code writes it (reworded? update zh/catalogue.go)", e.en)
