@@ -179,9 +179,22 @@ test('on a phone a cluster tap zooms in, and a failed request leaves no view bla
   await page.waitForFunction(() => document.querySelector('[data-testid=report-where]').dataset.grid);
   await page.unroute('**/api/v1/risk_points/*');
 
-  // a case that cannot be read; statistics and 四个一 that cannot be read
+  // a case that cannot be reached: the board's copy, said to be one (the
+  // field app's rule, docs/field-app.md), never a blank panel
   await page.route('**/api/v1/cases/*', (route) => (route.request().method() === 'GET' ? route.abort('failed') : route.continue()));
   await page.click('[role=tab][data-view=board]');
+  const number = await page.getAttribute('.board .case-card', 'data-number');
+  assert.ok(number, 'the first card has its case number');
+  await page.click('.board .case-card');
+  await page.waitForSelector('#sheet .offline-note', { timeout: 15e3 });
+  assert.ok((await page.textContent('#sheet')).includes(number), 'the case kept by the board');
+  await assertReadable(page, '#sheet', 'the case from the board');
+  await page.click('#sheet .sheet-close');
+  await page.unroute('**/api/v1/cases/*');
+  // a case the server refuses to give: the failure, with a way back
+  await page.route('**/api/v1/cases/*', (route) => (route.request().method() === 'GET'
+    ? route.fulfill({ status: 500, contentType: 'application/json', body: '{"error":{"code":"internal","message":"internal error"}}' })
+    : route.continue()));
   await page.click('.board .case-card');
   await page.waitForSelector('#sheet [data-testid=fail-box]', { timeout: 15e3 });
   assert.ok(await page.isVisible('#sheet [data-testid=fail-box] button:has-text("关闭")'), 'a way back');
