@@ -2,7 +2,6 @@ package api
 
 import (
 	"bufio"
-	"encoding/csv"
 	"encoding/json"
 	"fmt"
 	"mime"
@@ -19,6 +18,7 @@ import (
 	"riskmap/features"
 	"riskmap/importers"
 	"riskmap/internal/collection"
+	"riskmap/internal/sheet"
 )
 
 // Exports of a layer, or of a filtered part of it, in the user's scope:
@@ -205,8 +205,10 @@ func cellValue(raw json.RawMessage, typ string) any {
 
 func (s *Server) exportCSV(c *gin.Context, l *features.Layer, scope riskmap.Scope, q features.ScanQuery) error {
 	bw := bufio.NewWriterSize(c.Writer, 64<<10)
-	bw.WriteString("\ufeff")
-	w := csv.NewWriter(bw)
+	w, err := sheet.NewCSV(bw)
+	if err != nil {
+		return err
+	}
 	cols := exportColumns(l)
 	header := make([]string, 0, len(cols)+2)
 	for _, col := range cols {
@@ -221,7 +223,7 @@ func (s *Server) exportCSV(c *gin.Context, l *features.Layer, scope riskmap.Scop
 	if err := w.Write(header); err != nil {
 		return err
 	}
-	err := s.Features.Scan(c.Request.Context(), l, scope, q, func(f features.Feature) error {
+	err = s.Features.Scan(c.Request.Context(), l, scope, q, func(f features.Feature) error {
 		x, g, err := decodeExported(f)
 		if err != nil {
 			return err
@@ -237,10 +239,11 @@ func (s *Server) exportCSV(c *gin.Context, l *features.Layer, scope riskmap.Scop
 		}
 		return w.Write(row)
 	})
-	w.Flush()
-	bw.Flush()
-	if err == nil {
-		err = w.Error()
+	if ferr := w.Flush(); err == nil {
+		err = ferr
+	}
+	if ferr := bw.Flush(); err == nil {
+		err = ferr
 	}
 	return err
 }

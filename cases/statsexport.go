@@ -1,13 +1,14 @@
 package cases
 
 import (
-	"encoding/csv"
 	"fmt"
 	"io"
 	"strconv"
 	"strings"
 
 	"github.com/xuri/excelize/v2"
+
+	"riskmap/internal/sheet"
 )
 
 // statsColumns are the export columns: API field names (CSV header) and the
@@ -50,10 +51,10 @@ func (r StatsRow) cells() []any {
 // per area and a last row 合计 with the total. Rates are fractions, as in
 // the JSON.
 func WriteCSV(w io.Writer, st Stats) error {
-	if _, err := io.WriteString(w, "\ufeff"); err != nil {
+	cw, err := sheet.NewCSV(w)
+	if err != nil {
 		return err
 	}
-	cw := csv.NewWriter(w)
 	head := make([]string, len(statsColumns))
 	for i, c := range statsColumns {
 		head[i] = c.field
@@ -71,8 +72,7 @@ func WriteCSV(w io.Writer, st Stats) error {
 			return err
 		}
 	}
-	cw.Flush()
-	return cw.Error()
+	return cw.Flush()
 }
 
 // WriteXLSX writes the statistics as an Excel workbook: a title line with

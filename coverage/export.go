@@ -3,13 +3,13 @@ package coverage
 import (
 	"bufio"
 	"context"
-	"encoding/csv"
 	"encoding/json"
 	"fmt"
 	"io"
 	"strconv"
 
 	"riskmap/internal/collection"
+	"riskmap/internal/sheet"
 )
 
 // WriteGeoJSON writes r as a GeoJSON FeatureCollection for a map: every grid
@@ -111,10 +111,10 @@ var csvColumns = []string{"layer", "code", "name", "township_code", "grid_code",
 // row per grid of the answer, covered or not, then the listed uncovered
 // risk points and hazard sources; the API's field names as header.
 func (r *Result) WriteCSV(w io.Writer) error {
-	if _, err := io.WriteString(w, "\ufeff"); err != nil {
+	cw, err := sheet.NewCSV(w)
+	if err != nil {
 		return err
 	}
-	cw := csv.NewWriter(w)
 	if err := cw.Write(csvColumns); err != nil {
 		return err
 	}
@@ -186,6 +186,5 @@ func (r *Result) WriteCSV(w io.Writer) error {
 			}
 		}
 	}
-	cw.Flush()
-	return cw.Error()
+	return cw.Flush()
 }

@@ -1,13 +1,14 @@
 package inspections
 
 import (
-	"encoding/csv"
 	"fmt"
 	"io"
 	"strconv"
 	"strings"
 
 	"github.com/xuri/excelize/v2"
+
+	"riskmap/internal/sheet"
 )
 
 // column is one export column: its API name (CSV header), its Chinese
@@ -65,11 +66,11 @@ func (st Stats) rowsWithTotal() []StatsRow {
 // Excel), the API's field names as header, a row per area and 合计. Rates
 // are fractions and fines yuan, as in the JSON.
 func WriteCSV(w io.Writer, st Stats) error {
-	if _, err := io.WriteString(w, "\ufeff"); err != nil {
+	cols := columns(st.OwnName)
+	cw, err := sheet.NewCSV(w)
+	if err != nil {
 		return err
 	}
-	cols := columns(st.OwnName)
-	cw := csv.NewWriter(w)
 	head := make([]string, len(cols))
 	for i, c := range cols {
 		head[i] = c.field
@@ -97,8 +98,7 @@ func WriteCSV(w io.Writer, st Stats) error {
 			return err
 		}
 	}
-	cw.Flush()
-	return cw.Error()
+	return cw.Flush()
 }
 
 // WriteXLSX writes the statistics as a workbook: a title with the area and
