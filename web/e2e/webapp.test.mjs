@@ -124,7 +124,7 @@ test('an office enters a hazard phoned in by a resident: from the board, a map p
 
 test('on a phone a cluster tap zooms in, and a failed request leaves no view blank', { timeout: 240e3 }, async () => {
   const { page } = await H.browser('xingang-phone', PHONE);
-  H.expectConsoleError('xingang-phone', /status of 50[03] .*\(\/api\/v1\/(risk_points|stats|readiness)|net::ERR_FAILED/);
+  H.expectConsoleError('xingang-phone', /status of 50[03] .*\(\/api\/v1\/(risk_points|cases|stats|readiness)|net::ERR_FAILED/);
   await login(page, H.base, 'xingang', '#map');
   // a cluster of risk points
   await page.evaluate(() => window.map.jumpTo({ zoom: 12 }));
