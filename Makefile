@@ -42,6 +42,14 @@ e2e: web build
 	./$(BIN) db start >/dev/null
 	cd web && RISKMAP_E2E_BIN=$(BIN) $(NODE) --test --test-concurrency=1 e2e/
 
+# The screenshots of docs/screenshots/ (each role's main screens at 1366x768
+# and 390x844), taken again against the demo city (web/e2e/screenshots.mjs).
+.PHONY: screenshots
+screenshots: web build
+	@scripts/deps.sh chromium fonts-noto-cjk
+	./$(BIN) db start >/dev/null
+	cd web && RISKMAP_E2E_BIN=$(BIN) $(NODE) e2e/screenshots.mjs
+
 demo: deps build
 	./$(BIN) demo --addr $(ADDR)
 
@@ -83,6 +91,14 @@ bench-coverage: deps
 .PHONY: bench-routine
 bench-routine: deps
 	flock /tmp/riskmap-bench.lock $(GO) run ./bench/routine $(BENCH_ROUTINE_ARGS)
+
+# The offline map download of one township (bench/offline/README.md): the
+# app in Chromium against riskmap demo, a few minutes; not part of make test.
+.PHONY: bench-offline
+bench-offline: web build
+	@scripts/deps.sh chromium fonts-noto-cjk
+	./$(BIN) db start >/dev/null
+	cd web && RISKMAP_E2E_BIN=$(BIN) $(NODE) ../bench/offline/run.mjs
 
 # The notification job's benchmark (bench/notify/README.md): 100,000 open
 # cases, the job's run time and its effect on concurrent reads; a few

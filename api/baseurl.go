@@ -2,12 +2,11 @@ package api
 
 import (
 	"net"
+	"net/http"
 	"net/netip"
 	"net/url"
 	"regexp"
 	"strings"
-
-	"github.com/gin-gonic/gin"
 )
 
 // Absolute URLs (TileJSON tiles, the map style's sources, OGC self and
@@ -63,25 +62,25 @@ func ListenURL(addr string) string {
 	return "http://" + net.JoinHostPort(host, port)
 }
 
-// baseURL is the absolute address of the server for links in an answer to c.
-func (s *Server) baseURL(c *gin.Context) string {
+// baseURL is the absolute address of the server for links in an answer to r.
+func (s *Server) baseURL(r *http.Request) string {
 	if s.PublicURL != "" {
 		return strings.TrimRight(s.PublicURL, "/")
 	}
 	scheme := "http"
-	if c.Request.TLS != nil {
+	if r.TLS != nil {
 		scheme = "https"
 	}
-	if s.fromTrustedProxy(c) {
-		if p := c.GetHeader("X-Forwarded-Proto"); p == "http" || p == "https" {
+	if s.fromTrustedProxy(r) {
+		if p := r.Header.Get("X-Forwarded-Proto"); p == "http" || p == "https" {
 			scheme = p
 		}
-		if h := c.GetHeader("X-Forwarded-Host"); hostPort.MatchString(h) {
+		if h := r.Header.Get("X-Forwarded-Host"); hostPort.MatchString(h) {
 			return scheme + "://" + h
 		}
 	}
-	if hostPort.MatchString(c.Request.Host) && loopbackHost(c.Request.Host) {
-		return scheme + "://" + c.Request.Host
+	if hostPort.MatchString(r.Host) && loopbackHost(r.Host) {
+		return scheme + "://" + r.Host
 	}
 	if s.DefaultBaseURL != "" {
 		return strings.TrimRight(s.DefaultBaseURL, "/")
@@ -105,11 +104,15 @@ func loopbackHost(h string) bool {
 
 // fromTrustedProxy reports whether the request came straight from one of
 // the configured proxies.
-func (s *Server) fromTrustedProxy(c *gin.Context) bool {
+func (s *Server) fromTrustedProxy(r *http.Request) bool {
 	if len(s.TrustedProxies) == 0 {
 		return false
 	}
-	ip, err := netip.ParseAddr(c.RemoteIP())
+	host, _, err := net.SplitHostPort(strings.TrimSpace(r.RemoteAddr))
+	if err != nil {
+		return false
+	}
+	ip, err := netip.ParseAddr(host)
 	if err != nil {
 		return false
 	}

@@ -218,7 +218,8 @@ func (s *Server) actOnCase(c *gin.Context) {
 }
 
 // uploadAttachment: POST /api/v1/cases/{id}/attachments, multipart with
-// one field "file". The file is streamed to the blob store, never held
+// one field "file", optionally after a field "client_id" (a UUID making the
+// upload idempotent). The file is streamed to the blob store, never held
 // whole in memory.
 func (s *Server) uploadAttachment(c *gin.Context) {
 	ctx := c.Request.Context()
@@ -239,6 +240,7 @@ func (s *Server) uploadAttachment(c *gin.Context) {
 		s.fail(c, riskmap.Errorf(riskmap.EINVALID, "multipart body: %v", err))
 		return
 	}
+	clientID := ""
 	for {
 		part, err := mr.NextPart()
 		if errors.Is(err, io.EOF) {
@@ -250,12 +252,22 @@ func (s *Server) uploadAttachment(c *gin.Context) {
 			s.fail(c, riskmap.Errorf(riskmap.EINVALID, "multipart body: %v", err))
 			return
 		}
+		if part.FormName() == "client_id" && part.FileName() == "" {
+			// the upload's own id (a UUID), ahead of the file, makes a resend harmless
+			b, err := formField(part, 100)
+			if err != nil {
+				s.fail(c, err)
+				return
+			}
+			clientID = strings.TrimSpace(string(b))
+			continue
+		}
 		if part.FormName() != "file" {
-			s.fail(c, riskmap.Errorf(riskmap.EUNPROCESSABLE, "unknown multipart field %q: send the file in field \"file\"", part.FormName()).
+			s.fail(c, riskmap.Errorf(riskmap.EUNPROCESSABLE, "unknown multipart field %q: send the file in field \"file\" (and its client_id ahead of it)", part.FormName()).
 				WithDetails(riskmap.Detail{Field: part.FormName(), Message: "unknown field"}))
 			return
 		}
-		a, err := s.Cases.Attach(ctx, u, id, part.FileName(), part)
+		a, err := s.Cases.AttachOnce(ctx, u, id, clientID, part.FileName(), part)
 		if err != nil {
 			s.fail(c, err)
 			return

@@ -71,7 +71,7 @@ func newCaseServer(t *testing.T, pool *pgxpool.Pool, store blobs.Store, cfg case
 		CaseFeed:  cases.NewFeed(pool, slog.New(slog.NewTextHandler(io.Discard, nil))),
 		Heartbeat: 200 * time.Millisecond,
 	}
-	s.Notify = notify.New(pool, s.Cases, notify.Config{Logger: s.Logger, PublicURL: "https://riskmap.example.cn"})
+	s.Notify = notify.New(pool, s.Cases, notify.Config{Logger: s.Logger, PublicURL: "https://riskmap.example.cn", AllowPrivate: true})
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan struct{})
 	go func() { _ = s.CaseFeed.Run(ctx); close(done) }()
@@ -225,8 +225,17 @@ func pngBytes(t testing.TB, seed uint8) []byte {
 // upload sends data as the multipart field file.
 func (e *caseEnv) upload(user, id, name string, data []byte) (response, map[string]any) {
 	e.t.Helper()
+	return e.uploadOnce(user, id, "", name, data)
+}
+
+// uploadOnce is upload with a client id ahead of the file ("": none).
+func (e *caseEnv) uploadOnce(user, id, clientID, name string, data []byte) (response, map[string]any) {
+	e.t.Helper()
 	var body bytes.Buffer
 	mw := multipart.NewWriter(&body)
+	if clientID != "" {
+		_ = mw.WriteField("client_id", clientID)
+	}
 	fw, _ := mw.CreateFormFile("file", name)
 	fw.Write(data)
 	mw.Close()
@@ -332,36 +341,14 @@ func TestTheSameClientIDSentConcurrentlyMakesOneCaseAndIdenticalReplies(t *testi
 	body["id"] = id
 	raw, _ := json.Marshal(body)
 	const n = 100
-	type result struct {
-		status int
-		body   string
-	}
-	results := make([]result, n)
-	var wg sync.WaitGroup
-	for i := range n {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			req, _ := http.NewRequest("POST", e.srv.URL+"/api/v1/cases", bytes.NewReader(raw))
-			req.Header.Set("Authorization", "Bearer "+e.token["worker1"])
-			res, err := http.DefaultClient.Do(req)
-			if err != nil {
-				t.Error(err)
-				return
-			}
-			b, _ := io.ReadAll(res.Body)
-			res.Body.Close()
-			results[i] = result{res.StatusCode, string(b)}
-		}()
-	}
-	wg.Wait()
+	results := e.sendAtOnce(n, "/api/v1/cases", "worker1", raw)
 	for i, r := range results {
 		if r.status != 201 || r.body != results[0].body {
 			t.Fatalf("reply %d: %d %s\nfirst: %d %s", i, r.status, r.body, results[0].status, results[0].body)
 		}
 	}
 	var count, events int
-	e.pool.QueryRow(context.Background(), "SELECT count(*), (SELECT count(*) FROM case_events) FROM cases").Scan(&count, &events)
+	queryRow(t, e.pool, "SELECT count(*), (SELECT count(*) FROM case_events) FROM cases").Scan(&count, &events)
 	if count != 1 || events != 1 {
 		t.Errorf("cases = %d, events = %d, want 1 and 1", count, events)
 	}
@@ -428,7 +415,7 @@ func TestReportingChecksWhereAndWhatAndWho(t *testing.T) {
 		})
 	}
 	var n int
-	e.pool.QueryRow(context.Background(), "SELECT count(*) FROM cases").Scan(&n)
+	queryRow(t, e.pool, "SELECT count(*) FROM cases").Scan(&n)
 	if n != 0 {
 		t.Errorf("%d cases created by refused reports", n)
 	}
@@ -446,7 +433,7 @@ func TestGCJ02CoordinatesAreConvertedToWGS84(t *testing.T) {
 		t.Fatalf("%d %s", res.StatusCode, res.Body)
 	}
 	var x, y float64
-	e.pool.QueryRow(context.Background(), "SELECT ST_X(geom), ST_Y(geom) FROM cases WHERE id = $1", d.ID).Scan(&x, &y)
+	queryRow(t, e.pool, "SELECT ST_X(geom), ST_Y(geom) FROM cases WHERE id = $1", d.ID).Scan(&x, &y)
 	if dx, dy := (x-lon)*102000, (y-lat)*110700; dx*dx+dy*dy > 0.25 {
 		t.Errorf("stored (%v, %v), want (%v, %v) within 0.5 m", x, y, lon, lat)
 	}
@@ -899,7 +886,7 @@ func TestBD09CoordinatesAreConvertedToo(t *testing.T) {
 		t.Fatalf("%d %s", res.StatusCode, res.Body)
 	}
 	var x, y float64
-	e.pool.QueryRow(context.Background(), "SELECT ST_X(geom), ST_Y(geom) FROM cases WHERE id = $1", d.ID).Scan(&x, &y)
+	queryRow(t, e.pool, "SELECT ST_X(geom), ST_Y(geom) FROM cases WHERE id = $1", d.ID).Scan(&x, &y)
 	if dx, dy := (x-lon)*102000, (y-lat)*110700; dx*dx+dy*dy > 1 {
 		t.Errorf("stored (%v, %v), want (%v, %v) within 1 m", x, y, lon, lat)
 	}
@@ -910,7 +897,7 @@ func TestBD09CoordinatesAreConvertedToo(t *testing.T) {
 		t.Fatalf("register: %d %s", res.StatusCode, res.Body)
 	}
 	var ex, ey float64
-	e.pool.QueryRow(context.Background(), "SELECT ST_X(geom), ST_Y(geom) FROM case_events WHERE case_id = $1 AND action = 'register'", d.ID).Scan(&ex, &ey)
+	queryRow(t, e.pool, "SELECT ST_X(geom), ST_Y(geom) FROM case_events WHERE case_id = $1 AND action = 'register'", d.ID).Scan(&ex, &ey)
 	if dx, dy := (ex-lon)*102000, (ey-lat)*110700; dx*dx+dy*dy > 1 {
 		t.Errorf("event location (%v, %v), want (%v, %v) within 1 m", ex, ey, lon, lat)
 	}

@@ -139,7 +139,7 @@ func TestEveryTransitionForEveryRoleFollowsDomainMD(t *testing.T) {
 					var gotState string
 					var events int
 					var last struct{ from, to, action, role string }
-					e.pool.QueryRow(ctx, `SELECT c.state, (SELECT count(*) FROM case_events WHERE case_id = c.id) FROM cases c WHERE c.id = $1`, id).Scan(&gotState, &events)
+					queryRow(t, e.pool, `SELECT c.state, (SELECT count(*) FROM case_events WHERE case_id = c.id) FROM cases c WHERE c.id = $1`, id).Scan(&gotState, &events)
 					if want != 200 {
 						if gotState != state || events != 0 {
 							t.Errorf("%s: refused, yet state %s and %d events", name, gotState, events)

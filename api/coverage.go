@@ -3,7 +3,9 @@ package api
 import (
 	"bytes"
 	"math"
+	"mime"
 	"net/http"
+	"net/url"
 	"slices"
 	"strconv"
 
@@ -28,11 +30,14 @@ func (s *Server) coverageRoutes(g *gin.RouterGroup) {
 }
 
 // coverageQuery reads the parameters coverage and siting share.
-func coverageQuery(c *gin.Context) (coverage.Query, error) {
-	q := coverage.Query{Facility: c.DefaultQuery("facility", coverage.FacilityStations), Kind: c.Query("kind"), Area: c.Query("area")}
+func coverageQuery(params url.Values) (coverage.Query, error) {
+	q := coverage.Query{Facility: params.Get("facility"), Kind: params.Get("kind"), Area: params.Get("area")}
+	if !params.Has("facility") {
+		q.Facility = coverage.FacilityStations
+	}
 	num := func(name string, dst *float64) error {
-		v, ok := c.GetQuery(name)
-		if !ok || v == "" {
+		v := params.Get(name)
+		if v == "" {
 			return nil
 		}
 		f, err := strconv.ParseFloat(v, 64)
@@ -51,7 +56,8 @@ func coverageQuery(c *gin.Context) (coverage.Query, error) {
 	if q.Area != "" && !code12.MatchString(q.Area) {
 		return q, badParam("area", "want a 12-digit administrative code, got %q", q.Area)
 	}
-	if v, ok := c.GetQuery("limit"); ok {
+	if params.Has("limit") {
+		v := params.Get("limit")
 		n, err := strconv.Atoi(v)
 		if err != nil || n < 1 || n > coverage.MaxListLimit {
 			return q, badParam("limit", "want 1 to %d uncovered points listed, got %q", coverage.MaxListLimit, v)
@@ -63,14 +69,14 @@ func coverageQuery(c *gin.Context) (coverage.Query, error) {
 
 // coverage: GET /api/v1/coverage
 func (s *Server) coverage(c *gin.Context) {
-	q, err := coverageQuery(c)
+	q, err := coverageQuery(c.Request.URL.Query())
 	if err != nil {
 		s.fail(c, err)
 		return
 	}
 	format := c.DefaultQuery("format", "json")
-	if !slices.Contains([]string{"json", "geojson", "csv"}, format) {
-		s.fail(c, badParam("format", "want json, geojson or csv, got %q", format))
+	if !slices.Contains([]string{"json", "geojson", "csv", "xlsx"}, format) {
+		s.fail(c, badParam("format", "want json, geojson, csv or xlsx, got %q", format))
 		return
 	}
 	res, err := s.Coverage.Coverage(c.Request.Context(), currentUser(c), q)
@@ -78,9 +84,10 @@ func (s *Server) coverage(c *gin.Context) {
 		s.fail(c, err)
 		return
 	}
-	name := "coverage_" + q.Facility
-	if q.Area != "" {
-		name += "_" + q.Area
+	// named as people would: 覆盖分析_新港街道_应急站点_5公里.xlsx
+	name := res.FileName()
+	attach := func(ext string) {
+		c.Header("Content-Disposition", mime.FormatMediaType("attachment", map[string]string{"filename": name + "." + ext}))
 	}
 	var buf bytes.Buffer
 	switch format {
@@ -89,14 +96,22 @@ func (s *Server) coverage(c *gin.Context) {
 			s.fail(c, err)
 			return
 		}
+		attach("geojson")
 		c.Data(http.StatusOK, "application/geo+json", buf.Bytes())
 	case "csv":
 		if err := res.WriteCSV(&buf); err != nil {
 			s.fail(c, err)
 			return
 		}
-		c.Header("Content-Disposition", `attachment; filename="`+name+`.csv"`)
+		attach("csv")
 		c.Data(http.StatusOK, "text/csv; charset=utf-8", buf.Bytes())
+	case "xlsx":
+		if err := res.WriteXLSX(&buf); err != nil {
+			s.fail(c, err)
+			return
+		}
+		attach("xlsx")
+		c.Data(http.StatusOK, "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", buf.Bytes())
 	default:
 		c.JSON(http.StatusOK, res)
 	}
@@ -104,7 +119,7 @@ func (s *Server) coverage(c *gin.Context) {
 
 // siting: GET /api/v1/coverage/siting
 func (s *Server) siting(c *gin.Context) {
-	q, err := coverageQuery(c)
+	q, err := coverageQuery(c.Request.URL.Query())
 	if err != nil {
 		s.fail(c, err)
 		return

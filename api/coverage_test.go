@@ -1,10 +1,14 @@
 package api_test
 
 import (
+	"bytes"
 	"context"
 	"fmt"
+	"mime"
 	"strings"
 	"testing"
+
+	"github.com/xuri/excelize/v2"
 )
 
 // detailedError is an error reply with its details.
@@ -77,8 +81,29 @@ func TestCoverageAnswersInTheShapeOfAPIMD(t *testing.T) {
 	}
 	res = e.do("GET", "/api/v1/coverage?max_distance_m=30000&format=csv", "city", nil, nil)
 	if res.StatusCode != 200 || !strings.HasPrefix(res.Header.Get("Content-Type"), "text/csv") || !strings.HasPrefix(string(res.Body), "\ufefflayer,code,") ||
-		!strings.Contains(res.Header.Get("Content-Disposition"), "coverage_stations.csv") {
+		!strings.Contains(res.Header.Get("Content-Disposition"), "filename*=") {
 		t.Errorf("csv: %d %s %q", res.StatusCode, res.Header, res.Body[:min(40, len(res.Body))])
+	}
+	// a workbook for people: township names, km, named for the area and reach
+	res = e.do("GET", "/api/v1/coverage?max_distance_m=30000&format=xlsx", "city", nil, nil)
+	if _, p, err := mime.ParseMediaType(res.Header.Get("Content-Disposition")); err != nil || p["filename"] != "覆盖分析_全辖区_应急站点_30公里.xlsx" {
+		t.Errorf("xlsx file name: %q (%v)", res.Header.Get("Content-Disposition"), err)
+	}
+	wb, err := excelize.OpenReader(bytes.NewReader(res.Body))
+	if err != nil {
+		t.Fatalf("xlsx: %d %v", res.StatusCode, err)
+	}
+	rows, err := wb.GetRows("未覆盖网格")
+	if err != nil {
+		t.Fatal(err)
+	}
+	// farthest first
+	if len(rows) != 6 || rows[0][0] != "全辖区应急站点覆盖分析（30 公里内）" || rows[2][0] != "镇街" || rows[3][0] != "梅陇镇" ||
+		rows[3][5] != "153.5" || rows[5][1] != "立新第2网格" {
+		t.Errorf("uncovered grids sheet %q", rows)
+	}
+	if sheets := wb.GetSheetList(); strings.Join(sheets, ",") != "各镇街覆盖率,未覆盖网格,未覆盖风险点,未覆盖危险源" {
+		t.Errorf("sheets %v", sheets)
 	}
 }
 

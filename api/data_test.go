@@ -3,11 +3,14 @@ package api_test
 import (
 	"bytes"
 	"context"
+	"encoding/csv"
 	"fmt"
 	"mime/multipart"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -229,7 +232,7 @@ func TestGDALReadsTheOGCAPI(t *testing.T) {
 			t.Errorf("ogrinfo does not list %s:\n%s", layer, out)
 		}
 		var want int
-		e.pool.QueryRow(context.Background(), "SELECT count(*) FROM "+layer).Scan(&want)
+		queryRow(t, e.pool, "SELECT count(*) FROM "+layer).Scan(&want)
 		// -al without -so reads every feature, following the next links
 		cnt, err := exec.Command("ogrinfo", "-ro", "-q", "-al", "--config", "GDAL_HTTP_HEADERS", hdr, "--config", "OAPIF_PAGE_SIZE", "2",
 			src, layer).CombinedOutput()
@@ -248,4 +251,44 @@ func TestGDALReadsTheOGCAPI(t *testing.T) {
 	if err != nil || !strings.Contains(string(out), "Feature Count: 5") {
 		t.Fatalf("the copied GeoPackage: %v\n%s", err, out)
 	}
+}
+
+// A name a spreadsheet would run (OWASP CSV injection) leaves in the CSV
+// export as text: a leading apostrophe, the rest as typed; the stored name
+// and the GeoJSON are untouched.
+func TestACSVExportNeverHandsASpreadsheetAFormula(t *testing.T) {
+	e := newEnv(t)
+	const name = `=HYPERLINK("http://example.com/x","点此查看")`
+	props := riskProps()
+	props["name"] = name
+	props["responsible_person"] = "@SUM(A1:A9)"
+	if res := e.do("POST", "/api/v1/risk_points", "admin", pointFeature(115.25, 23.0, props), nil); res.StatusCode != 201 {
+		t.Fatalf("seed: %d %s", res.StatusCode, res.Body)
+	}
+	res := e.do("GET", "/api/v1/risk_points/export?format=csv", "admin", nil, nil)
+	if res.StatusCode != 200 {
+		t.Fatalf("csv %d %s", res.StatusCode, res.Body)
+	}
+	rows, err := csv.NewReader(strings.NewReader(strings.TrimPrefix(string(res.Body), "\ufeff"))).ReadAll()
+	if err != nil || len(rows) != 2 {
+		t.Fatalf("csv: %v, %d rows", err, len(rows))
+	}
+	for _, cell := range rows[1] {
+		if cell != "" && strings.ContainsRune("=+-@\t\r", rune(cell[0])) && !isSignedNumber(cell) {
+			t.Errorf("cell %q would run as a formula", cell)
+		}
+	}
+	if !slices.Contains(rows[1], "'"+name) || !slices.Contains(rows[1], "'@SUM(A1:A9)") {
+		t.Errorf("the cells should read '%s and '@SUM(A1:A9): %q", name, rows[1])
+	}
+	var fc struct{ Features []feature }
+	e.do("GET", "/api/v1/risk_points/export?format=geojson", "admin", nil, &fc)
+	if len(fc.Features) != 1 || fc.Features[0].Properties["name"] != name {
+		t.Errorf("the GeoJSON keeps the name as typed: %+v", fc.Features)
+	}
+}
+
+func isSignedNumber(s string) bool {
+	_, err := strconv.ParseFloat(s, 64)
+	return err == nil && !strings.ContainsAny(s, "xXnN")
 }

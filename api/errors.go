@@ -7,10 +7,12 @@ import (
 	"math"
 	"net/http"
 	"strconv"
+	"strings"
 
 	"github.com/gin-gonic/gin"
 
 	"riskmap"
+	"riskmap/zh"
 )
 
 // statusOf is the one place where application error codes become HTTP
@@ -52,17 +54,31 @@ type errorBody struct {
 }
 
 // fail writes err as the API's JSON error and stops the handler chain.
-// Internal errors are logged with the request id and shown as "internal error".
 func (s *Server) fail(c *gin.Context, err error) {
+	var body *recordingBody
+	if b, ok := c.Get(bodyKey); ok {
+		body = b.(*recordingBody)
+	}
+	s.writeError(c.Writer, c.Request, c.GetString(requestIDKey), body, err)
+	c.Abort()
+}
+
+// writeError writes err as the API's JSON error and returns its status and
+// size; the one place an error becomes an answer, for the router's routes
+// and the tile handler alike. Internal errors are logged with the request
+// id and shown as "internal error". body, if known, is the request body
+// as read (to tell a client's cut-off upload from a server fault).
+func (s *Server) writeError(w http.ResponseWriter, r *http.Request, requestID string, body *recordingBody, err error) (status, size int) {
 	var mbe *http.MaxBytesError
 	if errors.As(err, &mbe) {
 		err = riskmap.Errorf(riskmap.ETOOLARGE, "request body larger than %d bytes", mbe.Limit)
 	}
-	err = s.classifyFault(c, err)
+	h := w.Header()
+	err = s.classifyFault(r, body, h, err)
 	code := riskmap.ErrorCode(err)
-	status := statusOf(code)
+	status = statusOf(code)
 	if status >= 500 {
-		s.Logger.Error("request failed", "request_id", c.GetString(requestIDKey), "method", c.Request.Method, "path", c.Request.URL.Path, "err", err)
+		s.Logger.Error("request failed", "request_id", requestID, "method", r.Method, "path", r.URL.Path, "err", err)
 	}
 	var b errorBody
 	b.Error.Code = code
@@ -80,11 +96,30 @@ func (s *Server) fail(c *gin.Context, err error) {
 		}
 		b.Error.Details = ds
 	}
+	if prefersChinese(r.Header.Get("Accept-Language")) {
+		// the web app's readers: the message in Chinese where zh has it
+		b.Error.Message, b.Error.Details = zh.Error(b.Error.Message, b.Error.Details)
+	}
 	if wait := riskmap.ErrorRetryAfter(err); wait > 0 {
-		c.Header("Retry-After", strconv.Itoa(int(math.Ceil(wait.Seconds()))))
+		h.Set("Retry-After", strconv.Itoa(int(math.Ceil(wait.Seconds()))))
 	}
 	if status == http.StatusUnauthorized {
-		c.Header("WWW-Authenticate", `Bearer realm="riskmap"`)
+		h.Set("WWW-Authenticate", `Bearer realm="riskmap"`)
 	}
-	c.AbortWithStatusJSON(status, b)
+	data, jerr := json.Marshal(b)
+	if jerr != nil {
+		data = []byte(`{"error":{"code":"internal","message":"internal error"}}`)
+	}
+	h.Set("Content-Type", "application/json; charset=utf-8")
+	w.WriteHeader(status)
+	n, _ := w.Write(data)
+	return status, n
+}
+
+// prefersChinese reports whether an Accept-Language header puts Chinese
+// first (the web app sends zh-CN; browsers in China do too).
+func prefersChinese(accept string) bool {
+	first, _, _ := strings.Cut(accept, ",")
+	first = strings.ToLower(strings.TrimSpace(first))
+	return first == "zh" || strings.HasPrefix(first, "zh-") || strings.HasPrefix(first, "zh;")
 }

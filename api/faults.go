@@ -87,11 +87,11 @@ func (b *recordingBody) failed() error {
 // moment into its answer: the client's body cut off or late (400), the
 // database away or not answering within the request's deadline (503). Any
 // 503 tells the client when to retry.
-func (s *Server) classifyFault(c *gin.Context, err error) error {
+func (s *Server) classifyFault(r *http.Request, body *recordingBody, h http.Header, err error) error {
 	if riskmap.ErrorCode(err) == riskmap.EINTERNAL {
 		var bodyErr error
-		if b, ok := c.Get(bodyKey); ok {
-			bodyErr = b.(*recordingBody).failed()
+		if body != nil {
+			bodyErr = body.failed()
 		}
 		switch {
 		case bodyErr != nil && errors.Is(err, bodyErr):
@@ -99,13 +99,13 @@ func (s *Server) classifyFault(c *gin.Context, err error) error {
 				Message: "the request body was cut off or did not arrive within the server's read timeout: " + bodyErr.Error()}
 		case postgres.Unavailable(err):
 			err = &riskmap.Error{Code: riskmap.EUNAVAILABLE, Err: err, Message: "the database is unavailable; try again shortly"}
-		case errors.Is(err, context.DeadlineExceeded) && c.Request.Context().Err() != nil:
+		case errors.Is(err, context.DeadlineExceeded) && r.Context().Err() != nil:
 			err = &riskmap.Error{Code: riskmap.EUNAVAILABLE, Err: err,
 				Message: "no answer within " + s.RequestTimeout.String() + ": the database is overloaded or unavailable; try again shortly"}
 		}
 	}
 	if riskmap.ErrorCode(err) == riskmap.EUNAVAILABLE {
-		c.Header("Retry-After", retryAfter)
+		h.Set("Retry-After", retryAfter)
 	}
 	return err
 }

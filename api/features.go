@@ -117,6 +117,12 @@ func parseListQuery(c *gin.Context) (features.ListQuery, error) {
 		}
 		q.After = id
 	}
+	if v, ok := c.GetQuery("area"); ok {
+		if !code12or15.MatchString(v) {
+			return q, badParam("area", "want a 12-digit area code or a 15-digit grid code, got %q", v)
+		}
+		q.Area = v
+	}
 	if v, ok := c.GetQuery("bbox"); ok {
 		b, err := parseBBox(v)
 		if err != nil {

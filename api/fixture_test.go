@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/gin-gonic/gin"
+	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"riskmap/api"
@@ -36,10 +37,12 @@ import (
 
 type env struct {
 	t      *testing.T
-	engine *gin.Engine
+	routes gin.RoutesInfo // every route the server serves
 	pool   *pgxpool.Pool
 	srv    *httptest.Server
-	token  map[string]string
+	// handler is what srv serves, for a test that serves it otherwise
+	handler http.Handler
+	token   map[string]string
 	// coverage is the server's coverage service (not listening: a test
 	// that wants it live starts its Listen)
 	coverage *coverage.Service
@@ -112,7 +115,7 @@ func newEnv(t *testing.T) *env {
 	s.Patrols = patrols.NewStore(pool, blobStore, s.Cases, patrols.Config{Now: clock.Now})
 	s.Inspections = inspections.NewStore(pool, s.Cases, s.Patrols, inspections.Config{Now: clock.Now})
 	s.CaseFeed = cases.NewFeed(pool, s.Logger)
-	s.Notify = notify.New(pool, s.Cases, notify.Config{Logger: s.Logger})
+	s.Notify = notify.New(pool, s.Cases, notify.Config{Logger: s.Logger, AllowPrivate: true})
 	feedCtx, stopFeed := context.WithCancel(context.Background())
 	t.Cleanup(stopFeed)
 	go func() { _ = s.CaseFeed.Run(feedCtx) }()
@@ -120,9 +123,10 @@ func newEnv(t *testing.T) *env {
 	s.Stock = stock.NewStore(pool, s.Features.Layers["depots"], stock.Config{})
 	s.Proposals = proposals.NewStore(pool, s.Features, blobStore, 0)
 	s.Proposals.NotifyWith(s.Notify)
+	s.Patrols.NotifyWith(s.Notify)
 	s.Printer = printing.New(pool, s.Features.Layers, nil)
-	engine := s.Engine()
-	e := &env{t: t, pool: pool, engine: engine, srv: httptest.NewServer(s.Handler()), token: map[string]string{}, coverage: s.Coverage,
+	h := s.Handler()
+	e := &env{t: t, pool: pool, routes: s.Routes(), handler: h, srv: httptest.NewServer(h), token: map[string]string{}, coverage: s.Coverage,
 		clock: clock, blobDir: blobDir, patrols: s.Patrols}
 	t.Cleanup(e.srv.Close)
 	for _, u := range users {
@@ -213,4 +217,24 @@ func pointFeature(lon, lat float64, props map[string]any) map[string]any {
 
 func riskProps() map[string]any {
 	return map[string]any{"name": "测试风险点", "category": "flood", "risk_level": 2}
+}
+
+// checkedRow is a row whose Scan fails the test on a query error, so that
+// a zero left in a destination never passes for an answer.
+type checkedRow struct {
+	t   testing.TB
+	row pgx.Row
+	sql string
+}
+
+func (r checkedRow) Scan(dest ...any) {
+	r.t.Helper()
+	if err := r.row.Scan(dest...); err != nil {
+		r.t.Fatalf("%s: %v", r.sql, err)
+	}
+}
+
+// queryRow is pool.QueryRow with the test failing on a query error.
+func queryRow(t testing.TB, pool *pgxpool.Pool, sql string, args ...any) checkedRow {
+	return checkedRow{t: t, row: pool.QueryRow(context.Background(), sql, args...), sql: sql}
 }

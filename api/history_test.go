@@ -97,11 +97,11 @@ func TestHistoryAttributesEveryWritePath(t *testing.T) {
 		t.Fatalf("history: %d %+v", code, vs)
 	}
 	want := []struct{ action, via, actor string }{
-		{"insert", "api", "xingang (township)"},
-		{"update", "app", "xingang (township)"},
+		{"insert", "api", "xingang"},
+		{"update", "app", "xingang"},
 		{"update", "sql", "db:"},
-		{"update", "import", "admin (admin)"},
-		{"update", "import", "admin (admin)"},
+		{"update", "import", "admin"},
+		{"update", "import", "admin"},
 	}
 	for i, w := range want {
 		v := vs[i]

@@ -21,7 +21,7 @@ import (
 // the receiving replica runs in the background; any replica answers for
 // its progress, report and rejected rows (they live in the database).
 //
-//	POST /api/v1/imports               multipart: file, layer, [crs], [encoding], [skip_invalid], [bulk], [format], [map]..., [table] → 202 job
+//	POST /api/v1/imports               multipart: file and the options (importers.OptionNames: layer, [crs], [encoding], [skip_invalid], [bulk], [format], [map]..., [table], [batch]) → 202 job
 //	GET  /api/v1/imports               the latest jobs
 //	GET  /api/v1/imports/:id           one job: status, counts, progress
 //	GET  /api/v1/imports/:id/report    the report: rows, problems (row, external id, field, reason), warnings
@@ -61,8 +61,7 @@ func (s *Server) startImport(c *gin.Context) {
 		s.fail(c, riskmap.Errorf(riskmap.EINVALID, "want a multipart/form-data upload with a file field and a layer field: %v", err))
 		return
 	}
-	var opts importers.Options
-	var maps []string
+	raw := map[string][]string{} // every field but the file, as sent
 	var tmp, filename string
 	defer func() {
 		if tmp != "" {
@@ -104,63 +103,15 @@ func (s *Server) startImport(c *gin.Context) {
 			s.fail(c, err)
 			return
 		}
-		v := strings.TrimSpace(string(b))
-		switch name {
-		case "layer":
-			opts.Layer = v
-		case "crs":
-			opts.CRS = v
-		case "encoding":
-			opts.Encoding = v
-		case "format":
-			if v != "" {
-				if opts.Format, err = importers.ParseFormat(v); err != nil {
-					s.fail(c, badParam("format", "%v", err))
-					return
-				}
-			}
-		case "skip_invalid":
-			opts.SkipInvalid = v == "true" || v == "1" || v == "on"
-		case "bulk":
-			if opts.Bulk, err = importers.ParseBulkMode(v); err != nil {
-				s.fail(c, badParam("bulk", "%v", err))
-				return
-			}
-		case "map":
-			maps = append(maps, v)
-		case "ignore":
-			for _, col := range strings.Split(v, ",") {
-				if col = strings.TrimSpace(col); col != "" {
-					opts.Ignore = append(opts.Ignore, col)
-				}
-			}
-		case "table":
-			opts.Table = v
-		default:
-			s.fail(c, badParam(name, "unknown field (want file, layer, crs, encoding, format, skip_invalid, bulk, map, ignore, table)"))
-			return
-		}
+		raw[name] = append(raw[name], string(b))
 	}
 	if tmp == "" {
 		s.fail(c, badParam("file", "required: the file to import"))
 		return
 	}
-	if opts.Layer == "" {
-		s.fail(c, badParam("layer", "required: the layer to import into"))
-		return
-	}
-	if opts.CRS != "" {
-		if _, err := importers.ParseCRS(opts.CRS); err != nil {
-			s.fail(c, badParam("crs", "%v", err))
-			return
-		}
-	}
-	if opts.Encoding, err = importers.ParseEncoding(opts.Encoding); err != nil {
-		s.fail(c, badParam("encoding", "%v", err))
-		return
-	}
-	if opts.Mapping, err = importers.ParseMapping(maps); err != nil {
-		s.fail(c, badParam("map", "%v", err))
+	opts, err := importers.ParseOptions(raw)
+	if err != nil {
+		s.fail(c, err)
 		return
 	}
 	ctx := c.Request.Context()

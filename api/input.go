@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"mime"
 	"mime/multipart"
 	"net/http"
@@ -31,37 +32,13 @@ import (
 // the same rule, and an uploaded file's name goes through
 // cases.CleanFilename; import files are the importers' to check.
 
-// checkInput is the middleware; every route passes it.
+// checkInput is the middleware; every route passes it (the tile handler
+// calls checkRequestText itself).
 func (s *Server) checkInput() gin.HandlerFunc {
 	return func(c *gin.Context) {
-		if err := checkText("path", c.Request.URL.Path); err != nil {
+		if err := checkRequestText(c.Request); err != nil {
 			s.fail(c, err)
 			return
-		}
-		if c.Request.URL.RawQuery != "" {
-			q, err := url.ParseQuery(c.Request.URL.RawQuery)
-			if err != nil {
-				s.fail(c, riskmap.Errorf(riskmap.EINVALID, "query string: %v", err))
-				return
-			}
-			for _, k := range slices.Sorted(func(yield func(string) bool) {
-				for k := range q {
-					if !yield(k) {
-						return
-					}
-				}
-			}) {
-				if err := checkText("parameter name", k); err != nil {
-					s.fail(c, err)
-					return
-				}
-				for _, v := range q[k] {
-					if err := checkText(k, v); err != nil {
-						s.fail(c, err)
-						return
-					}
-				}
-			}
 		}
 		if err := s.checkJSONBody(c); err != nil {
 			s.fail(c, err)
@@ -69,6 +46,32 @@ func (s *Server) checkInput() gin.HandlerFunc {
 		}
 		c.Next()
 	}
+}
+
+// checkRequestText refuses a path or query holding a NUL or bytes that are
+// not UTF-8, naming the path or parameter, and a malformed query string.
+func checkRequestText(r *http.Request) error {
+	if err := checkText("path", r.URL.Path); err != nil {
+		return err
+	}
+	if r.URL.RawQuery == "" {
+		return nil
+	}
+	q, err := url.ParseQuery(r.URL.RawQuery)
+	if err != nil {
+		return riskmap.Errorf(riskmap.EINVALID, "query string: %v", err)
+	}
+	for _, k := range slices.Sorted(maps.Keys(q)) {
+		if err := checkText("parameter name", k); err != nil {
+			return err
+		}
+		for _, v := range q[k] {
+			if err := checkText(k, v); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
 }
 
 // checkText refuses a NUL character or bytes that are not UTF-8.

@@ -181,11 +181,7 @@ func (s *Server) inspectionStats(c *gin.Context) {
 		s.fail(c, err)
 		return
 	}
-	name := "inspections_" + st.From + "_" + st.To
-	if st.Area != "" {
-		name = "inspections_" + st.Area + "_" + st.From + "_" + st.To
-	}
-	s.writeStats(c, format, name, st, func(w io.Writer) error { return inspections.WriteCSV(w, st) },
+	s.writeStats(c, format, inspections.ExportName(st), st, func(w io.Writer) error { return inspections.WriteCSV(w, st) },
 		func(w io.Writer) error { return inspections.WriteXLSX(w, st) })
 }
 

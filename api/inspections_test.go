@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"mime"
 	"strings"
 	"testing"
 	"time"
@@ -325,6 +326,11 @@ func TestInspectionStatisticsCountInspectionsCasesAndTheOwnLevel(t *testing.T) {
 		}
 		if f == "csv" && !strings.HasPrefix(string(res.Body), "\ufeffarea_code,area_name,worker,enterprises,inspections") {
 			t.Fatalf("csv: %s", res.Body)
+		}
+		// named in Chinese like the other statistics' files
+		if _, p, err := mime.ParseMediaType(res.Header.Get("Content-Disposition")); err != nil || !strings.HasPrefix(p["filename"], "监督检查统计_") ||
+			!strings.HasSuffix(p["filename"], "至"+st.To+"."+f) {
+			t.Errorf("%s file name: %q (%v)", f, res.Header.Get("Content-Disposition"), err)
 		}
 	}
 }

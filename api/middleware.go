@@ -21,16 +21,22 @@ const (
 
 func (s *Server) requestID() gin.HandlerFunc {
 	return func(c *gin.Context) {
-		id := c.GetHeader("X-Request-ID")
-		if id == "" || len(id) > 64 {
-			b := make([]byte, 8)
-			_, _ = rand.Read(b)
-			id = hex.EncodeToString(b)
-		}
+		id := requestIDOf(c.Request)
 		c.Set(requestIDKey, id)
 		c.Header("X-Request-ID", id)
 		c.Next()
 	}
+}
+
+// requestIDOf is the client's X-Request-ID, or a new random one.
+func requestIDOf(r *http.Request) string {
+	id := r.Header.Get("X-Request-ID")
+	if id == "" || len(id) > 64 {
+		b := make([]byte, 8)
+		_, _ = rand.Read(b)
+		id = hex.EncodeToString(b)
+	}
+	return id
 }
 
 func (s *Server) accessLog() gin.HandlerFunc {
@@ -60,13 +66,29 @@ func (s *Server) recover() gin.HandlerFunc {
 	}
 }
 
+// securityHeaderValues are the headers every answer carries, keys in
+// canonical form; each value a slice of one (len == cap, so an Add to the
+// same key copies instead of writing into the shared array). Prebuilt so
+// that the tile handler sets them without allocating.
+var securityHeaderValues = [...]struct {
+	key   string
+	value []string
+}{
+	{"X-Content-Type-Options", []string{"nosniff"}},
+	{"X-Frame-Options", []string{"DENY"}},
+	{"Referrer-Policy", []string{"no-referrer"}},
+	{"Cross-Origin-Opener-Policy", []string{"same-origin"}},
+}
+
+func setSecurityHeaders(h http.Header) {
+	for _, x := range securityHeaderValues {
+		h[x.key] = x.value
+	}
+}
+
 func securityHeaders() gin.HandlerFunc {
 	return func(c *gin.Context) {
-		h := c.Writer.Header()
-		h.Set("X-Content-Type-Options", "nosniff")
-		h.Set("X-Frame-Options", "DENY")
-		h.Set("Referrer-Policy", "no-referrer")
-		h.Set("Cross-Origin-Opener-Policy", "same-origin")
+		setSecurityHeaders(c.Writer.Header())
 		c.Next()
 	}
 }
@@ -75,28 +97,35 @@ func securityHeaders() gin.HandlerFunc {
 // browser access at all.
 func (s *Server) cors() gin.HandlerFunc {
 	return func(c *gin.Context) {
-		origin := c.GetHeader("Origin")
-		if origin == "" || !slices.Contains(s.AllowedOrigins, origin) {
-			if c.Request.Method == http.MethodOptions && origin != "" {
-				c.AbortWithStatus(http.StatusForbidden)
-				return
-			}
-			c.Next()
-			return
-		}
-		h := c.Writer.Header()
-		h.Set("Access-Control-Allow-Origin", origin)
-		h.Add("Vary", "Origin")
-		h.Set("Access-Control-Expose-Headers", "ETag, X-Request-ID")
-		if c.Request.Method == http.MethodOptions {
-			h.Set("Access-Control-Allow-Methods", "GET, POST, PATCH, DELETE")
-			h.Set("Access-Control-Allow-Headers", "Authorization, Content-Type, If-Match, If-None-Match, X-Riskmap-Client")
-			h.Set("Access-Control-Max-Age", "600")
-			c.AbortWithStatus(http.StatusNoContent)
+		if status := s.corsHeaders(c.Writer.Header(), c.Request); status != 0 {
+			c.AbortWithStatus(status)
 			return
 		}
 		c.Next()
 	}
+}
+
+// corsHeaders sets the CORS headers of an answer to r: for a configured
+// origin, the origin admitted; it returns the status that ends a preflight
+// (204 admitted, 403 refused), or 0 for any other request, which goes on.
+func (s *Server) corsHeaders(h http.Header, r *http.Request) int {
+	origin := r.Header.Get("Origin")
+	if origin == "" || !slices.Contains(s.AllowedOrigins, origin) {
+		if r.Method == http.MethodOptions && origin != "" {
+			return http.StatusForbidden
+		}
+		return 0
+	}
+	h.Set("Access-Control-Allow-Origin", origin)
+	h.Add("Vary", "Origin")
+	h.Set("Access-Control-Expose-Headers", "ETag, X-Request-ID")
+	if r.Method == http.MethodOptions {
+		h.Set("Access-Control-Allow-Methods", "GET, POST, PATCH, DELETE")
+		h.Set("Access-Control-Allow-Headers", "Authorization, Content-Type, If-Match, If-None-Match, X-Riskmap-Client")
+		h.Set("Access-Control-Max-Age", "600")
+		return http.StatusNoContent
+	}
+	return 0
 }
 
 func (s *Server) limitBody() gin.HandlerFunc {
@@ -113,8 +142,11 @@ func (s *Server) limitBody() gin.HandlerFunc {
 	}
 }
 
-func bearer(c *gin.Context) string {
-	h := c.GetHeader("Authorization")
+func bearer(c *gin.Context) string { return bearerToken(c.Request) }
+
+// bearerToken is the token of r's Authorization header, or "".
+func bearerToken(r *http.Request) string {
+	h := r.Header.Get("Authorization")
 	if len(h) > 7 && strings.EqualFold(h[:7], "bearer ") {
 		return strings.TrimSpace(h[7:])
 	}
@@ -124,11 +156,14 @@ func bearer(c *gin.Context) string {
 // credential is the token a request carries: a bearer token, or the
 // password of HTTP Basic (any username: the token decides), for clients
 // that speak only Basic (GDAL_HTTP_AUTH=BASIC, QGIS's Basic method).
-func credential(c *gin.Context) string {
-	if tok := bearer(c); tok != "" {
+func credential(c *gin.Context) string { return credentialOf(c.Request) }
+
+// credentialOf is credential for a request outside the router (tiles).
+func credentialOf(r *http.Request) string {
+	if tok := bearerToken(r); tok != "" {
 		return tok
 	}
-	if _, pass, ok := c.Request.BasicAuth(); ok {
+	if _, pass, ok := r.BasicAuth(); ok {
 		return pass
 	}
 	return ""

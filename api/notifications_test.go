@@ -269,7 +269,7 @@ func TestLastEventIDReplaysExactlyTheMissedEvents(t *testing.T) {
 	}
 	// and a client that is up to date gets nothing but what comes next
 	var newest int64
-	e.pool.QueryRow(context.Background(), `SELECT pruned_through FROM feed_state`).Scan(&newest)
+	queryRow(t, e.pool, `SELECT pruned_through FROM feed_state`).Scan(&newest)
 	s, stop3 := e.stream("xingang", strconv.FormatInt(newest, 10))
 	defer stop3()
 	b := e.newCase("worker1", 115.22, 23.0, nil)

@@ -83,7 +83,7 @@ type ogcLink struct {
 }
 
 func (s *Server) ogcLanding(c *gin.Context) {
-	b := s.baseURL(c)
+	b := s.baseURL(c.Request)
 	c.JSON(http.StatusOK, gin.H{
 		"title":       "riskmap 应急风险一张图",
 		"description": "Shanwei emergency risk map layers as OGC API - Features",
@@ -107,7 +107,7 @@ var layerTitles = map[string]string{
 }
 
 func (s *Server) collectionLinks(c *gin.Context, id string) []ogcLink {
-	b := s.baseURL(c) + "/ogc/collections/" + id
+	b := s.baseURL(c.Request) + "/ogc/collections/" + id
 	return []ogcLink{
 		{Href: b, Rel: "self", Type: "application/json"},
 		{Href: b + "/items", Rel: "items", Type: "application/geo+json", Title: id},
@@ -150,7 +150,7 @@ func (s *Server) ogcCollections(c *gin.Context) {
 	if s.Cases != nil {
 		cols = append(cols, s.casesDoc(c))
 	}
-	b := s.baseURL(c)
+	b := s.baseURL(c.Request)
 	c.JSON(http.StatusOK, gin.H{"collections": cols, "links": []ogcLink{{Href: b + "/ogc/collections", Rel: "self", Type: "application/json"}}})
 }
 
@@ -237,7 +237,7 @@ func (s *Server) ogcQueryables(c *gin.Context) {
 	}
 	c.Header("Content-Type", "application/schema+json")
 	body, _ := json.Marshal(gin.H{
-		"$schema": "https://json-schema.org/draft/2020-12/schema", "$id": s.baseURL(c) + c.Request.URL.Path,
+		"$schema": "https://json-schema.org/draft/2020-12/schema", "$id": s.baseURL(c.Request) + c.Request.URL.Path,
 		"type": "object", "title": layerTitles[c.Param("layer")], "properties": props, "additionalProperties": false,
 	})
 	c.Data(http.StatusOK, "application/schema+json", body)
@@ -426,7 +426,7 @@ func (s *Server) ogcItems(c *gin.Context) {
 		s.fail(c, err)
 		return
 	}
-	fc.Close(&collection.Page{Matched: &matched, Links: pageLinks(s.baseURL(c), c.Request.URL, next, nextLimit(limit))})
+	fc.Close(&collection.Page{Matched: &matched, Links: pageLinks(s.baseURL(c.Request), c.Request.URL, next, nextLimit(limit))})
 	c.Header("Content-Crs", contentCRS(q.LatLon))
 	c.Data(http.StatusOK, collection.MediaType, buf.Bytes())
 }
@@ -495,7 +495,7 @@ func (s *Server) ogcCaseItems(c *gin.Context) {
 	for _, f := range page.Features {
 		fc.Add(f)
 	}
-	fc.Close(&collection.Page{Links: pageLinks(s.baseURL(c), c.Request.URL, page.Next, nextLimit(q.Limit))})
+	fc.Close(&collection.Page{Links: pageLinks(s.baseURL(c.Request), c.Request.URL, page.Next, nextLimit(q.Limit))})
 	c.Header("Content-Crs", contentCRS(false))
 	c.Data(http.StatusOK, collection.MediaType, buf.Bytes())
 }
@@ -519,9 +519,9 @@ func (s *Server) ogcItem(c *gin.Context) {
 	if !ok {
 		return
 	}
-	col := s.baseURL(c) + "/ogc/collections/" + url.PathEscape(c.Param("layer"))
+	col := s.baseURL(c.Request) + "/ogc/collections/" + url.PathEscape(c.Param("layer"))
 	links := []ogcLink{
-		{Href: s.baseURL(c) + c.Request.URL.RequestURI(), Rel: "self", Type: "application/geo+json"},
+		{Href: s.baseURL(c.Request) + c.Request.URL.RequestURI(), Rel: "self", Type: "application/geo+json"},
 		{Href: col, Rel: "collection", Type: "application/json"},
 	}
 	if l == nil {

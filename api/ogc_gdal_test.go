@@ -81,7 +81,7 @@ func TestGDALReadsTheOGCAPIAsQGISWould(t *testing.T) {
 		t.Fatal(err)
 	}
 	var log requestLog
-	srv := httptest.NewServer(log.wrap(e.engine))
+	srv := httptest.NewServer(log.wrap(e.handler))
 	defer srv.Close()
 	tok := e.token["admin"]
 	oapif := "OAPIF:" + srv.URL + "/ogc"

@@ -219,10 +219,10 @@ func apiOperations() []operation {
 			replies: obj{"200": obj{"description": "the ledger, as an attachment", "content": obj{xlsxType: obj{}, "text/csv": obj{}}}}},
 		{method: "GET", path: "/api/v1/cases/{id}", tag: "cases", summary: "a case with its event history", params: params("uuid", "outCrs"), replies: obj{"200": reply("the case", "application/geo+json", ref("Feature"))}},
 		{method: "POST", path: "/api/v1/cases/{id}/actions", tag: "cases", summary: "move a case along the closed loop (409 on an illegal move or stale version)", params: params("uuid"),
-			body:    jsonBody(obj{"type": "object", "required": []string{"action", "version"}, "properties": obj{"action": str, "version": integer, "assignee": integer, "deadline": obj{"type": "string", "format": "date-time"}, "note": str, "reason": str, "duplicate_of": str, "attachments": obj{"type": "array", "items": str}}}),
+			body:    jsonBody(obj{"type": "object", "required": []string{"action", "version"}, "properties": obj{"action": str, "version": integer, "assignee": integer, "deadline": obj{"type": "string", "format": "date-time"}, "note": str, "reason": str, "duplicate_of": str, "attachments": obj{"type": "array", "items": str}, "client_id": obj{"type": "string", "format": "uuid", "description": "makes the action idempotent: the same id again answers the first reply"}}}),
 			replies: obj{"200": reply("the case after the action", "application/geo+json", ref("Feature")), "409": obj{"$ref": "#/components/responses/Error"}}},
-		{method: "POST", path: "/api/v1/cases/{id}/attachments", tag: "cases", summary: "upload evidence (multipart, field file)", params: params("uuid"),
-			body:    obj{"required": true, "content": obj{"multipart/form-data": obj{"schema": obj{"type": "object", "properties": obj{"file": obj{"type": "string", "format": "binary"}}}}}},
+		{method: "POST", path: "/api/v1/cases/{id}/attachments", tag: "cases", summary: "upload evidence (multipart, field file, optionally after a field client_id that makes it idempotent)", params: params("uuid"),
+			body:    obj{"required": true, "content": obj{"multipart/form-data": obj{"schema": obj{"type": "object", "properties": obj{"client_id": obj{"type": "string", "format": "uuid"}, "file": obj{"type": "string", "format": "binary"}}}}}},
 			replies: obj{"201": reply("{id, url, sha256, content_type, size}", "application/json", object(obj{"id": str, "url": str, "sha256": str, "content_type": str, "size": integer, "filename": str})), "413": obj{"$ref": "#/components/responses/Error"}, "507": obj{"$ref": "#/components/responses/Error"}}},
 		{method: "GET", path: "/api/v1/cases/{id}/assignees", tag: "cases", summary: "who the case may be assigned to (the assign form's choices): the township's grid workers, the case's own grid worker first, then the township office", params: params("uuid"),
 			replies: ok("{assignees: [...]}", object(obj{"assignees": arrayOf(object(obj{"id": integer, "username": str, "display_name": str, "role": str}))}))},
@@ -389,7 +389,7 @@ func layerOperations(l *features.Layer) []operation {
 		}
 	}
 	return []operation{
-		{method: "GET", path: p, tag: l.Name, summary: "features of " + l.Name + " in scope", params: append(params("bbox", "limit", "cursor", "outCrs"), asOfParam), replies: fc},
+		{method: "GET", path: p, tag: l.Name, summary: "features of " + l.Name + " in scope", params: append(params("bbox", "limit", "cursor", "outCrs"), param("area", "query", "only what lies in this 12-digit area or 15-digit grid", str, false), asOfParam), replies: fc},
 		{method: "POST", path: p, tag: l.Name, summary: "create a feature", params: params("crs"), body: geoBody,
 			replies: obj{"201": reply("the stored feature", "application/geo+json", feature)}},
 		{method: "PATCH", path: p, tag: l.Name, summary: "change several features in one transaction (properties.version as each one's If-Match)", params: params("crs"),
@@ -570,7 +570,7 @@ func (s *Server) OGCOpenAPI(base string) obj {
 
 func (s *Server) ogcOpenAPI(c *gin.Context) {
 	c.Header("Content-Type", "application/vnd.oai.openapi+json;version=3.0")
-	body, _ := json.Marshal(s.OGCOpenAPI(s.baseURL(c)))
+	body, _ := json.Marshal(s.OGCOpenAPI(s.baseURL(c.Request)))
 	c.Data(http.StatusOK, "application/vnd.oai.openapi+json;version=3.0", body)
 }
 

@@ -82,7 +82,7 @@ func TestOpenAPIValidatesAndEveryOperationHasAnIdAndASchema(t *testing.T) {
 func TestAClientGeneratedFromTheOpenAPIWorks(t *testing.T) {
 	e := newEnv(t)
 	e.do("POST", "/api/v1/risk_points", "admin", pointFeature(115.2, 23.0, riskProps()), nil)
-	srv := httptest.NewServer(e.engine)
+	srv := httptest.NewServer(e.handler)
 	defer srv.Close()
 	dir := t.TempDir()
 	spec := filepath.Join(dir, "openapi.json")

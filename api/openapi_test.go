@@ -50,7 +50,7 @@ func TestOpenAPIDocumentsEveryRoute(t *testing.T) {
 		t.Fatalf("the description does not encode: %v", err)
 	}
 	paths := spec["paths"].(map[string]any)
-	for _, r := range s.Engine().Routes() {
+	for _, r := range s.Routes() {
 		p := ginParam.ReplaceAllString(r.Path, "{$1}")
 		if p == "/tiles/{path}" {
 			p = "/tiles/{layer}/{z}/{x}/{y}.mvt" // one route, documented as its templated paths

@@ -239,6 +239,31 @@ func TestAPatrolFarFromItsPointIsKeptAndMarkedOffSite(t *testing.T) {
 	if len(list.Features) != 1 || list.Features[0].ID != f.ID {
 		t.Fatalf("off-site list: %+v", list.Features)
 	}
+	// and is told of it, once, in its inbox (patrol_review); not of the
+	// patrol on site
+	var in struct {
+		Notifications []struct {
+			Kind  string  `json:"kind"`
+			RefID *string `json:"ref_id"`
+			Title string  `json:"title"`
+			Body  string  `json:"body"`
+		} `json:"notifications"`
+	}
+	if r := e.do("GET", "/api/v1/notifications?limit=100", "xingang", nil, &in); r.StatusCode != 200 {
+		t.Fatalf("inbox: %d %s", r.StatusCode, r.Body)
+	}
+	var told []string
+	for _, x := range in.Notifications {
+		if x.Kind == "patrol_review" && x.RefID != nil {
+			told = append(told, *x.RefID)
+			if !strings.Contains(x.Body, "米") || !strings.HasPrefix(x.Title, "巡查位置异常") {
+				t.Errorf("notice: %q / %q", x.Title, x.Body)
+			}
+		}
+	}
+	if len(told) != 1 || told[0] != f.ID {
+		t.Errorf("patrol_review told of %v, want only the off-site patrol %s", told, f.ID)
+	}
 }
 
 func TestAProblemPatrolOpensItsCasesInItsOwnTransaction(t *testing.T) {

@@ -122,3 +122,38 @@ func TestSearchRefusesWhatItCannotAnswer(t *testing.T) {
 		}
 	}
 }
+
+func TestLayerListsNarrowToAnArea(t *testing.T) {
+	e := newCaseEnv(t)
+	for _, p := range [][2]float64{{115.2, 23.1}, {115.7, 23.1}, {116.2, 23.1}} {
+		if res := e.do("POST", "/api/v1/stations", "admin", pointFeature(p[0], p[1], map[string]any{"name": "站", "kind": "office"}), nil); res.StatusCode != http.StatusCreated {
+			t.Fatalf("station: %d %s", res.StatusCode, res.Body)
+		}
+	}
+	count := func(user, query string) int {
+		var fc struct {
+			Features []feature `json:"features"`
+		}
+		if res := e.do("GET", "/api/v1/stations?"+query, user, nil, &fc); res.StatusCode != http.StatusOK {
+			t.Fatalf("%s: %d %s", query, res.StatusCode, res.Body)
+		}
+		return len(fc.Features)
+	}
+	for _, c := range []struct {
+		user, query string
+		want        int
+	}{
+		{"city", "area=441502001000", 2},    // 新港街道
+		{"city", "area=441502002000", 1},    // 香洲街道
+		{"city", "area=441502001001002", 1}, // a grid
+		{"xingang", "area=441502002000", 0}, // outside xingang's scope: nothing
+		{"worker1", "area=441502001000", 1}, // the township, as far as worker1 sees
+	} {
+		if got := count(c.user, c.query); got != c.want {
+			t.Errorf("%s %s: %d stations, want %d", c.user, c.query, got, c.want)
+		}
+	}
+	if res := e.do("GET", "/api/v1/stations?area=4415", "city", nil, nil); res.StatusCode != http.StatusBadRequest {
+		t.Errorf("a bad area: %d, want 400", res.StatusCode)
+	}
+}

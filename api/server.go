@@ -4,10 +4,12 @@ package api
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"io/fs"
 	"log/slog"
 	"net/http"
+	"strings"
 	"time"
 
 	"github.com/gin-gonic/gin"
@@ -100,14 +102,42 @@ type Server struct {
 	RequestTimeout time.Duration
 }
 
-// Handler builds the routes, answers compressed for clients that accept
-// gzip (the tiles of directTiles from the cache's gzip).
+// Handler builds the routes: the tile handler for /tiles/ (tiles.go), the
+// router for everything else. Answers are gzipped for clients that accept
+// it: the router's by compress, tiles by the tile handler (each tile is
+// gzipped once, when it is made, and cached so).
 func (s *Server) Handler() http.Handler {
-	h := compress(s.Engine())
-	if s.Tiles != nil {
-		return headAsGet(s.directTiles(h))
+	engine := compress(s.Engine())
+	if s.Tiles == nil {
+		return headAsGet(engine)
 	}
-	return headAsGet(h)
+	tiles := s.newTileHandler()
+	return headAsGet(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if strings.HasPrefix(r.URL.Path, tilesPrefix) {
+			tiles.ServeHTTP(w, r)
+			return
+		}
+		engine.ServeHTTP(w, r)
+	}))
+}
+
+// Routes lists every route Handler serves: the router's and the tile
+// handler's (the security matrix and the OpenAPI description cover each).
+func (s *Server) Routes() gin.RoutesInfo {
+	routes := s.Engine().Routes()
+	if s.Tiles != nil {
+		routes = append(routes, gin.RouteInfo{Method: http.MethodGet, Path: tilesRoute})
+	}
+	return routes
+}
+
+// methodNotAllowed answers a method no route of the path takes.
+func methodNotAllowed(w http.ResponseWriter, r *http.Request) int {
+	body, _ := json.Marshal(map[string]map[string]string{"error": {"code": "method_not_allowed", "message": r.Method + " is not allowed on " + r.URL.Path}})
+	w.Header().Set("Content-Type", "application/json; charset=utf-8")
+	w.WriteHeader(http.StatusMethodNotAllowed)
+	_, _ = w.Write(body)
+	return http.StatusMethodNotAllowed
 }
 
 // headAsGet answers HEAD on every GET route as GET would, without the
@@ -142,7 +172,8 @@ func (s *Server) Engine() *gin.Engine {
 		}
 	})
 	r.NoMethod(func(c *gin.Context) {
-		c.AbortWithStatusJSON(http.StatusMethodNotAllowed, gin.H{"error": gin.H{"code": "method_not_allowed", "message": c.Request.Method + " is not allowed on " + c.Request.URL.Path}})
+		methodNotAllowed(c.Writer, c.Request)
+		c.Abort()
 	})
 
 	r.GET("/healthz", s.healthz)
@@ -152,7 +183,7 @@ func (s *Server) Engine() *gin.Engine {
 	}
 	v1 := r.Group("/api/v1")
 	v1.POST("/auth/login", s.login)
-	authed := v1.Group("", s.authenticate(), s.syncTiles())
+	authed := v1.Group("", s.authenticate(), s.syncAfterWrites())
 	authed.POST("/auth/logout", s.logout)
 	authed.GET("/auth/me", s.me)
 	authed.GET("/config", s.webConfig)
@@ -165,7 +196,7 @@ func (s *Server) Engine() *gin.Engine {
 	admin.PATCH("/users/:id", s.patchUser)
 	authed.GET("/audit", s.requireRole("admin", "city"), s.strictQuery("table", "row_id", "actor_id", "before", "limit"), s.listAudit)
 	authed.GET("/locate", s.locate)
-	authed.GET("/search", s.search)
+	authed.GET("/search", s.strictQuery("q", "layers", "limit"), s.search)
 	authed.GET("/layers", s.strictQuery(), s.listLayers)
 	authed.GET("/grids/integrity", s.gridIntegrity)
 	authed.GET("/stats/risk-areas", s.strictQuery("area", "group_by", "format"), s.riskAreas)
@@ -204,7 +235,7 @@ func (s *Server) Engine() *gin.Engine {
 		authed.DELETE("/"+name+"/:id", s.deleteFeature(l))
 	}
 	if s.Tiles != nil {
-		s.tileRoutes(r)
+		r.GET("/styles/riskmap.json", s.authenticate(), s.style)
 	}
 	if s.Imports != nil {
 		s.importRoutes(authed)
@@ -224,7 +255,7 @@ func CheckTrustedProxies(proxies []string) error {
 
 // listParams are the query parameters of a layer's list
 // (GET /api/v1/{layer}); any other is refused (strictQuery).
-var listParams = []string{"bbox", "limit", "cursor", "as_of", "crs"}
+var listParams = []string{"bbox", "area", "limit", "cursor", "as_of", "crs"}
 
 // HTTPServer wraps the handler with timeouts that cut off slow clients.
 func (s *Server) HTTPServer(addr string) *http.Server {

@@ -3,6 +3,7 @@ package api
 import (
 	"bytes"
 	"io"
+	"mime"
 	"net/http"
 	"slices"
 	"time"
@@ -26,10 +27,8 @@ func (s *Server) rectificationStats(c *gin.Context) {
 		s.fail(c, err)
 		return
 	}
-	name := "rectification_" + st.From + "_" + st.To
-	if q.Area != "" {
-		name = "rectification_" + q.Area + "_" + st.From + "_" + st.To
-	}
+	// the file is named as its title reads: 隐患排查整改统计_新港街道_2026-01-01至2026-06-30
+	name := cases.ExportName(st)
 	s.writeStats(c, format, name, st, func(w io.Writer) error { return cases.WriteCSV(w, st) }, func(w io.Writer) error { return cases.WriteXLSX(w, st) })
 }
 
@@ -73,14 +72,14 @@ func (s *Server) writeStats(c *gin.Context, format, name string, v any, csv, xls
 			s.fail(c, err)
 			return
 		}
-		c.Header("Content-Disposition", `attachment; filename="`+name+`.csv"`)
+		c.Header("Content-Disposition", mime.FormatMediaType("attachment", map[string]string{"filename": name + ".csv"}))
 		c.Data(http.StatusOK, "text/csv; charset=utf-8", buf.Bytes())
 	case "xlsx":
 		if err := xlsx(&buf); err != nil {
 			s.fail(c, err)
 			return
 		}
-		c.Header("Content-Disposition", `attachment; filename="`+name+`.xlsx"`)
+		c.Header("Content-Disposition", mime.FormatMediaType("attachment", map[string]string{"filename": name + ".xlsx"}))
 		c.Data(http.StatusOK, "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", buf.Bytes())
 	default:
 		c.JSON(http.StatusOK, v)

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/csv"
+	"mime"
 	"strings"
 	"testing"
 
@@ -77,6 +78,17 @@ func TestRectificationStatisticsAsJSONCSVAndXLSX(t *testing.T) {
 	rows, err := f.GetRows(f.GetSheetName(0))
 	if err != nil {
 		t.Fatal(err)
+	}
+	if rows[0][0] != "城区隐患排查整改统计（2021-01-01至2021-12-31）" {
+		t.Errorf("xlsx title %q", rows[0][0])
+	}
+	if _, p, err := mime.ParseMediaType(res.Header.Get("Content-Disposition")); err != nil || p["filename"] != "隐患排查整改统计_城区_2021-01-01至2021-12-31.xlsx" {
+		t.Errorf("xlsx file name: %q (%v)", res.Header.Get("Content-Disposition"), err)
+	}
+	// without an area: the user's own, by name
+	res = e.do("GET", "/api/v1/stats/rectification?from=2021-01-01&to=2021-12-31&format=csv", "xingang", nil, nil)
+	if _, p, err := mime.ParseMediaType(res.Header.Get("Content-Disposition")); err != nil || p["filename"] != "隐患排查整改统计_新港街道_2021-01-01至2021-12-31.csv" {
+		t.Errorf("csv file name: %q (%v)", res.Header.Get("Content-Disposition"), err)
 	}
 	if len(rows) < 8 || rows[2][0] != "区划代码" || rows[2][2] != "发现隐患(处)" || rows[3][1] != "新港街道" || rows[3][2] != "3" ||
 		rows[3][5] != "66.7%" || rows[5][1] != "合计" || rows[7][0] != "发现隐患4处,应整改隐患3处,已整改隐患2处,整改率为66.7%" {

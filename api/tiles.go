@@ -2,162 +2,296 @@ package api
 
 import (
 	"context"
+	"encoding/json"
+	"fmt"
 	"net/http"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/gin-gonic/gin"
 
 	"riskmap"
 	"riskmap/coverage"
+	"riskmap/metrics"
 	"riskmap/tiles"
 )
 
-// Vector tiles, TileJSON and the map style (package tiles). Tiles need the
-// bearer token like the rest of the API; they are made for the user's scope.
+// Vector tiles (package tiles) and the coverage layer (package coverage),
+// for the user's scope, with the bearer token like the rest of the API:
 //
 //	GET /tiles/{layer}/{z}/{x}/{y}.mvt  200 MVT; 204 when the tile has no feature; 304 on If-None-Match
 //	GET /tiles/{layer}.json             TileJSON 3.0.0
-//	GET /styles/riskmap.json            the MapLibre style
-func (s *Server) tileRoutes(r *gin.Engine) {
-	g := r.Group("", s.tileAuthenticate())
-	g.GET("/tiles/*path", s.tile)
-	g.GET("/styles/riskmap.json", s.style)
-}
+//	GET /tiles/coverage/{z}/{x}/{y}.mvt?facility=stations&max_distance_m=5000[&kind=][&max_minutes=][&area=]
+//	GET /tiles/coverage.json?facility=…  TileJSON whose tile URLs carry the same parameters
+//
+// Everything under /tiles/ is served by one http.Handler, tileHandler,
+// mounted ahead of the router (Handler): a map asks for hundreds of tiles
+// a view, and the router's per-request work (its context, the middleware
+// chain, a log line) cost as much CPU as a cached tile. The handler does
+// what that chain does for a tile, itself: security and CORS headers (the
+// router's own functions), the request's deadline, one authentication
+// (auth.Service.AuthenticateCached), one path parser (parseTilePath), one
+// writer (writeTile), errors as the API's JSON (writeError), the request
+// counted in /metrics under tilesRoute. A request is logged when it fails;
+// the many that do not are counted, not logged.
+//
+// Adding a tile layer is adding it to tiles.Layers (or, for a layer made
+// elsewhere, one case in serveTile); the path, the token, the headers and
+// the writer stay as they are.
+
+// tilesPrefix is the path the tile handler owns; tilesRoute names its
+// requests in /metrics, the route list and the security matrix.
+const (
+	tilesPrefix = "/tiles/"
+	tilesRoute  = "/tiles/*path"
+)
 
 const mvtType = "application/vnd.mapbox-vector-tile"
 
-// tileAuthenticate is authenticate with the resolved tokens remembered
-// (tiles.Tokens), so a map drawing hundreds of tiles checks its token in
-// the database once, not per tile.
-func (s *Server) tileAuthenticate() gin.HandlerFunc {
-	return func(c *gin.Context) {
-		tok := credential(c)
-		if tok == "" {
-			s.fail(c, riskmap.Errorf(riskmap.EUNAUTHORIZED, "missing bearer token: log in at /api/v1/auth/login"))
-			return
-		}
-		tokens := s.Tiles.Tokens()
-		u, ok := tokens.Get(tok)
-		if !ok {
-			gen := tokens.Begin()
-			var err error
-			var until time.Time
-			if u, until, err = s.Auth.AuthenticateUntil(c.Request.Context(), tok); err != nil {
-				s.fail(c, err)
-				return
-			}
-			tokens.Put(tok, u, gen, until)
-		}
-		// (tiles are reads: no audit, so the user is not put in the
-		// request's context, which would cost a copy of the request)
-		c.Set(userKey, u)
-		c.Next()
-	}
+// autoContentLength: net/http declares the Content-Length of a body written
+// whole by a handler that then returns, up to its 2 KB chunking buffer;
+// larger tiles declare theirs (else they would be sent chunked).
+const autoContentLength = 2048
+
+// Header values of a tile answer, prebuilt (len == cap: see
+// securityHeaderValues).
+var (
+	tileCacheControl = []string{"private, no-cache"} // per user scope; revalidated every time (a 304 is as cheap as a hit)
+	tileVary         = []string{"Authorization, Accept-Encoding"}
+	tileGzip         = []string{"gzip"}
+	tileMiss         = []string{"MISS"}
+	tileContentType  = []string{mvtType}
+)
+
+// tilePath is what a path under /tiles/ asks for: a tile of a layer, or
+// (json) the layer's TileJSON.
+type tilePath struct {
+	layer string
+	json  bool
+	id    tiles.TileID
 }
 
-func (s *Server) tile(c *gin.Context) {
-	path := strings.TrimPrefix(c.Param("path"), "/")
-	if name, ok := strings.CutSuffix(path, ".json"); ok && !strings.Contains(name, "/") {
-		if name == coverage.TileLayer {
-			s.coverageTileJSON(c)
-			return
+// parseTilePath reads the path after /tiles/: {layer}.json or
+// {layer}/{z}/{x}/{y}.mvt (the layer itself is checked by its owner).
+func parseTilePath(p string) (tilePath, error) {
+	if name, ok := strings.CutSuffix(p, ".json"); ok && name != "" && !strings.Contains(name, "/") {
+		return tilePath{layer: name, json: true}, nil
+	}
+	layer, rest, ok1 := strings.Cut(p, "/")
+	zs, rest, ok2 := strings.Cut(rest, "/")
+	xs, ys, ok3 := strings.Cut(rest, "/")
+	ys, ok4 := strings.CutSuffix(ys, ".mvt")
+	if !ok1 || !ok2 || !ok3 || !ok4 || layer == "" || strings.Contains(ys, "/") {
+		return tilePath{}, notFound("no such tile path /tiles/%s: tiles are /tiles/{layer}/{z}/{x}/{y}.mvt, their TileJSON /tiles/{layer}.json", p)
+	}
+	id, err := tiles.ParseTileID(zs, xs, ys)
+	return tilePath{layer: layer, id: id}, err
+}
+
+// tileHandler serves everything under /tiles/.
+type tileHandler struct {
+	s       *Server
+	metrics *metrics.Route // nil: not counted
+}
+
+func (s *Server) newTileHandler() *tileHandler {
+	h := &tileHandler{s: s}
+	if s.Metrics != nil {
+		h.metrics = s.Metrics.Route(tilesRoute, http.MethodGet, http.StatusOK, http.StatusNoContent, http.StatusNotModified)
+	}
+	return h
+}
+
+func (th *tileHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	s := th.s
+	start := time.Now()
+	ctx := bounded{parent: r.Context(), timeout: s.RequestTimeout}
+	defer ctx.release()
+	status, size, err := 0, 0, error(nil)
+	defer func() {
+		if v := recover(); v != nil {
+			if v == http.ErrAbortHandler {
+				panic(v)
+			}
+			err = fmt.Errorf("panic: %v", v)
 		}
-		s.tileJSON(c, name)
+		if err != nil {
+			id := requestIDOf(r)
+			w.Header().Set("X-Request-ID", id)
+			status, size = s.writeError(w, r.WithContext(&ctx), id, nil, err)
+			s.Logger.Info("request", "request_id", id, "method", r.Method, "route", tilesRoute, "path", r.URL.Path,
+				"status", status, "bytes", size, "ms", time.Since(start).Milliseconds())
+		}
+		switch {
+		case th.metrics != nil && r.Method == http.MethodGet:
+			th.metrics.Observe(status, time.Since(start))
+		case s.Metrics != nil:
+			s.Metrics.ObserveRequest(tilesRoute, r.Method, status, time.Since(start))
+		}
+	}()
+	h := w.Header()
+	setSecurityHeaders(h)
+	if status = s.corsHeaders(h, r); status != 0 {
+		w.WriteHeader(status)
 		return
 	}
-	parts := strings.Split(path, "/")
-	if len(parts) != 4 || !strings.HasSuffix(parts[3], ".mvt") {
-		s.fail(c, notFound("no such tile path /tiles/%s: tiles are /tiles/{layer}/{z}/{x}/{y}.mvt, their TileJSON /tiles/{layer}.json", path))
+	if r.Method != http.MethodGet {
+		status = methodNotAllowed(w, r)
 		return
 	}
-	if parts[0] == coverage.TileLayer {
-		s.coverageTile(c, parts[1:])
-		return
+	status, err = s.serveTile(w, r, &ctx)
+}
+
+// serveTile authenticates r and answers it; an error is left to the
+// caller to write.
+func (s *Server) serveTile(w http.ResponseWriter, r *http.Request, ctx *bounded) (int, error) {
+	if err := checkRequestText(r); err != nil {
+		return 0, err
 	}
-	if err := s.Tiles.CheckLayer(parts[0]); err != nil {
-		s.fail(c, err)
-		return
+	tok := credentialOf(r) // a bearer token, or an access token as Basic's password (GDAL, QGIS)
+	if tok == "" {
+		return 0, riskmap.Errorf(riskmap.EUNAUTHORIZED, "missing bearer token: log in at /api/v1/auth/login")
 	}
-	id, err := tiles.ParseTileID(parts[1], parts[2], strings.TrimSuffix(parts[3], ".mvt"))
+	u, err := s.Auth.AuthenticateCached(ctx, tok)
 	if err != nil {
-		s.fail(c, err)
-		return
+		return 0, err
 	}
-	t, err := s.Tiles.Tile(c.Request.Context(), currentUser(c).Scope(), parts[0], id)
+	p, err := parseTilePath(r.URL.Path[len(tilesPrefix):])
 	if err != nil {
-		s.fail(c, err)
-		return
+		return 0, err
 	}
-	writeTile(c, t)
+	if p.layer == coverage.TileLayer {
+		return s.serveCoverageTile(w, r, ctx, u, p)
+	}
+	if p.json {
+		tj, err := s.Tiles.TileJSON(ctx, u.Scope(), p.layer, s.baseURL(r))
+		if err != nil {
+			return 0, err
+		}
+		return writeTileJSON(w, tj)
+	}
+	t, err := s.Tiles.Tile(ctx, u.Scope(), p.layer, p.id)
+	if err != nil {
+		return 0, err
+	}
+	return writeTile(w, r, t), nil
+}
+
+// serveCoverageTile answers /tiles/coverage/…: the parameters of GET
+// /api/v1/coverage ride in the query string.
+func (s *Server) serveCoverageTile(w http.ResponseWriter, r *http.Request, ctx context.Context, u *riskmap.User, p tilePath) (int, error) {
+	if s.Coverage == nil {
+		return 0, notFound("no coverage layer on this server")
+	}
+	q, err := coverageQuery(r.URL.Query())
+	if err != nil {
+		return 0, err
+	}
+	if p.json {
+		tj, err := s.Coverage.TileJSON(ctx, u, q, s.baseURL(r))
+		if err != nil {
+			return 0, err
+		}
+		return writeTileJSON(w, tj)
+	}
+	t, err := s.Coverage.Tile(ctx, u, q, p.id.Z, p.id.X, p.id.Y)
+	if err != nil {
+		return 0, err
+	}
+	// coverage tiles are cached without a gzip: made per answer (rare)
+	tile := tiles.Tile{Data: t.Data, ETag: t.ETag, Cached: t.Cached}
+	if acceptsGzip(r.Header["Accept-Encoding"]) {
+		tile.Gzip = tiles.Gzip(t.Data)
+	}
+	return writeTile(w, r, tile), nil
 }
 
 // writeTile answers with a tile: 204 when it has no feature, 304 when the
-// client holds it already, its cached gzip when the client accepts gzip.
-func writeTile(c *gin.Context, t tiles.Tile) {
-	h := c.Writer.Header()
-	// per user scope, so private; no-cache: revalidate every time (a 304 is
-	// as cheap as a cached tile), so no browser shows a tile a write changed
-	h.Set("Cache-Control", "private, no-cache")
-	h.Add("Vary", "Authorization, Accept-Encoding")
-	if t.Cached {
-		h.Set("X-Cache", "HIT")
+// client holds it already, its gzip (made once with the tile and cached
+// beside it) when the client accepts gzip.
+func writeTile(w http.ResponseWriter, r *http.Request, t tiles.Tile) int {
+	h := w.Header()
+	h["Cache-Control"] = tileCacheControl
+	if _, ok := h["Vary"]; ok { // Origin, from CORS
+		h.Add("Vary", tileVary[0])
 	} else {
-		h.Set("X-Cache", "MISS")
+		h["Vary"] = tileVary
+	}
+	// a tile made for this request says so; a cached one carries no
+	// X-Cache: a ninth header key grows the header map past its first
+	// group, which cost a third of a cached tile's answer
+	if !t.Cached {
+		h["X-Cache"] = tileMiss
 	}
 	if len(t.Data) == 0 {
 		// no feature in the tile: nothing to send
-		c.Status(http.StatusNoContent)
-		c.Writer.WriteHeaderNow()
-		return
+		w.WriteHeader(http.StatusNoContent)
+		return http.StatusNoContent
 	}
-	body, tag, gz := tileBody(c.Request, t)
-	h.Set("ETag", tag)
-	if etagMatches(c.GetHeader("If-None-Match"), t.ETag) {
-		c.Status(http.StatusNotModified)
-		c.Writer.WriteHeaderNow()
-		return
+	body, etag := t.Data, t.ETagHeader
+	gz := len(t.Gzip) > 0 && acceptsGzip(r.Header["Accept-Encoding"])
+	if gz {
+		body, etag = t.Gzip, t.GzipETagHeader
+		if etag == nil {
+			etag = []string{tiles.GzipETag(t.ETag)}
+		}
+	} else if etag == nil {
+		etag = []string{t.ETag}
+	}
+	h["Etag"] = etag // made with the cached tile: no allocation a hit
+	if etagMatches(r.Header.Get("If-None-Match"), t.ETag) {
+		w.WriteHeader(http.StatusNotModified)
+		return http.StatusNotModified
 	}
 	if gz {
-		h.Set("Content-Encoding", "gzip")
+		h["Content-Encoding"] = tileGzip
 	}
-	c.Data(http.StatusOK, mvtType, body)
+	h["Content-Type"] = tileContentType
+	if len(body) > autoContentLength {
+		h["Content-Length"] = []string{strconv.Itoa(len(body))}
+	}
+	w.WriteHeader(http.StatusOK)
+	_, _ = w.Write(body)
+	return http.StatusOK
 }
 
-// tileBody is the representation of t to send: its gzip (with its own
-// entity tag, as RFC 9110 wants for another encoding) when the client
-// accepts gzip, else the plain tile.
-func tileBody(r *http.Request, t tiles.Tile) (body []byte, etag string, gz bool) {
-	if len(t.Gzip) > 0 && acceptsGzip(r.Header.Get("Accept-Encoding")) {
-		return t.Gzip, gzipETag(t.ETag), true
+// writeTileJSON answers with a TileJSON document.
+func writeTileJSON(w http.ResponseWriter, tj any) (int, error) {
+	data, err := json.Marshal(tj)
+	if err != nil {
+		return 0, err
 	}
-	return t.Data, t.ETag, false
+	h := w.Header()
+	h["Cache-Control"] = tileCacheControl
+	h.Set("Content-Type", "application/json; charset=utf-8")
+	w.WriteHeader(http.StatusOK)
+	_, _ = w.Write(data)
+	return http.StatusOK, nil
 }
 
-// gzipETag is the entity tag of the gzip of a representation tagged etag.
-func gzipETag(etag string) string { return strings.TrimSuffix(etag, `"`) + `-gzip"` }
-
-// acceptsGzip reads Accept-Encoding: gzip (or x-gzip, or *) without q=0.
-func acceptsGzip(h string) bool {
-	if h == "" {
-		return false
-	}
+// acceptsGzip reads Accept-Encoding: gzip (or x-gzip, or *) without q=0,
+// without allocating (it runs for every tile).
+func acceptsGzip(values []string) bool {
 	star := false
-	for _, part := range strings.Split(h, ",") {
-		name, params, _ := strings.Cut(strings.TrimSpace(part), ";")
-		name = strings.ToLower(strings.TrimSpace(name))
-		q := 1.0
-		if v, ok := strings.CutPrefix(strings.TrimSpace(params), "q="); ok {
-			if x, err := strconv.ParseFloat(v, 64); err == nil {
-				q = x
+	for _, h := range values {
+		for h != "" {
+			var part string
+			part, h, _ = strings.Cut(h, ",")
+			name, params, _ := strings.Cut(part, ";")
+			name = strings.TrimSpace(name)
+			refused := false
+			if v, ok := strings.CutPrefix(strings.TrimSpace(params), "q="); ok {
+				x, err := strconv.ParseFloat(strings.TrimSpace(v), 64)
+				refused = err == nil && x <= 0
 			}
-		}
-		switch name {
-		case "gzip", "x-gzip":
-			return q > 0
-		case "*":
-			star = q > 0
+			switch {
+			case strings.EqualFold(name, "gzip"), strings.EqualFold(name, "x-gzip"):
+				return !refused
+			case name == "*":
+				star = !refused
+			}
 		}
 	}
 	return star
@@ -167,186 +301,52 @@ func acceptsGzip(h string) bool {
 // tag of the gzip of the same representation matches too (the content is
 // the same).
 func etagMatches(header, etag string) bool {
-	for _, v := range strings.Split(header, ",") {
+	for header != "" {
+		var v string
+		v, header, _ = strings.Cut(header, ",")
 		v = strings.TrimPrefix(strings.TrimSpace(v), "W/")
-		if v == "*" || v == etag || v == gzipETag(etag) {
+		if v == "*" || v == etag || tiles.IsGzipETag(v, etag) {
 			return true
 		}
 	}
 	return false
 }
 
-func (s *Server) tileJSON(c *gin.Context, layer string) {
-	tj, err := s.Tiles.TileJSON(c.Request.Context(), currentUser(c).Scope(), layer, s.baseURL(c))
-	if err != nil {
-		s.fail(c, err)
-		return
-	}
-	c.Header("Cache-Control", "private, no-cache")
-	c.JSON(http.StatusOK, tj)
+// bounded is the request's context bounded by the server's RequestTimeout,
+// its timer started on first use: a tile answered from the caches never
+// starts one (that cost a tenth of a cached tile).
+type bounded struct {
+	parent  context.Context
+	timeout time.Duration
+	once    sync.Once
+	ctx     context.Context
+	cancel  context.CancelFunc
 }
 
-func (s *Server) style(c *gin.Context) {
-	c.Header("Cache-Control", "private, no-cache")
-	c.Data(http.StatusOK, "application/json", tiles.Style(s.baseURL(c)))
-}
-
-// syncTiles holds back the answer to a successful write until this
-// replica's tile cache has applied every change committed so far
-// (tiles.Service.Sync), so a tile asked for after the answer shows the
-// write. It syncs before the first byte of the answer is written, or after
-// the handler when it wrote nothing.
-func (s *Server) syncTiles() gin.HandlerFunc {
-	return func(c *gin.Context) {
-		m := c.Request.Method
-		if (s.Tiles == nil && s.Reads == nil) || m == http.MethodGet || m == http.MethodHead || m == http.MethodOptions {
-			c.Next()
-			return
-		}
-		w := &syncWriter{ResponseWriter: c.Writer, sync: func(status int) {
-			if status < 400 {
-				s.syncCaches(c)
-			}
-		}}
-		c.Writer = w
-		c.Next()
-		w.before()
-	}
-}
-
-type syncWriter struct {
-	gin.ResponseWriter
-	sync   func(status int)
-	synced bool
-}
-
-func (w *syncWriter) before() {
-	if !w.synced {
-		w.synced = true
-		w.sync(w.Status())
-	}
-}
-
-func (w *syncWriter) Write(b []byte) (int, error) {
-	w.before()
-	return w.ResponseWriter.Write(b)
-}
-
-func (w *syncWriter) WriteString(s string) (int, error) {
-	w.before()
-	return w.ResponseWriter.WriteString(s)
-}
-
-func (w *syncWriter) WriteHeaderNow() {
-	w.before()
-	w.ResponseWriter.WriteHeaderNow()
-}
-
-func (w *syncWriter) Flush() {
-	w.before()
-	w.ResponseWriter.Flush()
-}
-
-// directTiles answers, ahead of the router, the requests a map makes most:
-// a tile of a tile layer for a token in the token cache, from the tile
-// cache or, on a miss, from the database. Such an answer skips the router's
-// per-request work (request id, access log line, middleware chain), which
-// cost as much CPU as a small tile's query; it is counted in /metrics under
-// the tile route and carries the same headers as any tile, and it runs
-// within RequestTimeout. Everything else (an unknown token, a malformed
-// path, a cross-origin request, an error, a panic) goes to next, the router,
-// as usual, which answers it (an error or a panic once more, through the
-// router) with its log line.
-func (s *Server) directTiles(next http.Handler) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if r.Method != http.MethodGet || !strings.HasPrefix(r.URL.Path, "/tiles/") || r.Header.Get("Origin") != "" || !s.serveDirectTile(w, r) {
-			next.ServeHTTP(w, r)
+func (b *bounded) arm() {
+	b.once.Do(func() {
+		if b.timeout > 0 {
+			b.ctx, b.cancel = context.WithTimeout(b.parent, b.timeout)
+		} else {
+			b.ctx = b.parent
 		}
 	})
 }
 
-func (s *Server) serveDirectTile(w http.ResponseWriter, r *http.Request) (served bool) {
-	start := time.Now()
-	layer, rest, ok := strings.Cut(r.URL.Path[len("/tiles/"):], "/")
-	if !ok {
-		return false
+func (b *bounded) Deadline() (time.Time, bool) { b.arm(); return b.ctx.Deadline() }
+func (b *bounded) Done() <-chan struct{}       { b.arm(); return b.ctx.Done() }
+func (b *bounded) Err() error                  { b.arm(); return b.ctx.Err() }
+func (b *bounded) Value(key any) any           { return b.parent.Value(key) }
+
+// release stops the timer, if it was started.
+func (b *bounded) release() {
+	if b.cancel != nil {
+		b.cancel()
 	}
-	zs, rest, ok1 := strings.Cut(rest, "/")
-	xs, ys, ok2 := strings.Cut(rest, "/")
-	ys, ok3 := strings.CutSuffix(ys, ".mvt")
-	if !ok1 || !ok2 || !ok3 || s.Tiles.CheckLayer(layer) != nil {
-		return false
-	}
-	id, err := tiles.ParseTileID(zs, xs, ys)
-	if err != nil {
-		return false
-	}
-	h := r.Header.Get("Authorization")
-	if len(h) <= 7 || !strings.EqualFold(h[:7], "bearer ") {
-		return false
-	}
-	u, ok := s.Tiles.Tokens().Get(strings.TrimSpace(h[7:]))
-	if !ok {
-		return false
-	}
-	t, ok := s.Tiles.Cached(u.Scope(), layer, id)
-	if !ok {
-		// a miss: made here, unless it fails (the router answers that)
-		defer func() {
-			if v := recover(); v != nil {
-				if v == http.ErrAbortHandler {
-					panic(v)
-				}
-				served = false
-			}
-		}()
-		ctx := r.Context()
-		if s.RequestTimeout > 0 {
-			var cancel context.CancelFunc
-			ctx, cancel = context.WithTimeout(ctx, s.RequestTimeout)
-			defer cancel()
-		}
-		if t, err = s.Tiles.Tile(ctx, u.Scope(), layer, id); err != nil {
-			return false
-		}
-	}
-	hd := w.Header()
-	// as securityHeaders and tile set them; the keys in canonical form, as
-	// Set would make them, spare its canonicalisation per header
-	hd["X-Content-Type-Options"] = []string{"nosniff"}
-	hd["X-Frame-Options"] = []string{"DENY"}
-	hd["Referrer-Policy"] = []string{"no-referrer"}
-	hd["Cross-Origin-Opener-Policy"] = []string{"same-origin"}
-	hd["Cache-Control"] = []string{"private, no-cache"}
-	hd["Vary"] = []string{"Authorization, Accept-Encoding"}
-	if t.Cached {
-		hd["X-Cache"] = []string{"HIT"}
-	} else {
-		hd["X-Cache"] = []string{"MISS"}
-	}
-	status := http.StatusOK
-	switch {
-	case len(t.Data) == 0:
-		status = http.StatusNoContent
-		w.WriteHeader(status)
-	default:
-		body, tag, gz := tileBody(r, t)
-		hd["Etag"] = []string{tag}
-		if etagMatches(r.Header.Get("If-None-Match"), t.ETag) {
-			status = http.StatusNotModified
-			w.WriteHeader(status)
-			break
-		}
-		hd["Content-Type"] = []string{mvtType}
-		hd["Content-Length"] = []string{strconv.Itoa(len(body))}
-		if gz {
-			hd["Content-Encoding"] = []string{"gzip"}
-		}
-		w.WriteHeader(status)
-		_, _ = w.Write(body)
-	}
-	if s.Metrics != nil {
-		s.Metrics.ObserveRequest("/tiles/*path", http.MethodGet, status, time.Since(start))
-	}
-	return true
+}
+
+// style answers GET /styles/riskmap.json, the MapLibre style.
+func (s *Server) style(c *gin.Context) {
+	c.Header("Cache-Control", "private, no-cache")
+	c.Data(http.StatusOK, "application/json", tiles.Style(s.baseURL(c.Request)))
 }

@@ -1,6 +1,7 @@
 package api
 
 import (
+	"io"
 	"io/fs"
 	"net/http"
 	"path"
@@ -44,12 +45,33 @@ func (s *Server) serveWeb(c *gin.Context) bool {
 	if !exists {
 		name = "index.html"
 	}
-	if name == "index.html" {
+	switch name {
+	case "index.html", "sw.js", "manifest.webmanifest":
+		// what names this build's files: revalidated every time, so a new
+		// build (a new service worker) is found as soon as it is deployed
 		c.Header("Cache-Control", "no-cache")
-	} else {
+	default:
 		c.Header("Cache-Control", "public, max-age=3600")
 	}
+	if name == "manifest.webmanifest" {
+		c.Header("Content-Type", "application/manifest+json")
+	}
 	c.Header("Content-Security-Policy", s.contentSecurityPolicy())
-	http.ServeFileFS(c.Writer, c.Request, s.Web, name)
+	f, err := s.Web.Open(name)
+	if err != nil {
+		return false
+	}
+	defer f.Close()
+	st, err = f.Stat()
+	if err != nil {
+		return false
+	}
+	// ServeContent rather than ServeFileFS: the service worker precaches
+	// /index.html, which ServeFileFS would redirect to /
+	if rs, ok := f.(io.ReadSeeker); ok {
+		http.ServeContent(c.Writer, c.Request, name, st.ModTime(), rs)
+	} else {
+		http.ServeFileFS(c.Writer, c.Request, s.Web, name)
+	}
 	return true
 }

@@ -23,11 +23,15 @@ type Service struct {
 	pool    *pgxpool.Pool
 	ttl     time.Duration
 	limiter *Limiter
+	// tokens remembers resolved tokens for AuthenticateCached while
+	// Listen runs; barriers are Sync's markers in flight.
+	tokens   *tokens
+	barriers *postgres.Barriers
 }
 
 // NewService returns a service issuing tokens valid for ttl.
 func NewService(pool *pgxpool.Pool, ttl time.Duration, limiter *Limiter) *Service {
-	return &Service{pool: pool, ttl: ttl, limiter: limiter}
+	return &Service{pool: pool, ttl: ttl, limiter: limiter, tokens: newTokens(tokenTTL, maxTokens), barriers: postgres.NewBarriers()}
 }
 
 func hashToken(tok string) []byte {

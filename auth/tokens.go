@@ -2,163 +2,213 @@ package auth
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/base64"
-	"errors"
+	"crypto/sha256"
 	"fmt"
+	"log/slog"
 	"strings"
+	"sync"
 	"time"
-	"unicode/utf8"
+	"unsafe"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
+	"github.com/jackc/pgxlisten"
 
 	"riskmap"
-	"riskmap/postgres"
 )
 
-// Personal access tokens (migrations/511_access_tokens.sql): long-lived
-// tokens for desktop clients and scripts, shown once, stored hashed,
-// listed, revocable at once on every replica, optionally read-only. They
-// work wherever a session token does, as a bearer token or as the
-// password of HTTP Basic (any username: the token decides).
+// AuthChannel is where migrations/100_tiles.sql's triggers announce a change
+// to sessions, users or their scopes: anything that can make a resolved
+// token resolve otherwise (logout, password change, disabled user, new
+// scope). New sessions need no message.
+const AuthChannel = "riskmap_auth"
 
-// accessTokenPrefix starts every personal access token; "." is outside
-// the base64url alphabet of session tokens, so the two never collide.
-const accessTokenPrefix = "rm_pat."
+// syncPrefix marks Sync's barrier among the channel's notifications.
+const syncPrefix = "sync:"
 
-// Access token lifetimes: the default and the longest.
+// tokens remembers the users that bearer tokens resolved to, so that a map
+// drawing hundreds of tiles costs one database round trip for its token,
+// not one per tile. Any change announced on AuthChannel forgets every
+// entry, on every replica (Listen); while those announcements may be missed
+// (before Listen, or while it reconnects) it remembers nothing. An entry
+// lives at most ttl, and never past its token's expiry.
+type tokens struct {
+	mu    sync.Mutex
+	ttl   time.Duration
+	max   int
+	live  bool
+	gen   uint64 // bumped by every flush
+	users map[[32]byte]tokenEntry
+	now   func() time.Time
+}
+
+type tokenEntry struct {
+	user    *riskmap.User
+	expires time.Time
+}
+
+// tokenTTL and maxTokens bound the cache: an entry half a minute, ten
+// thousand live tokens (more: it starts afresh).
 const (
-	DefaultAccessTokenTTL = 90 * 24 * time.Hour
-	MaxAccessTokenTTL     = 365 * 24 * time.Hour
+	tokenTTL  = 30 * time.Second
+	maxTokens = 10000
 )
 
-// AccessToken is a personal access token as listed (never its secret).
-type AccessToken struct {
-	ID         int64      `json:"id"`
-	Name       string     `json:"name"`
-	ReadOnly   bool       `json:"read_only"`
-	CreatedAt  time.Time  `json:"created_at"`
-	ExpiresAt  time.Time  `json:"expires_at"`
-	LastUsedAt *time.Time `json:"last_used_at"`
-	RevokedAt  *time.Time `json:"revoked_at"`
+func newTokens(ttl time.Duration, max int) *tokens {
+	return &tokens{ttl: ttl, max: max, users: map[[32]byte]tokenEntry{}, now: time.Now}
 }
 
-// NewAccessToken is what a user asks for.
-type NewAccessToken struct {
-	Name      string     `json:"name"`
-	ExpiresAt *time.Time `json:"expires_at"` // nil: DefaultAccessTokenTTL from now
-	ReadOnly  bool       `json:"read_only"`
+// key is the token's SHA-256: the cache holds no token itself. The hash
+// reads the string's bytes in place (sha256 keeps nothing of its input):
+// copying them was an allocation on every tile.
+func key(token string) [32]byte {
+	return sha256.Sum256(unsafe.Slice(unsafe.StringData(token), len(token)))
 }
 
-func tokenProblem(field, format string, a ...any) error {
-	e := riskmap.Errorf(riskmap.EUNPROCESSABLE, field+": "+format, a...)
-	return e.WithDetails(riskmap.Detail{Field: field, Message: e.Message})
+// get returns the user a token resolved to, if remembered.
+func (t *tokens) get(token string) (*riskmap.User, bool) {
+	k := key(token)
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	e, ok := t.users[k]
+	if !ok || !t.live {
+		return nil, false
+	}
+	if t.now().After(e.expires) {
+		delete(t.users, k)
+		return nil, false
+	}
+	return e.user, true
 }
 
-// CreateAccessToken makes a token for u and returns it with its secret,
-// which is shown this once. A token cannot make another: a leaked one
-// must not be able to outlive its own revocation.
-func (s *Service) CreateAccessToken(ctx context.Context, u *riskmap.User, in NewAccessToken) (AccessToken, string, error) {
-	if u.AccessToken != 0 {
-		return AccessToken{}, "", riskmap.Errorf(riskmap.EFORBIDDEN, "a personal access token cannot make tokens: log in with your password")
+// begin returns the generation to quote to put: taken before resolving a
+// token, so that a logout committed while the token was being resolved is
+// not undone by remembering the answer read before it.
+func (t *tokens) begin() uint64 {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return t.gen
+}
+
+// put remembers that token resolved to u, unless the cache was flushed
+// since gen. The entry never outlives the token itself (until).
+func (t *tokens) put(token string, u *riskmap.User, gen uint64, until time.Time) {
+	k := key(token)
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if !t.live || gen != t.gen {
+		return
 	}
-	in.Name = strings.TrimSpace(in.Name)
-	if in.Name == "" || utf8.RuneCountInString(in.Name) > 100 {
-		return AccessToken{}, "", tokenProblem("name", "required, at most 100 characters: what the token is for (e.g. QGIS on the planning PC)")
+	if len(t.users) >= t.max {
+		// rare (more live tokens than max): start afresh rather than track age
+		t.users = map[[32]byte]tokenEntry{}
 	}
-	now := time.Now()
-	exp := now.Add(DefaultAccessTokenTTL)
-	if in.ExpiresAt != nil {
-		exp = *in.ExpiresAt
+	exp := t.now().Add(t.ttl)
+	if until.Before(exp) {
+		exp = until
 	}
-	switch {
-	case !exp.After(now):
-		return AccessToken{}, "", tokenProblem("expires_at", "must be in the future")
-	case exp.After(now.Add(MaxAccessTokenTTL)):
-		return AccessToken{}, "", tokenProblem("expires_at", "at most a year from now (%s)", now.Add(MaxAccessTokenTTL).Format(time.DateOnly))
+	t.users[k] = tokenEntry{user: u, expires: exp}
+}
+
+// flush forgets every token; live says whether to remember new ones.
+func (t *tokens) flush(live bool) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	t.users = map[[32]byte]tokenEntry{}
+	t.live = live
+	t.gen++
+}
+
+func (t *tokens) isLive() bool {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return t.live
+}
+
+// AuthenticateCached is Authenticate with the answer remembered for a
+// while: for the requests a map makes by the hundred (tiles). It only
+// remembers while Listen follows the changes that make an answer stale; ctx
+// is used only when the token has to be looked up.
+func (s *Service) AuthenticateCached(ctx context.Context, token string) (*riskmap.User, error) {
+	if u, ok := s.tokens.get(token); ok {
+		return u, nil
 	}
-	raw := make([]byte, 32)
-	if _, err := rand.Read(raw); err != nil {
-		return AccessToken{}, "", fmt.Errorf("token: %w", err)
-	}
-	secret := accessTokenPrefix + base64.RawURLEncoding.EncodeToString(raw)
-	var t AccessToken
-	err := postgres.BeginAudited(ctx, s.pool, func(tx pgx.Tx) error {
-		return tx.QueryRow(ctx, `INSERT INTO access_tokens (user_id, name, token_hash, read_only, expires_at)
-			VALUES ($1, $2, $3, $4, $5) RETURNING `+tokenColumns, u.ID, in.Name, hashToken(secret), in.ReadOnly, exp).
-			Scan(&t.ID, &t.Name, &t.ReadOnly, &t.CreatedAt, &t.ExpiresAt, &t.LastUsedAt, &t.RevokedAt)
-	})
+	gen := s.tokens.begin()
+	u, until, err := s.AuthenticateUntil(ctx, token)
 	if err != nil {
-		return AccessToken{}, "", fmt.Errorf("create access token: %w", postgres.Translate(err))
+		return nil, err
 	}
-	return t, secret, nil
+	s.tokens.put(token, u, gen, until)
+	return u, nil
 }
 
-const tokenColumns = "id, name, read_only, created_at, expires_at, last_used_at, revoked_at"
-
-// AccessTokens lists u's tokens, newest first, revoked and expired ones
-// included (for a while: a year).
-func (s *Service) AccessTokens(ctx context.Context, u *riskmap.User) ([]AccessToken, error) {
-	rows, err := s.pool.Query(ctx, `SELECT `+tokenColumns+` FROM access_tokens
-		WHERE user_id = $1 AND expires_at > now() - interval '1 year' ORDER BY id DESC`, u.ID)
-	if err != nil {
-		return nil, fmt.Errorf("access tokens: %w", err)
+// Listen follows AuthChannel until ctx ends, reconnecting when the
+// connection drops; connect opens a dedicated connection (it stays in
+// LISTEN). Until the LISTEN is in place, and whenever the connection is
+// lost, AuthenticateCached remembers nothing.
+func (s *Service) Listen(ctx context.Context, connect func(context.Context) (*pgx.Conn, error), logger *slog.Logger) error {
+	if logger == nil {
+		logger = slog.Default()
 	}
-	defer rows.Close()
-	out := []AccessToken{}
-	for rows.Next() {
-		var t AccessToken
-		if err := rows.Scan(&t.ID, &t.Name, &t.ReadOnly, &t.CreatedAt, &t.ExpiresAt, &t.LastUsedAt, &t.RevokedAt); err != nil {
-			return nil, err
-		}
-		out = append(out, t)
+	l := &pgxlisten.Listener{
+		Connect: func(ctx context.Context) (*pgx.Conn, error) {
+			s.tokens.flush(false)
+			return connect(ctx)
+		},
+		LogError: func(ctx context.Context, err error) {
+			s.tokens.flush(false)
+			if ctx.Err() == nil {
+				logger.Warn("auth: change notifications interrupted; tokens are looked up every time until they resume", "err", err)
+			}
+		},
+		ReconnectDelay: time.Second,
 	}
-	return out, rows.Err()
+	l.Handle(AuthChannel, authNotices{s})
+	defer s.tokens.flush(false)
+	err := l.Listen(ctx)
+	if ctx.Err() != nil {
+		return nil
+	}
+	return err
 }
 
-// RevokeAccessToken revokes one of u's tokens; every replica refuses it
-// from the commit on (NOTIFY riskmap_auth).
-func (s *Service) RevokeAccessToken(ctx context.Context, u *riskmap.User, id int64) error {
-	var n int64
-	err := postgres.BeginAudited(ctx, s.pool, func(tx pgx.Tx) error {
-		tag, err := tx.Exec(ctx, "UPDATE access_tokens SET revoked_at = now() WHERE id = $1 AND user_id = $2 AND revoked_at IS NULL", id, u.ID)
-		n = tag.RowsAffected()
-		return err
-	})
-	if err != nil {
-		return fmt.Errorf("revoke access token: %w", err)
+type authNotices struct{ s *Service }
+
+func (n authNotices) HandleNotification(_ context.Context, msg *pgconn.Notification, _ *pgx.Conn) error {
+	if nonce, ok := strings.CutPrefix(msg.Payload, syncPrefix); ok {
+		n.s.barriers.Release(nonce)
+		return nil
 	}
-	if n == 0 {
-		var exists bool
-		if err := s.pool.QueryRow(ctx, "SELECT EXISTS (SELECT 1 FROM access_tokens WHERE id = $1 AND user_id = $2)", id, u.ID).Scan(&exists); err != nil {
-			return err
-		}
-		if !exists {
-			return riskmap.Errorf(riskmap.ENOTFOUND, "you have no access token %d", id)
-		}
-	}
+	n.s.tokens.flush(true)
 	return nil
 }
 
-// authenticateAccessToken resolves a personal access token, and notes
-// when it was used (at most once a minute).
-func (s *Service) authenticateAccessToken(ctx context.Context, token string) (*riskmap.User, time.Time, error) {
-	var until time.Time
-	var id int64
-	var readOnly bool
-	u, err := scanUser(s.pool.QueryRow(ctx, `SELECT `+userColumns+`, t.expires_at, t.id, t.read_only
-		  FROM access_tokens t JOIN users u ON u.id = t.user_id
-		 WHERE t.token_hash = $1 AND t.revoked_at IS NULL AND t.expires_at > now() AND NOT u.disabled`, hashToken(token)), &until, &id, &readOnly)
-	if errors.Is(err, pgx.ErrNoRows) {
-		return nil, time.Time{}, riskmap.Errorf(riskmap.EUNAUTHORIZED, "access token expired, revoked or unknown: make a new one in the app")
+// HandleBacklog runs once the channel is listened to on a new connection:
+// from now on no change is missed, so the cache may remember again.
+func (n authNotices) HandleBacklog(context.Context, string, *pgx.Conn) error {
+	n.s.tokens.flush(true)
+	return nil
+}
+
+// syncTimeout bounds how long Sync waits for its barrier.
+const syncTimeout = 5 * time.Second
+
+// Sync returns once every account change committed before it was called
+// has reached this replica's token cache. The API calls it after each
+// successful write (a logout, say), before answering, so that a request
+// made after the answer is judged on the change. If the barrier does not
+// come back in time the cache is flushed instead.
+func (s *Service) Sync(ctx context.Context) error {
+	if !s.tokens.isLive() {
+		return nil // nothing remembered anyway
 	}
+	back, err := s.barriers.Wait(ctx, s.pool, AuthChannel, func(nonce string) string { return syncPrefix + nonce }, syncTimeout)
+	if back {
+		return nil
+	}
+	s.tokens.flush(s.tokens.isLive())
 	if err != nil {
-		return nil, time.Time{}, fmt.Errorf("authenticate: %w", err)
+		return fmt.Errorf("auth: sync: %w", err)
 	}
-	u.AccessToken, u.ReadOnly = id, readOnly
-	if _, err := s.pool.Exec(ctx, `UPDATE access_tokens SET last_used_at = now()
-		WHERE id = $1 AND (last_used_at IS NULL OR last_used_at < now() - interval '1 minute')`, id); err != nil {
-		return nil, time.Time{}, fmt.Errorf("authenticate: %w", err)
-	}
-	return u, until, nil
+	return nil
 }

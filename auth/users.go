@@ -95,7 +95,8 @@ type AccountChange struct {
 
 // UpdateUser changes an account. A new password, a disabled account or a
 // new role or scope revokes every token the user holds, so the change takes
-// effect at once.
+// effect at once; a new password also revokes the user's personal access
+// tokens (a role or scope change does not: a token reads them when used).
 func (s *Service) UpdateUser(ctx context.Context, id int64, ch AccountChange) (*Account, error) {
 	cur, err := s.Account(ctx, id)
 	if err != nil {
@@ -128,6 +129,12 @@ func (s *Service) UpdateUser(ctx context.Context, id int64, ch AccountChange) (*
 			}
 			revoke = revoke || *ch.Disabled
 		}
+		if ch.Password != nil {
+			// an account taken over: its access tokens end with the reset
+			if err := revokeAccessTokens(ctx, tx, id); err != nil {
+				return err
+			}
+		}
 		if revoke {
 			_, err := tx.Exec(ctx, "UPDATE users SET tokens_valid_after = now() WHERE id = $1", id)
 			return err
@@ -141,7 +148,8 @@ func (s *Service) UpdateUser(ctx context.Context, id int64, ch AccountChange) (*
 }
 
 // ChangePassword lets a user replace their own password; every token they
-// hold is revoked, so they log in again with the new one. A wrong current
+// hold, personal access tokens included, is revoked, so they log in again
+// with the new one. A wrong current
 // password counts as a failed login (Limiter): a stolen token does not
 // give unlimited guesses at the password.
 func (s *Service) ChangePassword(ctx context.Context, id int64, old, new, ip string) error {
@@ -163,7 +171,9 @@ func (s *Service) ChangePassword(ctx context.Context, id int64, old, new, ip str
 		return riskmap.Errorf(riskmap.EUNPROCESSABLE, "new password: %v", err)
 	}
 	return postgres.BeginAudited(ctx, s.pool, func(tx pgx.Tx) error {
-		_, err := tx.Exec(ctx, "UPDATE users SET password_hash = $2, tokens_valid_after = now() WHERE id = $1", id, h)
-		return err
+		if _, err := tx.Exec(ctx, "UPDATE users SET password_hash = $2, tokens_valid_after = now() WHERE id = $1", id, h); err != nil {
+			return err
+		}
+		return revokeAccessTokens(ctx, tx, id)
 	})
 }

@@ -69,7 +69,20 @@ func (s *Store) CheckAttach(ctx context.Context, u *riskmap.User, caseID string)
 // (under its content hash, so a retry is harmless) before the row that
 // points at it is committed: a row never points at a missing blob.
 func (s *Store) Attach(ctx context.Context, u *riskmap.User, caseID, filename string, r io.Reader) (Attachment, error) {
+	return s.AttachOnce(ctx, u, caseID, "", filename, r)
+}
+
+// AttachOnce is Attach made idempotent by a client-made id (a UUID; ""
+// for none): the same upload sent again with it answers the attachment
+// stored the first time and stores nothing new. The same id from another
+// user, for another case or with other bytes is a conflict.
+func (s *Store) AttachOnce(ctx context.Context, u *riskmap.User, caseID, clientID, filename string, r io.Reader) (Attachment, error) {
 	caseID = strings.ToLower(caseID)
+	clientID = strings.ToLower(clientID)
+	if clientID != "" && !ValidID(clientID) {
+		return Attachment{}, riskmap.Errorf(riskmap.EUNPROCESSABLE, "client_id: want a UUID made by the client for this upload, got %q", clientID).
+			WithDetails(riskmap.Detail{Field: "client_id", Value: clientID, Message: "not a UUID"})
+	}
 	if err := s.CheckAttach(ctx, u, caseID); err != nil {
 		return Attachment{}, err
 	}
@@ -82,9 +95,31 @@ func (s *Store) Attach(ctx context.Context, u *riskmap.User, caseID, filename st
 	}
 	a := Attachment{CaseID: caseID, SHA256: info.SHA256, ContentType: ct, Size: info.Size, Filename: filename}
 	err = postgres.BeginAudited(ctx, s.pool, func(tx pgx.Tx) error {
-		return tx.QueryRow(ctx, `INSERT INTO attachments (case_id, sha256, content_type, size, blob_key, filename, uploaded_by)
-			VALUES ($1, $2, $3, $4, $5, nullif($6, ''), $7) RETURNING id::text, uploaded_at`,
-			caseID, info.SHA256, ct, info.Size, info.Key, filename, u.ID).Scan(&a.ID, &a.UploadedAt)
+		err := tx.QueryRow(ctx, `INSERT INTO attachments (case_id, sha256, content_type, size, blob_key, filename, uploaded_by, client_id)
+			VALUES ($1, $2, $3, $4, $5, nullif($6, ''), $7, nullif($8, '')::uuid)
+			ON CONFLICT (client_id) DO NOTHING RETURNING id::text, uploaded_at`,
+			caseID, info.SHA256, ct, info.Size, info.Key, filename, u.ID, clientID).Scan(&a.ID, &a.UploadedAt)
+		if !errors.Is(err, pgx.ErrNoRows) {
+			return err
+		}
+		// the same upload sent again: answer the one stored
+		var first Attachment
+		var by *int64
+		var name *string
+		if err := tx.QueryRow(ctx, `SELECT id::text, case_id::text, sha256, content_type, size, filename, uploaded_by, uploaded_at
+			  FROM attachments WHERE client_id = $1`, clientID).
+			Scan(&first.ID, &first.CaseID, &first.SHA256, &first.ContentType, &first.Size, &name, &by, &first.UploadedAt); err != nil {
+			return fmt.Errorf("replay upload %s: %w", clientID, err)
+		}
+		if by == nil || *by != u.ID || first.CaseID != caseID || first.SHA256 != info.SHA256 {
+			return riskmap.Errorf(riskmap.ECONFLICT, "client_id %s was already used for a different upload: make a new id for a new file", clientID).
+				WithDetails(riskmap.Detail{Field: "client_id", Value: clientID, Message: "used for a different upload"})
+		}
+		if name != nil {
+			first.Filename = *name
+		}
+		a = first
+		return nil
 	})
 	if err != nil {
 		return Attachment{}, postgres.Translate(err)

@@ -60,10 +60,7 @@ type ReportInput struct {
 func (in *ReportInput) Fingerprint() []byte {
 	c := *in
 	c.ID = ""
-	if c.DeviceTime != nil {
-		t := c.DeviceTime.UTC()
-		c.DeviceTime = &t
-	}
+	c.DeviceTime = utc(c.DeviceTime)
 	b, _ := json.Marshal(c)
 	h := sha256.Sum256(b)
 	return h[:]
@@ -252,6 +249,9 @@ type ActionInput struct {
 	Plan            string          `json:"plan"`
 	InterimControls string          `json:"interim_controls"`
 	Location        json.RawMessage `json:"location"`
+	// ClientID, a UUID made by the client for this one action, makes it
+	// idempotent: sent again, it answers the first reply and changes nothing.
+	ClientID string `json:"client_id"`
 
 	// set by ParseAction
 	deadline *time.Time
@@ -339,6 +339,10 @@ func ParseAction(body []byte, crs geo.CRS, bounds *geo.Bounds) (*ActionInput, er
 	if a.DuplicateOf != nil && !ValidID(*a.DuplicateOf) {
 		bad("duplicate_of", "want a case id (a UUID), got %q", *a.DuplicateOf)
 	}
+	if a.ClientID != "" && !ValidID(a.ClientID) {
+		bad("client_id", "want a UUID made by the client for this action (e.g. 0b6f1c52-8a3e-4d0e-9b7a-2f5e1c9d4a10), got %q", a.ClientID)
+	}
+	a.ClientID = strings.ToLower(a.ClientID)
 	if len(problems) > 0 {
 		return nil, Unprocessable(problems)
 	}
@@ -350,6 +354,31 @@ func ParseAction(body []byte, crs geo.CRS, bounds *geo.Bounds) (*ActionInput, er
 		a.location = &p
 	}
 	return &a, nil
+}
+
+// fingerprint identifies what an action asks of case id, so a resend of
+// the same action is told apart from another action reusing its client id.
+// Values are compared as parsed (a deadline as an instant, a location as
+// its point), not as the bytes that carried them.
+func (a *ActionInput) fingerprint(caseID string) []byte {
+	c := *a
+	c.ClientID, c.Location, c.Deadline = "", nil, nil
+	b, _ := json.Marshal(struct {
+		Case     string
+		Action   ActionInput
+		Deadline *time.Time
+		Location *orb.Point
+	}{caseID, c, utc(a.deadline), a.location})
+	h := sha256.Sum256(b)
+	return h[:]
+}
+
+func utc(t *time.Time) *time.Time {
+	if t == nil {
+		return nil
+	}
+	u := t.UTC()
+	return &u
 }
 
 // ParseDeadline reads an RFC 3339 time, or a date YYYY-MM-DD meaning the end

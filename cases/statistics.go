@@ -76,6 +76,31 @@ type Stats struct {
 	Sentence string     `json:"sentence"`
 }
 
+// scopeName names the part of the city u sees, for titles and file names:
+// the city for everyone's scope, the user's areas, or a grid worker's
+// townships.
+func scopeName(ctx context.Context, q queryRower, u *riskmap.User) (string, error) {
+	sc := u.Scope()
+	var name *string
+	var err error
+	switch {
+	case sc.All:
+		err = q.QueryRow(ctx, "SELECT min(name) FROM areas WHERE level = 'city'").Scan(&name)
+	case len(sc.Areas) > 0:
+		err = q.QueryRow(ctx, "SELECT string_agg(name, '、' ORDER BY code) FROM areas WHERE code = ANY($1)", sc.Areas).Scan(&name)
+	default:
+		err = q.QueryRow(ctx, `SELECT string_agg(DISTINCT a.name, '、') FROM areas a
+			WHERE a.code IN (SELECT left(g, 9) || '000' FROM unnest($1::text[]) g)`, sc.Grids).Scan(&name)
+	}
+	if err != nil {
+		return "", fmt.Errorf("stats: name of the scope: %w", err)
+	}
+	if name == nil {
+		return "", nil
+	}
+	return *name, nil
+}
+
 // GroupLevels are the allowed group_by values.
 func GroupLevels() []string { return []string{"county", "township", "grid"} }
 
@@ -281,6 +306,12 @@ func (s *Store) Rectification(ctx context.Context, u *riskmap.User, q StatsQuery
 			return Stats{}, riskmap.Errorf(riskmap.EFORBIDDEN, "area %s is outside your area", q.Area)
 		}
 		areaPrefix = riskmap.AreaPrefix(q.Area) + "%"
+	} else {
+		name, err := scopeName(ctx, s.pool, u)
+		if err != nil {
+			return Stats{}, err
+		}
+		out.AreaName = name
 	}
 
 	// units: the areas of the level in the area that overlap the scope

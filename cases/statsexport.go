@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"io"
 	"strconv"
+	"strings"
 
 	"github.com/xuri/excelize/v2"
 
@@ -84,11 +85,7 @@ func WriteXLSX(w io.Writer, st Stats) error {
 	if err := f.SetSheetName("Sheet1", sheet); err != nil {
 		return err
 	}
-	area := st.AreaName
-	if area == "" {
-		area = "全部"
-	}
-	title := fmt.Sprintf("%s 隐患排查整改统计 %s 至 %s", area, st.From, st.To)
+	title := ExportTitle(st)
 	if err := f.SetCellValue(sheet, "A1", title); err != nil {
 		return err
 	}
@@ -146,3 +143,18 @@ func WriteXLSX(w io.Writer, st Stats) error {
 }
 
 func ptr[T any](v T) *T { return &v }
+
+// ExportTitle is the export's title, e.g. 新港街道隐患排查整改统计（2026-01-01至2026-06-30）.
+func ExportTitle(st Stats) string {
+	return fmt.Sprintf("%s隐患排查整改统计（%s至%s）", st.AreaName, st.From, st.To)
+}
+
+// ExportName is the export's file name without extension, in the words of
+// its title: 隐患排查整改统计_新港街道_2026-01-01至2026-06-30.
+func ExportName(st Stats) string {
+	name := "隐患排查整改统计"
+	if st.AreaName != "" {
+		name += "_" + strings.ReplaceAll(st.AreaName, "、", "_")
+	}
+	return name + "_" + st.From + "至" + st.To
+}

@@ -162,7 +162,8 @@ const fullCaseJSONTail = `::jsonb || jsonb_build_object(
 	'events', (SELECT coalesce(jsonb_agg(jsonb_build_object('id', e.id, 'action', e.action, 'from_state', e.from_state,
 			'to_state', e.to_state, 'actor', e.actor_id, 'actor_name', e.actor, 'role', e.role, 'at', e.at, 'version', e.version,
 			'note', e.note, 'reason', e.reason, 'attachments', e.attachments, 'deadline', e.deadline, 'assignee', e.assignee_id,
-			'duplicate_of', e.duplicate_of, 'details', e.details, 'location', ST_AsGeoJSON(e.geom, 15)::jsonb) ORDER BY e.at, e.id), '[]')
+			'duplicate_of', e.duplicate_of, 'details', e.details, 'location', ST_AsGeoJSON(e.geom, 15)::jsonb,
+			'client_id', e.client_id) ORDER BY e.at, e.id), '[]')
 		  FROM case_events e WHERE e.case_id = c.id),
 	'attachments', (SELECT coalesce(jsonb_agg(jsonb_build_object('id', a.id, 'url', '/api/v1/attachments/' || a.id,
 			'sha256', a.sha256, 'content_type', a.content_type, 'size', a.size, 'filename', a.filename,
@@ -440,8 +441,18 @@ func (s *Store) Act(ctx context.Context, u *riskmap.User, id string, a *ActionIn
 	}
 	var out json.RawMessage
 	err := postgres.BeginAudited(ctx, s.pool, func(tx pgx.Tx) error {
+		// a resend answers what its first sending was answered, whatever
+		// the case has become since (and whoever may see it now)
+		replayed, err := replayAction(ctx, tx, u, id, a, &out)
+		if replayed || err != nil {
+			return err
+		}
 		cur, err := s.lock(ctx, tx, u, id)
 		if err != nil {
+			return err
+		}
+		// a resend that waited for the lock behind its first sending
+		if replayed, err := replayAction(ctx, tx, u, id, a, &out); replayed || err != nil {
 			return err
 		}
 		if *a.Version != cur.Version {
@@ -468,10 +479,40 @@ func (s *Store) Act(ctx context.Context, u *riskmap.User, id string, a *ActionIn
 			Note: strings.TrimSpace(a.Note), At: cur.Now}); err != nil {
 			return err
 		}
-		out, err = s.get(ctx, tx, &riskmap.User{Role: riskmap.RoleAdmin}, id)
-		return err
+		if out, err = s.get(ctx, tx, &riskmap.User{Role: riskmap.RoleAdmin}, id); err != nil || a.ClientID == "" {
+			return err
+		}
+		_, err = tx.Exec(ctx, `INSERT INTO case_action_replies (client_id, case_id, actor_id, request_sha256, reply) VALUES ($1, $2, $3, $4, $5)`,
+			a.ClientID, id, u.ID, a.fingerprint(id), string(out))
+		return postgres.Translate(err)
 	})
 	return out, err
+}
+
+// replayAction puts in out the stored reply to an action sent before with
+// a's client id, and reports whether there was one. The same id from
+// another user, for another case or with other content is a conflict.
+func replayAction(ctx context.Context, tx pgx.Tx, u *riskmap.User, id string, a *ActionInput, out *json.RawMessage) (bool, error) {
+	if a.ClientID == "" {
+		return false, nil
+	}
+	var caseID, body string
+	var actor int64
+	var sum []byte
+	err := tx.QueryRow(ctx, "SELECT case_id::text, actor_id, request_sha256, reply FROM case_action_replies WHERE client_id = $1", a.ClientID).
+		Scan(&caseID, &actor, &sum, &body)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return false, nil
+	}
+	if err != nil {
+		return false, fmt.Errorf("replay action %s: %w", a.ClientID, err)
+	}
+	if actor != u.ID || caseID != id || !bytes.Equal(sum, a.fingerprint(id)) {
+		return false, riskmap.Errorf(riskmap.ECONFLICT, "client_id %s was already used for a different action: make a new id for a new action", a.ClientID).
+			WithDetails(riskmap.Detail{Field: "client_id", Value: a.ClientID, Message: "used for a different action"})
+	}
+	*out = json.RawMessage(body)
+	return true, nil
 }
 
 // current is the locked case as an action sees it.
@@ -699,11 +740,11 @@ func apply(ctx context.Context, tx pgx.Tx, u *riskmap.User, cur current, r Rule,
 		attachments = []string{}
 	}
 	_, err = tx.Exec(ctx, `INSERT INTO case_events (case_id, actor_id, actor, role, action, from_state, to_state, version,
-			note, reason, attachments, deadline, assignee_id, duplicate_of, details, geom)
+			note, reason, attachments, deadline, assignee_id, duplicate_of, details, geom, client_id)
 		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, nullif($9, ''), nullif($10, ''), $11::uuid[], $12, $13, $14, $15,
-			CASE WHEN $16::float8 IS NULL THEN NULL ELSE ST_SetSRID(ST_MakePoint($16, $17), 4326) END)`,
+			CASE WHEN $16::float8 IS NULL THEN NULL ELSE ST_SetSRID(ST_MakePoint($16, $17), 4326) END, nullif($18, '')::uuid)`,
 		cur.ID, u.ID, displayName(u), u.Role, r.Action, cur.State, r.To, version,
-		strings.TrimSpace(a.Note), strings.TrimSpace(a.Reason), attachments, ch.deadline, assignee, dup, details, lon, lat)
+		strings.TrimSpace(a.Note), strings.TrimSpace(a.Reason), attachments, ch.deadline, assignee, dup, details, lon, lat, a.ClientID)
 	if err != nil {
 		return postgres.Translate(err)
 	}

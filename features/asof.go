@@ -49,7 +49,7 @@ func asOfStates(l *Layer) string {
 // stood as it is).
 func (s *Store) HistorySince(ctx context.Context, l *Layer) (*time.Time, error) {
 	var t *time.Time
-	// a bulk import logged no line per feature (512_import_job_audit.sql):
+	// a bulk import logged no line per feature (632_import_job_audit.sql):
 	// before it ended, the layer's log does not say what stood
 	if err := s.reads.QueryRow(ctx, `SELECT greatest((SELECT min(at) FROM audit_log WHERE tbl = $1),
 		(SELECT max(coalesce(finished_at, clock_timestamp())) FROM import_jobs WHERE layer = $1 AND audit = 'job'))`, l.Name).Scan(&t); err != nil {
@@ -79,7 +79,7 @@ func (s *Store) AsOf(ctx context.Context, l *Layer, scope riskmap.Scope, at time
 		args = append(args, b[0], b[1], b[2], b[3])
 		where = append(where, "t.geom && ST_MakeEnvelope($4, $5, $6, $7, 4326)")
 	}
-	cond, scopeArgs := l.ScopeSQL(scope, len(args)+1)
+	cond, scopeArgs := l.scopeSQL(scope, q, len(args)+1)
 	args = append(args, scopeArgs...)
 	where = append(where, cond)
 	sql := `SELECT t.id, coalesce((t.doc ->> 'version')::integer, 0), json_build_object('type', 'Feature', 'id', t.id,

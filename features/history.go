@@ -21,7 +21,8 @@ import (
 // GeoJSON, so versions, changed fields and old shapes come from it alone.
 
 // Actor is who made a change: a riskmap user (ID set) or, for a direct
-// database write, the database role ("db:riskmap").
+// database write, the database role ("db:riskmap"). A user is named as
+// people know them (display name), the login only when they have none.
 type Actor struct {
 	ID   *int64 `json:"id"`
 	Name string `json:"name"`
@@ -70,9 +71,10 @@ var unlisted = map[string]bool{"version": true, "updated_at": true, "created_at"
 // feature must be in scope as it stands, or, once deleted, as it last stood.
 func (s *Store) History(ctx context.Context, l *Layer, scope riskmap.Scope, id int64) ([]Version, error) {
 	rows, err := s.pool.Query(ctx, `
-		SELECT a.id, a.at, a.action, a.actor_id, a.actor, a.via, a.import_job_id, a.before, a.after,
+		SELECT a.id, a.at, a.action, a.actor_id, coalesce(nullif(au.display_name, ''), a.actor), a.via, a.import_job_id, a.before, a.after,
 		       p.id, p.proposed_by, coalesce(nullif(pu.display_name, ''), pu.username), p.reason
 		  FROM audit_log a
+		  LEFT JOIN users au ON au.id = a.actor_id
 		  LEFT JOIN proposals p ON p.id = a.proposal_id
 		  LEFT JOIN users pu ON pu.id = p.proposed_by
 		 WHERE a.tbl = $1 AND a.row_id = $2
@@ -156,7 +158,7 @@ type entry struct {
 }
 
 // jobVersions adds a version for each bulk import that wrote the feature:
-// a bulk load is audited per job (512_import_job_audit.sql), so it logged
+// a bulk load is audited per job (632_import_job_audit.sql), so it logged
 // no line for the feature, which names the job in import_job_id (and
 // logged rows written after it name it in their before). What the job
 // changed is what lies between the row as the line before it left it and

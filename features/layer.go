@@ -104,7 +104,7 @@ func NewRegistry() Registry {
 	phone := Field{Kind: Text, MaxLen: 20}
 	status := Field{Name: "status", Kind: Enum, Values: []string{"active", "retired"}}
 	extID := Field{Name: "external_id", Kind: Text, MaxLen: 100}
-	// import_job_id: the import that last wrote the feature (migration 512)
+	// import_job_id: the import that last wrote the feature (migration 632)
 	placed := []string{"grid_code", "township_code", "county_code", "version", "created_at", "updated_at", "import_job_id"}
 	timeOnly := []string{"version", "created_at", "updated_at", "import_job_id"}
 	ls := []*Layer{

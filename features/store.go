@@ -13,7 +13,6 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"riskmap"
-	"riskmap/geo"
 	"riskmap/postgres"
 )
 
@@ -25,6 +24,7 @@ type Store struct {
 	// made elsewhere (Get, history, checks inside writes) uses pool.
 	reads  *postgres.Reads
 	Layers Registry
+	bounds boundsCache
 }
 
 // Options configure a Store.
@@ -140,8 +140,25 @@ func (s *Store) readOnly(ctx context.Context, iso pgx.TxIsoLevel, fn func(pgx.Tx
 // ListQuery selects a page of a layer.
 type ListQuery struct {
 	BBox  *[4]float64 // minLon, minLat, maxLon, maxLat
+	Area  string      // a 12-digit area or 15-digit grid code: only what lies in it
 	Limit int
 	After int64 // cursor: ids greater than this
+}
+
+// scopeSQL is the predicate keeping a list of l to scope and, when q names
+// one, to q's area (the same prefix rule, so an area outside the scope
+// lists nothing); arguments numbered from next.
+func (l *Layer) scopeSQL(scope riskmap.Scope, q ListQuery, next int) (string, []any) {
+	cond, args := l.ScopeSQL(scope, next)
+	if q.Area == "" {
+		return cond, args
+	}
+	in := riskmap.Scope{Areas: []string{q.Area}}
+	if len(q.Area) == 15 {
+		in = riskmap.Scope{Grids: []string{q.Area}}
+	}
+	area, more := l.ScopeSQL(in, next+len(args))
+	return "(" + cond + " AND " + area + ")", append(args, more...)
 }
 
 // Page is one page of features; Next is the cursor of the following page, or 0.
@@ -160,7 +177,7 @@ func (s *Store) List(ctx context.Context, l *Layer, scope riskmap.Scope, q ListQ
 		// exact (ST_Intersects): && alone compares float4-rounded boxes
 		where = append(where, "ST_Intersects(t.geom, ST_MakeEnvelope($3, $4, $5, $6, 4326))")
 	}
-	cond, scopeArgs := l.ScopeSQL(scope, len(args)+1)
+	cond, scopeArgs := l.scopeSQL(scope, q, len(args)+1)
 	args = append(args, scopeArgs...)
 	where = append(where, cond)
 	sql := selectFeature(l, false) + " WHERE " + strings.Join(where, " AND ") + " ORDER BY t.id LIMIT $2"
@@ -224,23 +241,6 @@ func (s *Store) getForWrite(ctx context.Context, tx pgx.Tx, l *Layer, scope risk
 		return Feature{}, riskmap.Errorf(riskmap.EFORBIDDEN, "%s %d is not in your area", l.Name, id)
 	}
 	return f, err
-}
-
-// CityBounds is the city's extent padded by about 10 km, the box every
-// coordinate a user sends must fall in; nil before any city is loaded.
-func (s *Store) CityBounds(ctx context.Context) (*geo.Bounds, error) {
-	var b geo.Bounds
-	var ok bool
-	err := s.pool.QueryRow(ctx, `SELECT count(*) > 0, coalesce(min(ST_XMin(geom)), 0) - 0.1, coalesce(min(ST_YMin(geom)), 0) - 0.1,
-		coalesce(max(ST_XMax(geom)), 0) + 0.1, coalesce(max(ST_YMax(geom)), 0) + 0.1 FROM areas WHERE level = 'city'`).
-		Scan(&ok, &b.MinLon, &b.MinLat, &b.MaxLon, &b.MaxLat)
-	if err != nil {
-		return nil, fmt.Errorf("city bounds: %w", err)
-	}
-	if !ok {
-		return nil, nil
-	}
-	return &b, nil
 }
 
 // Create inserts a feature; the new feature must lie in scope.

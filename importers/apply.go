@@ -23,7 +23,7 @@ import (
 // lateral subquery a nested loop over the key's index): joined by hash, a
 // large layer would be read whole for every batch.
 //
-// Every row written records the job (import_job_id, migration 512), from
+// Every row written records the job (import_job_id, migration 632), from
 // the transaction's riskmap.import_job_id that the audit lines read too;
 // it is not compared, so a row equal to the file stays untouched.
 //

@@ -183,7 +183,7 @@ func (im *Importer) applyBulk(ctx context.Context, jobID int64, q string, maxRow
 	batch := opts.batchSize()
 	var ins, upd int
 	err := postgres.BeginAudited(ctx, im.pool, func(tx pgx.Tx) error {
-		// audited per job (512_import_job_audit.sql): the job row is the
+		// audited per job (632_import_job_audit.sql): the job row is the
 		// record, every row written names it in import_job_id
 		if _, err := tx.Exec(ctx, `SELECT set_config('riskmap.audit_mode', 'job', true),
 			set_config('jit', 'off', true), set_config('work_mem', '64MB', true),

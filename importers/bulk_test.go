@@ -135,7 +135,7 @@ func TestTheBulkPlacementCheckRefusesAWrongGridCode(t *testing.T) {
 				t.Fatalf("got %v, want RM001 %q", err, c.refusal)
 			}
 			var n int
-			if e.pool.QueryRow(ctx, "SELECT count(*) FROM risk_points").Scan(&n); n != 0 {
+			if err := e.pool.QueryRow(ctx, "SELECT count(*) FROM risk_points").Scan(&n); err != nil || n != 0 {
 				t.Fatalf("%d rows written", n)
 			}
 		})

@@ -104,7 +104,7 @@ func TestABulkLoadWritesWhatBatchedTransactionsWrite(t *testing.T) {
 		t.Errorf("bulk and batched loads differ (or rows are misplaced):\n%.300s\n%.300s", bulk.rows, batched.rows)
 	}
 	// batched: an audit line per row; bulk: none, the job is the record
-	// (512_import_job_audit.sql). Either way each row names the job that
+	// (632_import_job_audit.sql). Either way each row names the job that
 	// last wrote it: 400 by the first, then 50 new and 134 changed by the
 	// second (the 266 unchanged keep the first's).
 	if batched.audit != "450 inserts, 134 updates by tester (admin)" || bulk.audit != "0 inserts, 0 updates by " {

@@ -66,7 +66,9 @@ func TestGeoJSONImportRoundTripsAndReimportUpdatesByExternalID(t *testing.T) {
 		t.Fatalf("audit: %d inserts, %d updates by %q (%v), want 3, 1 by tester", ins, upd, actor, err)
 	}
 	var before, after string
-	e.pool.QueryRow(context.Background(), `SELECT before ->> 'name', after -> 'geom' ->> 'type' FROM audit_log WHERE tbl = 'risk_points' AND action = 'update'`).Scan(&before, &after)
+	if err := e.pool.QueryRow(context.Background(), `SELECT before ->> 'name', after -> 'geom' ->> 'type' FROM audit_log WHERE tbl = 'risk_points' AND action = 'update'`).Scan(&before, &after); err != nil {
+		t.Fatal(err)
+	}
 	if before != "风险点RP-2" || after != "Point" {
 		t.Errorf("audited update: before name %q, after geometry %q", before, after)
 	}

@@ -99,93 +99,144 @@ func (s *rowSet) has(i int) bool { return i/64 < len(s.bits) && s.bits[i/64]&(1<
 
 // Run imports the file at path (name is its original name) as job jobID,
 // which must exist in import_jobs. It returns a report for anything the
-// file's content caused; an error only for faults of the system.
+// file's content caused; an error only for faults of the system. The
+// import goes through its stages in order (importRun): open the file and
+// prepare, read and check each row in Go into a staging table, check the
+// staged rows in SQL, write the valid ones to the layer; a stage that
+// settles the report (the file unreadable, rows rejected) ends it.
 func (im *Importer) Run(ctx context.Context, jobID int64, path, name string, opts Options, onProgress func(Progress)) (*Report, error) {
-	start := time.Now()
 	if onProgress == nil {
 		onProgress = func(Progress) {}
 	}
+	x := &importRun{im: im, jobID: jobID, path: path, name: name, opts: opts, onProgress: onProgress, start: time.Now()}
+	defer x.close()
+	for _, stage := range []func(context.Context) (bool, error){x.open, x.read, x.checkStaged, x.write} {
+		done, err := stage(ctx)
+		if err != nil {
+			return nil, err
+		}
+		if done {
+			break
+		}
+	}
+	x.rep.Seconds = time.Since(x.start).Seconds()
+	return x.rep, nil
+}
+
+// importRun is one import going through Run's stages. Each stage returns
+// done when the report is settled and the import ends there.
+type importRun struct {
+	im         *Importer
+	jobID      int64
+	path, name string
+	opts       Options
+	onProgress func(Progress)
+	start      time.Time
+
+	l        *features.Layer
+	rep      *Report
+	format   Format
+	forced   *SourceCRS
+	r        Reader
+	v        *validator
+	stage    string // the staging table, once made
+	src      *copySource
+	rejected *rowSet
+	closers  []func()
+}
+
+func (x *importRun) close() {
+	for i := len(x.closers) - 1; i >= 0; i-- {
+		x.closers[i]()
+	}
+}
+
+// open checks the options against the layer, opens the file and makes the
+// validator and the staging table.
+func (x *importRun) open(ctx context.Context) (bool, error) {
+	im, opts := x.im, x.opts
 	l, ok := im.layers[opts.Layer]
 	if !ok {
-		return nil, riskmap.Errorf(riskmap.EINVALID, "unknown layer %q: want one of %s", opts.Layer, strings.Join(im.layers.Names(), ", "))
+		return false, riskmap.Errorf(riskmap.EINVALID, "unknown layer %q: want one of %s", opts.Layer, strings.Join(im.layers.Names(), ", "))
 	}
-	rep := &Report{JobID: jobID, Layer: l.Name, File: filepath.Base(name), Problems: []Problem{}, Warnings: []string{}}
+	x.l = l
+	x.rep = &Report{JobID: x.jobID, Layer: l.Name, File: filepath.Base(x.name), Problems: []Problem{}, Warnings: []string{}}
 	if opts.Bulk == BulkOn {
 		if l.Geometry != "Point" {
-			rep.Warnings = append(rep.Warnings, "bulk: applies to point layers; "+l.Name+" is always written in one transaction")
+			x.rep.Warnings = append(x.rep.Warnings, "bulk: applies to point layers; "+l.Name+" is always written in one transaction")
 		} else if _, err := im.useBulk(ctx, l, BulkOn, 0); err != nil {
-			return nil, err // before reading the whole file
+			return false, err // before reading the whole file
 		}
 	}
-	format := opts.Format
-	if format == "" {
-		f, err := DetectFormat(path, name)
+	x.format = opts.Format
+	if x.format == "" {
+		f, err := DetectFormat(x.path, x.name)
 		if err != nil {
-			rep.Error = err.Error()
-			return rep, nil
+			x.rep.Error = err.Error()
+			return true, nil
 		}
-		format = f
+		x.format = f
 	}
-	rep.Format = format
-	var forced *SourceCRS
-	if opts.CRS != "" {
-		c, err := ParseCRS(opts.CRS)
-		if err != nil {
-			return nil, riskmap.Errorf(riskmap.EINVALID, "crs: %v", err)
-		}
-		forced = &c
+	x.rep.Format = x.format
+	var err error
+	if x.forced, err = opts.forcedCRS(); err != nil {
+		return false, err
 	}
-	r, err := Open(path, format, opts)
-	if err != nil {
-		rep.Error = err.Error()
-		return rep, nil
+	if x.r, err = Open(x.path, x.format, opts); err != nil {
+		x.rep.Error = err.Error()
+		return true, nil
 	}
-	defer r.Close()
+	x.closers = append(x.closers, func() { x.r.Close() })
 
 	bounds, err := im.store.CityBounds(ctx)
 	if err != nil {
-		return nil, err
+		return false, err
 	}
 	var grids *geo.GridIndex
 	if l.Placed {
 		if grids, err = im.gridIndex(ctx); err != nil {
-			return nil, err
+			return false, err
 		}
 	}
 	cols, err := im.tableColumns(ctx, l.Name)
 	if err != nil {
-		return nil, err
+		return false, err
 	}
-	v := newValidator(l, WGS84, bounds, grids, opts.Mapping, opts.Ignore, cols)
-	stage := fmt.Sprintf("import_stage_%d", jobID)
+	x.v = newValidator(l, WGS84, bounds, grids, opts.Mapping, opts.Ignore, cols)
+	stage := fmt.Sprintf("import_stage_%d", x.jobID)
 	if err := im.createStage(ctx, stage, l); err != nil {
-		return nil, err
+		return false, err
 	}
-	defer func() {
+	x.stage = stage
+	x.closers = append(x.closers, func() {
 		_, _ = im.pool.Exec(context.Background(), "DROP TABLE IF EXISTS "+stage)
-	}()
+	})
+	return false, nil
+}
 
-	// 1. read, validate in Go, COPY into staging
-	rejected := &rowSet{}
-	src := &copySource{r: r, v: v, rep: rep, rejected: rejected, onProgress: onProgress, forced: forced}
-	defer src.close()
+// read reads the file, checks each row in Go and copies the good ones
+// into the staging table, noting the others' problems.
+func (x *importRun) read(ctx context.Context) (bool, error) {
+	rep, v := x.rep, x.v
+	x.rejected = &rowSet{}
+	src := &copySource{r: x.r, v: v, rep: rep, rejected: x.rejected, onProgress: x.onProgress, forced: x.forced}
+	x.closers = append(x.closers, src.close)
 	copyCols := []string{"rn", "key", "present"}
-	for _, f := range l.Fields {
+	for _, f := range x.l.Fields {
 		copyCols = append(copyCols, f.Name)
 	}
 	copyCols = append(copyCols, "wkb", "grid")
-	if _, err := im.pool.CopyFrom(ctx, pgx.Identifier{stage}, copyCols, src); err != nil {
+	if _, err := x.im.pool.CopyFrom(ctx, pgx.Identifier{x.stage}, copyCols, src); err != nil {
 		if src.fileErr != nil {
 			rep.Error = src.fileErr.Error()
 			rep.Warnings = append(rep.Warnings, v.warnings...)
 			rep.Rejected = rep.Rows
-			rep.Seconds = time.Since(start).Seconds()
-			return rep, nil
+			return true, nil
 		}
-		return nil, fmt.Errorf("stage rows: %w", postgres.Translate(err))
+		return false, fmt.Errorf("stage rows: %w", postgres.Translate(err))
 	}
 	rep.CRS = v.crs.String()
-	rep.Encoding = readerEncoding(r)
+	rep.Encoding = readerEncoding(x.r)
 	rep.Warnings = append(append(rep.Warnings, src.warnings...), v.warnings...)
 	if rep.Rows == 0 {
 		rep.Error = "the file holds no rows"
@@ -193,45 +244,52 @@ func (im *Importer) Run(ctx context.Context, jobID int64, path, name string, opt
 	if msg := v.columnProblem(); msg != "" && rep.Error == "" {
 		rep.Error = msg
 	}
+	x.src = src // checkStaged adds the problems found in SQL to the same rows'
+	return false, nil
+}
 
-	// 2. checks in SQL
-	onProgress(Progress{Phase: "checking", Fraction: 0, Rows: rep.Rows})
-	if err := im.check(ctx, stage, l, v); err != nil {
-		return nil, err
+// checkStaged runs the checks that need the database (duplicates, places,
+// references) over the staged rows; any rejected row ends the import
+// unless the options say to skip them.
+func (x *importRun) checkStaged(ctx context.Context) (bool, error) {
+	rep := x.rep
+	x.onProgress(Progress{Phase: "checking", Fraction: 0, Rows: rep.Rows})
+	if err := x.im.check(ctx, x.stage, x.l, x.v); err != nil {
+		return false, err
 	}
-	sqlProblems, err := im.stagedProblems(ctx, stage)
+	sqlProblems, err := x.im.stagedProblems(ctx, x.stage)
 	if err != nil {
-		return nil, err
+		return false, err
 	}
 	for _, p := range sqlProblems {
-		src.problem(p)
+		x.src.problem(p)
 	}
 	sort.SliceStable(rep.Problems, func(i, j int) bool { return rep.Problems[i].Row < rep.Problems[j].Row })
-	if err := im.pool.QueryRow(ctx, "SELECT count(*) FROM "+stage+" WHERE problem IS NULL").Scan(&rep.Valid); err != nil {
-		return nil, fmt.Errorf("count staged rows: %w", err)
+	if err := x.im.pool.QueryRow(ctx, "SELECT count(*) FROM "+x.stage+" WHERE problem IS NULL").Scan(&rep.Valid); err != nil {
+		return false, fmt.Errorf("count staged rows: %w", err)
 	}
 	rep.Rejected = rep.Rows - rep.Valid
-	if rep.Error != "" || (rep.Rejected > 0 && !opts.SkipInvalid) {
-		rep.Seconds = time.Since(start).Seconds()
-		return rep, nil
-	}
+	return rep.Error != "" || (rep.Rejected > 0 && !x.opts.SkipInvalid), nil
+}
 
-	// 3. apply
-	if err := im.apply(ctx, jobID, stage, l, v, opts, rep, rejected, onProgress); err != nil {
-		return nil, err
+// write applies the valid rows to the layer and, when rows were skipped,
+// writes them out for fixing.
+func (x *importRun) write(ctx context.Context) (bool, error) {
+	rep := x.rep
+	if err := x.im.apply(ctx, x.jobID, x.stage, x.l, x.v, x.opts, rep, x.rejected, x.onProgress); err != nil {
+		return false, err
 	}
 	rep.Unchanged = rep.Valid - rep.Inserted - rep.Updated
 	rep.Applied = rep.Inserted+rep.Updated > 0
-	if opts.SkipInvalid && rep.Rejected > 0 {
-		f, err := im.rejects(path, name, format, opts, rejected)
+	if x.opts.SkipInvalid && rep.Rejected > 0 {
+		f, err := x.im.rejects(x.path, x.name, x.format, x.opts, x.rejected)
 		if err != nil {
 			rep.Warnings = append(rep.Warnings, "the rejected rows could not be written: "+err.Error())
 		}
 		rep.Rejects = f
 	}
-	rep.Seconds = time.Since(start).Seconds()
-	onProgress(Progress{Phase: "done", Fraction: 1, Rows: rep.Rows, Applied: rep.Valid})
-	return rep, nil
+	x.onProgress(Progress{Phase: "done", Fraction: 1, Rows: rep.Rows, Applied: rep.Valid})
+	return true, nil
 }
 
 func readerEncoding(r Reader) string {

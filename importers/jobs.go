@@ -63,7 +63,7 @@ func (j *Job) Finished() bool {
 // background of the replica that received them.
 type Jobs struct {
 	// Originals, when set, keeps each job's file as it came (the record
-	// of a bulk job, audited per job: 512_import_job_audit.sql); without
+	// of a bulk job, audited per job: 632_import_job_audit.sql); without
 	// it the job still records the file's SHA-256.
 	Originals blobs.Store
 	pool      *pgxpool.Pool

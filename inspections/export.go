@@ -1,12 +1,14 @@
 package inspections
 
 import (
-	"encoding/csv"
 	"fmt"
 	"io"
 	"strconv"
+	"strings"
 
 	"github.com/xuri/excelize/v2"
+
+	"riskmap/internal/sheet"
 )
 
 // column is one export column: its API name (CSV header), its Chinese
@@ -64,11 +66,11 @@ func (st Stats) rowsWithTotal() []StatsRow {
 // Excel), the API's field names as header, a row per area and 合计. Rates
 // are fractions and fines yuan, as in the JSON.
 func WriteCSV(w io.Writer, st Stats) error {
-	if _, err := io.WriteString(w, "\ufeff"); err != nil {
+	cols := columns(st.OwnName)
+	cw, err := sheet.NewCSV(w)
+	if err != nil {
 		return err
 	}
-	cols := columns(st.OwnName)
-	cw := csv.NewWriter(w)
 	head := make([]string, len(cols))
 	for i, c := range cols {
 		head[i] = c.field
@@ -96,8 +98,7 @@ func WriteCSV(w io.Writer, st Stats) error {
 			return err
 		}
 	}
-	cw.Flush()
-	return cw.Error()
+	return cw.Flush()
 }
 
 // WriteXLSX writes the statistics as a workbook: a title with the area and
@@ -172,4 +173,14 @@ func WriteXLSX(w io.Writer, st Stats) error {
 	_ = f.SetColWidth(sheet, "A", "A", 16)
 	_ = f.SetColWidth(sheet, "B", "B", 22)
 	return f.Write(w)
+}
+
+// ExportName is the export's file name without extension, in Chinese like
+// the other statistics' (cases.ExportName): 监督检查统计_新港街道_2021-01-01至2021-12-31.
+func ExportName(st Stats) string {
+	name := "监督检查统计"
+	if st.AreaName != "" {
+		name += "_" + strings.ReplaceAll(st.AreaName, "、", "_")
+	}
+	return name + "_" + st.From + "至" + st.To
 }

@@ -195,7 +195,7 @@ func (s *Store) inspectionCounts(ctx context.Context, u *riskmap.User, col, area
 		args = append(args, riskmap.AreaPrefix(area)+"%")
 		filter += fmt.Sprintf(" AND i.grid_code LIKE $%d", len(args))
 	}
-	return pgx.BeginTxFunc(ctx, s.pool, pgx.TxOptions{AccessMode: pgx.ReadOnly}, func(tx pgx.Tx) error {
+	return pgx.BeginTxFunc(ctx, s.reads, pgx.TxOptions{AccessMode: pgx.ReadOnly}, func(tx pgx.Tx) error {
 		if _, err := tx.Exec(ctx, "SET LOCAL jit = off"); err != nil {
 			return err
 		}

@@ -28,6 +28,9 @@ import (
 
 // Config holds the inspections' settings.
 type Config struct {
+	// Reads runs the inspection list and statistics on a hot standby
+	// when it is fresh (postgres.Reads; nil: the pool).
+	Reads *postgres.Reads
 	// Now is the clock (default time.Now): an inspection cannot be dated
 	// after today.
 	Now func() time.Time
@@ -37,7 +40,10 @@ type Config struct {
 // through the closed loop's store; the patrol figures of the statistics
 // come from the patrols' store.
 type Store struct {
-	pool    *pgxpool.Pool
+	pool *pgxpool.Pool
+	// reads runs the inspection list and the statistics: on a hot
+	// standby when it is fresh (postgres.Reads; Config.Reads).
+	reads   *postgres.Reads
 	cases   *cases.Store
 	patrols *patrols.Store
 	cfg     Config
@@ -48,7 +54,11 @@ func NewStore(pool *pgxpool.Pool, cs *cases.Store, ps *patrols.Store, cfg Config
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}
-	return &Store{pool: pool, cases: cs, patrols: ps, cfg: cfg}
+	reads := cfg.Reads
+	if reads == nil {
+		reads = postgres.PrimaryReads(pool)
+	}
+	return &Store{pool: pool, reads: reads, cases: cs, patrols: ps, cfg: cfg}
 }
 
 // replies are the first answers to each client-made inspection id.
@@ -384,7 +394,7 @@ func (s *Store) List(ctx context.Context, u *riskmap.User, q ListQuery) (Page, e
 	limit := arg(q.Limit + 1)
 	var page Page
 	var err error
-	page.Features, page.Next, err = postgres.QueryPage(ctx, s.pool, q.Limit, "SELECT i.seq, "+inspectionJSON+
+	page.Features, page.Next, err = postgres.QueryPage(ctx, s.reads, q.Limit, "SELECT i.seq, "+inspectionJSON+
 		"::text FROM inspections i JOIN hazard_sources h ON h.id = i.hazard_source_id WHERE "+strings.Join(where, " AND ")+" ORDER BY i.seq DESC LIMIT "+limit, args...)
 	if err != nil {
 		return Page{}, fmt.Errorf("list inspections: %w", err)

@@ -1,8 +1,10 @@
 // Package migrations holds the SQL schema, embedded in the binary and applied
-// in name order by Migrate.
+// in name order by Migrate, which records each file's SHA-256 and refuses
+// to run against a database where an applied file has since changed.
 package migrations
 
 import (
+	"bytes"
 	"context"
 	"crypto/sha256"
 	"embed"
@@ -24,36 +26,65 @@ const lockKey = 72417000
 // transaction, in name order. It is idempotent and safe when several
 // replicas start at once: they queue on an advisory lock and the later ones
 // find nothing left to do.
-func Migrate(ctx context.Context, conn *pgx.Conn) error {
+//
+// A migration never changes once applied (a change goes in a new file): it
+// records each file's SHA-256 and, before applying anything, refuses with
+// an error naming the file a database where an applied migration's file
+// now reads otherwise. Rows recorded before checksums were kept get the
+// file's checksum as it is the first time they are seen.
+func Migrate(ctx context.Context, conn *pgx.Conn) error { return MigrateFS(ctx, conn, files) }
+
+// MigrateFS is Migrate with the migrations of fsys (*.sql at its root)
+// instead of this binary's.
+func MigrateFS(ctx context.Context, conn *pgx.Conn, fsys fs.FS) error {
 	if _, err := conn.Exec(ctx, "SELECT pg_advisory_lock($1)", lockKey); err != nil {
 		return fmt.Errorf("migrations: lock: %w", err)
 	}
 	defer conn.Exec(context.Background(), "SELECT pg_advisory_unlock($1)", lockKey)
 	if _, err := conn.Exec(ctx, `CREATE TABLE IF NOT EXISTS schema_migrations (
-		name text PRIMARY KEY, applied_at timestamptz NOT NULL DEFAULT now())`); err != nil {
+		name text PRIMARY KEY, applied_at timestamptz NOT NULL DEFAULT now());
+		ALTER TABLE schema_migrations ADD COLUMN IF NOT EXISTS sha256 bytea`); err != nil {
 		return fmt.Errorf("migrations: %w", err)
 	}
-	names, err := Names()
+	names, err := namesIn(fsys)
 	if err != nil {
 		return err
 	}
+	applied, err := appliedSums(ctx, conn)
+	if err != nil {
+		return err
+	}
+	var pending []string
 	for _, name := range names {
-		var done bool
-		if err := conn.QueryRow(ctx, "SELECT EXISTS (SELECT 1 FROM schema_migrations WHERE name = $1)", name).Scan(&done); err != nil {
-			return fmt.Errorf("migrations: %w", err)
-		}
-		if done {
-			continue
-		}
-		sql, err := fs.ReadFile(files, name)
+		sql, err := fs.ReadFile(fsys, name)
 		if err != nil {
 			return err
 		}
+		sum := sha256.Sum256(sql)
+		recorded, done := applied[name]
+		switch {
+		case !done:
+			pending = append(pending, name)
+		case recorded == nil:
+			if _, err := conn.Exec(ctx, "UPDATE schema_migrations SET sha256 = $2 WHERE name = $1", name, sum[:]); err != nil {
+				return fmt.Errorf("migrations: record the checksum of %s: %w", name, err)
+			}
+		case !bytes.Equal(recorded, sum[:]):
+			return fmt.Errorf("migration %s was changed after this database applied it (sha256 %x then, %x now): "+
+				"a migration never changes once applied; undo the change and put it in a new migration", name, recorded, sum[:])
+		}
+	}
+	for _, name := range pending {
+		sql, err := fs.ReadFile(fsys, name)
+		if err != nil {
+			return err
+		}
+		sum := sha256.Sum256(sql)
 		err = pgx.BeginFunc(ctx, conn, func(tx pgx.Tx) error {
 			if _, err := tx.Exec(ctx, string(sql)); err != nil {
 				return err
 			}
-			_, err := tx.Exec(ctx, "INSERT INTO schema_migrations (name) VALUES ($1)", name)
+			_, err := tx.Exec(ctx, "INSERT INTO schema_migrations (name, sha256) VALUES ($1, $2)", name, sum[:])
 			return err
 		})
 		if err != nil {
@@ -63,15 +94,33 @@ func Migrate(ctx context.Context, conn *pgx.Conn) error {
 	return nil
 }
 
+// appliedSums are the migrations the database has applied, with the
+// checksum recorded for each (nil: applied before checksums were kept).
+func appliedSums(ctx context.Context, conn *pgx.Conn) (map[string][]byte, error) {
+	rows, err := conn.Query(ctx, "SELECT name, sha256 FROM schema_migrations")
+	if err != nil {
+		return nil, fmt.Errorf("migrations: %w", err)
+	}
+	defer rows.Close()
+	out := map[string][]byte{}
+	for rows.Next() {
+		var name string
+		var sum []byte
+		if err := rows.Scan(&name, &sum); err != nil {
+			return nil, fmt.Errorf("migrations: %w", err)
+		}
+		out[name] = sum
+	}
+	return out, rows.Err()
+}
+
 // Names lists the migrations in the order they apply.
-func Names() ([]string, error) {
-	entries, err := fs.ReadDir(files, ".")
+func Names() ([]string, error) { return namesIn(files) }
+
+func namesIn(fsys fs.FS) ([]string, error) {
+	names, err := fs.Glob(fsys, "*.sql")
 	if err != nil {
 		return nil, err
-	}
-	var names []string
-	for _, e := range entries {
-		names = append(names, e.Name())
 	}
 	sort.Strings(names)
 	return names, nil

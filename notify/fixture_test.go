@@ -118,6 +118,7 @@ func newFixture(t *testing.T, cfg notify.Config) *fixture {
 		cfg.PublicURL = "https://riskmap.example.cn"
 	}
 	cfg.Logger = slog.New(slog.NewTextHandler(io.Discard, nil))
+	cfg.AllowPrivate = true // the test robots listen on 127.0.0.1
 	f.svc = notify.New(pool, f.cases, cfg)
 	return f
 }

@@ -59,9 +59,13 @@ type Config struct {
 	Now func() time.Time
 	// Holder names this replica in the job's lease (default host:pid:random).
 	Holder string
-	// HTTP sends the robot messages (default a client with Timeout).
-	HTTP   *http.Client
-	Logger *slog.Logger
+	// HTTP sends the robot messages (default a client with Timeout that
+	// dials only public addresses: dial.go).
+	HTTP *http.Client
+	// AllowPrivate lets robots be reached on loopback, private and
+	// link-local addresses (an intranet gateway); default false.
+	AllowPrivate bool
+	Logger       *slog.Logger
 }
 
 // DefaultConfig returns the defaults.
@@ -126,9 +130,7 @@ func New(pool *pgxpool.Pool, cs *cases.Store, cfg Config) *Service {
 		cfg.Holder = fmt.Sprintf("%s:%d:%s", host, os.Getpid(), hex.EncodeToString(b))
 	}
 	if cfg.HTTP == nil {
-		// a robot that redirects is refused, not followed: the answer
-		// that counts is the robot's own
-		cfg.HTTP = &http.Client{Timeout: cfg.Timeout, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+		cfg.HTTP = robotClient(cfg.Timeout, cfg.AllowPrivate)
 	}
 	if cfg.Logger == nil {
 		cfg.Logger = slog.Default()

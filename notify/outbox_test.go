@@ -331,7 +331,7 @@ func TestTheOutboxRetriesWithBackoffAndDeadLetters(t *testing.T) {
 	f := newFixture(t, notify.Config{})
 	// the service again, logging where the test can read it
 	f.svc = notify.New(f.pool, f.cases, notify.Config{MaxAttempts: 3, Timeout: 300 * time.Millisecond, RetryBase: 30 * time.Second,
-		Now: f.clock.Now, PublicURL: "https://riskmap.example.cn",
+		Now: f.clock.Now, AllowPrivate: true, PublicURL: "https://riskmap.example.cn",
 		Logger: slog.New(slog.NewTextHandler(&lockedWriter{w: &logs, mu: &logMu}, nil))})
 	r := newReceiver(t)
 	start := time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC)

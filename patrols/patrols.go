@@ -18,11 +18,16 @@ package patrols
 import (
 	"time"
 
+	"riskmap/postgres"
+
 	"riskmap/cases"
 )
 
 // Config holds the patrol settings (docs/domain.md, "Patrols").
 type Config struct {
+	// Reads runs the patrol list and figures on a hot standby when it is
+	// fresh (postgres.Reads; nil: the pool).
+	Reads *postgres.Reads
 	// OffSiteM: a position farther than this from its point marks the
 	// patrol off-site (default 200 m).
 	OffSiteM float64

@@ -133,7 +133,7 @@ func (s *Store) List(ctx context.Context, u *riskmap.User, q ListQuery) (Page, e
 	limit := arg(q.Limit + 1)
 	var page Page
 	var err error
-	page.Features, page.Next, err = postgres.QueryPage(ctx, s.pool, q.Limit, "SELECT p.seq, "+patrolJSON+
+	page.Features, page.Next, err = postgres.QueryPage(ctx, s.reads, q.Limit, "SELECT p.seq, "+patrolJSON+
 		"::text FROM patrols p JOIN risk_points r ON r.id = p.risk_point_id WHERE "+strings.Join(where, " AND ")+" ORDER BY p.seq DESC LIMIT "+limit, args...)
 	if err != nil {
 		return Page{}, fmt.Errorf("list patrols: %w", err)

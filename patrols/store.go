@@ -23,17 +23,27 @@ import (
 // Store keeps patrols in PostGIS, their photos in the blob store, and
 // opens their cases through the closed loop's store.
 type Store struct {
-	pool  *pgxpool.Pool
+	pool *pgxpool.Pool
+	// reads runs the patrol list and the figures: on a hot standby when
+	// it is fresh (postgres.Reads). The due lists, which are cached, stay
+	// on pool (their cache follows its own notifications).
+	reads *postgres.Reads
 	blobs blobs.Store
 	cases *cases.Store
 	cfg   Config
 	due   *dueCache
+	// notifier hears of off-site patrols (nil: no one is told)
+	notifier Notifier
 }
 
 // NewStore returns a store; zero config values take the defaults.
 func NewStore(pool *pgxpool.Pool, b blobs.Store, cs *cases.Store, cfg Config) *Store {
 	cfg = cfg.withDefaults()
-	return &Store{pool: pool, blobs: b, cases: cs, cfg: cfg, due: newDueCache(cfg.DueCacheBytes)}
+	reads := cfg.Reads
+	if reads == nil {
+		reads = postgres.PrimaryReads(pool)
+	}
+	return &Store{pool: pool, reads: reads, blobs: b, cases: cs, cfg: cfg, due: newDueCache(cfg.DueCacheBytes)}
 }
 
 // Config returns the store's settings.
@@ -110,14 +120,16 @@ func (s *Store) Record(ctx context.Context, u *riskmap.User, in *Input, photos *
 	var reply cases.Reply
 	err = postgres.BeginAudited(ctx, s.pool, func(tx pgx.Tx) error {
 		var grid string
+		var offSite bool
+		var distance float64
 		// the point's category, level, grid, the distance and the due date
 		// come from the trigger (riskmap_patrol_fill), which locks the point
 		err := tx.QueryRow(ctx, `INSERT INTO patrols (id, risk_point_id, worker_id, worker_name, device_time, received_at, geom,
 				accuracy_m, off_site_limit_m, checklist_version, checklist, result, note)
 			VALUES ($1, $2, $3, $4, $5, $6, ST_SetSRID(ST_MakePoint($7, $8), 4326), $9, $10, $11, $12, $13, nullif($14, ''))
-			ON CONFLICT (id) DO NOTHING RETURNING grid_code`,
+			ON CONFLICT (id) DO NOTHING RETURNING grid_code, off_site, distance_m`,
 			id, in.RiskPointID, u.ID, displayName(u), in.DeviceTime, now, in.Lon, in.Lat,
-			in.AccuracyM, s.cfg.OffSiteM, in.Checklist.Version, in.Checklist.Answers, in.Result, in.Note).Scan(&grid)
+			in.AccuracyM, s.cfg.OffSiteM, in.Checklist.Version, in.Checklist.Answers, in.Result, in.Note).Scan(&grid, &offSite, &distance)
 		if errors.Is(err, pgx.ErrNoRows) {
 			// the same id was recorded since the check above
 			var found bool
@@ -132,6 +144,12 @@ func (s *Store) Record(ctx context.Context, u *riskmap.User, in *Input, photos *
 		// the point is locked now: its grid is the one that counts
 		if !u.Scope().Contains(grid) {
 			return outOfScope(u, pt.ID, grid)
+		}
+		if offSite && s.notifier != nil {
+			if err := s.notifier.PatrolOffSite(ctx, tx, OffSite{ID: id, RiskPointID: pt.ID, GridCode: grid, WorkerID: u.ID,
+				WorkerName: displayName(u), DistanceM: distance, LimitM: s.cfg.OffSiteM, AccuracyM: in.AccuracyM}); err != nil {
+				return err
+			}
 		}
 		evidence := make([]cases.Evidence, 0, len(photos.List()))
 		for i, ph := range photos.List() {

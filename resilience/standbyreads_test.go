@@ -52,6 +52,11 @@ func TestReadsOnAStandbyAreFreshAndItsLossCostsOnlyAFallback(t *testing.T) {
 		{"case statistics", "/api/v1/stats/rectification?area=441500000000&from=" + day[:4] + "-01-01&to=" + day, "cases"},
 		{"coverage", "/api/v1/coverage?facility=stations&max_distance_m=1000", "coverage"},
 	}
+	// answered by the standby too (step 1 and 4; no writes of theirs here)
+	more := []read{
+		{"patrol list", "/api/v1/patrols?limit=100", "patrols"},
+		{"inspection statistics", "/api/v1/stats/inspections?area=441500000000&from=" + day[:4] + "-01-01&to=" + day, "inspections"},
+	}
 	get := func(r read) string {
 		t.Helper()
 		status, body := call(t, srv.Base, "GET", r.path, city, nil)
@@ -63,7 +68,7 @@ func TestReadsOnAStandbyAreFreshAndItsLossCostsOnlyAFallback(t *testing.T) {
 	outcomes := func() map[string]float64 {
 		_, text := call(t, srv.Base, "GET", "/metrics", "", nil)
 		out := map[string]float64{}
-		for _, reader := range []string{"features", "cases", "coverage", "tiles"} {
+		for _, reader := range []string{"features", "cases", "coverage", "tiles", "patrols", "inspections"} {
 			for _, o := range []string{"standby", "behind", "away", "unknown"} {
 				out[reader+"/"+o] = max(0, metric(string(text), fmt.Sprintf(`riskmap_standby_reads_total{outcome=%q,reader=%q}`, o, reader)))
 			}
@@ -85,19 +90,19 @@ func TestReadsOnAStandbyAreFreshAndItsLossCostsOnlyAFallback(t *testing.T) {
 	})
 	before, x0 := outcomes(), standbyXacts()
 	for range 3 {
-		for _, r := range reads {
+		for _, r := range append(reads, more...) {
 			get(r)
 		}
 	}
 	after := outcomes()
-	for _, r := range reads {
+	for _, r := range append(reads, more...) {
 		if after[r.reader+"/standby"]-before[r.reader+"/standby"] < 3 {
 			t.Errorf("%s: %v reads of %s on the standby, want at least 3 (outcomes before %v, after %v)", r.name,
 				after[r.reader+"/standby"]-before[r.reader+"/standby"], r.reader, before, after)
 		}
 	}
 	// PostgreSQL counts them too (its statistics are flushed within 10 s)
-	want := int64(3 * len(reads))
+	want := int64(3 * (len(reads) + len(more)))
 	waitFor(t, 15*time.Second, fmt.Sprintf("%d transactions counted on the standby", want), func() bool { return standbyXacts()-x0 >= want })
 
 	// 2. the standby stopped replaying: a change this replica never heard

@@ -17,13 +17,15 @@ type cacheKey struct {
 }
 
 type entry struct {
-	key   cacheKey
-	layer int // index of the layer's tree
-	reach rect
-	data  []byte
-	gz    []byte // data gzipped
-	etag  string
-	size  int64
+	key     cacheKey
+	layer   int // index of the layer's tree
+	reach   rect
+	data    []byte
+	gz      []byte // data gzipped
+	etag    string
+	etags   []string // etag as a header value, made once (len == cap: see Tile.ETagHeader)
+	gzETags []string // the gzip's etag as a header value, likewise
+	size    int64
 
 	prev, next *entry // LRU ring, most recent after the sentinel
 }
@@ -85,22 +87,11 @@ func newCache(maxBytes int64, layers int) *cache {
 func (c *cache) enabled() bool { return c != nil && c.max > 0 }
 
 func (c *cache) get(k cacheKey) (*entry, bool) {
-	return c.lookup(k, true)
-}
-
-// peek is get that counts only hits: a miss here is retried by get.
-func (c *cache) peek(k cacheKey) (*entry, bool) {
-	return c.lookup(k, false)
-}
-
-func (c *cache) lookup(k cacheKey, countMiss bool) (*entry, bool) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	e, ok := c.entries[k]
 	if !ok || !c.live {
-		if countMiss {
-			c.stats.Misses++
-		}
+		c.stats.Misses++
 		return nil, false
 	}
 	c.stats.Hits++
@@ -119,7 +110,7 @@ func (c *cache) begin() uint64 {
 // put stores a tile unless an invalidation meeting it arrived since gen, or
 // the cache is not live. It reports whether the tile was stored.
 func (c *cache) put(k cacheKey, layer int, reach rect, t Tile, gen uint64) bool {
-	size := int64(len(t.Data)+len(t.Gzip)) + int64(len(k.scope)+len(k.layer)+len(t.ETag)) + entryOverhead
+	size := int64(len(t.Data)+len(t.Gzip)) + int64(len(k.scope)+len(k.layer)+3*len(t.ETag)) + entryOverhead
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if !c.live || size > c.max || c.staleSince(gen, layer, reach) {
@@ -129,7 +120,7 @@ func (c *cache) put(k cacheKey, layer int, reach rect, t Tile, gen uint64) bool 
 	if old, ok := c.entries[k]; ok {
 		c.remove(old)
 	}
-	e := &entry{key: k, layer: layer, reach: reach, data: t.Data, gz: t.Gzip, etag: t.ETag, size: size}
+	e := &entry{key: k, layer: layer, reach: reach, data: t.Data, gz: t.Gzip, etag: t.ETag, etags: []string{t.ETag}, gzETags: []string{GzipETag(t.ETag)}, size: size}
 	c.entries[k] = e
 	c.pushFront(e)
 	c.trees[layer].Insert([2]float64{reach[0], reach[1]}, [2]float64{reach[2], reach[3]}, e)

@@ -405,36 +405,6 @@ func TestTheListenerReconnectsAndTheCacheIsBypassedMeanwhile(t *testing.T) {
 	}
 }
 
-func TestAuthChangesFlushTheTokenCache(t *testing.T) {
-	pool := freshDB(t)
-	s := startService(t, pool, 0)
-	ctx := context.Background()
-	if _, err := pool.Exec(ctx, `INSERT INTO users (username, role, password_hash) VALUES ('u1', 'admin', 'x')`); err != nil {
-		t.Fatal(err)
-	}
-	for _, change := range []string{
-		"UPDATE users SET disabled = true WHERE username = 'u1'",
-		"UPDATE sessions SET revoked_at = now()",
-		"INSERT INTO user_areas (user_id, area_code) SELECT id, '441502001000' FROM users WHERE username = 'u1'",
-		"DELETE FROM user_areas",
-	} {
-		tok := s.Tokens()
-		tok.Put("rm_token", &riskmap.User{Username: "u1"}, tok.Begin(), time.Now().Add(time.Hour))
-		if _, ok := tok.Get("rm_token"); !ok {
-			t.Fatal("token not remembered")
-		}
-		if _, err := pool.Exec(ctx, change); err != nil {
-			t.Fatal(err)
-		}
-		if err := s.Sync(ctx); err != nil {
-			t.Fatal(err)
-		}
-		if _, ok := tok.Get("rm_token"); ok {
-			t.Errorf("%s: token still remembered", change)
-		}
-	}
-}
-
 func ExampleFingerprint() {
 	fmt.Println(Fingerprint(riskmap.Scope{All: true}))
 	fmt.Println(Fingerprint(riskmap.Scope{Areas: []string{"441502002000", "441502001000"}}))

@@ -2,23 +2,26 @@ package tiles
 
 import (
 	"bytes"
+	"strings"
 	"sync"
 
 	"github.com/klauspost/compress/gzip"
 )
 
-// gzipper compresses tiles once, when they are made, so a client that
+// Tiles are gzipped once, when they are made, and cached so: a client that
 // accepts gzip gets the cached compressed bytes at no cost per request.
-// Its writers are pooled: one holds about 1 MB of state.
-type gzipper struct{ pool sync.Pool }
+// The writers are pooled: one holds about 1 MB of state.
+var gzipWriters sync.Pool
 
-func (g *gzipper) compress(data []byte) []byte {
+// Gzip returns data gzipped (nil for no data): what Tile.Gzip holds, and
+// what a tile made elsewhere (coverage) is sent as.
+func Gzip(data []byte) []byte {
 	if len(data) == 0 {
 		return nil
 	}
 	var buf bytes.Buffer
 	buf.Grow(len(data)/2 + 64)
-	w, _ := g.pool.Get().(*gzip.Writer)
+	w, _ := gzipWriters.Get().(*gzip.Writer)
 	if w == nil {
 		w, _ = gzip.NewWriterLevel(&buf, gzip.DefaultCompression)
 	} else {
@@ -26,6 +29,17 @@ func (g *gzipper) compress(data []byte) []byte {
 	}
 	_, _ = w.Write(data) // writes to a bytes.Buffer never fail
 	_ = w.Close()
-	g.pool.Put(w)
+	gzipWriters.Put(w)
 	return buf.Bytes()
+}
+
+// GzipETag is the entity tag of the gzip of a representation tagged etag:
+// another encoding is another representation (RFC 9110), so its tag
+// differs, by the suffix the API's other gzipped answers carry too.
+func GzipETag(etag string) string { return strings.TrimSuffix(etag, `"`) + `-gzip"` }
+
+// IsGzipETag says whether tag is GzipETag(etag), without making it.
+func IsGzipETag(tag, etag string) bool {
+	base, ok := strings.CutSuffix(tag, `-gzip"`)
+	return ok && len(etag) > 0 && base == etag[:len(etag)-1]
 }

@@ -1,7 +1,10 @@
 package tiles
 
 import (
+	"fmt"
+	"sort"
 	"strconv"
+	"strings"
 
 	"riskmap"
 	"riskmap/patrols"
@@ -37,13 +40,16 @@ type Layer struct {
 	Name        string // URL and MVT layer name
 	Description string // for TileJSON
 	Table       string // table with a geom_3857 column, aliased t in the SQL
-	Polygon     bool   // polygons are simplified below SimplifyBelow
+	// Simplify: lines and polygons are simplified below SimplifyBelow.
+	Simplify bool
 	// FeatureID: t.id is an integer and becomes the MVT feature id.
 	FeatureID bool
 	Attrs     []Attr
 	// ScopeColumn (of t) holds the grid or area code the user's scope is
 	// matched on; AreaScope: the areas rule (an area holding part of the
-	// scope is visible too), riskmap.Scope.AreaSQL.
+	// scope is visible too), riskmap.Scope.AreaSQL. No ScopeColumn: the
+	// layer is the same for everyone (the basemap: roads and place names,
+	// public geography that holds no riskmap data).
 	ScopeColumn string
 	AreaScope   bool
 	MinZoom     int // no features below (the tile is empty)
@@ -57,7 +63,7 @@ type Layer struct {
 	Depends []string
 	// Join is fixed SQL joined to the table (aliased t) for the attributes,
 	// e.g. a LATERAL function of the row; Where a fixed condition over t
-	// and the zoom $1 (which features a zoom draws).
+	// and the zoom $1 (which features a zoom draws, as roads by class).
 	Join, Where string
 	// Daily: some attributes depend on today's date (Today in their SQL,
 	// the date in UTC+8 as a parameter), so a tile is made again when the
@@ -97,17 +103,90 @@ func pointAttrs(extra ...Attr) []Attr {
 // scopeSQL is the predicate keeping l's rows (alias t) in scope, with its
 // arguments numbered from next.
 func (l *Layer) scopeSQL(s riskmap.Scope, next int) (string, []any) {
+	if l.ScopeColumn == "" {
+		return "true", nil
+	}
 	if l.AreaScope {
 		return s.AreaSQL("t."+l.ScopeColumn, next)
 	}
 	return s.SQL("t."+l.ScopeColumn, next)
 }
 
-// Layers returns the tile layers in drawing order (bottom first).
-func Layers() []*Layer {
+// RoadMinZoom is the first zoom each road class is drawn at: the trunk
+// network across the city, the streets once a village fills the screen.
+// Classes not listed (living streets, service roads, tracks, ...) come at
+// RoadDetailZoom.
+var RoadMinZoom = map[string]int{
+	"motorway": 6, "trunk": 6,
+	"motorway_link": 10, "trunk_link": 10, "primary": 8, "secondary": 10,
+	"primary_link": 11, "secondary_link": 11, "tertiary": 11, "tertiary_link": 12,
+	"unclassified": 12, "residential": 12,
+}
+
+// RoadDetailZoom is when the remaining road classes are drawn.
+const RoadDetailZoom = 13
+
+// roadFilter is RoadMinZoom as SQL over t.class and the zoom $1.
+func roadFilter() string {
+	byZoom := map[int][]string{}
+	for class, z := range RoadMinZoom {
+		byZoom[z] = append(byZoom[z], "'"+class+"'")
+	}
+	zs := make([]int, 0, len(byZoom))
+	for z := range byZoom {
+		zs = append(zs, z)
+	}
+	sort.Ints(zs)
+	var b strings.Builder
+	b.WriteString("CASE")
+	for _, z := range zs {
+		sort.Strings(byZoom[z])
+		fmt.Fprintf(&b, " WHEN t.class IN (%s) THEN %d", strings.Join(byZoom[z], ", "), z)
+	}
+	fmt.Fprintf(&b, " ELSE %d END <= $1::integer", RoadDetailZoom)
+	return b.String()
+}
+
+// PlaceMinZoom is the first zoom the name of each level of area is shown at.
+var PlaceMinZoom = map[string]int{"city": 6, "county": 8, "township": 10, "village": 12}
+
+// Basemap layers: the ground under the risk layers, drawn from data riskmap
+// holds (the road network coverage routes over, the administrative areas)
+// so that a phone with no signal and no raster basemap still shows roads
+// and village names to walk by.
+func basemapLayers() []*Layer {
 	return []*Layer{
 		{
-			Name: "areas", Table: "areas", Polygon: true, FeatureID: true,
+			Name: "roads", Table: "roads", Simplify: true, FeatureID: true, MinZoom: 6, Where: roadFilter(),
+			Description: "道路 the road network (OpenStreetMap classes), major roads first as the zoom grows",
+			Attrs: []Attr{
+				{"class", "t.class", "String"},
+				{"name", "t.name", "String"},
+			},
+		},
+		{
+			Name: "places", Table: "area_labels", FeatureID: true, MinZoom: 6,
+			Where: fmt.Sprintf("CASE t.level WHEN 'city' THEN %d WHEN 'county' THEN %d WHEN 'township' THEN %d ELSE %d END <= $1::integer",
+				PlaceMinZoom["city"], PlaceMinZoom["county"], PlaceMinZoom["township"], PlaceMinZoom["village"]),
+			Description: "地名 the names of the administrative areas (city, county, township, village) at a point inside each",
+			Attrs: []Attr{
+				{"name", "t.name", "String"},
+				{"level", "t.level", "String"},
+			},
+		},
+	}
+}
+
+// Layers returns the tile layers in drawing order (bottom first).
+func Layers() []*Layer {
+	return append(basemapLayers(), dataLayers()...)
+}
+
+// dataLayers are riskmap's own layers, each kept to the user's scope.
+func dataLayers() []*Layer {
+	return []*Layer{
+		{
+			Name: "areas", Table: "areas", Simplify: true, FeatureID: true,
 			Description: "行政区划 administrative areas: city, county, township, village",
 			Shapes:      "area_tile_shapes", ShapesKey: "area_id",
 			ScopeColumn: "code", AreaScope: true,
@@ -121,7 +200,7 @@ func Layers() []*Layer {
 		{
 			// Grid outlines are drawn from z10, where a grid (about 1.5 km)
 			// spans ten pixels; below, the areas carry the map.
-			Name: "grids", Table: "grids", Polygon: true, FeatureID: true, MinZoom: 10,
+			Name: "grids", Table: "grids", Simplify: true, FeatureID: true, MinZoom: 10,
 			Description: "网格 grids with their worker and open hidden-hazard cases",
 			ScopeColumn: "code",
 			Attrs: []Attr{
@@ -141,7 +220,7 @@ func Layers() []*Layer {
 			// townships to z10, villages z11–12, grids from z13, each with
 			// its active risk points by level; a point's change drops the
 			// tiles over its township (channel riskmap_tiles, layer risk_areas)
-			Name: "risk_areas", Table: "risk_areas", Polygon: true, FeatureID: true,
+			Name: "risk_areas", Table: "risk_areas", Simplify: true, FeatureID: true,
 			Description: "安全风险四色分布图 townships, villages and grids by their gravest active risk level (max_level) or risk index",
 			ScopeColumn: "scope_code",
 			Join:        "CROSS JOIN LATERAL riskmap_risk_area(t.prefix) r",

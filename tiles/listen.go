@@ -11,11 +11,9 @@ import (
 	"github.com/jackc/pgxlisten"
 )
 
-// The channels the migration's triggers notify.
-const (
-	Channel     = "riskmap_tiles"
-	authChannel = "riskmap_auth"
-)
+// Channel is where the migration's triggers announce changes to the layer
+// tables.
+const Channel = "riskmap_tiles"
 
 // notice is a riskmap_tiles payload (see migrations/100_tiles.sql), or a
 // barrier sent by Sync.
@@ -30,31 +28,23 @@ type notice struct {
 // (this replica, others, QGIS) until ctx ends, reconnecting when the
 // connection drops. connect opens a dedicated connection (not one from the
 // pool: it stays in LISTEN). Until the first LISTEN is in place, and
-// whenever the connection is lost, the caches are flushed and bypassed, so
-// no change can be missed; they serve again once listening resumes.
+// whenever the connection is lost, the cache is flushed and bypassed, so
+// no change can be missed; it serves again once listening resumes.
 func (s *Service) Listen(ctx context.Context, connect func(context.Context) (*pgx.Conn, error)) error {
-	listening := 0 // channels listening on the current connection
 	l := &pgxlisten.Listener{
 		Connect: func(ctx context.Context) (*pgx.Conn, error) {
-			listening = 0
+			s.setLive(false)
 			return connect(ctx)
 		},
 		LogError: func(ctx context.Context, err error) {
 			s.setLive(false)
 			if ctx.Err() == nil {
-				s.logger.Warn("tiles: change notifications interrupted; caches bypassed until they resume", "err", err)
+				s.logger.Warn("tiles: change notifications interrupted; cache bypassed until they resume", "err", err)
 			}
 		},
 		ReconnectDelay: time.Second,
 	}
-	ready := func() {
-		// pgxlisten LISTENs channel by channel; go live once both are
-		if listening++; listening == 2 {
-			s.setLive(true)
-		}
-	}
-	l.Handle(Channel, handler{notify: s.handleTiles, backlog: ready, change: s.noteChange})
-	l.Handle(authChannel, handler{notify: func(string) { s.tokens.flush(true) }, backlog: ready})
+	l.Handle(Channel, handler{notify: s.handleTiles, backlog: func() { s.setLive(true) }, change: s.noteChange})
 	defer s.setLive(false)
 	return l.Listen(ctx)
 }
@@ -88,12 +78,14 @@ func (h handler) HandleBacklog(ctx context.Context, _ string, conn *pgx.Conn) er
 func (s *Service) setLive(live bool) {
 	// flush before going live: anything cached before may have missed changes
 	s.cache.flush(live)
-	s.tokens.flush(live)
+	for _, f := range s.followers {
+		f.Following(live)
+	}
 	s.live.Store(live)
 }
 
 // Live reports whether change notifications are being followed (and so
-// whether the caches serve).
+// whether the cache serves).
 func (s *Service) Live() bool { return s.live.Load() }
 
 func (s *Service) handleTiles(payload string) {
@@ -102,11 +94,17 @@ func (s *Service) handleTiles(payload string) {
 		// an unreadable change could be any change
 		s.logger.Error("tiles: unreadable change notification; dropping every cached tile", "payload", payload, "err", err)
 		s.cache.flush(true)
+		for _, f := range s.followers {
+			f.Following(true)
+		}
 		return
 	}
 	if n.Sync != "" {
 		s.barriers.Release(n.Sync)
 		return
+	}
+	for _, f := range s.followers {
+		f.TablesChanged(n.Layer)
 	}
 	mask := s.maskFor(n.Layer)
 	if mask == 0 {
@@ -147,14 +145,14 @@ func (s *Service) maskFor(table string) uint64 {
 const syncTimeout = 5 * time.Second
 
 // Sync returns once every change committed before it was called has been
-// applied to this replica's caches. The API calls it after each successful
+// applied to this replica's cache. The API calls it after each successful
 // write, before answering, so a tile asked for after a write was answered
 // shows the write. It sends a barrier notification and waits for the
 // listener to see it: notifications arrive in commit order. If the barrier
-// does not come back in time the caches are flushed instead.
+// does not come back in time the cache is flushed instead.
 func (s *Service) Sync(ctx context.Context) error {
 	if !s.Live() {
-		return nil // caches are bypassed anyway
+		return nil // the cache is bypassed anyway
 	}
 	back, err := s.barriers.Wait(ctx, s.pool, Channel, func(nonce string) string {
 		payload, _ := json.Marshal(notice{Sync: nonce})
@@ -164,10 +162,12 @@ func (s *Service) Sync(ctx context.Context) error {
 		return nil
 	}
 	if err == nil && ctx.Err() == nil {
-		s.logger.Warn("tiles: sync barrier did not return in time; flushing the caches")
+		s.logger.Warn("tiles: sync barrier did not return in time; flushing the cache")
 	}
 	s.cache.flush(s.Live())
-	s.tokens.flush(s.Live())
+	for _, f := range s.followers {
+		f.Following(s.Live())
+	}
 	if err != nil {
 		return fmt.Errorf("tiles: sync: %w", err)
 	}

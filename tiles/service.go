@@ -33,10 +33,7 @@ func DefaultConns() int { return 4 * runtime.NumCPU() }
 type Options struct {
 	// CacheBytes bounds the tile cache; 0 disables it.
 	CacheBytes int64
-	// TokenTTL is how long a resolved bearer token is remembered (see
-	// Tokens); 0 means 30 s, negative disables the token cache.
-	TokenTTL time.Duration
-	Logger   *slog.Logger
+	Logger     *slog.Logger
 	// Reads, when set, makes tile misses on a hot standby when it has
 	// replayed the latest change heard of (standby.go), else on the
 	// service's pool. Name its view "tiles" (ReadStats).
@@ -44,20 +41,35 @@ type Options struct {
 	// Now is the clock that decides today's date for daily layers (default
 	// time.Now; tests fix it).
 	Now func() time.Time
+	// Followers are told of the changes the tile listener sees, and
+	// whether it sees them: other caches of what the layer tables hold
+	// (the city's extent, features.Store), kept in step with the tiles and
+	// with Sync.
+	Followers []Follower
+}
+
+// Follower is a cache that follows the layer tables' changes through the
+// tile listener (riskmap_tiles).
+type Follower interface {
+	// TablesChanged: a change to table was committed.
+	TablesChanged(table string)
+	// Following: whether changes are followed from now on (false: some
+	// may be missed). Either way what was remembered is forgotten.
+	Following(live bool)
 }
 
 // Service makes, caches and invalidates tiles.
 type Service struct {
-	pool   *pgxpool.Pool
-	layers []*Layer
-	index  map[string]int // layer name → tree index; All is len(layers)
-	stmts  map[statementKey]string
-	cache  *cache
-	tokens *Tokens
-	logger *slog.Logger
-	now    func() time.Time
-	live   atomic.Bool
-	gzip   gzipper
+	pool      *pgxpool.Pool
+	layers    []*Layer
+	index     map[string]int // layer name → tree index; All is len(layers)
+	stmts     map[statementKey]string
+	cache     *cache
+	logger    *slog.Logger
+	followers []Follower
+	now       func() time.Time
+	date      atomic.Pointer[date] // today's, remembered (today)
+	live      atomic.Bool
 
 	reads     *postgres.Reads
 	standbyOK atomic.Bool // the latest change's position was read (noteChange)
@@ -65,7 +77,11 @@ type Service struct {
 	mu sync.Mutex
 	// barriers are Sync's markers in flight
 	barriers *postgres.Barriers
-	flights  map[flightKey]*flight
+	// fingerprints remembers the cache key of each one-code scope seen
+	// (bounded by the city's areas and grids)
+	fpMu         sync.RWMutex
+	fingerprints map[string]string
+	flights      map[flightKey]*flight
 
 	// beforeStore, when set (by tests), runs between a tile's query and
 	// its storing in the cache: the window the generation check guards.
@@ -78,21 +94,19 @@ func NewService(pool *pgxpool.Pool, opts Options) *Service {
 	if opts.Logger == nil {
 		opts.Logger = slog.Default()
 	}
-	ttl := opts.TokenTTL
-	if ttl == 0 {
-		ttl = 30 * time.Second
-	}
 	s := &Service{
-		pool:     pool,
-		reads:    opts.Reads,
-		layers:   Layers(),
-		index:    map[string]int{},
-		stmts:    map[statementKey]string{},
-		tokens:   newTokens(ttl, 10000),
-		logger:   opts.Logger,
-		now:      opts.Now,
-		barriers: postgres.NewBarriers(),
-		flights:  map[flightKey]*flight{},
+		pool:      pool,
+		reads:     opts.Reads,
+		layers:    Layers(),
+		index:     map[string]int{},
+		stmts:     map[statementKey]string{},
+		logger:    opts.Logger,
+		followers: opts.Followers,
+		now:       opts.Now,
+		barriers:  postgres.NewBarriers(),
+		flights:   map[flightKey]*flight{},
+
+		fingerprints: map[string]string{},
 	}
 	for i, l := range s.layers {
 		s.index[l.Name] = i
@@ -139,9 +153,6 @@ func (s *Service) lookup(name string) (int, error) {
 	return i, nil
 }
 
-// Tokens is the cache of resolved bearer tokens for tile requests.
-func (s *Service) Tokens() *Tokens { return s.tokens }
-
 // Stats reports what the tile cache did.
 func (s *Service) Stats() Stats { return s.cache.snapshot() }
 
@@ -150,9 +161,16 @@ type Tile struct {
 	Data   []byte
 	ETag   string // a strong validator: the hash of Data
 	Cached bool   // served from the cache
+	// ETagHeader is ETag as a header value, made once with a cached tile
+	// so that serving it allocates nothing (nil: make it). Its len equals
+	// its cap, so a Header.Add on it copies rather than writes into it.
+	ETagHeader []string
 	// Gzip is Data gzipped (nil when Data is empty), made once with the
-	// tile and cached beside it, for clients that accept gzip.
-	Gzip []byte
+	// tile and cached beside it, for clients that accept gzip; its entity
+	// tag is GzipETag(ETag), and GzipETagHeader that as a header value,
+	// made once with a cached tile like ETagHeader.
+	Gzip           []byte
+	GzipETagHeader []string
 }
 
 // Tile returns tile t of layer as scope sees it.
@@ -166,11 +184,11 @@ func (s *Service) Tile(ctx context.Context, scope riskmap.Scope, layer string, t
 		if err != nil {
 			return Tile{}, err
 		}
-		return Tile{Data: data, ETag: etagOf(data), Gzip: s.gzip.compress(data)}, nil
+		return Tile{Data: data, ETag: etagOf(data), Gzip: Gzip(data)}, nil
 	}
-	key := cacheKey{layer: layer, tile: t, scope: Fingerprint(scope), day: s.day(layer, t.Z)}
+	key := cacheKey{layer: layer, tile: t, scope: s.fingerprint(scope), day: s.day(layer, t.Z)}
 	if e, ok := s.cache.get(key); ok {
-		return Tile{Data: e.data, ETag: e.etag, Cached: true, Gzip: e.gz}, nil
+		return Tile{Data: e.data, ETag: e.etag, ETagHeader: e.etags, Cached: true, Gzip: e.gz, GzipETagHeader: e.gzETags}, nil
 	}
 	// Requests for the same tile at once share one query, but only among
 	// requests made since the same change: a request made after a write
@@ -181,7 +199,7 @@ func (s *Service) Tile(ctx context.Context, scope riskmap.Scope, layer string, t
 		if err != nil {
 			return Tile{}, err
 		}
-		tile := Tile{Data: data, ETag: etagOf(data), Gzip: s.gzip.compress(data)}
+		tile := Tile{Data: data, ETag: etagOf(data), Gzip: Gzip(data)}
 		if s.beforeStore != nil {
 			s.beforeStore(layer, t)
 		}
@@ -215,9 +233,23 @@ func (s *Service) Query(scope riskmap.Scope, layer string, t TileID) (string, []
 }
 
 // today is the date daily layers are made for, in UTC+8 (the statistics'
-// and deadlines' calendar).
+// and deadlines' calendar). A cached tile of a daily layer asks for it on
+// every hit, so the date's text is kept for the day it names.
 func (s *Service) today() string {
-	return s.now().In(shanghai).Format("2006-01-02")
+	now := s.now()
+	day := (now.Unix() + 8*3600) / 86400 // days since 1970-01-01 in UTC+8
+	if d := s.date.Load(); d != nil && d.day == day {
+		return d.text
+	}
+	d := &date{day: day, text: now.In(shanghai).Format("2006-01-02")}
+	s.date.Store(d)
+	return d.text
+}
+
+// date is a day (since 1970-01-01 in UTC+8) with its text.
+type date struct {
+	day  int64
+	text string
 }
 
 var shanghai = time.FixedZone("CST", 8*3600)
@@ -267,6 +299,36 @@ func etagOf(data []byte) string {
 // Fingerprint names a scope in cache keys (riskmap.Scope.Fingerprint).
 func Fingerprint(s riskmap.Scope) string { return s.Fingerprint() }
 
+// fingerprint is Fingerprint, remembered for scopes of one code (most
+// users: an office's area, a worker's grid), so that a cached tile costs
+// no allocation for its key.
+func (s *Service) fingerprint(sc riskmap.Scope) string {
+	var code string
+	switch {
+	case sc.All:
+		return "*"
+	case len(sc.Areas) == 1 && len(sc.Grids) == 0:
+		code = sc.Areas[0]
+	case len(sc.Grids) == 1 && len(sc.Areas) == 0:
+		code = sc.Grids[0]
+	default:
+		return Fingerprint(sc)
+	}
+	s.fpMu.RLock()
+	fp, ok := s.fingerprints[code]
+	s.fpMu.RUnlock()
+	if ok {
+		return fp
+	}
+	// codes are 12 digits for areas and 15 for grids, so one never
+	// stands for the other
+	fp = Fingerprint(sc)
+	s.fpMu.Lock()
+	s.fingerprints[code] = fp
+	s.fpMu.Unlock()
+	return fp
+}
+
 // flight is one tile query shared by concurrent requests.
 type flightKey struct {
 	cacheKey
@@ -311,17 +373,4 @@ func (s *Service) shared(ctx context.Context, k flightKey, fn func(context.Conte
 func (s *Service) CheckLayer(name string) error {
 	_, err := s.lookup(name)
 	return err
-}
-
-// Cached returns tile t of layer for scope if the cache holds it, without
-// touching the database.
-func (s *Service) Cached(scope riskmap.Scope, layer string, t TileID) (Tile, bool) {
-	if !s.cache.enabled() {
-		return Tile{}, false
-	}
-	e, ok := s.cache.peek(cacheKey{layer: layer, tile: t, scope: Fingerprint(scope), day: s.day(layer, t.Z)})
-	if !ok {
-		return Tile{}, false
-	}
-	return Tile{Data: e.data, ETag: e.etag, Cached: true, Gzip: e.gz}, true
 }

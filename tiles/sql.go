@@ -31,7 +31,7 @@ func (l *Layer) variantAt(z int) variant {
 		return clustered
 	case l.Shapes != "":
 		return shaped
-	case l.Polygon && z < SimplifyBelow:
+	case l.Simplify && z < SimplifyBelow:
 		return simplified
 	}
 	return raw

@@ -52,6 +52,9 @@ func Style(base string) []byte {
 		{"id": "areas-township-fill", "type": "fill", "source": "riskmap", "source-layer": "areas",
 			"filter": []any{"==", []any{"get", "level"}, "township"},
 			"paint":  obj{"fill-color": "#FFFFFF", "fill-opacity": 0.7}},
+	}
+	layers = append(layers, roadLayers()...)
+	layers = append(layers, []obj{
 		// the four-colour map of areas: townships, villages, grids by their
 		// gravest active risk level (a layer of its own in the legend)
 		{"id": "risk-areas-fill", "type": "fill", "source": "riskmap", "source-layer": "risk_areas",
@@ -74,6 +77,10 @@ func Style(base string) []byte {
 		{"id": "areas-county-line", "type": "line", "source": "riskmap", "source-layer": "areas",
 			"filter": []any{"in", []any{"get", "level"}, []any{"literal", []any{"county", "city"}}},
 			"paint":  obj{"line-color": "#424242", "line-width": 2}},
+	}...)
+	// place names over the roads, under the risk layers
+	layers = append(layers, placeLayers()...)
+	layers = append(layers, []obj{
 		{"id": "hazard-sources-cluster", "type": "circle", "source": "riskmap", "source-layer": "hazard_sources",
 			"filter": cluster,
 			"paint": obj{"circle-color": level("major_hazard_level", hazardColours, "#9E9E9E"), "circle-radius": clusterRadius,
@@ -119,7 +126,7 @@ func Style(base string) []byte {
 		{"id": "depots-name", "type": "symbol", "source": "riskmap", "source-layer": "depots", "minzoom": 13,
 			"layout": merge(label("name", 11), obj{"text-offset": []any{0, 1.2}, "text-anchor": "top"}),
 			"paint":  obj{"text-color": "#4E342E", "text-halo-color": "#FFFFFF", "text-halo-width": 1}},
-	}
+	}...)
 	style := obj{
 		"version": 8,
 		"name":    "riskmap 应急风险一张图",
@@ -157,4 +164,61 @@ func merge(a, b obj) obj {
 		a[k] = v
 	}
 	return a
+}
+
+// Road classes as the basemap draws them: the trunk network orange, main
+// roads yellow, the rest white, each with a darker casing.
+var (
+	trunkRoads = []any{"motorway", "trunk", "motorway_link", "trunk_link"}
+	mainRoads  = []any{"primary", "secondary", "primary_link", "secondary_link"}
+	minorRoads = []any{"service", "track", "living_street", "path", "footway", "cycleway", "pedestrian"}
+)
+
+// roadLayers draw the roads tile layer (tiles.basemapLayers): casings
+// first, then fills, wider for bigger roads and as the zoom grows.
+func roadLayers() []obj {
+	class := []any{"get", "class"}
+	byClass := func(trunk, main, minor, other float64) []any {
+		return []any{"match", class, trunkRoads, trunk, mainRoads, main, minorRoads, minor, other}
+	}
+	width := func(extra float64) []any {
+		return []any{"interpolate", []any{"exponential", 1.5}, []any{"zoom"},
+			8, byClass(1.2+extra, 0.6+extra, 0, 0.2+extra),
+			12, byClass(3+extra, 2+extra, 0.5+extra, 1.2+extra),
+			16, byClass(12+extra, 9+extra, 3+extra, 6+extra),
+			18, byClass(24+extra, 18+extra, 6+extra, 12+extra)}
+	}
+	colour := func(trunk, main, other string) []any {
+		return []any{"match", class, trunkRoads, trunk, mainRoads, main, other}
+	}
+	line := obj{"line-cap": "round", "line-join": "round"}
+	return []obj{
+		{"id": "roads-casing", "type": "line", "source": "riskmap", "source-layer": "roads", "minzoom": 11, "layout": line,
+			"paint": obj{"line-color": colour("#C1712F", "#C9A045", "#CFC8BC"), "line-width": width(1.5)}},
+		{"id": "roads-line", "type": "line", "source": "riskmap", "source-layer": "roads", "layout": line,
+			"paint": obj{"line-color": colour("#F2A65A", "#FBDB8B", "#FFFFFF"), "line-width": width(0)}},
+	}
+}
+
+// placeLayers write the names of the roads and of the areas (the places
+// tile layer) in the device's own CJK font (the web app's
+// localIdeographFontFamily), so they need no glyphs from the network.
+func placeLayers() []obj {
+	halo := obj{"text-color": "#37474F", "text-halo-color": "#FFFFFF", "text-halo-width": 1.5}
+	place := func(level string, size float64, colour string) obj {
+		return obj{"id": "places-" + level, "type": "symbol", "source": "riskmap", "source-layer": "places",
+			"filter": []any{"==", []any{"get", "level"}, level},
+			"layout": obj{"text-field": []any{"get", "name"}, "text-font": []any{Font}, "text-size": size, "text-max-width": 8,
+				"text-padding": 4},
+			"paint": merge(merge(obj{}, halo), obj{"text-color": colour})}
+	}
+	return []obj{
+		{"id": "roads-name", "type": "symbol", "source": "riskmap", "source-layer": "roads", "minzoom": 14,
+			"filter": []any{"has", "name"},
+			"layout": obj{"text-field": []any{"get", "name"}, "text-font": []any{Font}, "text-size": 11, "symbol-placement": "line"},
+			"paint":  obj{"text-color": "#5D4037", "text-halo-color": "#FFFFFF", "text-halo-width": 1.5}},
+		place("village", 12, "#455A64"),
+		place("township", 14, "#263238"),
+		merge(place("county", 16, "#212121"), obj{"maxzoom": 12}),
+	}
 }

@@ -20,24 +20,32 @@ func (t TileID) String() string {
 // wrong: not a number, or outside the zoom's range.
 func ParseTileID(z, x, y string) (TileID, error) {
 	var t TileID
-	for _, p := range []struct {
-		name string
-		s    string
-		v    *int
-	}{{"z", z, &t.Z}, {"x", x, &t.X}, {"y", y, &t.Y}} {
-		// at most 8 digits: 2^22 has 7; longer is garbage, not a tile
-		n, err := strconv.Atoi(p.s)
-		if err != nil || len(p.s) > 8 || p.s[0] == '+' || p.s[0] == '-' && n == 0 {
-			return t, bad(p.name, p.s, "%s %q is not a whole number", p.name, p.s)
-		}
-		// one tile, one address: 012 is not 12 (nor is 00 0), so caches and
-		// logs never hold the same tile twice
-		if len(p.s) > 1 && p.s[0] == '0' {
-			return t, bad(p.name, p.s, "%s %q has a leading zero: write %d", p.name, p.s, n)
-		}
-		*p.v = n
+	var err error
+	if t.Z, err = parsePart("z", z); err != nil {
+		return t, err
+	}
+	if t.X, err = parsePart("x", x); err != nil {
+		return t, err
+	}
+	if t.Y, err = parsePart("y", y); err != nil {
+		return t, err
 	}
 	return t, t.check(z, x, y)
+}
+
+// parsePart reads one part of a tile path: at most 8 digits (2^22 has 7;
+// longer is garbage, not a tile), no sign.
+func parsePart(name, s string) (int, error) {
+	n, err := strconv.Atoi(s)
+	if err != nil || len(s) > 8 || s[0] == '+' || s[0] == '-' && n == 0 {
+		return 0, bad(name, s, "%s %q is not a whole number", name, s)
+	}
+	// one tile, one address: 012 is not 12 (nor is 00 0), so caches and
+	// logs never hold the same tile twice
+	if len(s) > 1 && s[0] == '0' {
+		return 0, bad(name, s, "%s %q has a leading zero: write %d", name, s, n)
+	}
+	return n, nil
 }
 
 // Check says whether t is a tile of the XYZ scheme, naming the part

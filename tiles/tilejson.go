@@ -57,17 +57,27 @@ func (s *Service) TileJSON(ctx context.Context, scope riskmap.Scope, layer, base
 		tj.Description = "riskmap vector tiles: every layer"
 	}
 	box := [4]float64{math.Inf(1), math.Inf(1), math.Inf(-1), math.Inf(-1)}
-	for _, l := range ls {
-		tj.MinZoom = min(tj.MinZoom, l.MinZoom)
-		tj.VectorLayers = append(tj.VectorLayers, VectorLayer{
-			ID: l.Name, Description: l.Description, Fields: l.fields(), MinZoom: l.MinZoom, MaxZoom: ClientMaxZoom,
-		})
-		b, ok, err := s.extent(ctx, l, scope)
-		if err != nil {
-			return nil, err
-		}
-		if ok {
-			box = [4]float64{min(box[0], b[0]), min(box[1], b[1]), max(box[2], b[2]), max(box[3], b[3])}
+	// the bounds are those of the user's data; the basemap (the same for
+	// everyone) counts only in a tile set of nothing else
+	for _, basemap := range []bool{false, true} {
+		for _, l := range ls {
+			if (l.ScopeColumn == "") != basemap {
+				continue
+			}
+			tj.MinZoom = min(tj.MinZoom, l.MinZoom)
+			tj.VectorLayers = append(tj.VectorLayers, VectorLayer{
+				ID: l.Name, Description: l.Description, Fields: l.fields(), MinZoom: l.MinZoom, MaxZoom: ClientMaxZoom,
+			})
+			if basemap && !math.IsInf(box[0], 0) {
+				continue
+			}
+			b, ok, err := s.extent(ctx, l, scope)
+			if err != nil {
+				return nil, err
+			}
+			if ok {
+				box = [4]float64{min(box[0], b[0]), min(box[1], b[1]), max(box[2], b[2]), max(box[3], b[3])}
+			}
 		}
 	}
 	sort.Slice(tj.VectorLayers, func(i, j int) bool { return tj.VectorLayers[i].ID < tj.VectorLayers[j].ID })

@@ -18,8 +18,16 @@ func TestTheIndexPageIsServedBuiltOrNot(t *testing.T) {
 		if !strings.Contains(string(b), `<script type="module"`) {
 			t.Errorf("the built index.html loads no module: %.300s", b)
 		}
-		if _, err := fs.Stat(Files(), "maplibre-gl-worker.js"); err != nil {
-			t.Errorf("the build lacks MapLibre's worker: %v", err)
+		if m, _ := fs.Glob(Files(), "maplibre-gl-worker-*.js"); len(m) != 1 {
+			t.Errorf("the build lacks MapLibre's worker (a content-named maplibre-gl-worker-*.js): %v", m)
+		}
+		for _, f := range []string{"sw.js", "manifest.webmanifest", "icons/icon-192.png", "icons/icon-512.png"} {
+			if _, err := fs.Stat(Files(), f); err != nil {
+				t.Errorf("the build lacks %s: %v", f, err)
+			}
+		}
+		if !strings.Contains(string(b), `<link rel="manifest" href="/manifest.webmanifest">`) {
+			t.Errorf("index.html does not link its manifest: %.600s", b)
 		}
 		if _, err := fs.Stat(Files(), "fonts/Noto Sans Regular/0-255.pbf"); err != nil {
 			t.Errorf("the build lacks the Latin glyphs the style asks for: %v", err)

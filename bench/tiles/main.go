@@ -1,8 +1,10 @@
 // Command tiles benchmarks riskmap's vector tiles on the shared benchmark
 // data set (bench/data): the raw SQL ceiling, the server with its tile cache
-// off, and the server warm, per zoom, in one run over loopback.
+// off, the server warm, and a bare net/http server as the HTTP ceiling, per
+// zoom, in one run over loopback; with -baseline, another revision's server
+// cold and warm in the same rounds.
 //
-//	go run ./bench/tiles [-d 5s] [-rounds 3] [-c 16] [-layers risk_points,grids] [-reuse]
+//	go run ./bench/tiles [-d 5s] [-rounds 3] [-c 16] [-layers risk_points,grids] [-reuse] [-baseline REV]
 //
 // It creates (or, with -reuse, reuses) the scratch database
 // scratch_tiles_bench on the local cluster (RISKMAP_PGDIR/RISKMAP_PGPORT as
@@ -39,7 +41,8 @@ type config struct {
 	keep     bool
 	root     string // module root
 	goClient bool
-	procs    int // GOMAXPROCS of the servers and of the ceiling's client; 0: Go's default
+	procs    int    // GOMAXPROCS of the servers and of the ceiling's client; 0: Go's default
+	baseline string // a git revision whose server is measured alongside ("": none)
 }
 
 // seconds is a duration flag that also takes a bare number of seconds.
@@ -78,7 +81,13 @@ func main() {
 	flag.BoolVar(&cfg.keep, "keep", true, "keep the scratch database afterwards (for -reuse)")
 	flag.BoolVar(&cfg.goClient, "go-client", false, "use the Go HTTP client even when wrk is installed")
 	flag.IntVar(&cfg.procs, "procs", 0, "GOMAXPROCS of both servers and of the ceiling's client (this process), alike; 0: Go's default (the CPU count)")
+	flag.StringVar(&cfg.baseline, "baseline", "", "also build riskmap at this git revision and measure its server cold and warm in the same rounds (e.g. main, or a commit)")
+	fixedAddr := flag.String("fixed-body-server", "", "internal: run the HTTP ceiling's server on this address")
+	fixedSize := flag.Int("fixed-body-size", 0, "internal: the HTTP ceiling's body size")
 	flag.Parse()
+	if *fixedAddr != "" {
+		log.Fatal(serveFixedBody(*fixedAddr, *fixedSize))
+	}
 	if cfg.procs > 0 {
 		runtime.GOMAXPROCS(cfg.procs)
 	}

@@ -8,13 +8,11 @@ import (
 	"text/tabwriter"
 )
 
-// pgTileserv holds the reference figures of bench/data/README.md (cold
-// tiles/s, the same data set and tile lists, this kind of machine).
-var pgTileserv = map[string]map[int]float64{
-	"risk_points": {10: 8, 12: 106, 14: 899, 16: 1900},
-	"grids":       {10: 64, 12: 427, 14: 1543, 16: 2307},
-}
-
+// report prints one row per layer and zoom. Every ratio divides figures of
+// this run: the SQL ceiling and the HTTP ceiling are measured in the same
+// rounds as the servers. warm/HTTP ceiling and the baseline ratios are the
+// median of each round's ratio (the servers of a round run back to back);
+// the others divide the median rounds.
 func report(w io.Writer, rows []*row, client string, conns int, cfg config) {
 	procs := "Go's default"
 	if cfg.procs > 0 {
@@ -22,21 +20,31 @@ func report(w io.Writer, rows []*row, client string, conns int, cfg config) {
 	}
 	fmt.Fprintf(w, "\nriskmap vector tiles: %d CPUs, %s, %d HTTP connections; median of %d rounds of %s; ceiling and server on %d database connections; GOMAXPROCS of the servers and the ceiling's client: %s; user scope: city %s\n",
 		runtime.NumCPU(), client, cfg.conns, cfg.rounds, cfg.duration, conns, procs, benchArea)
-	fmt.Fprintf(w, "cpu/tile: CPU time per tile of the database backends plus the client (ceiling), or plus the server and the load generator (cold, warm)\n\n")
+	fmt.Fprintf(w, "ceiling: the server's tile SQL straight against PostgreSQL; HTTP ceiling: a bare net/http server writing a fixed body of the mean tile's size\n")
+	fmt.Fprintf(w, "cpu/tile: CPU time per tile of the database backends plus the client (ceiling), or plus the server and the load generator (servers)\n")
+	if cfg.baseline != "" {
+		fmt.Fprintf(w, "baseline: riskmap built at %s, measured in the same rounds\n", cfg.baseline)
+	}
+	fmt.Fprintln(w)
 	tw := tabwriter.NewWriter(w, 0, 2, 2, ' ', tabwriter.AlignRight)
-	fmt.Fprintln(tw, "layer\tz\tmean bytes\tceiling tiles/s\tp50\tp99\tcpu/tile\tcold tiles/s\tp50\tp99\tcpu/tile\twarm tiles/s\tp50\tp99\tcpu/tile\tcold/ceiling\t(by cpu)\twarm/cold\tcold/pg_tileserv\t")
+	head := "layer\tz\tmean bytes\tceiling tiles/s\tp50\tp99\tcpu/tile\tcold tiles/s\tp50\tp99\tcpu/tile\twarm tiles/s\tp50\tp99\tcpu/tile\tHTTP ceiling/s\tcpu/req\tcold/ceiling\t(by cpu)\twarm/cold\twarm/HTTP ceiling\t(by cpu)\t"
+	if cfg.baseline != "" {
+		head += "baseline cold/s\tbaseline warm/s\tcold/baseline\twarm/baseline\t"
+	}
+	fmt.Fprintln(tw, head)
 	for _, r := range rows {
-		vs := "-"
-		if ref := pgTileserv[r.layer][r.zoom]; ref > 0 {
-			vs = fmt.Sprintf("%.1fx", r.cold.rate/ref)
-		}
-		fmt.Fprintf(tw, "%s\t%d\t%.0f\t%.0f\t%s\t%s\t%s\t%.0f\t%s\t%s\t%s\t%.0f\t%s\t%s\t%s\t%.2f\t%.2f\t%.1f\t%s\t\n",
+		fmt.Fprintf(tw, "%s\t%d\t%.0f\t%.0f\t%s\t%s\t%s\t%.0f\t%s\t%s\t%s\t%.0f\t%s\t%s\t%s\t%.0f\t%s\t%.2f\t%.2f\t%.1f\t%.2f\t%.2f\t",
 			r.layer, r.zoom, r.bytes,
 			r.ceil.rate, fmtDur(r.ceil.p50), fmtDur(r.ceil.p99), fmtDur(r.ceil.cpuPerTile()),
 			r.cold.rate, fmtDur(r.cold.p50), fmtDur(r.cold.p99), fmtDur(r.cold.cpuPerTile()),
 			r.warm.rate, fmtDur(r.warm.p50), fmtDur(r.warm.p99), fmtDur(r.warm.cpuPerTile()),
+			r.http.rate, fmtDur(r.http.cpuPerTile()),
 			ratio(r.cold.rate, r.ceil.rate), ratio(float64(r.ceil.cpuPerTile()), float64(r.cold.cpuPerTile())),
-			ratio(r.warm.rate, r.cold.rate), vs)
+			ratio(r.warm.rate, r.cold.rate), r.warmHTTP, ratio(float64(r.http.cpuPerTile()), float64(r.warm.cpuPerTile())))
+		if cfg.baseline != "" {
+			fmt.Fprintf(tw, "%.0f\t%.0f\t%.2f\t%.2f\t", r.baseCold.rate, r.baseWarm.rate, r.coldBase, r.warmBase)
+		}
+		fmt.Fprintln(tw)
 	}
 	tw.Flush()
 }

@@ -6,7 +6,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"log"
-	"net"
 	"net/http"
 	"os"
 	"os/exec"
@@ -20,6 +19,7 @@ import (
 
 	"riskmap"
 	"riskmap/auth"
+	"riskmap/bench/load/workload"
 	"riskmap/tiles"
 )
 
@@ -35,6 +35,12 @@ type row struct {
 	zoom             int
 	bytes            float64
 	ceil, cold, warm result
+	http             result // the bare net/http server's (the HTTP ceiling)
+	baseCold         result // the -baseline server's, if any
+	baseWarm         result
+	// the median over rounds of each round's ratio: a round's servers run
+	// back to back, so load from elsewhere moves both sides of a ratio
+	warmHTTP, coldBase, warmBase float64
 }
 
 func run(ctx context.Context, cfg config) error {
@@ -63,10 +69,24 @@ func run(ctx context.Context, cfg config) error {
 	defer os.RemoveAll(tmp)
 	bin := filepath.Join(tmp, "riskmap")
 	log.Printf("building riskmap")
-	build := exec.CommandContext(ctx, "go", "build", "-o", bin, "./cmd/riskmap")
-	build.Dir = cfg.root
-	if out, err := build.CombinedOutput(); err != nil {
-		return fmt.Errorf("go build: %w\n%s", err, out)
+	if err := buildRiskmap(ctx, cfg.root, bin); err != nil {
+		return err
+	}
+	var baseBin string
+	if cfg.baseline != "" {
+		log.Printf("building riskmap at %s", cfg.baseline)
+		src := filepath.Join(tmp, "baseline-src")
+		if err := os.MkdirAll(src, 0o755); err != nil {
+			return err
+		}
+		export := exec.CommandContext(ctx, "sh", "-c", `git -C "$1" archive "$2" | tar -x -C "$3"`, "sh", cfg.root, cfg.baseline, src)
+		if out, err := export.CombinedOutput(); err != nil {
+			return fmt.Errorf("git archive %s: %w\n%s", cfg.baseline, err, out)
+		}
+		baseBin = filepath.Join(tmp, "riskmap-baseline")
+		if err := buildRiskmap(ctx, src, baseBin); err != nil {
+			return err
+		}
 	}
 	var load loader = goLoader{}
 	if _, err := exec.LookPath("wrk"); err == nil && !cfg.goClient {
@@ -83,23 +103,38 @@ func run(ctx context.Context, cfg config) error {
 	}
 	svc := tiles.NewService(nil, tiles.Options{}) // only for its SQL
 	conns := cfg.dbConns
-	// both servers run throughout; each (layer, zoom) is measured in rounds
-	// of ceiling, cold, warm in turn, so that load from elsewhere on the
-	// machine falls on all three alike; the median round of each counts
-	cold, err := startServer(ctx, bin, url, tmp, 0, conns, cfg.procs)
-	if err != nil {
-		return err
+	// the servers run throughout; each (layer, zoom) is measured in rounds
+	// of the SQL ceiling then every server in turn (cold, warm, the
+	// baseline's, the HTTP ceiling), so that load from elsewhere on the
+	// machine falls on all alike; the median round of each counts
+	type variant struct {
+		name string
+		srv  *server
+		out  func(*row) *result
 	}
-	defer cold.stop()
-	warm, err := startServer(ctx, bin, url, tmp, 256, conns, cfg.procs)
-	if err != nil {
-		return err
-	}
-	defer warm.stop()
-	for _, srv := range []*server{cold, warm} {
+	var variants []variant
+	for _, v := range []struct {
+		name, bin string
+		cacheMB   int
+		out       func(*row) *result
+	}{
+		{"cold", bin, 0, func(r *row) *result { return &r.cold }},
+		{"cold (baseline)", baseBin, 0, func(r *row) *result { return &r.baseCold }},
+		{"warm", bin, 256, func(r *row) *result { return &r.warm }},
+		{"warm (baseline)", baseBin, 256, func(r *row) *result { return &r.baseWarm }},
+	} {
+		if v.bin == "" {
+			continue
+		}
+		srv, err := startServer(ctx, v.bin, url, tmp, v.name, v.cacheMB, conns, cfg.procs)
+		if err != nil {
+			return err
+		}
+		defer srv.stop()
 		if srv.token, err = login(srv.base, password); err != nil {
 			return err
 		}
+		variants = append(variants, variant{name: v.name, srv: srv, out: v.out})
 	}
 	meter, err := newBackends(ctx, url)
 	if err != nil {
@@ -119,47 +154,84 @@ func run(ctx context.Context, cfg config) error {
 			}
 			r.bytes = runner.bytes
 			ps := paths(layer, lists[z])
-			for _, srv := range []*server{cold, warm} {
-				mean, err := fetchAll(srv.base, srv.token, ps) // warms the cache when on
+			for _, v := range variants {
+				mean, err := fetchAll(v.srv.base, v.srv.token, ps) // warms the cache when on
 				if err != nil {
 					runner.close()
 					return err
 				}
 				if mean != r.bytes {
-					log.Printf("note: %s z%d: the server sent %.0f bytes a tile on average, the SQL made %.0f", layer, z, mean, r.bytes)
+					log.Printf("note: %s z%d: %s sent %.0f bytes a tile on average, the SQL made %.0f", layer, z, v.name, mean, r.bytes)
 				}
 			}
-			log.Printf("%s z%d: %d rounds of %s: ceiling (%d connections), cold and warm (%s, %d connections)",
-				layer, z, cfg.rounds, cfg.duration, conns, load.name(), cfg.conns)
-			var ceil, cl, wm []result
-			for range cfg.rounds {
+			// the HTTP ceiling answers with a body of the mean tile's size
+			fixed, err := startFixedBody(ctx, int(r.bytes+0.5), cfg.procs)
+			if err != nil {
+				runner.close()
+				return err
+			}
+			all := append(append([]variant{}, variants...), variant{name: "HTTP ceiling", srv: fixed, out: func(r *row) *result { return &r.http }})
+			log.Printf("%s z%d: %d rounds of %s: ceiling (%d connections), then %d servers (%s, %d connections)",
+				layer, z, cfg.rounds, cfg.duration, conns, len(all), load.name(), cfg.conns)
+			rounds := make([][]result, len(all))
+			var ceil []result
+			for round := range cfg.rounds {
 				meter.begin(ctx)
 				c0 := selfCPU()
 				res := runner.run(ctx, cfg.duration)
 				res.appCPU, res.dbCPU = selfCPU()-c0, meter.used(ctx)
 				ceil = append(ceil, res)
-				for _, x := range []struct {
-					srv *server
-					out *[]result
-				}{{cold, &cl}, {warm, &wm}} {
+				// each round starts with another server, so that none is always
+				// measured right after the database's burst or last in line
+				for k := range all {
+					i := (k + round) % len(all)
+					v := all[i]
 					meter.begin(ctx)
-					s0 := procCPU(x.srv.cmd.Process.Pid)
-					res, err := load.run(ctx, x.srv.base, x.srv.token, ps, cfg.conns, cfg.duration)
+					s0 := procCPU(v.srv.cmd.Process.Pid)
+					res, err := load.run(ctx, v.srv.base, v.srv.token, ps, cfg.conns, cfg.duration)
 					if err != nil {
 						runner.close()
+						fixed.stop()
 						return err
 					}
-					res.appCPU, res.dbCPU = procCPU(x.srv.cmd.Process.Pid)-s0, meter.used(ctx)
+					res.appCPU, res.dbCPU = procCPU(v.srv.cmd.Process.Pid)-s0, meter.used(ctx)
 					if res.errors > 0 {
-						log.Printf("WARNING: %d failed requests", res.errors)
+						log.Printf("WARNING: %s: %d failed requests (not counted in its rate)", v.name, res.errors)
 					}
-					*x.out = append(*x.out, res)
+					rounds[i] = append(rounds[i], res)
 				}
 			}
 			runner.close()
-			r.ceil, r.cold, r.warm = median(ceil), median(cl), median(wm)
+			fixed.stop()
+			r.ceil = median(ceil)
+			for i, v := range all {
+				*v.out(r) = median(append([]result{}, rounds[i]...))
+			}
+			idx := map[string]int{}
+			for i, v := range all {
+				idx[v.name] = i
+			}
+			perRound := func(a, b string) float64 {
+				ia, okA := idx[a]
+				ib, okB := idx[b]
+				if !okA || !okB {
+					return 0
+				}
+				var rs []float64
+				for k := range rounds[ia] {
+					rs = append(rs, ratio(rounds[ia][k].rate, rounds[ib][k].rate))
+				}
+				sort.Float64s(rs)
+				return rs[len(rs)/2]
+			}
+			r.warmHTTP = perRound("warm", "HTTP ceiling")
+			r.coldBase = perRound("cold", "cold (baseline)")
+			r.warmBase = perRound("warm", "warm (baseline)")
 			rows = append(rows, r)
-			log.Printf("  ceiling %s | cold %s | warm %s", r.ceil, r.cold, r.warm)
+			log.Printf("  ceiling %s | cold %s | warm %s | HTTP ceiling %s", r.ceil, r.cold, r.warm, r.http)
+			if baseBin != "" {
+				log.Printf("  baseline: cold %s | warm %s", r.baseCold, r.baseWarm)
+			}
 		}
 	}
 	report(os.Stdout, rows, load.name(), conns, cfg)
@@ -190,16 +262,24 @@ func (s *server) stop() {
 	}
 }
 
+// buildRiskmap builds the riskmap command of the module at root into bin.
+func buildRiskmap(ctx context.Context, root, bin string) error {
+	build := exec.CommandContext(ctx, "go", "build", "-o", bin, "./cmd/riskmap")
+	build.Dir = root
+	if out, err := build.CombinedOutput(); err != nil {
+		return fmt.Errorf("go build in %s: %w\n%s", root, err, out)
+	}
+	return nil
+}
+
 // startServer runs `riskmap serve` on a free loopback port against url; its
-// log (one line a request) goes to a file, as a deployment's would.
-func startServer(ctx context.Context, bin, url, dir string, cacheMB, conns, procs int) (*server, error) {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
+// log goes to a file, as a deployment's would.
+func startServer(ctx context.Context, bin, url, dir, name string, cacheMB, conns, procs int) (*server, error) {
+	addr, err := workload.FreeAddr()
 	if err != nil {
 		return nil, err
 	}
-	addr := l.Addr().String()
-	l.Close()
-	logf, err := os.Create(filepath.Join(dir, fmt.Sprintf("serve-%d.log", cacheMB)))
+	logf, err := os.Create(filepath.Join(dir, "serve-"+strings.NewReplacer(" ", "-", "(", "", ")", "").Replace(name)+".log"))
 	if err != nil {
 		return nil, err
 	}

@@ -22,7 +22,7 @@ import (
 )
 
 const importUsage = `usage: riskmap import --layer LAYER [--crs wgs84|cgcs2000|gcj02|bd09|webmercator|EPSG:N] [--encoding utf-8|gbk]
-                      [--skip-invalid] [--format geojson|csv|xlsx|shapefile|gpkg] [--map COLUMN=FIELD]... [--table T]
+                      [--skip-invalid] [--format geojson|csv|xlsx|shapefile|gpkg] [--map COLUMN=FIELD]... [--ignore COLUMN]... [--table T]
                       [--batch N] [--bulk auto|on|off] [--report FILE.json] [--rejects FILE] [--as USERNAME] [--blob-dir DIR] FILE
        riskmap import --layer roads [--crs wgs84|gcj02|bd09] [--skip-invalid] [--append] [--speeds CLASS=KMH,...] FILE.osm.pbf|FILE.geojson`
 
@@ -31,19 +31,28 @@ var errRejected = errors.New("rows were rejected")
 
 func runImport(ctx context.Context, logger *slog.Logger, args []string) error {
 	fs := flag.NewFlagSet("import", flag.ContinueOnError)
-	var opts importers.Options
-	var format, enc, reportPath, rejectsPath, as string
-	var maps, ignore multiFlag
-	fs.StringVar(&opts.Layer, "layer", "", "layer: risk_points, hazard_sources, stations, depots, grids, areas, or roads (.osm.pbf or GeoJSON lines)")
-	fs.StringVar(&opts.CRS, "crs", "", "coordinate system of the file (default: its .prj / GeoPackage srs / GeoJSON crs, else wgs84)")
-	fs.StringVar(&enc, "encoding", "", "text encoding of CSV and DBF: utf-8 or gbk (default: from .cpg, else utf-8)")
-	fs.BoolVar(&opts.SkipInvalid, "skip-invalid", false, "load the valid rows and write the rejected ones to a file in the input's format")
-	fs.StringVar(&format, "format", "", "input format (default: detected)")
-	fs.Var(&maps, "map", "map a file column to a field, COLUMN=FIELD (repeatable, or comma-separated)")
-	fs.Var(&ignore, "ignore", "leave out a file column that maps to no field, COLUMN (repeatable, or comma-separated); any other such column refuses the file")
-	fs.StringVar(&opts.Table, "table", "", "GeoPackage table, when the file has several")
-	fs.IntVar(&opts.BatchSize, "batch", 0, "rows per transaction (default 20000)")
-	bulk := fs.String("bulk", "auto", "load in one transaction with the layer's indexes built again at the end (point layers): auto (from 100,000 rows, when the file brings more rows than the layer holds), on or off; the layer is locked meanwhile")
+	var reportPath, rejectsPath, as string
+	// the import's options, as text for importers.ParseOptions
+	raw := map[string][]string{}
+	str := func(name, usage string) {
+		fs.Func(strings.ReplaceAll(name, "_", "-"), usage, func(v string) error {
+			raw[name] = append(raw[name], v)
+			return nil
+		})
+	}
+	str("layer", "layer: risk_points, hazard_sources, stations, depots, grids, areas, or roads (.osm.pbf or GeoJSON lines)")
+	str("crs", "coordinate system of the file (default: its .prj / GeoPackage srs / GeoJSON crs, else wgs84)")
+	str("encoding", "text encoding of CSV and DBF: utf-8 or gbk (default: from .cpg, else utf-8)")
+	fs.BoolFunc("skip-invalid", "load the valid rows and write the rejected ones to a file in the input's format", func(v string) error {
+		raw["skip_invalid"] = []string{v}
+		return nil
+	})
+	str("format", "input format (default: detected)")
+	str("map", "map a file column to a field, COLUMN=FIELD (repeatable, or comma-separated)")
+	str("ignore", "leave out a file column that maps to no field, COLUMN (repeatable, or comma-separated); any other such column refuses the file")
+	str("table", "GeoPackage table, when the file has several")
+	str("batch", "rows per transaction (default 20000)")
+	str("bulk", "load in one transaction with the layer's indexes built again at the end (point layers): auto (from 100,000 rows, when the file brings more rows than the layer holds), on or off (default auto); the layer is locked meanwhile")
 	fs.StringVar(&reportPath, "report", "", "also write the full report as JSON to this file")
 	fs.StringVar(&rejectsPath, "rejects", "", "where to write rejected rows with --skip-invalid (default FILE.rejected.EXT beside the input)")
 	fs.StringVar(&as, "as", "", "the user the audit log names (default cli:$USER)")
@@ -54,39 +63,25 @@ func runImport(ctx context.Context, logger *slog.Logger, args []string) error {
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
-	if opts.Layer == "" || fs.NArg() != 1 {
+	if len(raw["layer"]) == 0 || fs.NArg() != 1 {
 		return fmt.Errorf("%s", importUsage)
 	}
 	path := fs.Arg(0)
-	if opts.Layer == "roads" {
-		return importRoads(ctx, logger, path, opts.CRS, opts.SkipInvalid, *roadAppend, *roadSpeeds)
-	}
-	var err error
-	if format != "" {
-		if opts.Format, err = importers.ParseFormat(format); err != nil {
-			return err
-		}
-	}
-	if opts.Encoding, err = importers.ParseEncoding(enc); err != nil {
-		return err
-	}
-	if opts.Mapping, err = importers.ParseMapping(maps); err != nil {
-		return err
-	}
-	for _, v := range ignore {
-		for _, col := range strings.Split(v, ",") {
-			if col = strings.TrimSpace(col); col != "" {
-				opts.Ignore = append(opts.Ignore, col)
+	if raw["layer"][0] == "roads" {
+		one := func(name string) string {
+			if v := raw[name]; len(v) > 0 {
+				return v[0]
 			}
+			return ""
 		}
+		return importRoads(ctx, logger, path, one("crs"), one("skip_invalid") == "true", *roadAppend, *roadSpeeds)
 	}
-	if opts.Bulk, err = importers.ParseBulkMode(*bulk); err != nil {
+	opts, err := importers.ParseOptions(raw)
+	if err != nil {
+		if d := riskmap.ErrorDetails(err); len(d) > 0 { // named by its flag
+			return fmt.Errorf("--%s: %s", strings.ReplaceAll(d[0].Field, "_", "-"), d[0].Message)
+		}
 		return err
-	}
-	if opts.CRS != "" {
-		if _, err := importers.ParseCRS(opts.CRS); err != nil {
-			return err
-		}
 	}
 	if _, err := os.Stat(path); err != nil {
 		return err

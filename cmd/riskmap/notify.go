@@ -5,6 +5,7 @@ import (
 	"flag"
 	"fmt"
 	"log/slog"
+	"os"
 	"time"
 
 	"github.com/jackc/pgx/v5/pgxpool"
@@ -16,15 +17,16 @@ import (
 // notifyFlags configure notifications: the job's interval and lease, the
 // reminders, the live feed's replay window, the robots' delivery.
 type notifyFlags struct {
-	interval   time.Duration
-	lease      time.Duration
-	batch      int
-	remindHour int
-	feedWindow time.Duration
-	attempts   int
-	retry      time.Duration
-	timeout    time.Duration
-	job        bool
+	allowPrivate bool
+	interval     time.Duration
+	lease        time.Duration
+	batch        int
+	remindHour   int
+	feedWindow   time.Duration
+	attempts     int
+	retry        time.Duration
+	timeout      time.Duration
+	job          bool
 }
 
 func (f *notifyFlags) register(fs *flag.FlagSet) {
@@ -37,6 +39,8 @@ func (f *notifyFlags) register(fs *flag.FlagSet) {
 	fs.IntVar(&f.attempts, "webhook-attempts", d.MaxAttempts, "attempts to deliver a robot message before it is dead")
 	fs.DurationVar(&f.retry, "webhook-retry", d.RetryBase, "delay before the first retry of a robot message (doubling, at most an hour)")
 	fs.DurationVar(&f.timeout, "webhook-timeout", d.Timeout, "timeout of one request to a robot")
+	fs.BoolVar(&f.allowPrivate, "notify-allow-private", os.Getenv("RISKMAP_NOTIFY_ALLOW_PRIVATE") == "true",
+		"let robot webhooks be reached on loopback, private and link-local addresses, e.g. an intranet robot gateway (env RISKMAP_NOTIFY_ALLOW_PRIVATE=true; default: public addresses only, so a channel cannot make the server call the intranet)")
 	fs.BoolVar(&f.job, "notify-job", true, "take part in running the job and delivering robot messages (false: this replica only serves)")
 }
 
@@ -57,6 +61,7 @@ func (f *notifyFlags) wire(ctx context.Context, logger *slog.Logger, pool *pgxpo
 	srv.Notify = notify.New(pool, srv.Cases, notify.Config{
 		PublicURL: public, Interval: f.interval, Lease: f.lease, Batch: f.batch, RemindHour: f.remindHour,
 		FeedWindow: f.feedWindow, MaxAttempts: f.attempts, RetryBase: f.retry, Timeout: f.timeout, Logger: logger,
+		AllowPrivate: f.allowPrivate,
 	})
 	if f.job {
 		go srv.Notify.RunJob(ctx)

@@ -14,6 +14,7 @@ import (
 	"riskmap/blobs"
 	"riskmap/inspections"
 	"riskmap/patrols"
+	"riskmap/postgres"
 )
 
 // patrolFlags configure the patrols of risk points.
@@ -34,7 +35,7 @@ func (f *patrolFlags) register(fs *flag.FlagSet) {
 // wire gives the server its patrol store (photos in the attachment store)
 // and its inspection store and, when --patrol-days is given, stores the
 // intervals.
-func (f *patrolFlags) wire(ctx context.Context, logger *slog.Logger, pool *pgxpool.Pool, srv *api.Server, blobDir string, maxUpload int64) error {
+func (f *patrolFlags) wire(ctx context.Context, logger *slog.Logger, pool *pgxpool.Pool, reads *postgres.Reads, srv *api.Server, blobDir string, maxUpload int64) error {
 	if f.offSiteM <= 0 || f.maxPhotos < 1 {
 		return fmt.Errorf("--off-site-m must be positive and --max-patrol-photos at least 1")
 	}
@@ -42,7 +43,12 @@ func (f *patrolFlags) wire(ctx context.Context, logger *slog.Logger, pool *pgxpo
 	if err != nil {
 		return fmt.Errorf("photo store: %w", err)
 	}
-	srv.Patrols = patrols.NewStore(pool, store, srv.Cases, patrols.Config{OffSiteM: f.offSiteM, MaxPhoto: maxUpload, MaxPhotos: f.maxPhotos})
+	srv.Patrols = patrols.NewStore(pool, store, srv.Cases, patrols.Config{OffSiteM: f.offSiteM, MaxPhoto: maxUpload, MaxPhotos: f.maxPhotos,
+		Reads: reads.For("patrols", nil)})
+	if srv.Notify != nil {
+		// an off-site patrol is told to the offices of its grid
+		srv.Patrols.NotifyWith(srv.Notify)
+	}
 	if f.days != "" {
 		iv, err := patrols.ParseIntervals(f.days)
 		if err != nil {
@@ -64,7 +70,7 @@ func (f *patrolFlags) wire(ctx context.Context, logger *slog.Logger, pool *pgxpo
 			logger.Error("patrols: change notifications stopped", "err", err)
 		}
 	}()
-	srv.Inspections = inspections.NewStore(pool, srv.Cases, srv.Patrols, inspections.Config{})
+	srv.Inspections = inspections.NewStore(pool, srv.Cases, srv.Patrols, inspections.Config{Reads: reads.For("inspections", nil)})
 	iv, err := srv.Patrols.Intervals(ctx)
 	if err != nil {
 		return err

@@ -11,6 +11,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"riskmap/api"
@@ -115,13 +116,22 @@ func serve(ctx context.Context, logger *slog.Logger, pool *pgxpool.Pool, f serve
 	} else if n > 0 {
 		logger.Warn("imports interrupted by a stopped process marked as such", "count", n)
 	}
+	// the remembered tokens (tiles: auth.Service.AuthenticateCached) follow
+	// account changes on a connection of their own
+	authConn := pool.Config().ConnConfig
+	go func() {
+		err := srv.Auth.Listen(ctx, func(ctx context.Context) (*pgx.Conn, error) { return pgx.ConnectConfig(ctx, authConn.Copy()) }, logger)
+		if err != nil {
+			logger.Error("auth: change notifications stopped", "err", err)
+		}
+	}()
 	if err := f.cases.wire(ctx, logger, pool, reads.For("cases", nil), srv); err != nil {
 		return err
 	}
 	if err := f.notify.wire(ctx, logger, pool, srv, f.public, f.addr); err != nil {
 		return err
 	}
-	if err := f.patrols.wire(ctx, logger, pool, srv, f.cases.blobDir, f.cases.maxUpload); err != nil {
+	if err := f.patrols.wire(ctx, logger, pool, reads, srv, f.cases.blobDir, f.cases.maxUpload); err != nil {
 		return err
 	}
 	closeTiles, err := f.tiles.wire(ctx, logger, pool, reads, srv)

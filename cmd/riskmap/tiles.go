@@ -41,7 +41,9 @@ func (f *tileFlags) wire(ctx context.Context, logger *slog.Logger, pool *pgxpool
 	if err != nil {
 		return nil, fmt.Errorf("tile connection pool: %w", err)
 	}
-	svc := tiles.NewService(tilePool, tiles.Options{CacheBytes: f.cacheMB << 20, Logger: logger, Reads: reads.For("tiles", tilePool)})
+	// the city's extent (features) follows the areas through the same listener
+	svc := tiles.NewService(tilePool, tiles.Options{CacheBytes: f.cacheMB << 20, Logger: logger, Reads: reads.For("tiles", tilePool),
+		Followers: []tiles.Follower{srv.Features}})
 	conn := pool.Config().ConnConfig
 	go func() {
 		err := svc.Listen(ctx, func(ctx context.Context) (*pgx.Conn, error) { return pgx.ConnectConfig(ctx, conn.Copy()) })

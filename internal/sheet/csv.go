@@ -1,28 +1,33 @@
 // Package sheet writes tables for people's spreadsheets: CSV that Excel
-// opens without running anything a user typed, and XLSX workbooks in which
-// codes stay text.
+// opens with its Chinese intact and without running anything a user typed.
 package sheet
 
 import (
 	"encoding/csv"
 	"io"
-	"strconv"
+	"regexp"
 )
 
-// Safe neutralises a CSV cell a spreadsheet would run as a formula: one
-// that starts with = + - @, a tab or a carriage return gets a leading
-// apostrophe (OWASP's rule for CSV injection), which Excel and LibreOffice
-// show as text and drop. Plain numbers (-3.5, +86) are left as they are:
-// a spreadsheet reads them as numbers, never as formulas.
+// number is a plain decimal a spreadsheet reads as a number, never as a
+// formula (-3.5, +86, 1e3); ParseFloat's wider grammar (Inf, NaN, hex) is
+// not this.
+var number = regexp.MustCompile(`^[+-]?([0-9]+\.?[0-9]*|\.[0-9]+)([eE][+-]?[0-9]+)?$`)
+
+// Safe neutralises a cell a spreadsheet would run as a formula (OWASP's
+// rule for CSV injection): one that starts with = + - @, a tab or a
+// carriage return gets a leading apostrophe, which Excel and LibreOffice
+// take as "text". A signed plain number is left as it is.
 func Safe(s string) string {
 	if s == "" {
 		return s
 	}
 	switch s[0] {
-	case '=', '+', '-', '@', '\t', '\r':
-		if _, err := strconv.ParseFloat(s, 64); err == nil && s[0] != '=' && s[0] != '@' {
+	case '+', '-':
+		if number.MatchString(s) {
 			return s
 		}
+		return "'" + s
+	case '=', '@', '\t', '\r':
 		return "'" + s
 	}
 	return s

@@ -7,7 +7,7 @@
 // statistics follow live. Screenshots go to e2e/artifacts/.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { Harness, login, mapIdle, png, interiorPoint } from './harness.mjs';
+import { Harness, login, mapIdle, png, interiorPoint, loseFirstAnswer } from './harness.mjs';
 
 
 const H = new Harness();
@@ -75,7 +75,8 @@ test('every role logs in and the map draws the features the server sent', { time
     assert.equal(await other.evaluate(() => document.body.dataset.view), expectView, `${user} opens on ${expectView}`);
     await assertDrawsTiles(other, user, expectView);
     await H.shot(other, `02-${user}-${expectView}`);
-    await other.click('text=退出');
+    await other.click('[data-testid=logout]');
+    await other.click('.modal button[type=submit]'); // 退出登录: asked first
     await other.waitForSelector('[data-testid=login]');
   }
   await other.context().close();
@@ -115,19 +116,10 @@ test('a worker on a phone reports a hazard offline; back online exactly one case
 
   // back online: the first send reaches the server but its answer is lost,
   // so the phone keeps the report and sends it again with the same id
-  let lost = 0;
-  await page.route('**/api/v1/cases', async (route) => {
-    if (route.request().method() === 'POST' && lost === 0) {
-      lost++;
-      await route.fetch();
-      await route.abort('connectionreset');
-      return;
-    }
-    await route.continue();
-  });
+  const lost = await loseFirstAnswer(page, '**/api/v1/cases', (r) => r.method() === 'POST');
   await ctx.setOffline(false);
   await page.waitForFunction(() => document.querySelector('[data-queued]') && /等待重发/.test(document.querySelector('[data-queued]').textContent), null, { timeout: 20e3 });
-  assert.equal(lost, 1, 'the first send was made and its answer dropped');
+  assert.equal(lost.count, 1, 'the first send was made and its answer dropped');
   await page.click('[data-testid=send-now]');
   await page.waitForSelector('[data-queued]', { state: 'detached', timeout: 20e3 });
   await page.unroute('**/api/v1/cases');
@@ -212,7 +204,14 @@ test('the statistics change, and the planner downloads them', { timeout: 90e3 },
   await office.waitForSelector('[data-testid=month-chart]');
   await H.shot(office, '12-office-stats');
   await office.click('[role=tab][data-view=readiness]');
-  await office.waitForSelector('[data-testid=readiness] table, [data-testid=readiness-empty]');
+  // the table itself, a row per township the API gives the office (the
+  // empty state would be a failure here: the demo city has townships)
+  const readiness = (await H.api('xingang', 'GET', '/api/v1/readiness')).townships;
+  assert.ok(readiness.length > 0, 'the API gives the office its townships');
+  await office.waitForSelector('[data-testid=readiness] table tbody tr', { timeout: 15e3 });
+  assert.deepEqual(
+    (await office.$$eval('[data-testid=readiness] tbody [data-stock]', (tds) => tds.map((td) => td.dataset.stock))).sort(),
+    readiness.map((t) => t.code).sort(), 'a row per township of the API');
   await H.shot(office, '13-office-readiness');
 
   const page = state.planner;
@@ -221,7 +220,7 @@ test('the statistics change, and the planner downloads them', { timeout: 90e3 },
   const bars = await page.$$eval('[data-testid=rate-chart] [data-area]', (g) => g.length);
   assert.ok(bars > 10, `a bar per township (${bars})`);
   const [download] = await Promise.all([page.waitForEvent('download'), page.click('[data-testid=download-xlsx]')]);
-  assert.match(download.suggestedFilename(), /^rectification_.*\.xlsx$/);
+  assert.match(download.suggestedFilename(), /^隐患排查整改统计_汕尾市_\d{4}-\d{2}-\d{2}至\d{4}-\d{2}-\d{2}\.xlsx$/, 'named in Chinese with the area and period');
   const file = await download.path();
   const { statSync, readFileSync } = await import('node:fs');
   assert.ok(statSync(file).size > 1000, 'the workbook has content');

@@ -50,8 +50,8 @@ test('the history timeline shows the old position and the print button gives the
   await page.waitForSelector(`[data-history="risk_points/${made.id}"] .history-item`, { timeout: 30e3 });
   const items = await page.locator(`[data-history="risk_points/${made.id}"] .history-item`).allTextContents();
   assert.equal(items.length, 2, `two versions: ${items}`);
-  assert.match(items[0], /city/, 'the move names who made it');
-  assert.match(items[1], /xingang.*网页端|xingang/, 'the creation names its author');
+  assert.match(items[0], /汕尾市应急管理局/, 'the move names who made it');
+  assert.match(items[1], /新港街道应急办/, 'the creation names its author');
   await page.click(`[data-history="risk_points/${made.id}"] [data-old-geometry]`);
   await mapIdle(page);
   const old = await page.evaluate(() => window.map.querySourceFeatures('history-geometry').map((f) => f.geometry.coordinates));
@@ -133,10 +133,16 @@ test('a worker proposes a risk point on a phone, the township approves it, and i
   await login(office, H.base, 'xingang', '#proposals', { idle: false });
   const item = office.locator('[data-testid=review-proposals] [data-proposal]').filter({ hasText: '建议测试边坡' });
   await item.waitFor({ timeout: 30e3 });
+  // the office sees it on the map too, as a pending ring where it would stand
+  const pending = (await H.api('xingang', 'GET', '/api/v1/proposals?state=pending')).proposals.find((p) => p.feature.properties.name === '建议测试边坡');
+  await office.evaluate(([x, y]) => window.map.jumpTo({ center: [x, y], zoom: 16 }), at);
+  const ringShown = (pid) => window.map.querySourceFeatures('proposals-pending').some((f) => f.properties.id === pid);
+  await office.waitForFunction(ringShown, pending.id, { timeout: 30e3 });
   await H.shot(office, '23-office-review');
   const asked = seen.length;
   await item.locator('[data-action=approve]').click();
   await office.waitForFunction(() => !document.querySelector('[data-testid=review-proposals]').textContent.includes('建议测试边坡'), null, { timeout: 30e3 });
+  await office.waitForFunction((pid) => !window.map.querySourceFeatures('proposals-pending').some((f) => f.properties.id === pid), pending.id, { timeout: 30e3 });
   const mine = await H.api('worker1', 'GET', '/api/v1/proposals?state=approved');
   const approved = mine.proposals.find((p) => p.feature.properties.name === '建议测试边坡');
   assert.ok(approved && approved.applied_id, 'the proposal was applied');
@@ -180,7 +186,7 @@ function levelOnMap(page, id) {
   }, id);
 }
 
-test('a township adds a risk point by clicking, moves it by dragging, changes its level and resolves a 412 conflict', { timeout: 300e3 }, async () => {
+test('a township adds a risk point by clicking, moves it by dragging, changes its level, resolves a 412 conflict and deletes it', { timeout: 300e3 }, async () => {
   const grids = await H.api('xingang', 'GET', '/api/v1/grids?limit=1000');
   const grid = grids.features.find((f) => f.properties.code.startsWith('441502001002')) || grids.features[0];
   const at = interiorPoint(grid);
@@ -309,6 +315,14 @@ test('a township adds a risk point by clicking, moves it by dragging, changes it
   const after = await H.api('xingang', 'GET', `/api/v1/risk_points/${id}`);
   assert.equal(after.properties.version, 6, 'only their move was written');
   assert.ok(Math.abs(after.geometry.coordinates[1] - stored.geometry.coordinates[1] - 0.0002) < 1e-9);
+
+  // delete: asked first, then gone from the API and from the map
+  await page.waitForSelector('.feature-detail[data-layer=risk_points] [data-edit=delete]', { timeout: 30e3 });
+  await page.click('[data-edit=delete]');
+  await page.click('[data-testid=confirm] [data-testid=confirm-ok]');
+  await page.waitForFunction((rid) => !window.map.querySourceFeatures('riskmap', { sourceLayer: 'risk_points' }).some((f) => f.id === rid), id, { timeout: 30e3 });
+  const gone = await fetch(`${H.base}/api/v1/risk_points/${id}`, { headers: { Authorization: `Bearer ${H.tokens.xingang}` } });
+  assert.equal(gone.status, 404, 'deleted');
   await page.context().close();
 });
 

@@ -87,8 +87,14 @@ function freePort() {
 }
 
 export class Harness {
-  constructor() {
+  // webDir: serve the web app from a copy of web/dist (made here) that a
+  // test may change, as a new build would, instead of the binary's own.
+  constructor({ webDir = false } = {}) {
     this.tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'riskmap-e2e-'));
+    if (webDir) {
+      this.webDir = path.join(this.tmp, 'web');
+      fs.cpSync(path.join(repo, 'web/dist'), this.webDir, { recursive: true });
+    }
     this.db = `riskmap_e2e_${crypto.randomBytes(5).toString('hex')}`;
     this.contexts = [];
     this.log = [];
@@ -112,7 +118,8 @@ export class Harness {
     this.base = `http://127.0.0.1:${this.port}`;
     const logFile = fs.openSync(path.join(artifacts, 'server.log'), 'w');
     this.server = spawn(path.resolve(repo, bin), ['demo', '--addr', `127.0.0.1:${this.port}`], {
-      env: { ...process.env, DATABASE_URL: `${PG} dbname=${this.db}`, RISKMAP_BLOB_DIR: path.join(this.tmp, 'blobs') },
+      env: { ...process.env, DATABASE_URL: `${PG} dbname=${this.db}`, RISKMAP_BLOB_DIR: path.join(this.tmp, 'blobs'),
+        ...(this.webDir ? { RISKMAP_WEB_DIR: this.webDir } : {}) },
       stdio: ['ignore', logFile, logFile],
     });
     this.exited = new Promise((resolve) => this.server.on('exit', (code) => resolve(code)));
@@ -142,9 +149,11 @@ export class Harness {
     fs.rmSync(this.tmp, { recursive: true, force: true });
   }
 
-  // browser opens a fresh Chromium profile (its own empty user data dir).
-  async browser(name, options = {}) {
-    const dir = fs.mkdtempSync(path.join(this.tmp, `profile-${name}-`));
+  // browser opens a fresh Chromium profile (its own empty user data dir),
+  // or, given profile (the dir of an earlier one, closed since), that
+  // profile again: a phone restarted.
+  async browser(name, options = {}, profile = null) {
+    const dir = profile || fs.mkdtempSync(path.join(this.tmp, `profile-${name}-`));
     const ctx = await chromium.launchPersistentContext(dir, {
       executablePath: CHROMIUM,
       headless: true,
@@ -158,8 +167,14 @@ export class Harness {
     this.contexts.push(ctx);
     const page = ctx.pages()[0] || await ctx.newPage();
     page.on('pageerror', (e) => this.pageErrors.push(`${name}: ${e.message}`));
-    page.on('console', (m) => { if (m.type() === 'error') this.log.push(`${name}: ${m.text()}`); });
-    return { ctx, page };
+    // a failed request's console line names its URL, so a test can expect
+    // the one it causes
+    page.on('console', (m) => {
+      if (m.type() !== 'error') return;
+      const url = m.location() && m.location().url;
+      this.log.push(`${name}: ${m.text()}${url && /Failed to load resource/.test(m.text()) ? ` (${url.replace(this.base, '')})` : ''}`);
+    });
+    return { ctx, page, dir };
   }
 
   // api calls the server as user (logging in once).
@@ -210,6 +225,24 @@ export async function login(page, base, user, hash = '', { idle = true } = {}) {
   const t1 = Date.now();
   if (idle) await mapIdle(page);
   console.log(`# login ${user}: map ${t1 - t0} ms, idle ${Date.now() - t1} ms`);
+}
+
+// loseFirstAnswer lets the first request to pattern that accept(request)
+// takes reach the server, then loses its answer (the connection is reset),
+// as a phone's signal would; target is a page or a browser context. It
+// returns {count}: the answers lost so far.
+export async function loseFirstAnswer(target, pattern, accept = () => true) {
+  const lost = { count: 0 };
+  await target.route(pattern, async (route) => {
+    if (lost.count === 0 && accept(route.request())) {
+      lost.count++;
+      await route.fetch();
+      await route.abort('connectionreset');
+      return;
+    }
+    await route.continue();
+  });
+  return lost;
 }
 
 // mapIdle waits until every tile in view has loaded and been drawn.

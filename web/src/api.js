@@ -28,6 +28,9 @@ export const session = {
     localStorage.setItem(TOKEN_KEY, token);
     localStorage.setItem(USER_KEY, JSON.stringify(user));
   },
+  // saveUser keeps the user as the server last described them (the app
+  // opens as this user with no signal)
+  saveUser(user) { localStorage.setItem(USER_KEY, JSON.stringify(user)); },
   clear() {
     localStorage.removeItem(TOKEN_KEY);
     localStorage.removeItem(USER_KEY);
@@ -38,6 +41,9 @@ let onUnauthorized = () => {};
 export function setUnauthorizedHandler(fn) { onUnauthorized = fn; }
 
 export async function request(method, path, { body, headers = {}, raw = false, signal } = {}) {
+  // with no network at all nothing is tried: the caller falls back to what
+  // the phone keeps (snapshot.js) or queues (queue.js)
+  if (!navigator.onLine) throw new NetworkError('网络不可用：离线');
   // the server words its errors in Chinese for this app; the app names
   // itself, so a feature's history says a change came "via app"
   const h = { 'Accept-Language': 'zh-CN', 'X-Riskmap-Client': 'web/1', ...headers };
@@ -86,16 +92,26 @@ export async function getAll(path, max = 5000) {
   return out;
 }
 
+// dispositionName reads the file name a Content-Disposition gives: the
+// UTF-8 filename* (RFC 6266/8187, how Chinese names come) before the plain
+// filename.
+export function dispositionName(cd) {
+  const star = /filename\*\s*=\s*"?([^']*)'[^']*'([^";]+)"?/i.exec(cd);
+  if (star) {
+    try { return decodeURIComponent(star[2].trim()); } catch { /* a bad escape: the plain name */ }
+  }
+  const plain = /filename\s*=\s*"?([^";]+)"?/i.exec(cd);
+  return plain ? plain[1] : null;
+}
+
 // download fetches a file with the token (a plain link cannot send it) and
 // hands it to the browser under the server's file name.
 export async function download(path, fallbackName) {
   const res = await request('GET', path, { raw: true });
   const blob = await res.blob();
-  const cd = res.headers.get('Content-Disposition') || '';
-  const m = /filename="?([^";]+)"?/.exec(cd);
   const a = document.createElement('a');
   a.href = URL.createObjectURL(blob);
-  a.download = m ? m[1] : fallbackName;
+  a.download = dispositionName(res.headers.get('Content-Disposition') || '') || fallbackName;
   document.body.append(a);
   a.click();
   a.remove();

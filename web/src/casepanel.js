@@ -1,10 +1,12 @@
 // One case: its details, photos, full history, and the actions the user may
 // take on it now (docs/domain.md's closed loop; the server decides in the end and
 // its refusal is shown as it words it).
-import { api, request, objectURL } from './api.js';
-import { h, modal, field, toast, errorText, failBox } from './ui.js';
+import { api, objectURL, NetworkError } from './api.js';
+import { h, modal, field, toast, errorText, failBox, photoPicker } from './ui.js';
 import { STATES, STATE_COLOURS, ACTIONS, GRADES, CATEGORIES, ROLES, fmtTime, fmtDate, fmtShort, daysLate, todayShanghai, placeName } from './labels.js';
-import { cases } from './store.js';
+import { cases, overlay, FIELD_ACTIONS } from './store.js';
+import { queue } from './queue.js';
+import { cachedGet } from './snapshot.js';
 
 const OFFICE = ['township', 'county', 'city'];
 
@@ -78,17 +80,6 @@ export function caseSummary(f, { onOpen, showTownship = true, showState = true }
       .filter(Boolean).join(' · ')));
 }
 
-async function uploadPhotos(id, files) {
-  const ids = [];
-  for (const f of files) {
-    const fd = new FormData();
-    fd.append('file', f, f.name || 'photo.jpg');
-    const a = await request('POST', `/api/v1/cases/${id}/attachments`, { body: fd });
-    ids.push(a.id);
-  }
-  return ids;
-}
-
 // assigneeLabel: 陈晓东 · 立新社区 · 立新社区第1网格、第2网格（本网格）, or an
 // office: 新港街道应急办 · 镇街应急办
 export function assigneeLabel(a) {
@@ -107,8 +98,9 @@ async function assignees(id) {
   }
 }
 
-// askAction gathers what an action needs; null when cancelled.
-async function askAction(action, f, u) {
+// askAction gathers what an action needs: its body, and for a submit the
+// photos (sent by the queue ahead of the action); null when cancelled.
+async function askAction(action, f) {
   const p = f.properties;
   const body = { action, version: p.version };
   const text = (name, label, required, attrs = {}) => field(label, h('textarea', { name, rows: 2, required, ...attrs }));
@@ -195,20 +187,18 @@ async function askAction(action, f, u) {
       return out;
     }
     case 'submit': {
+      const picker = photoPicker({ capture: 'environment', testid: 'submit-thumbs' });
       const v = await modal('提交核查', (form) => form.append(
-        field('整改后照片（至少一张）', h('input', { type: 'file', name: 'photos', accept: 'image/*', capture: 'environment', multiple: true, required: true })),
+        field('整改后照片（至少一张）', picker.input), picker.thumbs,
         text('note', '整改说明', false)), {
         submitText: '提交',
         validate: (form) => {
-          const fd = new FormData(form);
-          if (!fd.getAll('photos').filter((x) => x.size).length) throw new Error('请至少拍摄或选择一张照片');
-          return fd;
+          if (!picker.files().filter((x) => x.size).length) throw new Error('请至少拍摄或选择一张照片');
+          return new FormData(form);
         },
       });
       if (!v) return null;
-      const photos = v.getAll('photos').filter((x) => x.size);
-      const ids = await uploadPhotos(f.id, photos);
-      const out = { ...body, attachments: ids };
+      const out = { ...body, photos: picker.files().filter((x) => x.size) };
       if (v.get('note')) out.note = v.get('note');
       return out;
     }
@@ -217,10 +207,16 @@ async function askAction(action, f, u) {
   }
 }
 
+// act takes an action on case f (as the user sees it). The field actions
+// (start, submit, return) go through the queue, so they work with no
+// signal: sent at once when there is one. Returns the case after it, or
+// {queued} when it waits to be sent, or null when cancelled or refused.
 export async function act(action, f, u) {
+  let body;
   try {
-    const body = await askAction(action, f, u);
+    body = await askAction(action, f);
     if (!body) return null;
+    if (FIELD_ACTIONS[action]) return await queueAction(f, body);
     const doc = await api.post(`/api/v1/cases/${f.id}/actions`, body);
     cases.put(doc);
     toast(`${ACTIONS[action]}：已完成，当前状态「${STATES[doc.properties.state]}」`, 'ok');
@@ -239,17 +235,48 @@ function historyLine(e) {
   return [h('strong', {}, ACTIONS[e.action] || '处理'), change];
 }
 
+async function queueAction(f, body) {
+  const { action, version, photos, ...fields } = body;
+  const item = await queue.add({
+    kind: 'action', caseId: f.id, action, version, fields, photos,
+    label: `${ACTIONS[action]} · ${(f.properties.description || '').slice(0, 30)}`,
+  });
+  if (navigator.onLine) await queue.flush();
+  const left = await queue.get(item.id);
+  if (!left) {
+    const doc = cases.byId.get(f.id);
+    toast(`${ACTIONS[action]}：已完成${doc ? `，当前状态「${STATES[doc.properties.state]}」` : ''}`, 'ok');
+    return doc || { queued: false };
+  }
+  if (left.error && left.error.kind === 'refused') {
+    toast(`${ACTIONS[action]}被服务器拒绝：${left.error.text || left.error.message}（见“待发送”）`, 'error');
+    return { queued: true };
+  }
+  toast(`${ACTIONS[action]}：已保存在手机上，恢复网络后自动发送`, 'info');
+  return { queued: true };
+}
+
 // renderCase fills el with the case's details and history; a failed read
 // says so with 重试 and 关闭 (onClose), never an empty panel.
 export async function renderCase(el, id, u, { onChanged, onLocate, onClose } = {}) {
   el.replaceChildren(h('p', { class: 'muted' }, '加载中…'));
   let doc;
+  let kept = false;
   try {
-    doc = await api.get(`/api/v1/cases/${id}`);
+    doc = await cachedGet(`/api/v1/cases/${id}`);
+    kept = !navigator.onLine;
   } catch (e) {
-    el.replaceChildren(failBox('无法读取案件', e, { retry: () => renderCase(el, id, u, { onChanged, onLocate, onClose }), back: onClose, backText: '关闭' }));
-    return;
+    // no signal and never opened: what the case list holds
+    if (!(e instanceof NetworkError) || !cases.byId.has(id)) {
+      el.replaceChildren(failBox('无法读取案件', e, { retry: () => renderCase(el, id, u, { onChanged, onLocate, onClose }), back: onClose, backText: '关闭' }));
+      return;
+    }
+    doc = cases.byId.get(id);
+    kept = true;
   }
+  const pending = await queue.pending(id);
+  const server = doc;
+  doc = overlay(doc, pending, u.id);
   const p = doc.properties;
   const photos = h('div', { class: 'photos' });
   const buttons = actionsFor(u, p).map((a) => h('button', {
@@ -262,7 +289,12 @@ export async function renderCase(el, id, u, { onChanged, onLocate, onClose } = {
   const row = (k, v) => [h('dt', {}, k), h('dd', {}, v === null || v === undefined || v === '' ? '—' : v)];
   const dups = p.possible_duplicates || [];
   el.replaceChildren(
-    h('div', { class: 'case-detail', 'data-case-id': doc.id, 'data-state': p.state },
+    h('div', { class: 'case-detail', 'data-case-id': doc.id, 'data-state': p.state, 'data-pending': pending.length || null },
+      kept ? h('p', { class: 'offline-note' }, '离线：显示手机上保存的案件信息') : null,
+      pending.length ? h('div', { class: 'pending-box', 'data-testid': 'case-pending' },
+        h('strong', {}, '待发送：'), pending.map((it) => h('div', {},
+          `${ACTIONS[it.action] || it.action}（${fmtTime(it.created)} 保存${it.photos && it.photos.length ? `，照片 ${it.photos.length} 张` : ''}）`,
+          it.error && it.error.kind === 'refused' ? h('span', { class: 'form-error' }, ` 服务器拒绝：${it.error.text || it.error.message}`) : null))) : null,
       h('div', { class: 'case-card-top' }, stateBadge(p.state), h('span', { class: 'badge grade' }, GRADES[p.grade] || '隐患'),
         p.overdue ? h('span', { class: 'badge overdue' }, '逾期') : null, escalationBadge(p)),
       h('h3', {}, CATEGORIES[p.category] || '其他', p.number ? h('span', { class: 'case-no' }, p.number) : null),
@@ -293,8 +325,8 @@ export async function renderCase(el, id, u, { onChanged, onLocate, onClose } = {
         e.note ? h('div', {}, `意见：${e.note}`) : null,
         e.reason ? h('div', {}, `原因：${e.reason}`) : null)))));
   for (const a of doc.attachments || []) {
-    if (!/^image\//.test(a.content_type)) continue;
+    if (!/^image\//.test(a.content_type) || !navigator.onLine) continue;
     objectURL(a.url).then((u2) => photos.append(h('img', { src: u2, alt: a.filename || '照片', loading: 'lazy' }))).catch(() => {});
   }
-  cases.put(doc);
+  if (!kept) cases.put(server);
 }

@@ -17,8 +17,13 @@ export function startFeed({ onCase, onNotification, onInbox, onResync, onStatus,
   let lastId = '';
   let connected = false;
 
+  // with no network the stream is not tried: it waits for the network
+  const online = () => (navigator.onLine ? Promise.resolve() : new Promise((r) => window.addEventListener('online', r, { once: true })));
+
   async function run() {
     while (!stopped) {
+      await online();
+      if (stopped) return;
       ctrl = new AbortController();
       try {
         const headers = { Authorization: `Bearer ${session.token}`, Accept: 'text/event-stream' };

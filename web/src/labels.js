@@ -9,9 +9,11 @@ export const STATES = {
   closed: '已销号', void: '不予登记', duplicate: '重复', suspended: '挂账',
 };
 export const OPEN_STATES = ['reported', 'registered', 'assigned', 'rectifying', 'submitted', 'suspended'];
+// Case colours, each its own (on the map cases are diamonds, a shape no
+// other layer has)
 export const STATE_COLOURS = {
-  reported: '#8E24AA', registered: '#3949AB', assigned: '#00897B', rectifying: '#F4511E', submitted: '#6D4C41',
-  suspended: '#757575', closed: '#43A047', void: '#BDBDBD', duplicate: '#BDBDBD',
+  reported: '#D81B60', registered: '#3949AB', assigned: '#00ACC1', rectifying: '#F4511E', submitted: '#546E7A',
+  suspended: '#212121', closed: '#43A047', void: '#BDBDBD', duplicate: '#BDBDBD',
 };
 
 export const ACTIONS = {
@@ -38,6 +40,12 @@ export const HAZARD_LEVELS = { 1: '一级重大危险源', 2: '二级重大危�
 
 export const STATION_KINDS = { office: '应急管理办公室', rescue_team: '应急救援队', platform: '应急指挥平台' };
 export const READINESS_ITEMS = { office: '应急管理办公室', rescue_team: '应急救援队', platform: '应急指挥平台', depot: '物资储备仓库' };
+
+// Depot stock items (the server's default norms, coverage/sufficiency.go)
+export const STOCK_ITEMS = {
+  tents: '帐篷', quilts: '棉被', life_jackets: '救生衣', rubber_boats: '橡皮艇', generators: '发电机', pumps: '水泵',
+  sandbags: '沙袋', drinking_water: '饮用水',
+};
 
 export const LAYERS = {
   areas: '行政区划', grids: '网格', risk_points: '风险点', hazard_sources: '危险源', stations: '应急站点', depots: '物资仓库', cases: '隐患案件',

@@ -1,8 +1,11 @@
 // 汕尾市应急风险一张图: the app shell. Log in, then the map with the views of
 // the user's role beside it (or over it, on a phone).
-import { api, session, setUnauthorizedHandler, getAll } from './api.js';
-import { h, clear, toast, errorText, failBox } from './ui.js';
-import { ROLES } from './labels.js';
+import { api, session, setUnauthorizedHandler, getAll, NetworkError } from './api.js';
+import { h, clear, toast, errorText, failBox, modal } from './ui.js';
+import { ROLES, fmtTime } from './labels.js';
+import { cachedGet, snapshots } from './snapshot.js';
+import { offlinePanel, startOffline, forgetOffline } from './offline.js';
+import { packs } from './offlinemap.js';
 import { createMap, layerPanel, setCases, featureAt, bboxOf, showMarker, CLUSTER_MAX_ZOOM, CITY_BOUNDS, reloadTiles as reloadMapTiles } from './map.js';
 import { cases } from './store.js';
 import { startFeed } from './feed.js';
@@ -13,7 +16,7 @@ import { tasksView } from './views/tasks.js';
 import { reportView } from './views/report.js';
 import { boardView } from './views/board.js';
 import { readinessView } from './views/readiness.js';
-import { proposalsView } from './views/proposals.js';
+import { proposalsView, loadPending } from './views/proposals.js';
 import { statsView } from './views/stats.js';
 import { coverageView } from './views/coverage.js';
 import { channelsView } from './views/channels.js';
@@ -23,6 +26,7 @@ import { patrolOfficeView, inspectionsView } from './views/routine.js';
 import { searchBox } from './search.js';
 import { addTool, isEditing } from './edit.js';
 import { tokensView } from './views/tokens.js';
+import { registerServiceWorker } from './swclient.js';
 
 const VIEWS = {
   map: { label: '地图' },
@@ -82,42 +86,65 @@ function loginScreen(message) {
   clear(root, h('div', { class: 'login' }, form));
 }
 
+// logout asks first, and warns when reports are still waiting to be sent:
+// they stay on this phone, but no one can send them until someone logs in
 async function logout() {
+  let waiting = 0;
+  try { waiting = (await queue.all()).length; } catch { /* no queue: nothing waits */ }
+  let maps = 0;
+  try { maps = (await packs()).length; } catch { /* no offline map */ }
+  const ok = await modal('退出登录', (form) => form.append(
+    h('p', {}, '确定要退出登录吗？'),
+    waiting ? h('p', { class: 'hint', 'data-testid': 'logout-waiting' }, `还有 ${waiting} 项尚未发送。退出后它们仍保存在本机，用同一账号重新登录后才能发送。`) : null,
+    maps ? h('p', { class: 'hint', 'data-testid': 'logout-maps' }, '退出后手机上的离线地图将被删除。') : null),
+  { submitText: '退出登录' });
+  if (!ok) return;
   try { await api.post('/api/v1/auth/logout'); } catch { /* the token is dropped anyway */ }
+  await forgetOffline();
   session.clear();
   location.hash = '';
   location.reload();
 }
 
-// scopeBounds: where the user's area lies, to open the map there.
+const pages = (limit) => (p) => getAll(p, limit);
+
+// scopeBounds: where the user's area lies, to open the map there (kept on
+// the phone: the box, not the areas it was read from).
 async function scopeBounds(user) {
   const scopes = user.scopes || [];
   try {
-    if (user.role === 'worker') return bboxOf(await getAll('/api/v1/grids?limit=500', 500));
+    if (user.role === 'worker') return bboxOf(await cachedGet('/api/v1/grids?limit=500', pages(500)));
     if (user.role === 'admin' || scopes.some((c) => /^\d{4}0{8}$/.test(c))) return null;
-    const areas = await getAll('/api/v1/areas?limit=2000', 2000);
-    return bboxOf(areas.filter((a) => scopes.includes(a.properties.code)));
+    return await cachedGet('scope:bounds', async () => bboxOf((await getAll('/api/v1/areas?limit=2000', 2000)).filter((a) => scopes.includes(a.properties.code))));
   } catch {
     return null;
   }
 }
 
 async function loadConfig() {
-  try { return await api.get('/api/v1/config'); } catch { return {}; }
+  try { return await cachedGet('/api/v1/config'); } catch { return {}; }
 }
 
 async function start() {
   let user;
   try {
     user = await api.get('/api/v1/auth/me');
+    session.saveUser(user);
   } catch (e) {
-    session.clear();
-    loginScreen(e.status === 401 ? '' : `无法连接服务器：${errorText(e)}`);
-    return;
+    if (e instanceof NetworkError && session.user) {
+      // no signal: the app opens as the user who logged in last, with what
+      // the phone keeps; the server checks the token when it is reachable
+      user = session.user;
+    } else {
+      if (e.status === 401) session.clear();
+      loginScreen(e.status === 401 ? '' : `无法连接服务器：${errorText(e)}`);
+      return;
+    }
   }
   const tabs = TABS[user.role] || ['map'];
   const routes = [...tabs, ...(ROUTES[user.role] || [])];
-  const status = h('span', { class: 'status', 'data-testid': 'status' });
+  // the status says whether the app is online; a tap opens 离线与存储
+  const status = h('button', { type: 'button', class: 'status', 'data-testid': 'status', title: '离线地图与存储', onclick: () => ctx.openOffline() });
   const queueBadge = h('span', { class: 'queue-badge', 'data-testid': 'queue-count', hidden: true });
   const nav = h('nav', { class: 'tabs', role: 'tablist' });
   const panel = h('aside', { class: 'panel', id: 'panel' });
@@ -142,21 +169,32 @@ async function start() {
       h('div', { class: 'who' }, status, queueBadge, inbox.el,
         h('span', { class: 'user', 'data-testid': 'user' }, `${user.display_name || user.username} · ${ROLES[user.role] || user.role}`),
         user.role === 'worker' ? null : h('button', { type: 'button', class: 'link', 'data-testid': 'tokens-button', onclick: () => show('tokens') }, '访问令牌'),
-        h('button', { type: 'button', class: 'link', onclick: logout }, '退出'))),
+        h('button', { type: 'button', class: 'link logout', 'data-testid': 'logout', onclick: logout }, '退出'))),
     h('div', { class: 'main' }, panel, h('div', { class: 'map-wrap' }, mapEl, mapTools), sheet),
     nav);
   clear(root, shell);
 
   let online = navigator.onLine;
   let live = 'offline';
+  // 离线 · 数据更新于 …: with no signal, or while what is shown is an older copy
   const paintStatus = () => {
-    status.className = `status ${online ? live : 'offline'}`;
-    status.textContent = !online ? '离线' : live === 'live' ? '实时' : '连接中';
+    const stale = snapshots.stale;
+    status.className = `status ${online && !stale ? live : 'offline'}`;
+    status.textContent = !online ? '离线' : stale ? '无法连接' : live === 'live' ? '实时' : '连接中';
+    if (stale) status.append(h('span', { class: 'synced', 'data-testid': 'synced-at' }, ` · 数据更新于 ${fmtTime(stale)}`));
   };
   window.addEventListener('online', () => { online = true; paintStatus(); });
   window.addEventListener('offline', () => { online = false; paintStatus(); });
+  snapshots.onChange(paintStatus);
   paintStatus();
-  queue.onChange((recs) => { queueBadge.hidden = !recs.length; queueBadge.textContent = `待发送 ${recs.length}`; });
+  queue.onChange((recs) => {
+    queueBadge.hidden = !recs.length;
+    const refused = recs.filter((r) => r.error && r.error.kind === 'refused').length;
+    queueBadge.textContent = `待发送 ${recs.length}`;
+    queueBadge.classList.toggle('refused', refused > 0);
+    if (refused) queueBadge.title = `${refused} 项被服务器拒绝，请处理`;
+  });
+  cases.userId = user.id;
 
   const [config, bounds] = await Promise.all([loadConfig(), scopeBounds(user)]);
   const map = await createMap(mapEl, { config, bounds });
@@ -181,6 +219,7 @@ async function start() {
       onLocate: (doc) => locateCase(doc),
       onClose: () => { sheet.hidden = true; },
     })),
+    openOffline: () => openSheet(() => offlinePanel(ctx)),
   };
   // 在地图上定位: the map view, the case in the middle of what is visible
   // (beside its panel on a desktop; the panel closed on a phone), and a way
@@ -273,7 +312,7 @@ async function start() {
   mapTools.prepend(search);
   toolRow.append(
     h('button', { type: 'button', class: 'map-btn', 'data-testid': 'home-area', title: '回到我的区域',
-      onclick: () => map.fitBounds(bounds || CITY_BOUNDS, { padding: 20, duration: 600 }) }, '回到我的区域'),
+      onclick: () => map.fitBounds(bounds || CITY_BOUNDS, { padding: 20, duration: 600 }) }, h('span', { class: 'wide-only' }, '回到'), '我的区域'),
     navigator.geolocation ? h('button', { type: 'button', class: 'map-btn', 'data-testid': 'my-position', title: '定位到我的位置',
       onclick: () => navigator.geolocation.getCurrentPosition(
         (pos) => { const c = [pos.coords.longitude, pos.coords.latitude]; map.flyTo({ center: c, zoom: Math.max(map.getZoom(), 15) }); showMarker(map, c); },
@@ -347,6 +386,9 @@ async function start() {
   window.addEventListener('online', () => { reloadTiles(); cases.load().catch(() => {}); });
   const pendingRefresh = new Map();
   let featureTimer = null;
+  // reviewers see the pending proposals on the map
+  const reviewer = tabs.includes('proposals') && user.role !== 'worker';
+  if (reviewer) loadPending(ctx);
   const stopFeed = startFeed({
     onCase: (ch) => {
       clearTimeout(pendingRefresh.get(ch.id));
@@ -356,13 +398,17 @@ async function start() {
     },
     // a feature layer changed where this user may see (an edit, an approved
     // proposal, an import, QGIS): the map's tiles at once
-    onFeature: () => { clearTimeout(featureTimer); featureTimer = setTimeout(() => reloadMapTiles(map), 200); },
+    onFeature: () => {
+      clearTimeout(featureTimer);
+      featureTimer = setTimeout(() => { reloadMapTiles(map); if (reviewer) loadPending(ctx); }, 200);
+    },
     onProposal: (p) => {
       if (p.state !== 'pending') toast(`您的建议${p.state === 'approved' ? '已被采纳' : p.state === 'rejected' ? '未被采纳' : '已撤回'}`, p.state === 'approved' ? 'ok' : 'info');
       if (current && current.reload && currentName === 'proposals') current.reload();
     },
     onNotification: (n) => {
       inbox.add(n);
+      if (reviewer) loadPending(ctx);
       if (current && current.reload && currentName === 'proposals') current.reload();
     },
     onInbox: (d) => inbox.setUnread(d.unread),
@@ -374,6 +420,7 @@ async function start() {
   });
   window.addEventListener('pagehide', stopFeed);
   startQueue();
+  startOffline(ctx);
   cases.load().catch((e) => toast(`案件加载失败：${errorText(e)}`, 'error'));
   // #case=<id> (the links of notifications and robot messages) opens the case
   const caseLink = (hash) => /^#case=([0-9a-f-]{36})$/i.exec(hash);
@@ -396,6 +443,20 @@ setUnauthorizedHandler(() => {
   if (!session.token) return;
   session.clear();
   loginScreen('登录已过期，请重新登录');
+});
+
+// A new version waits until the user chooses to take it (a worker may be
+// halfway through a report); what the queue is sending finishes first.
+registerServiceWorker({
+  onUpdate: (apply) => {
+    if (document.querySelector('[data-testid=update-ready]')) return;
+    const bar = h('div', { class: 'update-bar', role: 'status', 'data-testid': 'update-ready' },
+      h('span', {}, '新版本已就绪，更新不会丢失待发送的内容。'),
+      h('button', { type: 'button', class: 'primary', onclick: () => { bar.querySelector('button').disabled = true; apply(); } }, '立即更新'),
+      h('button', { type: 'button', class: 'link', onclick: () => bar.remove() }, '稍后'));
+    document.body.append(bar);
+  },
+  beforeUpdate: () => queue.flushing || Promise.resolve(),
 });
 
 if (session.token) start(); else loginScreen();

@@ -2,20 +2,24 @@
 // glyphs shipped with this app), the cases of the closed loop as a live
 // GeoJSON layer, an optional raster basemap, a layer switcher and a legend.
 import * as maplibregl from 'maplibre-gl';
-import { api, session } from './api.js';
+import { session } from './api.js';
+import { cachedGet } from './snapshot.js';
 import { h, toast, errorText } from './ui.js';
 import { RISK_COLOURS, RISK_LEVELS, HAZARD_LEVELS, STATES, STATE_COLOURS, STATION_KINDS, OPEN_STATES } from './labels.js';
+import { iconName, iconImage, iconURL, HATCH, HATCH_COLOUR, hatchImage } from './symbols.js';
 
 // Chinese characters are drawn from the device's own fonts (every phone and
 // desktop in China has one); the shipped glyph PBFs cover Latin and digits.
 const CJK_FONTS = 'Noto Sans CJK SC, Noto Sans SC, PingFang SC, Hiragino Sans GB, Microsoft YaHei, Source Han Sans SC, WenQuanYi Micro Hei, sans-serif';
 
-// build.mjs copies MapLibre's worker next to the bundle; the version in the
-// query keeps a browser from using a worker cached from another release.
-maplibregl.setWorkerUrl(`/maplibre-gl-worker.js?v=${maplibregl.getVersion()}`);
+// build.mjs copies MapLibre's worker next to the bundle under a name made
+// from its content (so neither a browser nor the service worker keeps one
+// of another release) and tells this bundle that name.
+maplibregl.setWorkerUrl(__MAPLIBRE_WORKER__);
 
 const GROUPS = [
-  { key: 'basemap', label: '影像/地形底图', match: (id) => id === 'basemap' },
+  { key: 'basemap', label: '影像/地形底图（在线）', match: (id) => id === 'basemap' || id === 'basemap-labels' },
+  { key: 'ground', label: '道路与地名', match: (id) => id.startsWith('roads-') || id.startsWith('places-') || id.startsWith('water-') },
   { key: 'areas', label: '行政区划', match: (id) => id.startsWith('areas-') },
   { key: 'grids', label: '网格（编码、网格员）', match: (id) => id.startsWith('grids-') },
   { key: 'coverage', label: '覆盖分析', match: (id) => id.startsWith('coverage-') },
@@ -46,19 +50,25 @@ function matchColours(expr) {
 async function loadStyle(config) {
   let style;
   try {
-    style = await api.get('/styles/riskmap.json');
+    style = await cachedGet('/styles/riskmap.json');
   } catch (e) {
     toast(`地图样式加载失败：${errorText(e)}`, 'error');
     style = { version: 8, sources: {}, layers: [{ id: 'background', type: 'background', paint: { 'background-color': '#F5F3EE' } }] };
   }
   const layers = style.layers;
-  const bgIndex = layers.findIndex((l) => l.type === 'background');
   if (config.basemap && config.basemap.tiles && config.basemap.tiles.length) {
-    style.sources.basemap = {
-      type: 'raster', tiles: config.basemap.tiles, tileSize: config.basemap.tile_size || 256,
-      maxzoom: config.basemap.max_zoom || 18, attribution: config.basemap.attribution || '',
-    };
-    layers.splice(bgIndex + 1, 0, { id: 'basemap', type: 'raster', source: 'basemap' });
+    // the configured raster basemap (online only), over the township shading
+    // and under the roads and names the server draws from its own data
+    const raster = (tiles) => ({ type: 'raster', tiles, tileSize: config.basemap.tile_size || 256,
+      maxzoom: config.basemap.max_zoom || 18, attribution: config.basemap.attribution || '' });
+    const at = layers.findIndex((l) => l.id === 'areas-township-fill') + 1 || layers.findIndex((l) => l.type === 'background') + 1;
+    const add = [{ id: 'basemap', type: 'raster', source: 'basemap' }];
+    style.sources.basemap = raster(config.basemap.tiles);
+    if (config.basemap.labels && config.basemap.labels.length) {
+      style.sources['basemap-labels'] = raster(config.basemap.labels);
+      add.push({ id: 'basemap-labels', type: 'raster', source: 'basemap-labels' });
+    }
+    layers.splice(at, 0, ...add);
   }
   if (style.sources.riskmap) {
     // an invisible fill so a tap anywhere in a grid finds it
@@ -68,14 +78,40 @@ async function loadStyle(config) {
       paint: { 'fill-color': '#000000', 'fill-opacity': 0 },
     });
   }
+  // points as shapes of their own (symbols.js): hazard sources squares,
+  // stations triangles, depots houses; the server draws them as circles
+  const size = ['interpolate', ['linear'], ['zoom'], 9, 0.7, 15, 1];
+  const asSymbol = (id, image) => {
+    const i = layers.findIndex((l) => l.id === id);
+    if (i < 0) return;
+    const l = layers[i];
+    const sym = { id, type: 'symbol', source: l.source, 'source-layer': l['source-layer'],
+      layout: { 'icon-image': image, 'icon-size': size, 'icon-allow-overlap': true, 'icon-ignore-placement': true } };
+    for (const k of ['filter', 'minzoom', 'maxzoom']) if (l[k] !== undefined) sym[k] = l[k];
+    layers[i] = sym;
+  };
+  const byKind = (attr, colours, shape, other) => ['match', ['get', attr],
+    ...Object.entries(colours).flatMap(([k, c]) => [Number.isNaN(Number(k)) ? k : Number(k), iconName(shape, c)]), iconName(shape, other)];
+  // the colours are the server's (its circles' paint); the legend reads
+  // them back from the style's metadata
+  const circle = (id) => { const l = layers.find((x) => x.id === id); return l && l.paint ? l.paint['circle-color'] : undefined; };
+  const last = (expr, dflt) => (Array.isArray(expr) ? expr[expr.length - 1] : expr || dflt);
+  const symbols = {
+    hazard: matchColours(circle('hazard-sources')), hazardOther: last(circle('hazard-sources'), '#9E9E9E'),
+    stations: { office: '#2E7D32', rescue_team: '#00897B', platform: '#43A047', ...matchColours(circle('stations')) },
+    depot: last(circle('depots'), '#6D4C41'),
+  };
+  style.metadata = { ...(style.metadata || {}), 'riskmap:symbols': symbols };
+  asSymbol('hazard-sources', byKind('major_hazard_level', symbols.hazard, 'square', symbols.hazardOther));
+  asSymbol('stations', byKind('kind', symbols.stations, 'triangle', symbols.stations.office));
+  asSymbol('depots', iconName('house', symbols.depot));
   style.sources.cases = { type: 'geojson', data: { type: 'FeatureCollection', features: [] } };
-  const stateColour = ['match', ['get', 'state'], ...Object.entries(STATE_COLOURS).flat(), '#757575'];
   layers.push(
     { id: 'cases-overdue', type: 'circle', source: 'cases', filter: ['==', ['get', 'overdue'], true],
-      paint: { 'circle-radius': 13, 'circle-color': 'rgba(229,57,53,0.15)', 'circle-stroke-color': '#E53935', 'circle-stroke-width': 2 } },
-    { id: 'cases-point', type: 'circle', source: 'cases',
-      paint: { 'circle-radius': ['interpolate', ['linear'], ['zoom'], 9, 5, 15, 9], 'circle-color': stateColour,
-        'circle-stroke-color': '#FFFFFF', 'circle-stroke-width': 2 } });
+      paint: { 'circle-radius': 14, 'circle-color': 'rgba(229,57,53,0.15)', 'circle-stroke-color': '#E53935', 'circle-stroke-width': 2 } },
+    { id: 'cases-point', type: 'symbol', source: 'cases',
+      layout: { 'icon-image': byKind('state', STATE_COLOURS, 'diamond', '#757575'), 'icon-size': size,
+        'icon-allow-overlap': true, 'icon-ignore-placement': true } });
   return style;
 }
 
@@ -108,6 +144,12 @@ export async function createMap(container, { config, bounds }) {
     warned = false;
     console.error('地图：', e.error && e.error.message ? e.error.message : e.error);
   });
+  // the point symbols and the hatch, drawn when first asked for
+  map.setMissingStyleImageResolver((id) => {
+    if (map.hasImage(id)) return;
+    const icon = id === HATCH ? hatchImage() : iconImage(id);
+    if (icon) map.addImage(id, icon.image, { pixelRatio: icon.pixelRatio });
+  });
   map.touchZoomRotate.disableRotation();
   map.addControl(new maplibregl.NavigationControl({ showCompass: false }), 'top-right');
   map.addControl(new maplibregl.ScaleControl({ unit: 'metric' }), 'bottom-left');
@@ -136,51 +178,98 @@ export function setGroupVisible(map, key, on) {
   applyHidden(map);
 }
 
-// layerPanel builds the layer switcher and the legend.
-export function layerPanel(map) {
-  const present = GROUPS.filter((g) => map.getStyle().layers.some((l) => g.match(l.id)));
-  const off = hidden();
+// The legend: one section per kind of thing on the map, each row the
+// symbol as drawn (an icon, a dot, a line, a box, a ring, the hatch) and
+// what it means. A module that adds layers adds its section here with
+// addLegend, shown when its `when(map)` holds.
+const legend = [];
+
+// addLegend appends a legend section: { key, title, rows: [[swatch,
+// label]], when(map) }, where a swatch is { icon: [shape, colour] } or
+// { dot|line|box|ring|hatch: colour }.
+export function addLegend(section) {
+  const i = legend.findIndex((x) => x.key === section.key);
+  if (i >= 0) legend[i] = section; else legend.push(section);
+}
+
+// addLayerGroup adds a group to the layer switcher: { key, label,
+// match(layerId) }.
+export function addLayerGroup(group) {
+  if (!GROUPS.some((g) => g.key === group.key)) GROUPS.push(group);
+}
+
+function swatch(s) {
+  if (s.icon) return h('img', { class: 'swatch icon', src: iconURL(s.icon[0], s.icon[1]), alt: '' });
+  const [kind, colour] = Object.entries(s)[0];
+  if (kind === 'hatch') return h('span', { class: 'swatch hatch', style: { color: colour } });
+  return h('span', { class: `swatch ${kind}`, style: kind === 'ring' ? { borderColor: colour } : { background: colour } });
+}
+
+function builtinLegend(map) {
+  const sym = (map.getStyle().metadata || {})['riskmap:symbols'] || { hazard: {}, hazardOther: '#9E9E9E', stations: {}, depot: '#6D4C41' };
   const layer = (id) => map.getStyle().layers.find((l) => l.id === id);
   const paint = (id, prop) => (layer(id) && layer(id).paint ? layer(id).paint[prop] : undefined);
   const risk = { ...RISK_COLOURS, ...matchColours(paint('risk-points', 'circle-color')) };
-  const hazard = matchColours(paint('hazard-sources', 'circle-color'));
-  const stations = matchColours(paint('stations', 'circle-color'));
-  const depot = paint('depots', 'circle-color') || '#6D4C41';
-  const swatch = (colour, shape = 'dot') => h('span', { class: `swatch ${shape}`, style: { background: colour } });
-  const row = (colour, label, shape) => h('li', {}, swatch(colour, shape), label);
-  return h('div', { class: 'layers' },
-    h('h3', {}, '图层'),
-    h('ul', { class: 'layer-list' }, present.map((g) => h('li', {},
-      h('label', {}, h('input', {
-        type: 'checkbox', checked: !off.has(g.key), 'data-layer': g.key,
-        onchange: (e) => setGroupVisible(map, g.key, e.target.checked),
-      }), g.label)))),
-    h('h3', {}, '图例'),
-    h('div', { class: 'legend' },
-      h('h4', {}, '安全风险四色分布'),
-      h('ul', {}, [1, 2, 3, 4].map((lv) => row(risk[lv], `${RISK_LEVELS[lv]}`))),
-      patrolLegend(map),
-      h('h4', {}, '危险源（重大危险源等级）'),
-      h('ul', {}, [1, 2, 3, 4].filter((lv) => hazard[lv]).map((lv) => row(hazard[lv], HAZARD_LEVELS[lv])),
-        row(hazard.other || '#9E9E9E', '一般危险源')),
-      h('h4', {}, '应急资源'),
-      h('ul', {}, Object.entries(STATION_KINDS).map(([k, v]) => row(stations[k] || '#2E7D32', v)), row(depot, '物资储备仓库')),
-      h('h4', {}, '网格与区划'),
-      h('ul', {}, row('#8E8E8E', '网格边界（放大显示编码）', 'line'), row('#757575', '镇街边界', 'line'),
-        row('rgba(229,57,53,0.2)', '有未销号隐患的网格', 'box')),
-      h('h4', {}, '隐患案件'),
-      h('ul', {}, OPEN_STATES.map((s) => row(STATE_COLOURS[s], STATES[s])), row('rgba(229,57,53,0.15)', '逾期（红圈）', 'ring')),
-      map.getSource('coverage') ? [h('h4', {}, '覆盖分析'), h('ul', {}, row('rgba(216,27,96,0.35)', '未覆盖网格', 'box'), row('rgba(67,160,71,0.25)', '已覆盖网格', 'box'))] : null));
+  return [
+    { key: 'risk_points', title: '风险点（安全风险四色分布）', rows: [
+      ...[1, 2, 3, 4].map((lv) => [{ dot: risk[lv] }, RISK_LEVELS[lv]]),
+      [{ dot: '#BDBDBD' }, '已撤销的风险点'],
+      [{ dot: risk[2] }, '聚合点：数字为风险点个数，颜色为其中最高风险等级（点击放大）']] },
+    patrolLegend(map),
+    { key: 'hazard_sources', title: '危险源（方块）', rows: [
+      ...[1, 2, 3, 4].filter((lv) => sym.hazard[lv]).map((lv) => [{ icon: ['square', sym.hazard[lv]] }, HAZARD_LEVELS[lv]]),
+      [{ icon: ['square', sym.hazardOther] }, '一般危险源（非重大危险源）'],
+      [{ dot: sym.hazardOther }, '危险源聚合点（点击放大）']] },
+    { key: 'stations', title: '应急资源', rows: [
+      ...Object.entries(STATION_KINDS).map(([k, v]) => [{ icon: ['triangle', sym.stations[k] || '#2E7D32'] }, `${v}（三角）`]),
+      [{ icon: ['house', sym.depot] }, '物资储备仓库']] },
+    { key: 'grids', title: '网格与区划', rows: [
+      [{ line: '#8E8E8E' }, '网格边界（放大显示编码）'], [{ line: '#9E9E9E' }, '村（社区）边界（虚线）'],
+      [{ line: '#757575' }, '镇街边界'], [{ line: '#424242' }, '县区边界'],
+      [{ box: 'rgba(229,57,53,0.2)' }, '有未销号隐患的网格（越深越多）'],
+      [{ dot: MARKER_COLOUR }, '图钉：搜索结果或点选的位置']] },
+    { key: 'cases', title: '隐患案件（菱形）', rows: [
+      ...OPEN_STATES.map((st) => [{ icon: ['diamond', STATE_COLOURS[st]] }, STATES[st]]),
+      [{ ring: '#E53935' }, '逾期（红圈）']] },
+    { key: 'coverage', title: '覆盖分析', when: () => Boolean(map.getSource('coverage')), rows: [
+      [{ hatch: HATCH_COLOUR }, '未覆盖网格（斜线）'], [{ box: 'rgba(67,160,71,0.25)' }, '已覆盖网格'],
+      [{ dot: HATCH_COLOUR }, '未覆盖的风险点、危险源']] },
+  ];
+}
+
+// layerPanel builds the layer switcher and the legend; it draws itself
+// again when the map's layers change (the coverage overlay coming on).
+export function layerPanel(map) {
+  const el = h('div', { class: 'layers' });
+  const paint = () => {
+    const present = GROUPS.filter((g) => map.getStyle().layers.some((l) => g.match(l.id)));
+    const off = hidden();
+    const sections = [...builtinLegend(map), ...legend].filter((x) => !x.when || x.when(map));
+    el.replaceChildren(
+      h('h3', {}, '图层'),
+      h('ul', { class: 'layer-list' }, present.map((g) => h('li', {},
+        h('label', {}, h('input', {
+          type: 'checkbox', checked: !off.has(g.key), 'data-layer': g.key,
+          onchange: (e) => setGroupVisible(map, g.key, e.target.checked),
+        }), g.label)))),
+      h('h3', {}, '图例'),
+      h('div', { class: 'legend', 'data-testid': 'legend' }, sections.map((x) => [
+        h('h4', {}, x.title),
+        h('ul', { 'data-testid': x.testid }, x.rows.map(([sw, label]) => h('li', {}, swatch(sw), label)))])));
+  };
+  paint();
+  el.refresh = paint;
+  map.on('styledata', () => { clearTimeout(el.timer); el.timer = setTimeout(paint, 200); });
+  return el;
 }
 
 // patrolLegend: the rings of risk points due or overdue for a patrol, as
 // the server's style draws them (metadata riskmap:legend.patrol).
 function patrolLegend(map) {
   const meta = ((map.getStyle().metadata || {})['riskmap:legend'] || {}).patrol;
-  if (!meta || !map.getLayer('risk-points-patrol')) return null;
-  return [h('h4', {}, '巡查（放大后显示）'),
-    h('ul', { 'data-testid': 'legend-patrol' }, ['overdue', 'due'].map((k) => h('li', {},
-      h('span', { class: 'swatch ring', style: { background: 'transparent', borderColor: meta.colours[k] } }), meta[k])))];
+  return { key: 'patrol', title: '巡查（放大后显示）', testid: 'legend-patrol',
+    when: () => Boolean(meta && map.getLayer('risk-points-patrol')),
+    rows: meta ? ['overdue', 'due'].map((k) => [{ ring: meta.colours[k] }, meta[k]]) : [] };
 }
 
 export function setCases(map, list) {
@@ -196,14 +285,16 @@ export function setCases(map, list) {
 // uncovered risk points and hazard sources from z12), added on first use:
 // its TileJSON needs the query, and grid workers may not read it.
 const GRID = ['==', ['get', 'kind'], 'grid'];
+// Uncovered grids are hatched, not tinted: a tint already means "has open
+// cases".
 const COVERAGE_LAYERS = [
   { id: 'coverage-uncovered', type: 'fill', filter: ['all', GRID, ['==', ['get', 'covered'], false]],
-    paint: { 'fill-color': '#D81B60', 'fill-opacity': 0.35 } },
+    paint: { 'fill-pattern': HATCH } },
   { id: 'coverage-covered', type: 'fill', filter: ['all', GRID, ['==', ['get', 'covered'], true]],
     paint: { 'fill-color': '#43A047', 'fill-opacity': 0.18 } },
-  { id: 'coverage-line', type: 'line', filter: GRID, paint: { 'line-color': '#880E4F', 'line-width': 0.6 } },
+  { id: 'coverage-line', type: 'line', filter: GRID, paint: { 'line-color': HATCH_COLOUR, 'line-width': 0.6 } },
   { id: 'coverage-points', type: 'circle', filter: ['!', GRID],
-    paint: { 'circle-radius': 4, 'circle-color': '#D81B60', 'circle-stroke-color': '#FFFFFF', 'circle-stroke-width': 1 } },
+    paint: { 'circle-radius': 4, 'circle-color': HATCH_COLOUR, 'circle-stroke-color': '#FFFFFF', 'circle-stroke-width': 1 } },
 ];
 
 // setCoverage draws the coverage of query (the parameters of
@@ -280,10 +371,12 @@ export function reloadTiles(map) {
   src.setTiles(src.tiles.map((u) => `${u.replace(/\?v=\d+$/, '')}?v=${tilesVersion}`));
 }
 
+// the pin of a search result or a picked point (in the legend)
+const MARKER_COLOUR = '#1565C0';
 let marker = null;
 export function showMarker(map, lngLat) {
   if (marker) marker.remove();
   marker = null;
-  if (lngLat) marker = new maplibregl.Marker({ color: '#D81B60' }).setLngLat(lngLat).addTo(map);
+  if (lngLat) marker = new maplibregl.Marker({ color: MARKER_COLOUR }).setLngLat(lngLat).addTo(map);
 }
 

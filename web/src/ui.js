@@ -72,11 +72,13 @@ export function modal(title, build, { submitText = '确定', validate } = {}) {
         const v = validate ? await validate(form) : new FormData(form);
         close(v);
       } catch (ex) {
-        err.textContent = ex.message || String(ex);
+        err.textContent = errorText(ex);
       }
     });
     const overlay = h('div', { class: 'modal-overlay' },
       h('div', { class: 'modal', role: 'dialog', 'aria-modal': 'true', 'aria-label': title }, h('h3', {}, title), form));
+    // Escape cancels, as 取消 does
+    overlay.addEventListener('keydown', (e) => { if (e.key === 'Escape') { e.stopPropagation(); close(null); } });
     document.body.append(overlay);
     const first = form.querySelector('input, select, textarea');
     if (first) first.focus();
@@ -99,4 +101,20 @@ export function failBox(what, e, { retry, back, backText = '返回' } = {}) {
     h('div', { class: 'actions' },
       retry ? h('button', { type: 'button', class: 'primary', onclick: retry }, '重试') : null,
       back ? h('button', { type: 'button', class: 'secondary', onclick: back }, backText) : null));
+}
+
+// photoPicker: a file input for photos that shows a thumbnail of each
+// chosen photo, each removable; choosing again adds to them. files() lists
+// what is chosen (the input itself is emptied after each choice).
+export function photoPicker({ name = 'photos', capture, testid = 'photo-thumbs' } = {}) {
+  let files = [];
+  const thumbs = h('div', { class: 'photos thumbs', 'data-testid': testid });
+  const paint = () => clear(thumbs, files.map((f, i) => {
+    const url = URL.createObjectURL(f);
+    return h('figure', { class: 'thumb' }, h('img', { src: url, alt: f.name || '照片', onload: () => URL.revokeObjectURL(url) }),
+      h('button', { type: 'button', class: 'thumb-remove', 'aria-label': `移除第 ${i + 1} 张照片`, onclick: () => { files.splice(i, 1); paint(); } }, '×'));
+  }));
+  const input = h('input', { type: 'file', name, accept: 'image/*', capture, multiple: true,
+    onchange: () => { files = files.concat([...input.files]); input.value = ''; paint(); } });
+  return { input, thumbs, files: () => files.slice(), reset: () => { files = []; paint(); } };
 }

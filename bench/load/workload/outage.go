@@ -80,3 +80,49 @@ func (o Outage) String() string {
 		o.Up.Sub(o.Down).Seconds(), o.During.Requests, o.Served503, o.Other5xx, o.Before.Failed+o.During.Failed+o.After.Failed,
 		float64(o.Slowest)/float64(time.Millisecond), o.Recovery.Seconds(), o.SucceededAfter)
 }
+
+// Problems holds the run to the rule of an outage and says what breaks it:
+// every request answered (within clientTimeout), no 5xx before the
+// outage, no 5xx but 503 at any time and at least one 503 (else the
+// fault did not bite), no 4xx at all (the workload never sends a request
+// the server may refuse: a step after a failed one is not taken), the
+// server recovered within recoverWithin of the database and requests
+// succeeding after it, no anomaly. None: the run holds.
+func (o Outage) Problems(res *Result, clientTimeout, recoverWithin time.Duration) []string {
+	var out []string
+	if n := o.Before.Failed + o.During.Failed + o.After.Failed; n > 0 {
+		out = append(out, fmt.Sprintf("%d requests got no answer within %s: the server must answer 503, not hang", n, clientTimeout))
+	}
+	if o.Other5xx > 0 {
+		for _, q := range res.Requests {
+			if q.Status >= 500 && q.Status != 503 {
+				out = append(out, fmt.Sprintf("%d answers were 5xx other than 503, the first %s: %s; only 503 may say the database is away", o.Other5xx, q.Route, q.Err))
+				break
+			}
+		}
+	}
+	if o.Before.Status5xx > 0 {
+		out = append(out, fmt.Sprintf("%d answers were 5xx before the database went away", o.Before.Status5xx))
+	}
+	if n := o.Before.Status4xx + o.During.Status4xx + o.After.Status4xx; n > 0 {
+		for _, q := range res.Requests {
+			if q.Status >= 400 && q.Status < 500 {
+				out = append(out, fmt.Sprintf("%d answers were 4xx, the first %s: %s", n, q.Route, q.Err))
+				break
+			}
+		}
+	}
+	if o.Served503 == 0 {
+		out = append(out, "no request answered 503 while the database was away: the fault did not bite")
+	}
+	if o.Recovery > recoverWithin {
+		out = append(out, fmt.Sprintf("5xx answers until %.1f s after the database was back; want recovery within %s", o.Recovery.Seconds(), recoverWithin))
+	}
+	if o.SucceededAfter == 0 {
+		out = append(out, "no request succeeded after the database was back")
+	}
+	if len(res.Anomalies) > 0 {
+		out = append(out, fmt.Sprintf("%d anomalies: %v", len(res.Anomalies), res.Anomalies))
+	}
+	return out
+}

@@ -26,6 +26,15 @@ function placeRows(loc, layer) {
   return rows;
 }
 
+// areaNames: the codes of the place a feature lies in, by name, for its
+// history (which records codes).
+function areaNames(loc, p) {
+  const names = {};
+  if (loc) for (const a of [loc.grid, loc.township, loc.county]) if (a && a.code) names[a.code] = a.name;
+  if (p.code && p.name) names[p.code] = p.name;
+  return names;
+}
+
 // featureDetails fills a panel for the feature of layer with id; tileProps
 // and tileGeometry are what the map tile had (shown when the API cannot be
 // read), at is where the user tapped.
@@ -69,12 +78,12 @@ export function featureDetails(ctx, layer, id, tileProps, tileGeometry, at) {
       canReportHere ? h('button', { type: 'button', class: 'primary', 'data-testid': 'report-here',
         onclick: () => ctx.go('report', layer === 'risk_points' ? { riskPoint: f } : { hazardSource: f }) }, '在此上报隐患') : null,
       (layer === 'grids' || (layer === 'areas' && ['township', 'village'].includes(p.level))) ? printButton(p.code, p.name)
-        : (p.grid_code ? printButton(p.grid_code, `网格 ${p.grid_code}`) : null),
+        : (p.grid_code ? printButton(p.grid_code, loc && loc.grid ? loc.grid.name : '本网格') : null),
       layer === 'risk_points' && ctx.user.role === 'worker' && p.status === 'active' ? h('button', { type: 'button', class: 'secondary',
         'data-testid': 'patrol-here', onclick: () => ctx.openSheet((body) => patrolForm(ctx, { ...f, properties: { ...tileProps, ...p } }, body)) }, '巡查') : null,
       patrols,
       cases,
-      id !== undefined && id !== null ? historyTimeline(ctx, layer, id) : null);
+      id !== undefined && id !== null ? historyTimeline(ctx, layer, id, areaNames(loc, p)) : null);
     if (layer === 'risk_points' && id !== undefined && id !== null) {
       const due = tileProps && tileProps.due_on ? h('p', { 'data-testid': 'patrol-due', class: tileProps.patrol === 'overdue' ? 'form-error' : 'muted' },
         `下次巡查：${tileProps.due_on}${tileProps.patrol === 'overdue' ? '（已逾期）' : tileProps.patrol === 'due' ? '（即将到期）' : ''}`) : null;

@@ -1,7 +1,7 @@
 // The print button: the server draws the area's map as a vector PDF
 // (GET /api/v1/print), fetched with the token and opened as a file.
 import { request } from '../api.js';
-import { h } from '../ui.js';
+import { h, errorText } from '../ui.js';
 
 export function printButton(code, name) {
   const size = h('select', { 'aria-label': '纸张' }, h('option', { value: 'A4' }, 'A4'), h('option', { value: 'A3' }, 'A3'));
@@ -22,7 +22,7 @@ export function printButton(code, name) {
         setTimeout(() => URL.revokeObjectURL(url), 60000);
         status.textContent = '';
       } catch (e) {
-        status.textContent = `打印失败：${e.message}`;
+        status.textContent = `打印失败：${errorText(e)}`;
       }
     },
   }, '打印地图');

@@ -5,6 +5,7 @@
 // the decision without a reload.
 import { api, request } from '../api.js';
 import { h, clear, field, select, toast, errorText } from '../ui.js';
+import { hasChinese, FIELD_NAMES } from '../messages.js';
 import { CATEGORIES, RISK_LEVELS } from '../labels.js';
 import { pickPoint, showMarker, reloadTiles } from '../map.js';
 
@@ -17,7 +18,7 @@ function fieldErrors(form, err) {
   for (const d of err.details || []) {
     const name = (d.field || '').replace(/^feature\.properties\./, '').replace(/^feature\.geometry.*/, 'where');
     const el = form.querySelector(`.form-error[data-for="${name}"]`) || form.querySelector('.form-error[data-for="_"]');
-    if (el) el.textContent = d.message;
+    if (el) el.textContent = hasChinese(d.message) ? d.message : (FIELD_NAMES[d.field] ? `${FIELD_NAMES[d.field]}有误` : errorText(err));
   }
 }
 
@@ -34,6 +35,28 @@ function proposalCard(ctx, p, actions) {
     p.photos && p.photos.length ? h('div', { class: 'muted' }, `照片 ${p.photos.length} 张`) : null,
     h('button', { type: 'button', class: 'link', onclick: () => { ctx.showMap(); ctx.map.flyTo({ center: p.location.coordinates, zoom: 17 }); showMarker(ctx.map, p.location.coordinates); } }, '在地图上查看'),
     actions);
+}
+
+// The pending proposals on the map, for those who review them: purple
+// rings where workers propose points (source proposals-pending), kept
+// current by main.js on the live feed's notifications and feature events.
+const PENDING = 'proposals-pending';
+export function drawPending(map, proposals) {
+  const data = { type: 'FeatureCollection', features: proposals.filter((p) => p.location).map((p) => ({
+    type: 'Feature', geometry: p.location,
+    properties: { id: p.id, kind: p.kind, name: (p.feature && p.feature.properties && p.feature.properties.name) || '' } })) };
+  if (map.getSource(PENDING)) { map.getSource(PENDING).setData(data); return; }
+  map.addSource(PENDING, { type: 'geojson', data });
+  map.addLayer({ id: PENDING, type: 'circle', source: PENDING,
+    paint: { 'circle-radius': 10, 'circle-color': 'rgba(142,36,170,0.2)', 'circle-stroke-color': '#8E24AA', 'circle-stroke-width': 3 } });
+}
+
+export async function loadPending(ctx) {
+  try {
+    drawPending(ctx.map, (await api.get('/api/v1/proposals?state=pending')).proposals);
+  } catch (e) {
+    console.warn('pending proposals', e); // the 建议 view says why when opened
+  }
 }
 
 export function proposalsView(ctx) {
@@ -102,6 +125,7 @@ function reviewView(ctx) {
   async function load() {
     let r;
     try { r = await api.get('/api/v1/proposals?state=pending'); } catch (ex) { clear(list, h('li', { class: 'error' }, `读取失败：${errorText(ex)}`)); return; }
+    drawPending(ctx.map, r.proposals);
     clear(list, r.proposals.length ? r.proposals.map((p) => {
       const reason = h('input', { name: 'reject_reason', placeholder: '驳回理由（网格员可见）' });
       const act = async (action) => {

@@ -4,12 +4,13 @@
 // photos. The report goes into the offline queue first and is sent from
 // there, so it survives a lost signal.
 import { api } from '../api.js';
-import { h, clear, field, select, toast, errorText } from '../ui.js';
+import { h, clear, field, select, toast, errorText, photoPicker } from '../ui.js';
 import { GRADES, CATEGORIES, LAYERS } from '../labels.js';
 import { queue } from '../queue.js';
 import { cases } from '../store.js';
 import { pickPoint, showMarker } from '../map.js';
 import { searchBox } from '../search.js';
+import { accuracyNote, confirmAccuracy, currentPosition } from '../gps.js';
 
 // the risk point category a hazard source's report falls under
 const HAZARD_CATEGORY = { hazardous_chemicals: 'fire', fireworks: 'fire', gas: 'fire', non_coal_mine: 'geological', industrial_trade: 'other', other: 'other' };
@@ -20,6 +21,7 @@ export function reportView(ctx, { riskPoint, hazardSource } = {}) {
   const title = office ? '新建隐患' : '上报隐患';
   let point = null;
   let ref = null; // { layer, id, name }
+  let accuracy = null; // metres, when the position came from the GPS
   const where = h('div', { class: 'where', 'data-testid': 'report-where' }, h('span', { class: 'muted' }, '尚未选择位置'));
   const category = select('category', { '': '请选择类别', ...CATEGORIES }, '', { required: true });
 
@@ -28,20 +30,23 @@ export function reportView(ctx, { riskPoint, hazardSource } = {}) {
     const [lon, lat] = point;
     where.dataset.lon = String(lon);
     where.dataset.lat = String(lat);
-    clear(where, h('strong', {}, how), h('span', { class: 'muted' }, ' · 正在确定所在网格…'));
-    if (!navigator.onLine) { clear(where, h('strong', {}, how), h('span', { class: 'muted' }, ' · 离线，所在网格将在发送时确定')); return; }
+    // the GPS accuracy stays in view whatever else is said of the place
+    const head = () => [h('strong', {}, how), accuracy !== null ? h('div', {}, accuracyNote(accuracy)) : null];
+    clear(where, head(), h('span', { class: 'muted' }, ' · 正在确定所在网格…'));
+    if (!navigator.onLine) { clear(where, head(), h('span', { class: 'muted' }, ' · 离线，所在网格将在发送时确定')); return; }
     try {
       const loc = await api.get(`/api/v1/locate?lon=${lon}&lat=${lat}`);
       if (!point || point[0] !== lon || point[1] !== lat) return; // moved meanwhile
       where.dataset.grid = loc.grid.code;
-      clear(where, h('strong', {}, how), h('div', {}, `${loc.county.name} ${loc.township.name} · ${loc.grid.name}`),
+      clear(where, head(), h('div', {}, `${loc.county.name} ${loc.township.name} · ${loc.grid.name}`),
         h('div', { class: 'muted' }, loc.grid.worker ? `网格员：${loc.grid.worker}` : '本网格暂无网格员'));
     } catch (e) {
-      clear(where, h('strong', {}, how), h('div', { class: 'form-error' }, errorText(e)));
+      clear(where, head(), h('div', { class: 'form-error' }, errorText(e)));
     }
   };
-  const setPoint = (lng, lat, how) => {
+  const setPoint = (lng, lat, how, acc = null) => {
     point = [Number(lng.toFixed(7)), Number(lat.toFixed(7))];
+    accuracy = acc;
     showMarker(map, point);
     describe(how);
   };
@@ -57,19 +62,19 @@ export function reportView(ctx, { riskPoint, hazardSource } = {}) {
   if (riskPoint) setRef('risk_points', riskPoint);
   if (hazardSource) setRef('hazard_sources', hazardSource);
 
-  const gps = () => {
+  const gps = async () => {
     if (!navigator.geolocation) { toast('此设备不支持定位，请在地图上点选', 'error'); return; }
     clear(where, h('span', { class: 'muted' }, '正在定位…'));
     // Browsers report WGS84 (W3C Geolocation), which the server stores as is;
     // no GCJ-02 conversion is needed (that is for AMap/WeChat coordinates).
-    navigator.geolocation.getCurrentPosition(
-      (pos) => {
-        ref = null;
-        setPoint(pos.coords.longitude, pos.coords.latitude, `当前位置（精度约 ${Math.round(pos.coords.accuracy)} 米）`);
-        map.flyTo({ center: point, zoom: Math.max(map.getZoom(), 15) });
-      },
-      (err) => { clear(where, h('span', { class: 'form-error' }, `定位失败（${err.code === 1 ? '未允许定位' : '无法取得位置'}），请在地图上点选`)); },
-      { enableHighAccuracy: true, timeout: 15000, maximumAge: 30000 });
+    try {
+      const pos = await currentPosition();
+      ref = null;
+      setPoint(pos.lon, pos.lat, '当前位置', pos.accuracy);
+      map.flyTo({ center: point, zoom: Math.max(map.getZoom(), 15) });
+    } catch (err) {
+      clear(where, h('span', { class: 'form-error' }, `定位失败（${err.message}），请在地图上点选`));
+    }
   };
   const tap = async () => {
     // on a phone the form covers the map: out of the way while picking
@@ -91,16 +96,7 @@ export function reportView(ctx, { riskPoint, hazardSource } = {}) {
   });
 
   // photos: thumbnails of what was chosen, each removable
-  let files = [];
-  const thumbs = h('div', { class: 'photos thumbs', 'data-testid': 'photo-thumbs' });
-  const paintThumbs = () => clear(thumbs, files.map((f, i) => {
-    const url = URL.createObjectURL(f);
-    return h('figure', { class: 'thumb' }, h('img', { src: url, alt: f.name || '照片', onload: () => URL.revokeObjectURL(url) }),
-      h('button', { type: 'button', class: 'thumb-remove', 'aria-label': `移除照片 ${i + 1}`, onclick: () => { files.splice(i, 1); paintThumbs(); } }, '×'));
-  }));
-  const photos = h('input', { type: 'file', name: 'photos', accept: 'image/*', capture: office ? undefined : 'environment', multiple: true,
-    onchange: () => { files = files.concat([...photos.files]); photos.value = ''; paintThumbs(); } });
-
+  const photos = photoPicker({ capture: office ? undefined : 'environment' });
   const form = h('form', { class: 'report-form', 'data-testid': 'report-form', novalidate: true },
     h('fieldset', { class: 'where-set' }, h('legend', {}, '隐患位置'),
       h('div', { class: 'where-buttons' },
@@ -112,8 +108,8 @@ export function reportView(ctx, { riskPoint, hazardSource } = {}) {
     field('类别', category),
     field('隐患描述', h('textarea', { name: 'description', rows: 3, required: true, maxlength: 2000,
       placeholder: office ? '例如：群众来电反映，××路段排水沟堵塞，雨天易内涝（来电人、电话）' : '例如：排水沟堵塞，雨天易内涝' })),
-    field('现场照片（可多张）', photos, office ? '可上传群众发来的照片' : '没有信号时照片会保存在手机上，恢复网络后随上报一起发送'),
-    thumbs,
+    field('现场照片（可多张）', photos.input, office ? '可上传群众发来的照片' : '没有信号时照片会保存在手机上，恢复网络后随上报一起发送'),
+    photos.thumbs,
     h('p', { class: 'form-error', role: 'alert', 'data-testid': 'report-error' }),
     h('div', { class: 'actions' },
       h('button', { type: 'submit', class: 'primary wide' }, office ? '新建隐患' : '上报隐患'),
@@ -129,6 +125,7 @@ export function reportView(ctx, { riskPoint, hazardSource } = {}) {
     if (!description) problems.push('请填写隐患描述');
     err.textContent = problems.join('；');
     if (problems.length) return;
+    if (!(await confirmAccuracy(accuracy))) return;
     const feature = {
       type: 'Feature',
       id: crypto.randomUUID(),
@@ -138,12 +135,13 @@ export function reportView(ctx, { riskPoint, hazardSource } = {}) {
     if (ref && ref.layer === 'risk_points') feature.properties.risk_point_id = ref.id;
     if (ref && ref.layer === 'hazard_sources') feature.properties.hazard_source_id = ref.id;
     try {
-      await queue.add(feature, files);
+      await queue.addReport(feature, photos.files());
     } catch (ex) {
       err.textContent = `无法保存：${errorText(ex)}`;
       return;
     }
     showMarker(map, null);
+    accuracy = null;
     if (!navigator.onLine) {
       toast('当前离线：已保存在本机，恢复网络后自动发送', 'info');
     } else {
@@ -154,7 +152,7 @@ export function reportView(ctx, { riskPoint, hazardSource } = {}) {
         toast(office ? `已新建隐患${number}` : `上报成功${number}`, 'ok');
       } else {
         const rec = (await queue.all()).find((r) => r.id === feature.id);
-        if (rec && rec.error && rec.error.permanent && !rec.caseSent) {
+        if (rec && rec.error && rec.error.kind === 'refused' && !rec.caseSent) {
           // refused: say why here, with the form as it was, to fix and send again
           await queue.remove(feature.id);
           err.textContent = `未能${office ? '新建' : '上报'}：${rec.error.text || rec.error.message}`;

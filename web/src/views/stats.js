@@ -172,7 +172,7 @@ export function statsView(ctx) {
     const ranked = worstFirst(st.rows);
     const empty = st.rows.length - ranked.length;
     clear(body,
-      st.sentence ? h('p', { class: 'sentence', 'data-testid': 'stats-sentence' }, `${st.area_name || '本辖区'} ${st.from} 至 ${st.to}：${st.sentence}。`) : null,
+      st.sentence ? h('p', { class: 'sentence', 'data-testid': 'stats-sentence' }, `${st.area_name || '本辖区'}${st.from}至${st.to}：${st.sentence.replace(/,/g, '，')}。`) : null,
       h('div', { class: 'totals', 'data-testid': 'stats-totals' },
         [['发现隐患', t.found, 'found'], ['应整改', t.to_rectify, 'to_rectify'], ['已整改', t.rectified, 'rectified'], ['整改率', pct(t.rate), 'rate'],
           ['逾期', t.overdue, 'overdue'], ['重大隐患已整改', `${t.major_rectified}/${t.major_found}`, 'major']].map(([k, v, key]) =>
