@@ -203,7 +203,7 @@ func (s *Server) serveCoverageTile(w http.ResponseWriter, r *http.Request, ctx c
 	// coverage tiles are cached without a gzip: made per answer (rare)
 	tile := tiles.Tile{Data: t.Data, ETag: t.ETag, Cached: t.Cached}
 	if acceptsGzip(r.Header["Accept-Encoding"]) {
-		tile.Gzip = tiles.Gzip(t.Data)
+		tile.Gzip = s.Tiles.Gzip(t.Data)
 	}
 	return writeTile(w, r, tile), nil
 }

@@ -44,7 +44,7 @@ func basicGet(t *testing.T, url, user, pass string) int {
 }
 
 // secondReplica starts another server over the same database, with a tile
-// service that follows changes, as a second replica would.
+// service and a token cache that follow changes, as a second replica would.
 func secondReplica(t *testing.T, e *env) *httptest.Server {
 	t.Helper()
 	logger := slog.New(slog.NewTextHandler(io.Discard, nil))
@@ -62,7 +62,15 @@ func secondReplica(t *testing.T, e *env) *httptest.Server {
 			t.Fatal("the second replica's tile listener did not start")
 		}
 	}
-	s := &api.Server{Features: features.NewStore(e.pool), Auth: auth.NewService(e.pool, time.Hour, auth.NewLimiter(50, time.Minute)),
+	// its token cache follows account changes as serve's does
+	as := auth.NewService(e.pool, time.Hour, auth.NewLimiter(50, time.Minute))
+	authDone := make(chan struct{})
+	go func() {
+		defer close(authDone)
+		_ = as.Listen(ctx, func(ctx context.Context) (*pgx.Conn, error) { return pgx.ConnectConfig(ctx, cfg.Copy()) }, logger)
+	}()
+	t.Cleanup(func() { cancel(); <-authDone })
+	s := &api.Server{Features: features.NewStore(e.pool), Auth: as,
 		Audit: audit.NewLog(e.pool), DB: e.pool, Logger: logger, MaxBody: 64 << 10, Tiles: ts}
 	srv := httptest.NewServer(s.Handler())
 	t.Cleanup(srv.Close)

@@ -8,20 +8,22 @@ import (
 	"github.com/klauspost/compress/gzip"
 )
 
-// Tiles are gzipped once, when they are made, and cached so: a client that
-// accepts gzip gets the cached compressed bytes at no cost per request.
-// The writers are pooled: one holds about 1 MB of state.
-var gzipWriters sync.Pool
+// gzipper gzips tiles once, when they are made, so a client that accepts
+// gzip gets the cached compressed bytes at no cost per request. Its
+// writers are pooled: one holds about 1 MB of state.
+type gzipper struct{ pool sync.Pool }
 
 // Gzip returns data gzipped (nil for no data): what Tile.Gzip holds, and
 // what a tile made elsewhere (coverage) is sent as.
-func Gzip(data []byte) []byte {
+func (s *Service) Gzip(data []byte) []byte { return s.gzip.compress(data) }
+
+func (g *gzipper) compress(data []byte) []byte {
 	if len(data) == 0 {
 		return nil
 	}
 	var buf bytes.Buffer
 	buf.Grow(len(data)/2 + 64)
-	w, _ := gzipWriters.Get().(*gzip.Writer)
+	w, _ := g.pool.Get().(*gzip.Writer)
 	if w == nil {
 		w, _ = gzip.NewWriterLevel(&buf, gzip.DefaultCompression)
 	} else {
@@ -29,7 +31,7 @@ func Gzip(data []byte) []byte {
 	}
 	_, _ = w.Write(data) // writes to a bytes.Buffer never fail
 	_ = w.Close()
-	gzipWriters.Put(w)
+	g.pool.Put(w)
 	return buf.Bytes()
 }
 

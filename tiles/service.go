@@ -70,6 +70,7 @@ type Service struct {
 	now       func() time.Time
 	date      atomic.Pointer[date] // today's, remembered (today)
 	live      atomic.Bool
+	gzip      gzipper
 
 	reads     *postgres.Reads
 	standbyOK atomic.Bool // the latest change's position was read (noteChange)
@@ -184,7 +185,7 @@ func (s *Service) Tile(ctx context.Context, scope riskmap.Scope, layer string, t
 		if err != nil {
 			return Tile{}, err
 		}
-		return Tile{Data: data, ETag: etagOf(data), Gzip: Gzip(data)}, nil
+		return Tile{Data: data, ETag: etagOf(data), Gzip: s.gzip.compress(data)}, nil
 	}
 	key := cacheKey{layer: layer, tile: t, scope: s.fingerprint(scope), day: s.day(layer, t.Z)}
 	if e, ok := s.cache.get(key); ok {
@@ -199,7 +200,7 @@ func (s *Service) Tile(ctx context.Context, scope riskmap.Scope, layer string, t
 		if err != nil {
 			return Tile{}, err
 		}
-		tile := Tile{Data: data, ETag: etagOf(data), Gzip: Gzip(data)}
+		tile := Tile{Data: data, ETag: etagOf(data), Gzip: s.gzip.compress(data)}
 		if s.beforeStore != nil {
 			s.beforeStore(layer, t)
 		}
