@@ -244,27 +244,32 @@ func TestBadFilesGetAReportAndChangeNothing(t *testing.T) {
 
 func TestSkipInvalidLoadsTheRestAndWritesRejectsInTheInputFormat(t *testing.T) {
 	e := newEnv(t)
-	csv := "编号,名称,类别,风险等级,经度,纬度\nK1,好,flood,2,115.3,23.0\nK2,坏,volcano,2,115.3,23.0\nK3,也好,fire,1,116.3,23.0\nK4,在外,fire,1,121.0,31.0\n"
+	csv := "编号,名称,类别,风险等级,经度,纬度\nK1,好,flood,2,115.3,23.0\nK2,坏,volcano,2,115.3,23.0\nK3,也好,fire,1,116.3,23.0\nK4,在外,fire,1,121.0,31.0\nK5,\"=HYPERLINK(\"\"http://x\"\")\",volcano,1,115.3,23.0\n"
 	path := e.write("mixed.csv", []byte(csv))
 	rep := e.run(path, importers.Options{Layer: "risk_points", SkipInvalid: true})
-	if rep.Inserted != 2 || rep.Rejected != 2 || !rep.Failed() || rep.Rejects == nil {
+	if rep.Inserted != 2 || rep.Rejected != 3 || !rep.Failed() || rep.Rejects == nil {
 		t.Fatalf("%+v", rep)
 	}
-	if len(rep.Problems) != 2 || rep.Problems[0].Row != 2 || rep.Problems[0].ExternalID != "K2" || rep.Problems[1].Row != 4 {
+	if len(rep.Problems) != 3 || rep.Problems[0].Row != 2 || rep.Problems[0].ExternalID != "K2" || rep.Problems[1].Row != 4 {
 		t.Errorf("problems %+v", rep.Problems)
 	}
 	data := strings.TrimPrefix(string(rep.Rejects.Data), "\ufeff")
 	if !strings.HasPrefix(data, "编号,名称,类别,风险等级,经度,纬度\n") || !strings.Contains(data, "K2,坏,volcano") || !strings.Contains(data, "K4,在外") || strings.Contains(data, "K1") {
 		t.Errorf("rejects file:\n%s", data)
 	}
+	// a cell a spreadsheet would run goes back as text (security's
+	// review: the rejects open in an admin's Excel)
+	if !strings.Contains(data, `K5,"'=HYPERLINK(""http://x"")"`) {
+		t.Errorf("the rejects file hands Excel a formula:\n%s", data)
+	}
 	// the rejects, fixed, import cleanly
 	fixed := strings.NewReplacer("volcano", "flood", "121.0,31.0", "116.8,23.2").Replace(data)
 	rep = e.run(e.write("fixed.csv", []byte(fixed)), importers.Options{Layer: "risk_points"})
-	if rep.Failed() || rep.Inserted != 2 {
+	if rep.Failed() || rep.Inserted != 3 {
 		t.Fatalf("fixed rejects: %+v", rep)
 	}
-	if n := len(e.export("risk_points")); n != 4 {
-		t.Fatalf("%d points, want 4", n)
+	if n := len(e.export("risk_points")); n != 5 {
+		t.Fatalf("%d points, want 5", n)
 	}
 }
 

@@ -12,6 +12,7 @@ import (
 	"golang.org/x/text/encoding/simplifiedchinese"
 
 	"riskmap/internal/collection"
+	"riskmap/internal/sheet"
 )
 
 // writeRejects writes the rejected rows as they came, in the input's
@@ -38,10 +39,19 @@ func writeRejects(r Reader, recs []*Record, name, tmpPath string) (*File, error)
 		var b bytes.Buffer
 		w := csv.NewWriter(&b)
 		w.Comma = x.comma
-		_ = w.Write(x.header)
+		// cells as uploaded, but none a spreadsheet would run (sheet.Safe):
+		// the file is opened in Excel to be fixed
+		safe := func(cells []string) []string {
+			out := make([]string, len(cells))
+			for i, c := range cells {
+				out[i] = sheet.Safe(c)
+			}
+			return out
+		}
+		_ = w.Write(safe(x.header))
 		for _, rec := range recs {
 			if cells, ok := rec.Raw.([]string); ok {
-				_ = w.Write(cells)
+				_ = w.Write(safe(cells))
 			}
 		}
 		w.Flush()
