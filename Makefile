@@ -90,7 +90,7 @@ bench-coverage: deps
 # BENCH_ROUTINE_ARGS="-reuse" reuses its database.
 .PHONY: bench-routine
 bench-routine: deps
-	flock /tmp/riskmap-bench.lock $(GO) run ./bench/routine $(BENCH_ROUTINE_ARGS)
+	flock -o /tmp/riskmap-bench.lock $(GO) run ./bench/routine $(BENCH_ROUTINE_ARGS)
 
 # The offline map download of one township (bench/offline/README.md): the
 # app in Chromium against riskmap demo, a few minutes; not part of make test.
@@ -105,7 +105,7 @@ bench-offline: web build
 # minutes; not part of make test. BENCH_NOTIFY_ARGS="-reuse" reuses its database.
 .PHONY: bench-notify
 bench-notify: deps
-	flock /tmp/riskmap-bench.lock $(GO) run ./bench/notify $(BENCH_NOTIFY_ARGS)
+	flock -o /tmp/riskmap-bench.lock $(GO) run ./bench/notify $(BENCH_NOTIFY_ARGS)
 
 # The bulk import benchmark (README "Import and export"): 1,000,000 points
 # through riskmap import and through ogr2ogr; not part of make test.

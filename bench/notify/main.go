@@ -2,7 +2,7 @@
 // open cases with deadlines, over the shared benchmark city (bench/data:
 // ≈6,000 grids in 48 townships and 4 counties):
 //
-//	flock /tmp/riskmap-bench.lock go run ./bench/notify [-cases 100000] [-clients 8] [-d 20s] [-reuse] [-keep=false]
+//	flock -o /tmp/riskmap-bench.lock go run ./bench/notify [-cases 100000] [-clients 8] [-d 20s] [-reuse] [-keep=false]
 //
 // It creates (or, with -reuse, reuses) the scratch database
 // scratch_notify_bench, loads the city, an office user per township and

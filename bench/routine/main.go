@@ -3,7 +3,7 @@
 // hazard sources) with 2,000,000 patrols, 200,000 inspections and
 // 1,000,000 cases added:
 //
-//		flock /tmp/riskmap-bench.lock go run ./bench/routine [-reuse] [-d 20s] [-runs 5]
+//		flock -o /tmp/riskmap-bench.lock go run ./bench/routine [-reuse] [-d 20s] [-runs 5]
 //
 //	 1. A grid worker's due list, GET /api/v1/patrols/due?near=…&days=30,
 //	    for 50 workers at once (closed loop, no think time), each with grids
