@@ -125,6 +125,7 @@ func serverOwner() (owner, error) {
 }
 
 func (o owner) run(ctx context.Context, name string, args ...string) (string, error) {
+	closeInherited()
 	cmd := exec.CommandContext(ctx, name, args...)
 	cmd.SysProcAttr = &syscall.SysProcAttr{Credential: o.cred, Setpgid: true}
 	cmd.Dir = "/"
@@ -133,6 +134,23 @@ func (o owner) run(ctx context.Context, name string, args ...string) (string, er
 	cmd.Stdout, cmd.Stderr = &out, &out
 	err := cmd.Run()
 	return out.String(), err
+}
+
+// closeInherited marks the descriptors this process inherited beyond
+// stdin, stdout and stderr close-on-exec (Go opens its own so), so that the
+// server pg_ctl starts, which outlives us, holds none of them: started
+// under flock(1), it kept the benchmark lock (flock's fd 3) for as long as
+// the cluster ran.
+func closeInherited() {
+	fds, err := os.ReadDir("/proc/self/fd")
+	if err != nil {
+		return
+	}
+	for _, e := range fds {
+		if fd, err := strconv.Atoi(e.Name()); err == nil && fd > 2 {
+			syscall.CloseOnExec(fd)
+		}
+	}
 }
 
 // Running reports whether the cluster's server is up.

@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
 
 	"github.com/jackc/pgx/v5"
@@ -93,5 +94,28 @@ func TestClusterInitialisesStartsAndStopsCleanly(t *testing.T) {
 		if s := c.Status(ctx); !strings.HasPrefix(s, "stopped") {
 			t.Fatalf("status after stop %d: %q", round, s)
 		}
+	}
+}
+
+// A server started under flock(1) must not hold the lock: nothing pg_ctl
+// starts inherits a descriptor of ours beyond stdin, stdout and stderr.
+func TestWhatTheClusterRunsInheritsNoDescriptorOfOurs(t *testing.T) {
+	lock := filepath.Join(t.TempDir(), "lock")
+	// as flock(1) hands it on: a descriptor without close-on-exec
+	fd, err := syscall.Open(lock, syscall.O_CREAT|syscall.O_RDWR, 0o644)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer syscall.Close(fd)
+	o, err := serverOwner()
+	if err != nil {
+		t.Skip(err) // no postgres user: nothing of the cluster can run here
+	}
+	out, err := o.run(context.Background(), "/bin/sh", "-c", "ls -l /proc/self/fd/")
+	if err != nil {
+		t.Fatalf("%v: %s", err, out)
+	}
+	if strings.Contains(out, lock) {
+		t.Fatalf("the child holds %s:\n%s", lock, out)
 	}
 }
