@@ -46,9 +46,13 @@ const (
 	scratchDB = "scratch_features_bench"
 	benchUser = "bench_city"
 	benchArea = "441500000000"
-	// speedUp is the subject of the commit that made lists fast: the
-	// default baseline is its parent
-	speedUp = "features: lists without turning geometries into JSON twice"
+	// landing is the subject of the merge that brought the list speed-up
+	// (features: lists without turning geometries into JSON twice) onto
+	// main: the default baseline is its second parent, main as it stood
+	// before (the speed-up's own parent carries migrations numbered as
+	// they were before that merge, which a database migrated since
+	// refuses)
+	landing = "Merge main into fidelity: one tile handler, ParseOptions, migrations 63x"
 )
 
 type config struct {
@@ -59,6 +63,7 @@ type config struct {
 	keep     bool
 	baseline string
 	root     string
+	prepare  bool
 }
 
 func main() {
@@ -68,7 +73,8 @@ func main() {
 	flag.IntVar(&cfg.conns, "c", 8, "connections")
 	flag.BoolVar(&cfg.reuse, "reuse", false, "reuse scratch_features_bench if loaded")
 	flag.BoolVar(&cfg.keep, "keep", true, "keep the scratch database (for -reuse)")
-	flag.StringVar(&cfg.baseline, "baseline", "", "git revision of the old build (default: the parent of the speed-up commit)")
+	flag.StringVar(&cfg.baseline, "baseline", "", "git revision of the old build (default: main before the list speed-up landed)")
+	flag.BoolVar(&cfg.prepare, "prepare", false, "only load scratch_features_bench (outside the bench lock), then exit")
 	flag.Parse()
 	log.SetFlags(log.Ltime)
 	root, err := benchdata.Root()
@@ -115,7 +121,7 @@ type target struct {
 
 func run(ctx context.Context, cfg config) error {
 	url, err := prepare(ctx, cfg)
-	if err != nil {
+	if err != nil || cfg.prepare {
 		return err
 	}
 	tmp, err := os.MkdirTemp("", "riskmap-bench-features-")
@@ -125,11 +131,11 @@ func run(ctx context.Context, cfg config) error {
 	defer os.RemoveAll(tmp)
 	rev := cfg.baseline
 	if rev == "" {
-		out, err := exec.Command("git", "-C", cfg.root, "log", "-1", "--format=%H", "--fixed-strings", "--grep", speedUp).Output()
+		out, err := exec.Command("git", "-C", cfg.root, "log", "-1", "--format=%H", "--fixed-strings", "--grep", landing).Output()
 		if err != nil || len(bytes.TrimSpace(out)) == 0 {
-			return fmt.Errorf("no commit %q in this checkout's history: give -baseline REV", speedUp)
+			return fmt.Errorf("no commit %q in this checkout's history: give -baseline REV", landing)
 		}
-		rev = strings.TrimSpace(string(out)) + "^"
+		rev = strings.TrimSpace(string(out)) + "^2"
 	}
 	newBin, oldBin := filepath.Join(tmp, "riskmap-new"), filepath.Join(tmp, "riskmap-old")
 	log.Printf("building riskmap (this checkout) and the old one (%s)", rev)

@@ -7,11 +7,7 @@ import (
 	"io"
 	"net/http"
 	"os"
-	"os/exec"
-	"path/filepath"
-	"regexp"
 	"sort"
-	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -19,6 +15,7 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"riskmap"
+	"riskmap/bench/internal/wrk"
 	"riskmap/tiles"
 )
 
@@ -197,31 +194,43 @@ func paths(layer string, list []tiles.TileID) []string {
 	return out
 }
 
-// fetchAll requests every path once (sequentially), checking the status,
-// and returns the mean body size: it warms a cache, and shows the server
-// sends what the SQL makes.
-func fetchAll(base, token string, ps []string) (float64, error) {
-	total := 0
+// fetchAll requests every path once (sequentially) with headers, checking
+// the status, and returns the mean body size as sent and whether every
+// tile with a body came gzipped: it warms a cache, and shows the server
+// sends what the SQL makes (or its gzip, when asked).
+func fetchAll(base string, headers map[string]string, ps []string) (mean float64, gzipped bool, err error) {
+	total, bodies, zipped := 0, 0, 0
+	tr := &http.Transport{DisableCompression: true} // the bytes as sent
+	defer tr.CloseIdleConnections()
+	client := &http.Client{Transport: tr}
 	for _, p := range ps {
 		req, _ := http.NewRequest("GET", base+p, nil)
-		req.Header.Set("Authorization", "Bearer "+token)
-		res, err := http.DefaultClient.Do(req)
+		for k, v := range headers {
+			req.Header.Set(k, v)
+		}
+		res, err := client.Do(req)
 		if err != nil {
-			return 0, err
+			return 0, false, err
 		}
 		n, _ := io.Copy(io.Discard, res.Body)
 		res.Body.Close()
 		if res.StatusCode != 200 && res.StatusCode != 204 {
-			return 0, fmt.Errorf("GET %s: %s", p, res.Status)
+			return 0, false, fmt.Errorf("GET %s: %s", p, res.Status)
+		}
+		if n > 0 {
+			bodies++
+			if res.Header.Get("Content-Encoding") == "gzip" {
+				zipped++
+			}
 		}
 		total += int(n)
 	}
-	return float64(total) / float64(len(ps)), nil
+	return float64(total) / float64(len(ps)), bodies > 0 && zipped == bodies, nil
 }
 
 // load drives HTTP requests at the server with conns connections for d.
 type loader interface {
-	run(ctx context.Context, base, token string, ps []string, conns int, d time.Duration) (result, error)
+	run(ctx context.Context, base string, headers map[string]string, ps []string, conns int, d time.Duration) (result, error)
 	name() string
 }
 
@@ -230,7 +239,7 @@ type goLoader struct{}
 
 func (goLoader) name() string { return "Go net/http client" }
 
-func (goLoader) run(ctx context.Context, base, token string, ps []string, conns int, d time.Duration) (result, error) {
+func (goLoader) run(ctx context.Context, base string, headers map[string]string, ps []string, conns int, d time.Duration) (result, error) {
 	tr := &http.Transport{MaxIdleConnsPerHost: conns, MaxConnsPerHost: conns, DisableCompression: true}
 	client := &http.Client{Transport: tr}
 	defer tr.CloseIdleConnections()
@@ -240,7 +249,6 @@ func (goLoader) run(ctx context.Context, base, token string, ps []string, conns 
 	var wg sync.WaitGroup
 	start := time.Now()
 	deadline := start.Add(d)
-	auth := "Bearer " + token
 	cpu0 := selfCPU()
 	for w := 0; w < conns; w++ {
 		wg.Add(1)
@@ -250,7 +258,9 @@ func (goLoader) run(ctx context.Context, base, token string, ps []string, conns 
 			e := 0
 			for i := w * len(ps) / conns; time.Now().Before(deadline); i++ {
 				req, _ := http.NewRequestWithContext(ctx, "GET", base+ps[i%len(ps)], nil)
-				req.Header.Set("Authorization", auth)
+				for k, v := range headers {
+					req.Header.Set(k, v)
+				}
 				t0 := time.Now()
 				res, err := client.Do(req)
 				if err != nil {
@@ -277,83 +287,18 @@ func (goLoader) run(ctx context.Context, base, token string, ps []string, conns 
 	return r, nil
 }
 
-// wrkLoader runs wrk (2 threads, as the reference figures) with a Lua
-// script cycling through the paths.
+// wrkLoader runs wrk (2 threads, as the reference figures) through
+// bench/internal/wrk, cycling through the paths.
 type wrkLoader struct{ dir string }
 
 func (wrkLoader) name() string { return "wrk -t2" }
 
-const wrkScript = `
-local counter = 0
-function setup(thread)
-  thread:set("tid", counter)
-  counter = counter + 1
-end
-function init(args)
-  paths = {}
-  for line in io.lines(os.getenv("BENCH_PATHS")) do paths[#paths + 1] = line end
-  auth = "Bearer " .. os.getenv("BENCH_TOKEN")
-  -- the two threads start half the list apart
-  i = math.floor(tid * #paths / 2)
-end
-function request()
-  i = i % #paths + 1
-  return wrk.format("GET", paths[i], {["Authorization"] = auth})
-end
-`
-
-var (
-	wrkRate    = regexp.MustCompile(`Requests/sec:\s+([0-9.]+)`)
-	wrkPct     = regexp.MustCompile(`(?m)^\s+(50|99)%\s+([0-9.]+)(us|ms|s)\s*$`)
-	wrkCount   = regexp.MustCompile(`(\d+) requests in`)
-	wrkNon2xx  = regexp.MustCompile(`Non-2xx or 3xx responses: (\d+)`)
-	wrkSockErr = regexp.MustCompile(`Socket errors: .*`)
-)
-
-func (w wrkLoader) run(ctx context.Context, base, token string, ps []string, conns int, d time.Duration) (result, error) {
-	script := filepath.Join(w.dir, "tiles.lua")
-	list := filepath.Join(w.dir, "paths.txt")
-	if err := os.WriteFile(script, []byte(wrkScript), 0o644); err != nil {
-		return result{}, err
-	}
-	if err := os.WriteFile(list, []byte(strings.Join(ps, "\n")+"\n"), 0o644); err != nil {
-		return result{}, err
-	}
-	cmd := exec.CommandContext(ctx, "wrk", "-t2", "-c"+strconv.Itoa(conns), "-d"+strconv.Itoa(int(d.Seconds()))+"s", "--latency", "-s", script, base)
-	cmd.Env = append(os.Environ(), "BENCH_PATHS="+list, "BENCH_TOKEN="+token)
-	out, err := cmd.CombinedOutput()
+func (w wrkLoader) run(ctx context.Context, base string, headers map[string]string, ps []string, conns int, d time.Duration) (result, error) {
+	res, err := wrk.Run(ctx, w.dir, base, ps, headers, conns, d)
 	if err != nil {
-		return result{}, fmt.Errorf("wrk: %w\n%s", err, out)
+		return result{}, err
 	}
-	loaderCPU := cmd.ProcessState.UserTime() + cmd.ProcessState.SystemTime()
-	s := string(out)
-	m := wrkRate.FindStringSubmatch(s)
-	if m == nil {
-		return result{}, fmt.Errorf("wrk: no Requests/sec in\n%s", s)
-	}
-	var r result
-	r.rate, _ = strconv.ParseFloat(m[1], 64)
-	r.loaderCPU = loaderCPU
-	if m := wrkCount.FindStringSubmatch(s); m != nil {
-		r.n, _ = strconv.Atoi(m[1])
-	}
-	for _, p := range wrkPct.FindAllStringSubmatch(s, -1) {
-		v, _ := strconv.ParseFloat(p[2], 64)
-		unit := map[string]float64{"us": 1e3, "ms": 1e6, "s": 1e9}[p[3]]
-		dur := time.Duration(v * unit)
-		if p[1] == "50" {
-			r.p50 = dur
-		} else {
-			r.p99 = dur
-		}
-	}
-	if m := wrkNon2xx.FindStringSubmatch(s); m != nil {
-		r.errors, _ = strconv.Atoi(m[1])
-	}
-	if m := wrkSockErr.FindString(s); m != "" {
-		r.errors++
-		fmt.Fprintln(os.Stderr, "wrk:", m)
-	}
+	r := result{rate: res.Rate, p50: res.P50, p99: res.P99, n: res.N, errors: res.Errors, loaderCPU: res.CPU}
 	// wrk's Requests/sec counts every answer, errors too: only the tiles
 	// served count (the Go client counts them alike)
 	if r.errors > 0 && r.n > 0 {

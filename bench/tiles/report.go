@@ -11,8 +11,10 @@ import (
 // report prints one row per layer and zoom. Every ratio divides figures of
 // this run: the SQL ceiling and the HTTP ceiling are measured in the same
 // rounds as the servers. warm/HTTP ceiling and the baseline ratios are the
-// median of each round's ratio (the servers of a round run back to back);
-// the others divide the median rounds.
+// median of each round's ratio (the servers of a round run back to back),
+// and so are the gzip ratios (the warm server asked with Accept-Encoding:
+// gzip, against itself asked without and against the baseline's warm
+// server); the others divide the median rounds.
 func report(w io.Writer, rows []*row, client string, conns int, cfg config) {
 	procs := "Go's default"
 	if cfg.procs > 0 {
@@ -27,9 +29,10 @@ func report(w io.Writer, rows []*row, client string, conns int, cfg config) {
 	}
 	fmt.Fprintln(w)
 	tw := tabwriter.NewWriter(w, 0, 2, 2, ' ', tabwriter.AlignRight)
-	head := "layer\tz\tmean bytes\tceiling tiles/s\tp50\tp99\tcpu/tile\tcold tiles/s\tp50\tp99\tcpu/tile\twarm tiles/s\tp50\tp99\tcpu/tile\tHTTP ceiling/s\tcpu/req\tcold/ceiling\t(by cpu)\twarm/cold\twarm/HTTP ceiling\t(by cpu)\t"
+	head := "layer\tz\tmean bytes\tceiling tiles/s\tp50\tp99\tcpu/tile\tcold tiles/s\tp50\tp99\tcpu/tile\twarm tiles/s\tp50\tp99\tcpu/tile\tHTTP ceiling/s\tcpu/req\tcold/ceiling\t(by cpu)\twarm/cold\twarm/HTTP ceiling\t(by cpu)\t" +
+		"gzip bytes\twarm gzip/s\tp50\tcpu/tile\twarm gzip/warm\t"
 	if cfg.baseline != "" {
-		head += "baseline cold/s\tbaseline warm/s\tcold/baseline\twarm/baseline\t"
+		head += "baseline cold/s\tbaseline warm/s\tcold/baseline\twarm/baseline\twarm gzip/baseline warm\t"
 	}
 	fmt.Fprintln(tw, head)
 	for _, r := range rows {
@@ -41,8 +44,9 @@ func report(w io.Writer, rows []*row, client string, conns int, cfg config) {
 			r.http.rate, fmtDur(r.http.cpuPerTile()),
 			ratio(r.cold.rate, r.ceil.rate), ratio(float64(r.ceil.cpuPerTile()), float64(r.cold.cpuPerTile())),
 			ratio(r.warm.rate, r.cold.rate), r.warmHTTP, ratio(float64(r.http.cpuPerTile()), float64(r.warm.cpuPerTile())))
+		fmt.Fprintf(tw, "%.0f\t%.0f\t%s\t%s\t%.2f\t", r.gzBytes, r.warmGzip.rate, fmtDur(r.warmGzip.p50), fmtDur(r.warmGzip.cpuPerTile()), r.gzipWarm)
 		if cfg.baseline != "" {
-			fmt.Fprintf(tw, "%.0f\t%.0f\t%.2f\t%.2f\t", r.baseCold.rate, r.baseWarm.rate, r.coldBase, r.warmBase)
+			fmt.Fprintf(tw, "%.0f\t%.0f\t%.2f\t%.2f\t%.2f\t", r.baseCold.rate, r.baseWarm.rate, r.coldBase, r.warmBase, r.gzipBase)
 		}
 		fmt.Fprintln(tw)
 	}

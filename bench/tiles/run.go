@@ -38,9 +38,13 @@ type row struct {
 	http             result // the bare net/http server's (the HTTP ceiling)
 	baseCold         result // the -baseline server's, if any
 	baseWarm         result
+	// the warm server asked with Accept-Encoding: gzip (tiles gzipped once,
+	// when made, and cached so), and the mean tile it sent
+	warmGzip result
+	gzBytes  float64
 	// the median over rounds of each round's ratio: a round's servers run
 	// back to back, so load from elsewhere moves both sides of a ratio
-	warmHTTP, coldBase, warmBase float64
+	warmHTTP, coldBase, warmBase, gzipWarm, gzipBase float64
 }
 
 func run(ctx context.Context, cfg config) error {
@@ -107,11 +111,6 @@ func run(ctx context.Context, cfg config) error {
 	// of the SQL ceiling then every server in turn (cold, warm, the
 	// baseline's, the HTTP ceiling), so that load from elsewhere on the
 	// machine falls on all alike; the median round of each counts
-	type variant struct {
-		name string
-		srv  *server
-		out  func(*row) *result
-	}
 	var variants []variant
 	for _, v := range []struct {
 		name, bin string
@@ -135,6 +134,9 @@ func run(ctx context.Context, cfg config) error {
 			return err
 		}
 		variants = append(variants, variant{name: v.name, srv: srv, out: v.out})
+		if v.name == "warm" {
+			variants = append(variants, variant{name: "warm gzip", srv: srv, out: func(r *row) *result { return &r.warmGzip }, gzip: true})
+		}
 	}
 	meter, err := newBackends(ctx, url)
 	if err != nil {
@@ -155,10 +157,18 @@ func run(ctx context.Context, cfg config) error {
 			r.bytes = runner.bytes
 			ps := paths(layer, lists[z])
 			for _, v := range variants {
-				mean, err := fetchAll(v.srv.base, v.srv.token, ps) // warms the cache when on
+				mean, gzipped, err := fetchAll(v.srv.base, v.headers(), ps) // warms the cache when on
 				if err != nil {
 					runner.close()
 					return err
+				}
+				if v.gzip {
+					if !gzipped && r.bytes > 0 {
+						runner.close()
+						return fmt.Errorf("%s z%d: %s: not every tile came gzipped", layer, z, v.name)
+					}
+					r.gzBytes = mean
+					continue
 				}
 				if mean != r.bytes {
 					log.Printf("note: %s z%d: %s sent %.0f bytes a tile on average, the SQL made %.0f", layer, z, v.name, mean, r.bytes)
@@ -188,7 +198,7 @@ func run(ctx context.Context, cfg config) error {
 					v := all[i]
 					meter.begin(ctx)
 					s0 := procCPU(v.srv.cmd.Process.Pid)
-					res, err := load.run(ctx, v.srv.base, v.srv.token, ps, cfg.conns, cfg.duration)
+					res, err := load.run(ctx, v.srv.base, v.headers(), ps, cfg.conns, cfg.duration)
 					if err != nil {
 						runner.close()
 						fixed.stop()
@@ -227,8 +237,10 @@ func run(ctx context.Context, cfg config) error {
 			r.warmHTTP = perRound("warm", "HTTP ceiling")
 			r.coldBase = perRound("cold", "cold (baseline)")
 			r.warmBase = perRound("warm", "warm (baseline)")
+			r.gzipWarm = perRound("warm gzip", "warm")
+			r.gzipBase = perRound("warm gzip", "warm (baseline)")
 			rows = append(rows, r)
-			log.Printf("  ceiling %s | cold %s | warm %s | HTTP ceiling %s", r.ceil, r.cold, r.warm, r.http)
+			log.Printf("  ceiling %s | cold %s | warm %s | warm gzip %s | HTTP ceiling %s", r.ceil, r.cold, r.warm, r.warmGzip, r.http)
 			if baseBin != "" {
 				log.Printf("  baseline: cold %s | warm %s", r.baseCold, r.baseWarm)
 			}
@@ -236,6 +248,25 @@ func run(ctx context.Context, cfg config) error {
 	}
 	report(os.Stdout, rows, load.name(), conns, cfg)
 	return nil
+}
+
+// variant is a server measured, and how it is asked.
+type variant struct {
+	name string
+	srv  *server
+	out  func(*row) *result
+	gzip bool // asks with Accept-Encoding: gzip
+}
+
+// headers are the request headers of a variant's load: its server's
+// token, and Accept-Encoding: gzip for the gzip variant (wrk and the Go
+// client send none unless told).
+func (v variant) headers() map[string]string {
+	h := map[string]string{"Authorization": "Bearer " + v.srv.token}
+	if v.gzip {
+		h["Accept-Encoding"] = "gzip"
+	}
+	return h
 }
 
 // median is the round with the median throughput.
