@@ -7,6 +7,8 @@ import (
 	"io"
 	"strings"
 	"testing"
+
+	"riskmap/tiles"
 )
 
 func gunzip(t *testing.T, b []byte) []byte {
@@ -26,7 +28,8 @@ func gunzip(t *testing.T, b []byte) []byte {
 // (made, then from the cache), a feature list and exports with and without
 // Accept-Encoding: gzip: gzipped exactly when asked, the same bytes once
 // unzipped, Vary: Accept-Encoding always, and a tile's gzip revalidates to
-// 304 like the plain tile.
+// 304 like the plain tile. A tile under 1 KB goes as it is, as any answer
+// under 1 KB does.
 func TestAnswersAreGzippedOnlyWhenAskedAndIdenticalUnzipped(t *testing.T) {
 	e := newTileEnv(t)
 	if _, err := e.pool.Exec(context.Background(), `INSERT INTO risk_points (name, category, risk_level, address, geom)
@@ -35,8 +38,10 @@ func TestAnswersAreGzippedOnlyWhenAskedAndIdenticalUnzipped(t *testing.T) {
 		t.Fatal(err)
 	}
 	tok := e.token["admin"]
+	small, large := 0, 0
 	for _, path := range []string{
 		"/tiles/risk_points/10/839/445.mvt", "/tiles/risk_points/10/839/445.mvt", // made, then cached
+		"/tiles/risk_points/14/13428/7134.mvt", "/tiles/risk_points/14/13428/7134.mvt",
 		"/tiles/all/10/839/445.mvt",
 		"/api/v1/risk_points?limit=500", "/api/v1/risk_points/export?format=geojson", "/api/v1/risk_points/export?format=csv",
 		"/api/v1/risk_points/export?format=gpkg",
@@ -51,9 +56,20 @@ func TestAnswersAreGzippedOnlyWhenAskedAndIdenticalUnzipped(t *testing.T) {
 		if plain.Header.Get("Content-Encoding") != "" || refused.Header.Get("Content-Encoding") != "" {
 			t.Errorf("%s: compressed although not asked (%q, %q)", path, plain.Header.Get("Content-Encoding"), refused.Header.Get("Content-Encoding"))
 		}
+		if strings.HasPrefix(path, "/tiles/") && len(plain.Body) < tiles.GzipMinSize {
+			// a small tile goes as it is (as any answer under 1 KB)
+			if zipped.Header.Get("Content-Encoding") != "" || !bytes.Equal(zipped.Body, plain.Body) {
+				t.Errorf("%s: a tile of %d bytes gzipped", path, len(plain.Body))
+			}
+			small++
+			continue
+		}
 		if zipped.Header.Get("Content-Encoding") != "gzip" {
 			t.Errorf("%s: not gzipped when asked (%s)", path, zipped.Header)
 			continue
+		}
+		if strings.HasPrefix(path, "/tiles/") {
+			large++
 		}
 		if !strings.Contains(strings.Join(zipped.Header.Values("Vary"), ","), "Accept-Encoding") ||
 			!strings.Contains(strings.Join(plain.Header.Values("Vary"), ","), "Accept-Encoding") {
@@ -80,5 +96,8 @@ func TestAnswersAreGzippedOnlyWhenAskedAndIdenticalUnzipped(t *testing.T) {
 				t.Errorf("%s: revalidating the gzip: %d", path, res.StatusCode)
 			}
 		}
+	}
+	if small == 0 || large == 0 {
+		t.Errorf("tiles under and over %d bytes: %d and %d, want some of each", tiles.GzipMinSize, small, large)
 	}
 }

@@ -176,7 +176,7 @@ func (s *Server) serveTile(w http.ResponseWriter, r *http.Request, ctx *bounded)
 	if err != nil {
 		return 0, err
 	}
-	return writeTile(w, r, t), nil
+	return writeTile(w, r, s.withGzip(r, t)), nil
 }
 
 // serveCoverageTile answers /tiles/coverage/…: the parameters of GET
@@ -200,12 +200,17 @@ func (s *Server) serveCoverageTile(w http.ResponseWriter, r *http.Request, ctx c
 	if err != nil {
 		return 0, err
 	}
-	// coverage tiles are cached without a gzip: made per answer (rare)
-	tile := tiles.Tile{Data: t.Data, ETag: t.ETag, Cached: t.Cached}
-	if acceptsGzip(r.Header["Accept-Encoding"]) {
-		tile.Gzip = s.Tiles.Gzip(t.Data)
+	return writeTile(w, r, s.withGzip(r, tiles.Tile{Data: t.Data, ETag: t.ETag, Cached: t.Cached})), nil
+}
+
+// withGzip gives t its gzip when the client accepts gzip and t has none
+// although it is large enough: a tile made with the cache off, or a
+// coverage tile (cached without one). A cached tile's was made once.
+func (s *Server) withGzip(r *http.Request, t tiles.Tile) tiles.Tile {
+	if t.Gzip == nil && len(t.Data) >= tiles.GzipMinSize && acceptsGzip(r.Header["Accept-Encoding"]) {
+		t.Gzip = s.Tiles.Gzip(t.Data)
 	}
-	return writeTile(w, r, tile), nil
+	return t
 }
 
 // writeTile answers with a tile: 204 when it has no feature, 304 when the

@@ -13,12 +13,19 @@ import (
 // writers are pooled: one holds about 1 MB of state.
 type gzipper struct{ pool sync.Pool }
 
-// Gzip returns data gzipped (nil for no data): what Tile.Gzip holds, and
-// what a tile made elsewhere (coverage) is sent as.
+// Gzip returns data gzipped (nil below GzipMinSize): what Tile.Gzip holds
+// for a cached tile, and what a tile made uncached or elsewhere (coverage)
+// is sent as to a client that accepts gzip.
 func (s *Service) Gzip(data []byte) []byte { return s.gzip.compress(data) }
 
+// GzipMinSize is the smallest tile that is gzipped: below it the bytes
+// saved do not pay for the answer's extra header (a small tile's header
+// map would outgrow its first group), as the API's other answers
+// (api/compress.go: gzhttp.MinSize).
+const GzipMinSize = 1024
+
 func (g *gzipper) compress(data []byte) []byte {
-	if len(data) == 0 {
+	if len(data) < GzipMinSize {
 		return nil
 	}
 	var buf bytes.Buffer

@@ -166,8 +166,9 @@ type Tile struct {
 	// so that serving it allocates nothing (nil: make it). Its len equals
 	// its cap, so a Header.Add on it copies rather than writes into it.
 	ETagHeader []string
-	// Gzip is Data gzipped (nil when Data is empty), made once with the
-	// tile and cached beside it, for clients that accept gzip; its entity
+	// Gzip is Data gzipped, made once with a cached tile and cached beside
+	// it, for clients that accept gzip (nil: under GzipMinSize, or the
+	// cache is off: see Service.Gzip); its entity
 	// tag is GzipETag(ETag), and GzipETagHeader that as a header value,
 	// made once with a cached tile like ETagHeader.
 	Gzip           []byte
@@ -185,7 +186,7 @@ func (s *Service) Tile(ctx context.Context, scope riskmap.Scope, layer string, t
 		if err != nil {
 			return Tile{}, err
 		}
-		return Tile{Data: data, ETag: etagOf(data), Gzip: s.gzip.compress(data)}, nil
+		return Tile{Data: data, ETag: etagOf(data)}, nil // gzipped only when asked (Gzip)
 	}
 	key := cacheKey{layer: layer, tile: t, scope: s.fingerprint(scope), day: s.day(layer, t.Z)}
 	if e, ok := s.cache.get(key); ok {

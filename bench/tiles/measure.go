@@ -196,10 +196,11 @@ func paths(layer string, list []tiles.TileID) []string {
 
 // fetchAll requests every path once (sequentially) with headers, checking
 // the status, and returns the mean body size as sent and whether every
-// tile with a body came gzipped: it warms a cache, and shows the server
-// sends what the SQL makes (or its gzip, when asked).
+// tile of GzipMinSize or more came gzipped: it warms a cache, and shows the
+// server sends what the SQL makes (or its gzip, when asked).
 func fetchAll(base string, headers map[string]string, ps []string) (mean float64, gzipped bool, err error) {
-	total, bodies, zipped := 0, 0, 0
+	total := 0
+	gzipped = true
 	tr := &http.Transport{DisableCompression: true} // the bytes as sent
 	defer tr.CloseIdleConnections()
 	client := &http.Client{Transport: tr}
@@ -217,15 +218,12 @@ func fetchAll(base string, headers map[string]string, ps []string) (mean float64
 		if res.StatusCode != 200 && res.StatusCode != 204 {
 			return 0, false, fmt.Errorf("GET %s: %s", p, res.Status)
 		}
-		if n > 0 {
-			bodies++
-			if res.Header.Get("Content-Encoding") == "gzip" {
-				zipped++
-			}
+		if res.Header.Get("Content-Encoding") != "gzip" && n >= tiles.GzipMinSize {
+			gzipped = false
 		}
 		total += int(n)
 	}
-	return float64(total) / float64(len(ps)), bodies > 0 && zipped == bodies, nil
+	return float64(total) / float64(len(ps)), gzipped, nil
 }
 
 // load drives HTTP requests at the server with conns connections for d.

@@ -163,9 +163,9 @@ func run(ctx context.Context, cfg config) error {
 					return err
 				}
 				if v.gzip {
-					if !gzipped && r.bytes > 0 {
+					if !gzipped {
 						runner.close()
-						return fmt.Errorf("%s z%d: %s: not every tile came gzipped", layer, z, v.name)
+						return fmt.Errorf("%s z%d: %s: a tile of %d bytes or more came plain", layer, z, v.name, tiles.GzipMinSize)
 					}
 					r.gzBytes = mean
 					continue
