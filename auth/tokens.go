@@ -125,12 +125,18 @@ func (t *tokens) isLive() bool {
 	return t.live
 }
 
+// Remembered returns the user token resolved to if AuthenticateCached
+// remembers it: the common case, which needs no context and allocates
+// nothing. Not remembered says nothing of the token: ask
+// AuthenticateCached.
+func (s *Service) Remembered(token string) (*riskmap.User, bool) { return s.tokens.get(token) }
+
 // AuthenticateCached is Authenticate with the answer remembered for a
 // while: for the requests a map makes by the hundred (tiles). It only
 // remembers while Listen follows the changes that make an answer stale; ctx
 // is used only when the token has to be looked up.
 func (s *Service) AuthenticateCached(ctx context.Context, token string) (*riskmap.User, error) {
-	if u, ok := s.tokens.get(token); ok {
+	if u, ok := s.Remembered(token); ok {
 		return u, nil
 	}
 	gen := s.tokens.begin()

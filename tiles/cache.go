@@ -86,12 +86,18 @@ func newCache(maxBytes int64, layers int) *cache {
 
 func (c *cache) enabled() bool { return c != nil && c.max > 0 }
 
-func (c *cache) get(k cacheKey) (*entry, bool) {
+func (c *cache) get(k cacheKey) (*entry, bool) { return c.find(k, true) }
+
+// find is get; a miss is counted only when countMiss (a caller that asks
+// again on a miss counts it then).
+func (c *cache) find(k cacheKey, countMiss bool) (*entry, bool) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	e, ok := c.entries[k]
 	if !ok || !c.live {
-		c.stats.Misses++
+		if countMiss {
+			c.stats.Misses++
+		}
 		return nil, false
 	}
 	c.stats.Hits++

@@ -188,9 +188,9 @@ func (s *Service) Tile(ctx context.Context, scope riskmap.Scope, layer string, t
 		}
 		return Tile{Data: data, ETag: etagOf(data)}, nil // gzipped only when asked (Gzip)
 	}
-	key := cacheKey{layer: layer, tile: t, scope: s.fingerprint(scope), day: s.day(layer, t.Z)}
+	key := s.key(scope, layer, t)
 	if e, ok := s.cache.get(key); ok {
-		return Tile{Data: e.data, ETag: e.etag, ETagHeader: e.etags, Cached: true, Gzip: e.gz, GzipETagHeader: e.gzETags}, nil
+		return e.tile(), nil
 	}
 	// Requests for the same tile at once share one query, but only among
 	// requests made since the same change: a request made after a write
@@ -208,6 +208,28 @@ func (s *Service) Tile(ctx context.Context, scope riskmap.Scope, layer string, t
 		s.cache.put(key, i, t.reach(), tile, gen)
 		return tile, nil
 	})
+}
+
+// Cached returns tile t of layer as scope sees it if the cache holds it:
+// the common case, which needs no context (nothing is waited for) and
+// allocates nothing. A miss is not counted: the caller asks Tile next.
+func (s *Service) Cached(scope riskmap.Scope, layer string, t TileID) (Tile, bool) {
+	if _, ok := s.index[layer]; !ok || !s.cache.enabled() {
+		return Tile{}, false
+	}
+	e, ok := s.cache.find(s.key(scope, layer, t), false)
+	if !ok {
+		return Tile{}, false
+	}
+	return e.tile(), true
+}
+
+func (s *Service) key(scope riskmap.Scope, layer string, t TileID) cacheKey {
+	return cacheKey{layer: layer, tile: t, scope: s.fingerprint(scope), day: s.day(layer, t.Z)}
+}
+
+func (e *entry) tile() Tile {
+	return Tile{Data: e.data, ETag: e.etag, ETagHeader: e.etags, Cached: true, Gzip: e.gz, GzipETagHeader: e.gzETags}
 }
 
 // Query returns the SQL and arguments that make a tile: what Tile runs on a
