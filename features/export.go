@@ -77,7 +77,8 @@ type rowsQuerier interface {
 }
 
 func (s *Store) scan(ctx context.Context, db rowsQuerier, l *Layer, scope riskmap.Scope, q ScanQuery, fn func(Feature) error) error {
-	sql, args, err := scanSQL(l, scope, q, selectFeature(l, q.LatLon))
+	head, names := selectFeature(l, q.LatLon)
+	sql, args, err := scanSQL(l, scope, q, head)
 	if err != nil {
 		return err
 	}
@@ -86,21 +87,19 @@ func (s *Store) scan(ctx context.Context, db rowsQuerier, l *Layer, scope riskma
 		args = append(args, q.Limit)
 		sql += fmt.Sprintf(" LIMIT $%d", len(args))
 	}
-	rows, err := db.Query(ctx, sql, args...)
+	rows, err := db.Query(ctx, sql, append([]any{textResults}, args...)...)
 	if err != nil {
 		return fmt.Errorf("scan %s: %w", l.Name, postgres.Translate(err))
 	}
-	defer rows.Close()
-	for rows.Next() {
-		f, err := scanFeature(rows)
-		if err != nil {
-			return fmt.Errorf("scan %s: %w", l.Name, err)
-		}
-		if err := fn(f); err != nil {
-			return err
-		}
+	var fnErr error // the caller's own, returned as it is
+	err = scanFeatures(rows, names, func(f Feature) error {
+		fnErr = fn(f)
+		return fnErr
+	})
+	if fnErr != nil {
+		return fnErr
 	}
-	if err := rows.Err(); err != nil {
+	if err != nil {
 		return fmt.Errorf("scan %s: %w", l.Name, postgres.Translate(err))
 	}
 	return nil

@@ -86,7 +86,10 @@ func Run(ctx context.Context, dir, base string, paths []string, headers map[stri
 			return Result{}, err
 		}
 	}
-	cmd := exec.CommandContext(ctx, "wrk", "-t2", "-c"+strconv.Itoa(conns), "-d"+strconv.Itoa(max(1, int(d.Seconds())))+"s", "--latency", "-s", scriptFile, base)
+	// wrk's default timeout (2 s) counts a slow answer (an old build's page
+	// of 1,000 features under load) as a socket error: wait up to 30 s
+	cmd := exec.CommandContext(ctx, "wrk", "-t2", "-c"+strconv.Itoa(conns), "-d"+strconv.Itoa(max(1, int(d.Seconds())))+"s", "--timeout", "30s",
+		"--latency", "-s", scriptFile, base)
 	cmd.Env = append(os.Environ(), "BENCH_PATHS="+list, "BENCH_HEADERS="+hdrs)
 	out, err := cmd.CombinedOutput()
 	if err != nil {
