@@ -192,7 +192,16 @@ func (s *Server) authenticate() gin.HandlerFunc {
 			s.fail(c, riskmap.Errorf(riskmap.EUNAUTHORIZED, "missing bearer token: log in at /api/v1/auth/login"))
 			return
 		}
-		u, err := s.Auth.Authenticate(c.Request.Context(), tok)
+		var u *riskmap.User
+		var err error
+		if s.rememberToken(c) {
+			if u, err = s.Auth.AuthenticateCached(c.Request.Context(), tok); err == nil {
+				cp := *u // the request's own: a write raises its Wrote
+				u = &cp
+			}
+		} else {
+			u, err = s.Auth.Authenticate(c.Request.Context(), tok)
+		}
 		if err != nil {
 			s.fail(c, err)
 			return
@@ -206,6 +215,19 @@ func (s *Server) authenticate() gin.HandlerFunc {
 		c.Writer = &privateWriter{ResponseWriter: c.Writer}
 		c.Next()
 	}
+}
+
+// rememberToken says whether a request may be judged on a remembered token
+// (auth.Service.AuthenticateCached: forgotten on every replica at any
+// account change, and by this one's writes before they answer, see
+// syncCaches): reads, unless a standby may answer them, which must then
+// see the user's last write wherever it was made — the write position a
+// remembered user may miss. The due lists read the primary only.
+func (s *Server) rememberToken(c *gin.Context) bool {
+	if m := c.Request.Method; m != http.MethodGet && m != http.MethodHead {
+		return false
+	}
+	return s.Reads == nil || !s.Reads.HasStandby() || c.FullPath() == dueRoute
 }
 
 // clientVia tells the web app's writes (it names itself in

@@ -14,11 +14,15 @@ import (
 	"github.com/paulmach/orb"
 
 	"riskmap"
+	"riskmap/internal/collection"
 	"riskmap/patrols"
 )
 
 // patrolsRoute takes bodies larger than the usual limit: the photos.
 const patrolsRoute = "/api/v1/patrols"
+
+// dueRoute is the due list's path (its lists live on the primary).
+const dueRoute = "/api/v1/patrols/due"
 
 // maxPatrolField caps the patrol part of the multipart body.
 const maxPatrolField = 1 << 20
@@ -233,7 +237,12 @@ func (s *Server) duePatrols(c *gin.Context) {
 		return
 	}
 	c.Header("X-Riskmap-Today", page.Today)
-	writeFeaturePage(c, page.Features, int64(page.Next))
+	// the features are written from the page's one buffer, not copied
+	c.Header("Content-Type", collection.MediaType)
+	c.Status(http.StatusOK)
+	fc := collection.New(c.Writer, collection.Options{})
+	_ = fc.AddJoined(len(page.Features), page.Joined)
+	_ = fc.Close(&collection.Page{Links: pageLinks("", c.Request.URL, int64(page.Next), 0)}) // a client gone
 }
 
 // patrolChecklists: GET /api/v1/patrols/checklists — every version of
@@ -275,7 +284,7 @@ func parseLonLat(name, v string) (orb.Point, error) {
 func (s *Server) patrolRoutes(authed *gin.RouterGroup) {
 	authed.POST("/patrols", s.recordPatrol)
 	authed.GET("/patrols", s.strictQuery("risk_point_id", "area", "worker", "from", "to", "off_site", "result", "limit", "cursor"), s.listPatrols)
-	authed.GET("/patrols/due", s.strictQuery("area", "overdue", "days", "near", "limit", "cursor"), s.duePatrols)
+	authed.GET(strings.TrimPrefix(dueRoute, "/api/v1"), s.strictQuery("area", "overdue", "days", "near", "limit", "cursor"), s.duePatrols)
 	authed.GET("/patrols/checklists", s.strictQuery(), s.patrolChecklists)
 	authed.GET("/patrols/:id", s.strictQuery(), s.getPatrol)
 	authed.GET("/patrols/:id/photos/:photo", s.strictQuery(), s.getPatrolPhoto)

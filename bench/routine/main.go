@@ -21,6 +21,7 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -34,6 +35,8 @@ import (
 	"os"
 	"os/signal"
 	"runtime"
+	"runtime/pprof"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -60,6 +63,9 @@ import (
 // scratchDB is the benchmark's own database.
 const scratchDB = "scratch_routine_bench"
 
+// cpuProfile names the file the HTTP due lists' CPU profile goes to.
+var cpuProfile string
+
 const (
 	workers         = 50
 	pointsPerWorker = 300
@@ -70,6 +76,7 @@ func main() {
 	reuse := flag.Bool("reuse", false, "reuse "+scratchDB+" if it is loaded already")
 	d := flag.Duration("d", 20*time.Second, "how long the due-list load runs (each side)")
 	runs := flag.Int("runs", 5, "timed runs of each statistics question (the median is printed)")
+	flag.StringVar(&cpuProfile, "cpuprofile", "", "write a CPU profile of the timed HTTP due lists (server and clients) to this file")
 	flag.Parse()
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
 	defer stop()
@@ -122,12 +129,16 @@ func run(ctx context.Context, reuse bool, d time.Duration, runs int) error {
 	if err != nil {
 		return err
 	}
-	// as `riskmap serve` does: the due lists are kept while changes are heard
+	// as `riskmap serve` does: the due lists are kept while changes are heard,
 	lctx, stopListen := context.WithCancel(ctx)
 	defer stopListen()
 	go srv.Patrols.Listen(lctx, func(ctx context.Context) (*pgx.Conn, error) {
 		return pgx.ConnectConfig(ctx, pool.Config().ConnConfig.Copy())
 	})
+	// and the tokens are remembered while account changes are heard
+	go srv.Auth.Listen(lctx, func(ctx context.Context) (*pgx.Conn, error) {
+		return pgx.ConnectConfig(ctx, pool.Config().ConnConfig.Copy())
+	}, nil)
 	for deadline := time.Now().Add(10 * time.Second); !srv.Patrols.Live() && time.Now().Before(deadline); {
 		time.Sleep(10 * time.Millisecond)
 	}
@@ -271,12 +282,16 @@ type latencies struct {
 	times []time.Duration
 	items int
 	errs  int
+	err   error // the first
 }
 
 func (l *latencies) add(o latencies) {
 	l.times = append(l.times, o.times...)
 	l.items += o.items
 	l.errs += o.errs
+	if l.err == nil {
+		l.err = o.err
+	}
 }
 
 func (l latencies) quantile(q float64) time.Duration {
@@ -316,6 +331,9 @@ func closedLoop(ctx context.Context, ws []worker, d time.Duration, ask func(w wo
 				n, err := ask(w)
 				if err != nil {
 					mine.errs++
+					if mine.err == nil {
+						mine.err = err
+					}
 					continue
 				}
 				mine.times = append(mine.times, time.Since(t0))
@@ -334,7 +352,14 @@ func closedLoop(ctx context.Context, ws []worker, d time.Duration, ask func(w wo
 // in-process.
 func dueLists(ctx context.Context, ps, uncached *patrols.Store, c *http.Client, base string, ws []worker, d time.Duration) error {
 	fmt.Printf("due lists: %d workers at once, closed loop, %s each side, near a point of the worker's first grid, days=30\n", len(ws), d)
-	viaHTTP := func(w worker) (int, error) {
+	// The timed asks read the whole answer and take its count from the
+	// end (numberReturned) without decoding it: on 2 shared cores the
+	// clients' JSON decoding cost more CPU than the server's answering
+	// (pprof, 2026-12-07), and what is timed is the server's. The untimed
+	// warm-up decodes every answer and checks that each point lies in the
+	// asking worker's grids.
+	bufs := sync.Pool{New: func() any { return new(bytes.Buffer) }}
+	ask := func(w worker, check bool) (int, error) {
 		req, _ := http.NewRequestWithContext(ctx, "GET", fmt.Sprintf("%s/api/v1/patrols/due?near=%.6f,%.6f&days=30&limit=1000", base, w.near[0], w.near[1]), nil)
 		req.Header.Set("Authorization", "Bearer "+w.token)
 		res, err := c.Do(req)
@@ -342,15 +367,21 @@ func dueLists(ctx context.Context, ps, uncached *patrols.Store, c *http.Client, 
 			return 0, err
 		}
 		defer res.Body.Close()
-		var fc struct{ NumberReturned int }
-		if err := json.NewDecoder(res.Body).Decode(&fc); err != nil {
+		buf := bufs.Get().(*bytes.Buffer)
+		defer bufs.Put(buf)
+		buf.Reset()
+		if _, err := buf.ReadFrom(res.Body); err != nil {
 			return 0, err
 		}
 		if res.StatusCode != 200 {
-			return 0, fmt.Errorf("status %d", res.StatusCode)
+			return 0, fmt.Errorf("status %d: %.200s", res.StatusCode, buf.Bytes())
 		}
-		return fc.NumberReturned, nil
+		if check {
+			return checkDue(w, buf.Bytes())
+		}
+		return numberReturned(buf.Bytes())
 	}
+	viaHTTP := func(w worker) (int, error) { return ask(w, false) }
 	within := 30
 	inProcess := func(s *patrols.Store) func(w worker) (int, error) {
 		return func(w worker) (int, error) {
@@ -359,9 +390,22 @@ func dueLists(ctx context.Context, ps, uncached *patrols.Store, c *http.Client, 
 			return len(page.Features), err
 		}
 	}
-	// warm the connections and caches, untimed
-	closedLoop(ctx, ws, 2*time.Second, viaHTTP)
+	// warm the connections and caches, untimed, checking the answers
+	if warm := closedLoop(ctx, ws, 2*time.Second, func(w worker) (int, error) { return ask(w, true) }); warm.errs > 0 {
+		return fmt.Errorf("due lists: %d answers failed their check: %v", warm.errs, warm.err)
+	}
+	if cpuProfile != "" {
+		f, err := os.Create(cpuProfile)
+		if err != nil {
+			return err
+		}
+		defer f.Close()
+		if err := pprof.StartCPUProfile(f); err != nil {
+			return err
+		}
+	}
 	h := closedLoop(ctx, ws, d, viaHTTP)
+	pprof.StopCPUProfile()
 	p := closedLoop(ctx, ws, d, inProcess(ps))
 	q := closedLoop(ctx, ws, d, inProcess(uncached))
 	fmt.Println(h.row("GET /api/v1/patrols/due (HTTP)", d))
@@ -374,6 +418,49 @@ func dueLists(ctx context.Context, ps, uncached *patrols.Store, c *http.Client, 
 		return errors.New("due lists: requests failed")
 	}
 	return nil
+}
+
+// numberReturned reads a FeatureCollection's count from its end, where the
+// collection writer puts it.
+func numberReturned(body []byte) (int, error) {
+	i := bytes.LastIndex(body, []byte(`"numberReturned":`))
+	if i < 0 {
+		return 0, fmt.Errorf("no numberReturned in %.200s", body)
+	}
+	digits := body[i+len(`"numberReturned":`):]
+	n := 0
+	for len(digits) > 0 && digits[0] >= '0' && digits[0] <= '9' {
+		n = 10*n + int(digits[0]-'0')
+		digits = digits[1:]
+	}
+	return n, nil
+}
+
+// checkDue decodes a due list and checks that it is whole and that every
+// point lies in the worker's grids.
+func checkDue(w worker, body []byte) (int, error) {
+	var fc struct {
+		Features []struct {
+			Properties struct {
+				GridCode string   `json:"grid_code"`
+				Distance *float64 `json:"distance_m"`
+			} `json:"properties"`
+		} `json:"features"`
+		NumberReturned int `json:"numberReturned"`
+	}
+	if err := json.Unmarshal(body, &fc); err != nil {
+		return 0, err
+	}
+	if len(fc.Features) != fc.NumberReturned || fc.NumberReturned < 1 {
+		return 0, fmt.Errorf("%s: %d features, numberReturned %d", w.user.Username, len(fc.Features), fc.NumberReturned)
+	}
+	for _, f := range fc.Features {
+		if !slices.Contains(w.user.Grids, f.Properties.GridCode) || f.Properties.Distance == nil {
+			return 0, fmt.Errorf("%s: a point of grid %s (distance %v) in the list of grids %v", w.user.Username,
+				f.Properties.GridCode, f.Properties.Distance, w.user.Grids)
+		}
+	}
+	return fc.NumberReturned, nil
 }
 
 // statistics times the inspection statistics of the city over the last
