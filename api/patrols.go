@@ -1,6 +1,7 @@
 package api
 
 import (
+	"bytes"
 	"errors"
 	"io"
 	"math"
@@ -189,37 +190,62 @@ func (s *Server) getPatrolPhoto(c *gin.Context) {
 }
 
 // duePatrols: GET /api/v1/patrols/due?area=&overdue=&days=&near=lon,lat&limit=&cursor=
-func (s *Server) duePatrols(c *gin.Context) {
+// An answer is kept encoded while it holds (duelists.go).
+func (s *Server) duePatrols(answers *dueAnswers) gin.HandlerFunc {
+	return func(c *gin.Context) {
+		version, live := s.Patrols.DueVersion()
+		today := s.Patrols.DueToday()
+		key := dueAnswerKey(version, currentUser(c).Scope().Fingerprint(), today, c.Request.URL.RawQuery)
+		if live {
+			if a := answers.get(key); a != nil {
+				a.serve(c)
+				return
+			}
+		}
+		a, ok := s.dueAnswer(c, key)
+		if !ok {
+			return
+		}
+		if v, still := s.Patrols.DueVersion(); live && still && v == version && a.today == today {
+			answers.put(a)
+		}
+		a.serve(c)
+	}
+}
+
+// dueAnswer makes the answer of a due list; false when it failed (and the
+// failure is answered).
+func (s *Server) dueAnswer(c *gin.Context, key string) (*dueAnswer, bool) {
 	lq, err := parseListQuery(c)
 	if err != nil {
 		s.fail(c, err)
-		return
+		return nil, false
 	}
 	if lq.BBox != nil {
 		s.fail(c, badParam("bbox", "not a filter of the due list: use area or near"))
-		return
+		return nil, false
 	}
 	if lq.After > math.MaxInt32 {
 		s.fail(c, badParam("cursor", "not a cursor this server issued"))
-		return
+		return nil, false
 	}
 	// the list is sorted by due date or distance: its cursor is an offset
 	q := patrols.DueQuery{Limit: lq.Limit, Offset: int(lq.After)}
 	if q.Area, err = areaParam(c); err != nil {
 		s.fail(c, err)
-		return
+		return nil, false
 	}
 	if v, ok := c.GetQuery("overdue"); ok {
 		if q.OverdueOnly, err = strconv.ParseBool(v); err != nil {
 			s.fail(c, badParam("overdue", "want true or false, got %q", v))
-			return
+			return nil, false
 		}
 	}
 	if v, ok := c.GetQuery("days"); ok {
 		n, err := strconv.Atoi(v)
 		if err != nil || n < 0 || n > 3650 {
 			s.fail(c, badParam("days", "want a number of days from 0 to 3650, got %q", v))
-			return
+			return nil, false
 		}
 		q.Within = &n
 	}
@@ -227,22 +253,21 @@ func (s *Server) duePatrols(c *gin.Context) {
 		p, err := parseLonLat("near", v)
 		if err != nil {
 			s.fail(c, err)
-			return
+			return nil, false
 		}
 		q.Near = &p
 	}
 	page, err := s.Patrols.Due(c.Request.Context(), currentUser(c), q)
 	if err != nil {
 		s.fail(c, err)
-		return
+		return nil, false
 	}
-	c.Header("X-Riskmap-Today", page.Today)
-	// the features are written from the page's one buffer, not copied
-	c.Header("Content-Type", collection.MediaType)
-	c.Status(http.StatusOK)
-	fc := collection.New(c.Writer, collection.Options{})
+	// the features are written from the page's one buffer
+	body := bytes.NewBuffer(make([]byte, 0, len(page.Joined)+512))
+	fc := collection.New(body, collection.Options{})
 	_ = fc.AddJoined(len(page.Features), page.Joined)
-	_ = fc.Close(&collection.Page{Links: pageLinks("", c.Request.URL, int64(page.Next), 0)}) // a client gone
+	_ = fc.Close(&collection.Page{Links: pageLinks("", c.Request.URL, int64(page.Next), 0)}) // to memory: no error
+	return newDueAnswer(key, page.Today, body.Bytes()), true
 }
 
 // patrolChecklists: GET /api/v1/patrols/checklists — every version of
@@ -284,7 +309,7 @@ func parseLonLat(name, v string) (orb.Point, error) {
 func (s *Server) patrolRoutes(authed *gin.RouterGroup) {
 	authed.POST("/patrols", s.recordPatrol)
 	authed.GET("/patrols", s.strictQuery("risk_point_id", "area", "worker", "from", "to", "off_site", "result", "limit", "cursor"), s.listPatrols)
-	authed.GET(strings.TrimPrefix(dueRoute, "/api/v1"), s.strictQuery("area", "overdue", "days", "near", "limit", "cursor"), s.duePatrols)
+	authed.GET(strings.TrimPrefix(dueRoute, "/api/v1"), s.strictQuery("area", "overdue", "days", "near", "limit", "cursor"), s.duePatrols(newDueAnswers(maxDueAnswers)))
 	authed.GET("/patrols/checklists", s.strictQuery(), s.patrolChecklists)
 	authed.GET("/patrols/:id", s.strictQuery(), s.getPatrol)
 	authed.GET("/patrols/:id/photos/:photo", s.strictQuery(), s.getPatrolPhoto)

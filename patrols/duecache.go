@@ -175,3 +175,18 @@ func (s *Store) Live() bool {
 	defer s.due.mu.Unlock()
 	return s.due.live
 }
+
+// DueVersion names the state every kept due list was made from: it changes
+// whenever they are dropped (a risk point changed on any replica); ok is
+// false while nothing may be kept. An answer made from a list and kept
+// elsewhere (the API's encoded answers) is valid while the version holds
+// and the day (DueToday) is the same.
+func (s *Store) DueVersion() (version uint64, ok bool) {
+	s.due.mu.Lock()
+	defer s.due.mu.Unlock()
+	return s.due.gen, s.due.live
+}
+
+// DueToday is the day the due lists are judged on now (UTC+8, the store's
+// clock).
+func (s *Store) DueToday() string { return Today(s.cfg.Now()).Format("2006-01-02") }
