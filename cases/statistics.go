@@ -341,7 +341,7 @@ func (s *Store) Rectification(ctx context.Context, u *riskmap.User, q StatsQuery
 
 	// the counters count every case: cases of one origin are scanned (an
 	// index holds those of inspections and patrols)
-	if q.GroupBy != "grid" && origin == "" && townshipsOrMore(areaPrefix) && wholeTownships(scope) {
+	if q.GroupBy != "grid" && origin == "" && riskmap.TownshipsOrMore(strings.TrimSuffix(areaPrefix, "%")) && scope.WholeTownships() {
 		err = s.countedStats(ctx, col, from, to, end, areaPrefix, scope, index, out.Rows)
 	} else {
 		err = s.scannedStats(ctx, col, from, end, areaPrefix, scope, origin, index, out.Rows)
@@ -440,23 +440,6 @@ func (s *Store) scannedStats(ctx context.Context, col string, from, end time.Tim
 	return nil
 }
 
-// wholeTownships reports whether the scope is everything or whole townships
-// (or larger areas), the grain of the per-township counters.
-func wholeTownships(sc riskmap.Scope) bool {
-	if sc.All {
-		return true
-	}
-	if len(sc.Grids) > 0 {
-		return false
-	}
-	for _, a := range sc.Areas {
-		if !townshipsOrMore(riskmap.AreaPrefix(a) + "%") {
-			return false
-		}
-	}
-	return true
-}
-
 // escalatedCounts counts, per unit, the found cases of the period first
 // escalated before its end: few cases, found by cases_first_escalated_idx.
 func (s *Store) escalatedCounts(ctx context.Context, col string, from, end time.Time, areaPrefix string, scope riskmap.Scope,
@@ -485,20 +468,9 @@ func (s *Store) escalatedCounts(ctx context.Context, col string, from, end time.
 	return nil
 }
 
-// townshipsOrMore reports whether every prefix (each ending in %) selects
-// whole townships, so that the per-township counters can answer.
-func townshipsOrMore(prefixes ...string) bool {
-	for _, p := range prefixes {
-		if len(p) > 10 {
-			return false
-		}
-	}
-	return true
-}
-
 // countedStats counts from the per-day counters and the pending cases
 // (statsCountedSQL); county or township units only, and area and scope
-// prefixes of whole townships or more (wholeTownships).
+// prefixes of whole townships or more (riskmap.Scope.WholeTownships).
 func (s *Store) countedStats(ctx context.Context, col string, from, to, end time.Time, areaPrefix string, scope riskmap.Scope,
 	index map[string]int, rows []StatsRow) error {
 	args := []any{from.Format("2006-01-02"), to.Format("2006-01-02"), from, end}
