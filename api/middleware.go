@@ -218,16 +218,15 @@ func (s *Server) authenticate() gin.HandlerFunc {
 }
 
 // rememberToken says whether a request may be judged on a remembered token
-// (auth.Service.AuthenticateCached: forgotten on every replica at any
-// account change, and by this one's writes before they answer, see
-// syncCaches): reads, unless a standby may answer them, which must then
-// see the user's last write wherever it was made — the write position a
-// remembered user may miss. The due lists read the primary only.
+// (auth.Service.AuthenticateCached, as tiles are: forgotten on every
+// replica when an account changes, at the NOTIFY's delay, and on this one
+// by its own writes before they answer, see syncCaches): only the due
+// list, which a phone asks again and again and which reads the primary
+// (a remembered user's write position may be stale). Every other route
+// looks its token up, so that a revocation holds at once everywhere.
 func (s *Server) rememberToken(c *gin.Context) bool {
-	if m := c.Request.Method; m != http.MethodGet && m != http.MethodHead {
-		return false
-	}
-	return s.Reads == nil || !s.Reads.HasStandby() || c.FullPath() == dueRoute
+	m := c.Request.Method
+	return (m == http.MethodGet || m == http.MethodHead) && c.FullPath() == dueRoute
 }
 
 // clientVia tells the web app's writes (it names itself in
