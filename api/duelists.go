@@ -2,7 +2,6 @@ package api
 
 import (
 	"bytes"
-	"container/list"
 	"net/http"
 	"strconv"
 	"sync"
@@ -11,6 +10,7 @@ import (
 	"github.com/gin-gonic/gin"
 	"github.com/klauspost/compress/gzip"
 
+	"riskmap/internal/lru"
 	"riskmap/tiles"
 )
 
@@ -26,26 +26,21 @@ import (
 // the body, the same on every replica: a client revalidating gets 304.
 type dueAnswers struct {
 	mu      sync.Mutex
-	max     int
-	size    int
-	entries map[string]*dueAnswer
-	lru     *list.List
+	answers *lru.Cache[string, *dueAnswer]
 }
 
 type dueAnswer struct {
-	key   string
 	today string
 	body  []byte
 	gzip  []byte
 	etag  string
-	elem  *list.Element
 }
 
 // maxDueAnswers bounds the kept answers' bytes (plain and gzipped).
 const maxDueAnswers = 64 << 20
 
 func newDueAnswers(max int) *dueAnswers {
-	return &dueAnswers{max: max, entries: map[string]*dueAnswer{}, lru: list.New()}
+	return &dueAnswers{answers: lru.New[string, *dueAnswer](max)}
 }
 
 // dueAnswerKey names an answer; version is patrols.Store.DueVersion.
@@ -56,47 +51,27 @@ func dueAnswerKey(version uint64, scope, today, query string) string {
 func (d *dueAnswers) get(key string) *dueAnswer {
 	d.mu.Lock()
 	defer d.mu.Unlock()
-	a := d.entries[key]
-	if a != nil {
-		d.lru.MoveToFront(a.elem)
-	}
+	a, _ := d.answers.Get(key)
 	return a
 }
 
-// put keeps an answer, forgetting the least recently asked beyond max
-// (answers of an older version are never asked again: they go first).
-func (d *dueAnswers) put(a *dueAnswer) {
-	size := len(a.key) + len(a.body) + len(a.gzip) + 128
-	if size > d.max {
-		return
-	}
+// put keeps an answer, forgetting the least recently asked beyond the
+// bound (answers of an older version are never asked again: they go
+// first).
+func (d *dueAnswers) put(key string, a *dueAnswer) {
 	d.mu.Lock()
 	defer d.mu.Unlock()
-	if old := d.entries[a.key]; old != nil {
-		d.remove(old)
-	}
-	a.elem = d.lru.PushFront(a)
-	d.entries[a.key] = a
-	d.size += size
-	for d.size > d.max {
-		d.remove(d.lru.Back().Value.(*dueAnswer))
-	}
-}
-
-func (d *dueAnswers) remove(a *dueAnswer) {
-	d.lru.Remove(a.elem)
-	delete(d.entries, a.key)
-	d.size -= len(a.key) + len(a.body) + len(a.gzip) + 128
+	d.answers.Put(key, a, len(key)+len(a.body)+len(a.gzip)+128)
 }
 
 // newDueAnswer encodes an answer once: its body, its gzip and its ETag.
-func newDueAnswer(key, today string, body []byte) *dueAnswer {
+func newDueAnswer(today string, body []byte) *dueAnswer {
 	var gz bytes.Buffer
 	gz.Grow(len(body) / 4)
 	w, _ := gzip.NewWriterLevel(&gz, gzip.DefaultCompression)
 	_, _ = w.Write(body) // to memory: no error
 	_ = w.Close()
-	return &dueAnswer{key: key, today: today, body: body, gzip: gz.Bytes(),
+	return &dueAnswer{today: today, body: body, gzip: gz.Bytes(),
 		etag: `"` + strconv.FormatUint(xxhash.Sum64(body), 36) + `"`}
 }
 

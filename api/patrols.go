@@ -15,6 +15,7 @@ import (
 	"github.com/paulmach/orb"
 
 	"riskmap"
+	"riskmap/features"
 	"riskmap/internal/collection"
 	"riskmap/patrols"
 )
@@ -108,26 +109,18 @@ func (s *Server) recordPatrol(c *gin.Context) {
 
 // listPatrols: GET /api/v1/patrols?risk_point_id=&area=&worker=&from=&to=&off_site=&result=&limit=&cursor=
 func (s *Server) listPatrols(c *gin.Context) {
-	lq, err := parseListQuery(c)
+	rq, err := routineList(c, "patrols", "area or risk_point_id")
 	if err != nil {
 		s.fail(c, err)
 		return
 	}
-	if lq.BBox != nil {
-		s.fail(c, badParam("bbox", "not a filter of patrols: use area or risk_point_id"))
-		return
-	}
 	u := currentUser(c)
-	q := patrols.ListQuery{Limit: lq.Limit, After: lq.After}
+	q := patrols.ListQuery{Limit: rq.Limit, After: rq.After, Area: rq.area, From: rq.from, To: rq.to}
 	if v := c.Query("risk_point_id"); v != "" {
 		if q.RiskPointID, err = strconv.ParseInt(v, 10, 64); err != nil || q.RiskPointID < 1 {
 			s.fail(c, badParam("risk_point_id", "want a risk point id, got %q", v))
 			return
 		}
-	}
-	if q.Area, err = areaParam(c); err != nil {
-		s.fail(c, err)
-		return
 	}
 	if v := c.Query("worker"); v != "" {
 		if v == "me" {
@@ -136,14 +129,6 @@ func (s *Server) listPatrols(c *gin.Context) {
 			s.fail(c, badParam("worker", "want a user id or \"me\", got %q", v))
 			return
 		}
-	}
-	if q.From, err = parseDate(c, "from", time.Time{}); err != nil {
-		s.fail(c, err)
-		return
-	}
-	if q.To, err = parseDate(c, "to", time.Time{}); err != nil {
-		s.fail(c, err)
-		return
 	}
 	if v, ok := c.GetQuery("off_site"); ok {
 		b, err := strconv.ParseBool(v)
@@ -202,12 +187,12 @@ func (s *Server) duePatrols(answers *dueAnswers) gin.HandlerFunc {
 				return
 			}
 		}
-		a, ok := s.dueAnswer(c, key)
+		a, ok := s.dueAnswer(c)
 		if !ok {
 			return
 		}
 		if v, still := s.Patrols.DueVersion(); live && still && v == version && a.today == today {
-			answers.put(a)
+			answers.put(key, a)
 		}
 		a.serve(c)
 	}
@@ -215,7 +200,7 @@ func (s *Server) duePatrols(answers *dueAnswers) gin.HandlerFunc {
 
 // dueAnswer makes the answer of a due list; false when it failed (and the
 // failure is answered).
-func (s *Server) dueAnswer(c *gin.Context, key string) (*dueAnswer, bool) {
+func (s *Server) dueAnswer(c *gin.Context) (*dueAnswer, bool) {
 	lq, err := parseListQuery(c)
 	if err != nil {
 		s.fail(c, err)
@@ -267,13 +252,42 @@ func (s *Server) dueAnswer(c *gin.Context, key string) (*dueAnswer, bool) {
 	fc := collection.New(body, collection.Options{})
 	_ = fc.AddJoined(len(page.Features), page.Joined)
 	_ = fc.Close(&collection.Page{Links: pageLinks("", c.Request.URL, int64(page.Next), 0)}) // to memory: no error
-	return newDueAnswer(key, page.Today, body.Bytes()), true
+	return newDueAnswer(page.Today, body.Bytes()), true
 }
 
 // patrolChecklists: GET /api/v1/patrols/checklists — every version of
 // every category's list, for the phone to keep offline.
 func (s *Server) patrolChecklists(c *gin.Context) {
 	c.JSON(http.StatusOK, gin.H{"checklists": patrols.Checklists(), "answers": patrols.AnswerValues()})
+}
+
+// routineQuery is what the patrol and inspection lists share.
+type routineQuery struct {
+	features.ListQuery
+	area     string
+	from, to time.Time
+}
+
+// routineList reads what the patrol and inspection lists share: limit and
+// cursor, area, from and to (whole days); a bbox is refused, naming the
+// filters to use instead.
+func routineList(c *gin.Context, what, instead string) (routineQuery, error) {
+	var q routineQuery
+	var err error
+	if q.ListQuery, err = parseListQuery(c); err != nil {
+		return q, err
+	}
+	if q.BBox != nil {
+		return q, badParam("bbox", "not a filter of %s: use %s", what, instead)
+	}
+	if q.area, err = areaParam(c); err != nil {
+		return q, err
+	}
+	if q.from, err = parseDate(c, "from", time.Time{}); err != nil {
+		return q, err
+	}
+	q.to, err = parseDate(c, "to", time.Time{})
+	return q, err
 }
 
 // areaParam reads area: a 12-digit area or a 15-digit grid code.

@@ -512,6 +512,31 @@ func TestDueDatesAndOverdueTurnAtMidnightInShanghai(t *testing.T) {
 	}
 	check("2024-03-12T09:00:00+08:00", "2024-03-12", false, 0)
 	check("2024-03-13T00:00:00+08:00", "2024-03-12", true, 1)
+
+	// the answer is kept with its ETag: asked with it, 304; an edit by
+	// another writer (psql) gives a new answer once its notification is
+	// heard, never the kept one
+	const path = "/api/v1/patrols/due?days=30"
+	first := e.do("GET", path, "worker1", nil, nil)
+	tag := first.Header.Get("ETag")
+	if first.StatusCode != 200 || tag == "" || first.Header.Get("X-Riskmap-Today") != "2024-03-13" {
+		t.Fatalf("due list: %d, ETag %q, today %q", first.StatusCode, tag, first.Header.Get("X-Riskmap-Today"))
+	}
+	if again := e.do("GET", path, "worker1", nil, nil, "If-None-Match", tag); again.StatusCode != 304 {
+		t.Fatalf("asked again with its ETag: %d", again.StatusCode)
+	}
+	if _, err := e.pool.Exec(context.Background(), "UPDATE risk_points SET name = '改过名的巡查点' WHERE id = $1", rp); err != nil {
+		t.Fatal(err)
+	}
+	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(20 * time.Millisecond) {
+		res := e.do("GET", path, "worker1", nil, nil, "If-None-Match", tag)
+		if res.StatusCode == 200 && strings.Contains(string(res.Body), "改过名的巡查点") && res.Header.Get("ETag") != tag {
+			break
+		}
+		if res.StatusCode != 304 || time.Now().After(deadline) {
+			t.Fatalf("after an edit by another writer: %d %.300s", res.StatusCode, res.Body)
+		}
+	}
 }
 
 func TestTheDueListIsTheWorkersGridsNearestFirst(t *testing.T) {
