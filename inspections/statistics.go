@@ -14,6 +14,7 @@ import (
 	"riskmap"
 	"riskmap/cases"
 	"riskmap/patrols"
+	"riskmap/postgres"
 )
 
 // StatsQuery asks for the inspection statistics of an area over whole days
@@ -232,30 +233,23 @@ func (s *Store) inspectionCounts(ctx context.Context, u *riskmap.User, col, area
 		filter += fmt.Sprintf(" AND i.grid_code LIKE $%d", len(args))
 	}
 	out := map[string]StatsRow{}
-	err := pgx.BeginTxFunc(ctx, s.reads, pgx.TxOptions{AccessMode: pgx.ReadOnly}, func(tx pgx.Tx) error {
-		if _, err := tx.Exec(ctx, "SET LOCAL jit = off"); err != nil {
+	err := postgres.Statistics(ctx, s.reads, fmt.Sprintf(inspectionsSQL, col, filter), args, func(rows pgx.Rows) error {
+		var unit *string
+		var r StatsRow
+		if err := rows.Scan(&unit, &r.Enterprises, &r.Inspections, &r.Penalties, &r.Fines,
+			&r.Own.Enterprises, &r.Own.Inspections, &r.Own.Penalties, &r.Own.Fines); err != nil {
 			return err
 		}
-		rows, err := tx.Query(ctx, fmt.Sprintf(inspectionsSQL, col, filter), args...)
-		if err != nil {
-			return fmt.Errorf("inspection statistics: %w", err)
+		key := ""
+		if unit != nil {
+			key = *unit
 		}
-		defer rows.Close()
-		for rows.Next() {
-			var unit *string
-			var r StatsRow
-			if err := rows.Scan(&unit, &r.Enterprises, &r.Inspections, &r.Penalties, &r.Fines,
-				&r.Own.Enterprises, &r.Own.Inspections, &r.Own.Penalties, &r.Own.Fines); err != nil {
-				return err
-			}
-			key := ""
-			if unit != nil {
-				key = *unit
-			}
-			out[key] = r
-		}
-		return rows.Err()
+		out[key] = r
+		return nil
 	})
+	if err != nil {
+		return nil, fmt.Errorf("inspection statistics: %w", err)
+	}
 	return out, err
 }
 

@@ -146,10 +146,7 @@ func (s *Store) Record(ctx context.Context, u *riskmap.User, in *Input) (cases.R
 			id, in.HazardSourceID, in.InspectedOn.Format("2006-01-02"), in.Kind, u.Role, office, plan, in.Note,
 			penaltyNo, penaltyYuan, u.ID, u.Name()).Scan(&grid)
 		if errors.Is(err, pgx.ErrNoRows) {
-			var found bool
-			if reply, found, err = replies.Find(ctx, tx, id, u.ID, fp); err == nil && !found {
-				err = replies.Taken(id)
-			}
+			reply, err = replies.Raced(ctx, tx, id, u.ID, fp)
 			return err
 		}
 		if err != nil {

@@ -8,6 +8,7 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"riskmap"
+	"riskmap/postgres"
 )
 
 // Figures are the patrol figures of an area over a period [from, to]
@@ -153,25 +154,15 @@ func (s *Store) Figures(ctx context.Context, u *riskmap.User, q FiguresQuery) (m
 	}
 	sql := fmt.Sprintf("WITH "+patrolled+figuresRest, q.Unit, filters[0], filters[1], filters[2], filters[3], DueOnJoinedSQL("t", "i"))
 	out := map[string]Figures{}
-	err := pgx.BeginTxFunc(ctx, s.reads, pgx.TxOptions{AccessMode: pgx.ReadOnly}, func(tx pgx.Tx) error {
-		if _, err := tx.Exec(ctx, "SET LOCAL jit = off"); err != nil {
+	err := postgres.Statistics(ctx, s.reads, sql, args, func(rows pgx.Rows) error {
+		var unit string
+		var f Figures
+		if err := rows.Scan(&unit, &f.Due, &f.OnTime, &f.Late, &f.Patrols, &f.OffSite, &f.Problems, &f.Hazards); err != nil {
 			return err
 		}
-		rows, err := tx.Query(ctx, sql, args...)
-		if err != nil {
-			return err
-		}
-		defer rows.Close()
-		for rows.Next() {
-			var unit string
-			var f Figures
-			if err := rows.Scan(&unit, &f.Due, &f.OnTime, &f.Late, &f.Patrols, &f.OffSite, &f.Problems, &f.Hazards); err != nil {
-				return err
-			}
-			f.Overdue = f.Due - f.OnTime - f.Late
-			out[unit] = f
-		}
-		return rows.Err()
+		f.Overdue = f.Due - f.OnTime - f.Late
+		out[unit] = f
+		return nil
 	})
 	if err != nil {
 		return nil, fmt.Errorf("patrol figures: %w", err)

@@ -124,10 +124,7 @@ func (s *Store) Record(ctx context.Context, u *riskmap.User, in *Input, photos *
 			in.AccuracyM, s.cfg.OffSiteM, in.Checklist.Version, in.Checklist.Answers, in.Result, in.Note).Scan(&grid, &offSite, &distance)
 		if errors.Is(err, pgx.ErrNoRows) {
 			// the same id was recorded since the check above
-			var found bool
-			if reply, found, err = replies.Find(ctx, tx, id, u.ID, fp); err == nil && !found {
-				err = replies.Taken(id)
-			}
+			reply, err = replies.Raced(ctx, tx, id, u.ID, fp)
 			return err
 		}
 		if err != nil {
