@@ -15,6 +15,7 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
+	"riskmap"
 	"riskmap/patrols"
 )
 
@@ -556,5 +557,57 @@ func TestTheDueListIsTheWorkersGridsNearestFirst(t *testing.T) {
 	}
 	if _, ok := findDue(e.due("worker1", "?area=441502001001002"), c); ok {
 		t.Fatal("a worker sees a point outside their grids by naming its grid")
+	}
+}
+
+// The patrol figures of township rows come from the daily counters
+// (migration 633), those of grid rows from the patrols themselves: they
+// agree, a late patrol included, and a late patrol made after a period's
+// end is no patrol of that period (its due date stays overdue).
+func TestPatrolFiguresFromTheCountersAgreeWithThePatrols(t *testing.T) {
+	e := newPatrolEnv(t)
+	ctx := context.Background()
+	rp := e.point(115.25, 23.0, 1, "flood") // red: every 7 days
+	if _, err := e.pool.Exec(ctx, "UPDATE risk_points SET created_at = $2, last_inspection = NULL WHERE id = $1",
+		rp, time.Date(2024, 3, 1, 10, 0, 0, 0, cst)); err != nil {
+		t.Fatal(err)
+	}
+	patrol := func(id string, at time.Time) {
+		t.Helper()
+		e.clock.Set(at.Add(time.Hour))
+		if res := e.send("worker1", patrolOf(id, rp, 115.2501, 23.0, at), pngBytes(t, 1)); res.StatusCode != 201 {
+			t.Fatalf("patrol: %d %s", res.StatusCode, res.Body)
+		}
+	}
+	patrol("5a1d3a52-8a3e-4d0e-9b7a-2f5e1c9d4a01", time.Date(2024, 3, 5, 9, 0, 0, 0, cst))  // due 1 March: late
+	patrol("5a1d3a52-8a3e-4d0e-9b7a-2f5e1c9d4a02", time.Date(2024, 3, 12, 9, 0, 0, 0, cst)) // due 12 March: on time
+	e.clock.Set(time.Date(2024, 4, 1, 10, 0, 0, 0, cst))                                    // due 19 March: open
+	admin := &riskmap.User{ID: 1, Role: riskmap.RoleAdmin}
+	for _, c := range []struct {
+		from, to time.Time
+		want     patrols.Figures
+	}{
+		{time.Date(2024, 3, 1, 0, 0, 0, 0, cst), time.Date(2024, 3, 4, 0, 0, 0, 0, cst), patrols.Figures{Due: 1, Overdue: 1}},
+		{time.Date(2024, 3, 1, 0, 0, 0, 0, cst), time.Date(2024, 3, 31, 0, 0, 0, 0, cst),
+			patrols.Figures{Due: 3, OnTime: 1, Late: 1, Overdue: 1, Patrols: 2}},
+		{time.Date(2024, 3, 5, 0, 0, 0, 0, cst), time.Date(2024, 3, 12, 0, 0, 0, 0, cst), patrols.Figures{Due: 1, OnTime: 1, Patrols: 2}},
+	} {
+		sum := func(unit string) patrols.Figures {
+			t.Helper()
+			figs, err := e.patrols.Figures(ctx, admin, patrols.FiguresQuery{Unit: unit, From: c.from, To: c.to})
+			if err != nil {
+				t.Fatal(err)
+			}
+			var all patrols.Figures
+			for _, f := range figs {
+				all.Add(f)
+			}
+			return all
+		}
+		counted, scanned := sum("township_code"), sum("grid_code")
+		if counted != c.want || scanned != c.want {
+			t.Errorf("%s..%s: township rows (counters) %+v, grid rows (patrols) %+v, want %+v",
+				c.from.Format("01-02"), c.to.Format("01-02"), counted, scanned, c.want)
+		}
 	}
 }
