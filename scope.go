@@ -140,3 +140,25 @@ func (s Scope) Fingerprint() string {
 	}
 	return k
 }
+
+// WholeTownships reports whether s is everything or whole townships (or
+// larger areas): the grain of the per-township counters the statistics
+// read (case_day_counts, patrol_day_counts).
+func (s Scope) WholeTownships() bool {
+	if s.All {
+		return true
+	}
+	if len(s.Grids) > 0 {
+		return false
+	}
+	for _, a := range s.Areas {
+		if !TownshipsOrMore(AreaPrefix(a)) {
+			return false
+		}
+	}
+	return true
+}
+
+// TownshipsOrMore reports whether an area prefix (AreaPrefix; "" for
+// everything) selects whole townships: a township's or shorter.
+func TownshipsOrMore(prefix string) bool { return len(prefix) <= 9 }

@@ -1,5 +1,7 @@
 package riskmap
 
+import "strings"
+
 // User is an authenticated account with its scope.
 type User struct {
 	ID          int64    `json:"id"`
@@ -17,6 +19,15 @@ type User struct {
 	// with (0: a login session); ReadOnly says that token may not write.
 	AccessToken int64 `json:"-"`
 	ReadOnly    bool  `json:"-"`
+}
+
+// Name is how records and messages name the user: the display name, or
+// the username when it has none.
+func (u *User) Name() string {
+	if strings.TrimSpace(u.DisplayName) != "" {
+		return u.DisplayName
+	}
+	return u.Username
 }
 
 // Scope is what the user may see: admins everything, workers their grids,

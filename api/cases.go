@@ -154,8 +154,12 @@ func writeFeaturePage(c *gin.Context, feats []json.RawMessage, next int64) {
 
 // writeFeaturePageIn is writeFeaturePage with positions in crs (crs=).
 func writeFeaturePageIn(c *gin.Context, feats []json.RawMessage, next int64, crs geo.CRS) error {
-	var buf bytes.Buffer
-	fc := collection.New(&buf, collection.Options{Members: crsMembers(crs)})
+	size := 512 // the collection's head, counts and links
+	for _, f := range feats {
+		size += len(f) + 1
+	}
+	buf := bytes.NewBuffer(make([]byte, 0, size))
+	fc := collection.New(buf, collection.Options{Members: crsMembers(crs)})
 	for _, f := range feats {
 		b, err := featureIn(f, crs)
 		if err != nil {

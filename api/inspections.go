@@ -7,7 +7,6 @@ import (
 	"net/http"
 	"slices"
 	"strconv"
-	"time"
 
 	"github.com/gin-gonic/gin"
 
@@ -38,16 +37,12 @@ func (s *Server) recordInspection(c *gin.Context) {
 
 // listInspections: GET /api/v1/inspections?hazard_source_id=&area=&from=&to=&kind=&level=&plan_id=&limit=&cursor=
 func (s *Server) listInspections(c *gin.Context) {
-	lq, err := parseListQuery(c)
+	rq, err := routineList(c, "inspections", "area or hazard_source_id")
 	if err != nil {
 		s.fail(c, err)
 		return
 	}
-	if lq.BBox != nil {
-		s.fail(c, badParam("bbox", "not a filter of inspections: use area or hazard_source_id"))
-		return
-	}
-	q := inspections.ListQuery{Limit: lq.Limit, After: lq.After}
+	q := inspections.ListQuery{Limit: rq.Limit, After: rq.After, Area: rq.area, From: rq.from, To: rq.to}
 	for _, p := range []struct {
 		name string
 		dst  *int64
@@ -60,18 +55,6 @@ func (s *Server) listInspections(c *gin.Context) {
 			}
 			*p.dst = n
 		}
-	}
-	if q.Area, err = areaParam(c); err != nil {
-		s.fail(c, err)
-		return
-	}
-	if q.From, err = parseDate(c, "from", time.Time{}); err != nil {
-		s.fail(c, err)
-		return
-	}
-	if q.To, err = parseDate(c, "to", time.Time{}); err != nil {
-		s.fail(c, err)
-		return
 	}
 	if q.Kind = c.Query("kind"); q.Kind != "" && !slices.Contains(inspections.Kinds(), q.Kind) {
 		s.fail(c, badParam("kind", "want routine, random, special or follow_up, got %q", q.Kind))

@@ -192,7 +192,16 @@ func (s *Server) authenticate() gin.HandlerFunc {
 			s.fail(c, riskmap.Errorf(riskmap.EUNAUTHORIZED, "missing bearer token: log in at /api/v1/auth/login"))
 			return
 		}
-		u, err := s.Auth.Authenticate(c.Request.Context(), tok)
+		var u *riskmap.User
+		var err error
+		if s.rememberToken(c) {
+			if u, err = s.Auth.AuthenticateCached(c.Request.Context(), tok); err == nil {
+				cp := *u // the request's own: a write raises its Wrote
+				u = &cp
+			}
+		} else {
+			u, err = s.Auth.Authenticate(c.Request.Context(), tok)
+		}
 		if err != nil {
 			s.fail(c, err)
 			return
@@ -206,6 +215,18 @@ func (s *Server) authenticate() gin.HandlerFunc {
 		c.Writer = &privateWriter{ResponseWriter: c.Writer}
 		c.Next()
 	}
+}
+
+// rememberToken says whether a request may be judged on a remembered token
+// (auth.Service.AuthenticateCached, as tiles are: forgotten on every
+// replica when an account changes, at the NOTIFY's delay, and on this one
+// by its own writes before they answer, see syncCaches): only the due
+// list, which a phone asks again and again and which reads the primary
+// (a remembered user's write position may be stale). Every other route
+// looks its token up, so that a revocation holds at once everywhere.
+func (s *Server) rememberToken(c *gin.Context) bool {
+	m := c.Request.Method
+	return (m == http.MethodGet || m == http.MethodHead) && c.FullPath() == dueRoute
 }
 
 // clientVia tells the web app's writes (it names itself in

@@ -1,6 +1,7 @@
 package api
 
 import (
+	"bytes"
 	"errors"
 	"io"
 	"math"
@@ -14,11 +15,16 @@ import (
 	"github.com/paulmach/orb"
 
 	"riskmap"
+	"riskmap/features"
+	"riskmap/internal/collection"
 	"riskmap/patrols"
 )
 
 // patrolsRoute takes bodies larger than the usual limit: the photos.
 const patrolsRoute = "/api/v1/patrols"
+
+// dueRoute is the due list's path (its lists live on the primary).
+const dueRoute = "/api/v1/patrols/due"
 
 // maxPatrolField caps the patrol part of the multipart body.
 const maxPatrolField = 1 << 20
@@ -103,26 +109,18 @@ func (s *Server) recordPatrol(c *gin.Context) {
 
 // listPatrols: GET /api/v1/patrols?risk_point_id=&area=&worker=&from=&to=&off_site=&result=&limit=&cursor=
 func (s *Server) listPatrols(c *gin.Context) {
-	lq, err := parseListQuery(c)
+	rq, err := routineList(c, "patrols", "area or risk_point_id")
 	if err != nil {
 		s.fail(c, err)
 		return
 	}
-	if lq.BBox != nil {
-		s.fail(c, badParam("bbox", "not a filter of patrols: use area or risk_point_id"))
-		return
-	}
 	u := currentUser(c)
-	q := patrols.ListQuery{Limit: lq.Limit, After: lq.After}
+	q := patrols.ListQuery{Limit: rq.Limit, After: rq.After, Area: rq.area, From: rq.from, To: rq.to}
 	if v := c.Query("risk_point_id"); v != "" {
 		if q.RiskPointID, err = strconv.ParseInt(v, 10, 64); err != nil || q.RiskPointID < 1 {
 			s.fail(c, badParam("risk_point_id", "want a risk point id, got %q", v))
 			return
 		}
-	}
-	if q.Area, err = areaParam(c); err != nil {
-		s.fail(c, err)
-		return
 	}
 	if v := c.Query("worker"); v != "" {
 		if v == "me" {
@@ -131,14 +129,6 @@ func (s *Server) listPatrols(c *gin.Context) {
 			s.fail(c, badParam("worker", "want a user id or \"me\", got %q", v))
 			return
 		}
-	}
-	if q.From, err = parseDate(c, "from", time.Time{}); err != nil {
-		s.fail(c, err)
-		return
-	}
-	if q.To, err = parseDate(c, "to", time.Time{}); err != nil {
-		s.fail(c, err)
-		return
 	}
 	if v, ok := c.GetQuery("off_site"); ok {
 		b, err := strconv.ParseBool(v)
@@ -185,37 +175,62 @@ func (s *Server) getPatrolPhoto(c *gin.Context) {
 }
 
 // duePatrols: GET /api/v1/patrols/due?area=&overdue=&days=&near=lon,lat&limit=&cursor=
-func (s *Server) duePatrols(c *gin.Context) {
+// An answer is kept encoded while it holds (duelists.go).
+func (s *Server) duePatrols(answers *dueAnswers) gin.HandlerFunc {
+	return func(c *gin.Context) {
+		version, live := s.Patrols.DueVersion()
+		today := s.Patrols.DueToday()
+		key := dueAnswerKey(version, currentUser(c).Scope().Fingerprint(), today, c.Request.URL.RawQuery)
+		if live {
+			if a := answers.get(key); a != nil {
+				a.serve(c)
+				return
+			}
+		}
+		a, ok := s.dueAnswer(c)
+		if !ok {
+			return
+		}
+		if v, still := s.Patrols.DueVersion(); live && still && v == version && a.today == today {
+			answers.put(key, a)
+		}
+		a.serve(c)
+	}
+}
+
+// dueAnswer makes the answer of a due list; false when it failed (and the
+// failure is answered).
+func (s *Server) dueAnswer(c *gin.Context) (*dueAnswer, bool) {
 	lq, err := parseListQuery(c)
 	if err != nil {
 		s.fail(c, err)
-		return
+		return nil, false
 	}
 	if lq.BBox != nil {
 		s.fail(c, badParam("bbox", "not a filter of the due list: use area or near"))
-		return
+		return nil, false
 	}
 	if lq.After > math.MaxInt32 {
 		s.fail(c, badParam("cursor", "not a cursor this server issued"))
-		return
+		return nil, false
 	}
 	// the list is sorted by due date or distance: its cursor is an offset
 	q := patrols.DueQuery{Limit: lq.Limit, Offset: int(lq.After)}
 	if q.Area, err = areaParam(c); err != nil {
 		s.fail(c, err)
-		return
+		return nil, false
 	}
 	if v, ok := c.GetQuery("overdue"); ok {
 		if q.OverdueOnly, err = strconv.ParseBool(v); err != nil {
 			s.fail(c, badParam("overdue", "want true or false, got %q", v))
-			return
+			return nil, false
 		}
 	}
 	if v, ok := c.GetQuery("days"); ok {
 		n, err := strconv.Atoi(v)
 		if err != nil || n < 0 || n > 3650 {
 			s.fail(c, badParam("days", "want a number of days from 0 to 3650, got %q", v))
-			return
+			return nil, false
 		}
 		q.Within = &n
 	}
@@ -223,23 +238,56 @@ func (s *Server) duePatrols(c *gin.Context) {
 		p, err := parseLonLat("near", v)
 		if err != nil {
 			s.fail(c, err)
-			return
+			return nil, false
 		}
 		q.Near = &p
 	}
 	page, err := s.Patrols.Due(c.Request.Context(), currentUser(c), q)
 	if err != nil {
 		s.fail(c, err)
-		return
+		return nil, false
 	}
-	c.Header("X-Riskmap-Today", page.Today)
-	writeFeaturePage(c, page.Features, int64(page.Next))
+	// the features are written from the page's one buffer
+	body := bytes.NewBuffer(make([]byte, 0, len(page.Joined)+512))
+	fc := collection.New(body, collection.Options{})
+	_ = fc.AddJoined(len(page.Features), page.Joined)
+	_ = fc.Close(&collection.Page{Links: pageLinks("", c.Request.URL, int64(page.Next), 0)}) // to memory: no error
+	return newDueAnswer(page.Today, body.Bytes()), true
 }
 
 // patrolChecklists: GET /api/v1/patrols/checklists — every version of
 // every category's list, for the phone to keep offline.
 func (s *Server) patrolChecklists(c *gin.Context) {
 	c.JSON(http.StatusOK, gin.H{"checklists": patrols.Checklists(), "answers": patrols.AnswerValues()})
+}
+
+// routineQuery is what the patrol and inspection lists share.
+type routineQuery struct {
+	features.ListQuery
+	area     string
+	from, to time.Time
+}
+
+// routineList reads what the patrol and inspection lists share: limit and
+// cursor, area, from and to (whole days); a bbox is refused, naming the
+// filters to use instead.
+func routineList(c *gin.Context, what, instead string) (routineQuery, error) {
+	var q routineQuery
+	var err error
+	if q.ListQuery, err = parseListQuery(c); err != nil {
+		return q, err
+	}
+	if q.BBox != nil {
+		return q, badParam("bbox", "not a filter of %s: use %s", what, instead)
+	}
+	if q.area, err = areaParam(c); err != nil {
+		return q, err
+	}
+	if q.from, err = parseDate(c, "from", time.Time{}); err != nil {
+		return q, err
+	}
+	q.to, err = parseDate(c, "to", time.Time{})
+	return q, err
 }
 
 // areaParam reads area: a 12-digit area or a 15-digit grid code.
@@ -275,7 +323,7 @@ func parseLonLat(name, v string) (orb.Point, error) {
 func (s *Server) patrolRoutes(authed *gin.RouterGroup) {
 	authed.POST("/patrols", s.recordPatrol)
 	authed.GET("/patrols", s.strictQuery("risk_point_id", "area", "worker", "from", "to", "off_site", "result", "limit", "cursor"), s.listPatrols)
-	authed.GET("/patrols/due", s.strictQuery("area", "overdue", "days", "near", "limit", "cursor"), s.duePatrols)
+	authed.GET(strings.TrimPrefix(dueRoute, "/api/v1"), s.strictQuery("area", "overdue", "days", "near", "limit", "cursor"), s.duePatrols(newDueAnswers(maxDueAnswers)))
 	authed.GET("/patrols/checklists", s.strictQuery(), s.patrolChecklists)
 	authed.GET("/patrols/:id", s.strictQuery(), s.getPatrol)
 	authed.GET("/patrols/:id/photos/:photo", s.strictQuery(), s.getPatrolPhoto)

@@ -15,6 +15,7 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
+	"riskmap"
 	"riskmap/patrols"
 )
 
@@ -512,6 +513,31 @@ func TestDueDatesAndOverdueTurnAtMidnightInShanghai(t *testing.T) {
 	}
 	check("2024-03-12T09:00:00+08:00", "2024-03-12", false, 0)
 	check("2024-03-13T00:00:00+08:00", "2024-03-12", true, 1)
+
+	// the answer is kept with its ETag: asked with it, 304; an edit by
+	// another writer (psql) gives a new answer once its notification is
+	// heard, never the kept one
+	const path = "/api/v1/patrols/due?days=30"
+	first := e.do("GET", path, "worker1", nil, nil)
+	tag := first.Header.Get("ETag")
+	if first.StatusCode != 200 || tag == "" || first.Header.Get("X-Riskmap-Today") != "2024-03-13" {
+		t.Fatalf("due list: %d, ETag %q, today %q", first.StatusCode, tag, first.Header.Get("X-Riskmap-Today"))
+	}
+	if again := e.do("GET", path, "worker1", nil, nil, "If-None-Match", tag); again.StatusCode != 304 {
+		t.Fatalf("asked again with its ETag: %d", again.StatusCode)
+	}
+	if _, err := e.pool.Exec(context.Background(), "UPDATE risk_points SET name = '改过名的巡查点' WHERE id = $1", rp); err != nil {
+		t.Fatal(err)
+	}
+	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(20 * time.Millisecond) {
+		res := e.do("GET", path, "worker1", nil, nil, "If-None-Match", tag)
+		if res.StatusCode == 200 && strings.Contains(string(res.Body), "改过名的巡查点") && res.Header.Get("ETag") != tag {
+			break
+		}
+		if res.StatusCode != 304 || time.Now().After(deadline) {
+			t.Fatalf("after an edit by another writer: %d %.300s", res.StatusCode, res.Body)
+		}
+	}
 }
 
 func TestTheDueListIsTheWorkersGridsNearestFirst(t *testing.T) {
@@ -531,5 +557,57 @@ func TestTheDueListIsTheWorkersGridsNearestFirst(t *testing.T) {
 	}
 	if _, ok := findDue(e.due("worker1", "?area=441502001001002"), c); ok {
 		t.Fatal("a worker sees a point outside their grids by naming its grid")
+	}
+}
+
+// The patrol figures of township rows come from the daily counters
+// (migration 633), those of grid rows from the patrols themselves: they
+// agree, a late patrol included, and a late patrol made after a period's
+// end is no patrol of that period (its due date stays overdue).
+func TestPatrolFiguresFromTheCountersAgreeWithThePatrols(t *testing.T) {
+	e := newPatrolEnv(t)
+	ctx := context.Background()
+	rp := e.point(115.25, 23.0, 1, "flood") // red: every 7 days
+	if _, err := e.pool.Exec(ctx, "UPDATE risk_points SET created_at = $2, last_inspection = NULL WHERE id = $1",
+		rp, time.Date(2024, 3, 1, 10, 0, 0, 0, cst)); err != nil {
+		t.Fatal(err)
+	}
+	patrol := func(id string, at time.Time) {
+		t.Helper()
+		e.clock.Set(at.Add(time.Hour))
+		if res := e.send("worker1", patrolOf(id, rp, 115.2501, 23.0, at), pngBytes(t, 1)); res.StatusCode != 201 {
+			t.Fatalf("patrol: %d %s", res.StatusCode, res.Body)
+		}
+	}
+	patrol("5a1d3a52-8a3e-4d0e-9b7a-2f5e1c9d4a01", time.Date(2024, 3, 5, 9, 0, 0, 0, cst))  // due 1 March: late
+	patrol("5a1d3a52-8a3e-4d0e-9b7a-2f5e1c9d4a02", time.Date(2024, 3, 12, 9, 0, 0, 0, cst)) // due 12 March: on time
+	e.clock.Set(time.Date(2024, 4, 1, 10, 0, 0, 0, cst))                                    // due 19 March: open
+	admin := &riskmap.User{ID: 1, Role: riskmap.RoleAdmin}
+	for _, c := range []struct {
+		from, to time.Time
+		want     patrols.Figures
+	}{
+		{time.Date(2024, 3, 1, 0, 0, 0, 0, cst), time.Date(2024, 3, 4, 0, 0, 0, 0, cst), patrols.Figures{Due: 1, Overdue: 1}},
+		{time.Date(2024, 3, 1, 0, 0, 0, 0, cst), time.Date(2024, 3, 31, 0, 0, 0, 0, cst),
+			patrols.Figures{Due: 3, OnTime: 1, Late: 1, Overdue: 1, Patrols: 2}},
+		{time.Date(2024, 3, 5, 0, 0, 0, 0, cst), time.Date(2024, 3, 12, 0, 0, 0, 0, cst), patrols.Figures{Due: 1, OnTime: 1, Patrols: 2}},
+	} {
+		sum := func(unit string) patrols.Figures {
+			t.Helper()
+			figs, err := e.patrols.Figures(ctx, admin, patrols.FiguresQuery{Unit: unit, From: c.from, To: c.to})
+			if err != nil {
+				t.Fatal(err)
+			}
+			var all patrols.Figures
+			for _, f := range figs {
+				all.Add(f)
+			}
+			return all
+		}
+		counted, scanned := sum("township_code"), sum("grid_code")
+		if counted != c.want || scanned != c.want {
+			t.Errorf("%s..%s: township rows (counters) %+v, grid rows (patrols) %+v, want %+v",
+				c.from.Format("01-02"), c.to.Format("01-02"), counted, scanned, c.want)
+		}
 	}
 }

@@ -8,6 +8,8 @@ import (
 	"testing"
 
 	"github.com/xuri/excelize/v2"
+
+	"riskmap/internal/mvttest"
 )
 
 // The four-colour layer recolours an area the moment one of its points
@@ -33,7 +35,7 @@ func TestTheFourColourTileFollowsAPointsLevel(t *testing.T) {
 			if res.StatusCode != 200 {
 				t.Fatalf("%s %s: %d", layer, path, res.StatusCode)
 			}
-			ml := decodeTile(t, res.Body)["risk_areas"]
+			ml := mvttest.Decode(t, res.Body)["risk_areas"]
 			if ml == nil {
 				t.Fatalf("%s %s: no risk_areas layer", layer, path)
 			}

@@ -17,7 +17,7 @@ import (
 func (s *Server) syncAfterWrites() gin.HandlerFunc {
 	return func(c *gin.Context) {
 		m := c.Request.Method
-		if (s.Tiles == nil && s.Reads == nil) || m == http.MethodGet || m == http.MethodHead || m == http.MethodOptions {
+		if m == http.MethodGet || m == http.MethodHead || m == http.MethodOptions {
 			c.Next()
 			return
 		}

@@ -18,13 +18,13 @@ import (
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/paulmach/orb"
-	"github.com/paulmach/orb/encoding/mvt"
 
 	"riskmap/api"
 	"riskmap/audit"
 	"riskmap/auth"
 	"riskmap/features"
 	"riskmap/internal/dbtest"
+	"riskmap/internal/mvttest"
 	"riskmap/metrics"
 	"riskmap/tiles"
 )
@@ -144,28 +144,6 @@ func (e *tileEnv) send(method, path, token, body string, headers ...string) resp
 	return response{StatusCode: res.StatusCode, Header: res.Header, Body: data}
 }
 
-func decodeTile(t testing.TB, data []byte) map[string]*mvt.Layer {
-	t.Helper()
-	var ls mvt.Layers
-	var err error
-	func() {
-		defer func() {
-			if r := recover(); r != nil {
-				err = fmt.Errorf("decoder panicked: %v", r)
-			}
-		}()
-		ls, err = mvt.Unmarshal(data)
-	}()
-	if err != nil {
-		t.Fatalf("decode tile: %v", err)
-	}
-	out := map[string]*mvt.Layer{}
-	for _, l := range ls {
-		out[l.Name] = l
-	}
-	return out
-}
-
 // tileOf is the z/x/y path part of the tile holding lon/lat, and where the
 // point falls in it.
 func tileOf(z int, lon, lat float64) (string, orb.Point) {
@@ -269,7 +247,7 @@ func TestTileResponsesCarryETagCacheControlAnd304And204(t *testing.T) {
 	if !strings.HasPrefix(etag, `"`) || first.Header.Get("Cache-Control") != "private, no-cache" || first.Header.Get("X-Cache") != "MISS" {
 		t.Fatalf("headers: %v", first.Header)
 	}
-	if ml := decodeTile(t, first.Body)["risk_points"]; ml == nil || len(ml.Features) == 0 {
+	if ml := mvttest.Decode(t, first.Body)["risk_points"]; ml == nil || len(ml.Features) == 0 {
 		t.Fatal("no risk points in the tile")
 	}
 	second := e.get(path, tok) // from the tile cache
@@ -322,7 +300,7 @@ func TestATileThatFailsIsAnsweredAndLoggedAsAnyRequest(t *testing.T) {
 				res.Header.Get("Content-Length"), len(res.Body))
 		}
 		// the township sees its own point (中点; clustered at z12), not the other township's
-		if ml := decodeTile(t, res.Body)["risk_points"]; ml == nil || len(ml.Features) != 1 || z == z14 && ml.Features[0].Properties["name"] != "中点" {
+		if ml := mvttest.Decode(t, res.Body)["risk_points"]; ml == nil || len(ml.Features) != 1 || z == z14 && ml.Features[0].Properties["name"] != "中点" {
 			t.Fatalf("%s holds %v", z, ml)
 		}
 	}
@@ -514,7 +492,7 @@ func TestATileAfterAnAPIWriteShowsItEvenUnderConcurrentReads(t *testing.T) {
 		for _, layer := range []string{"risk_points", "all"} {
 			res := e.get("/tiles/"+layer+"/"+z16+".mvt", tok)
 			found := false
-			for _, f := range decodeTile(t, res.Body)["risk_points"].Features {
+			for _, f := range mvttest.Decode(t, res.Body)["risk_points"].Features {
 				if f.ID == float64(id) {
 					found = true
 					if p := f.Geometry.(orb.Point); p != want {
@@ -536,13 +514,13 @@ func TestAWorkersTilesHoldOnlyTheirGrids(t *testing.T) {
 	if res.StatusCode != 200 {
 		t.Fatalf("%d %s", res.StatusCode, res.Body)
 	}
-	layers := decodeTile(t, res.Body)
+	layers := mvttest.Decode(t, res.Body)
 	rp := layers["risk_points"]
 	if rp == nil || len(rp.Features) != 1 || rp.Features[0].Properties["point_count"] != 1.0 || rp.Features[0].Properties["risk_level"] != 1.0 {
 		t.Fatalf("worker1's z8 clusters: %+v", rp)
 	}
 	z14, _ := tileOf(14, 115.25, 23.0) // on the edge of grids 001 and 002
-	for name, ml := range decodeTile(t, e.get("/tiles/all/"+z14+".mvt", e.token["worker1"]).Body) {
+	for name, ml := range mvttest.Decode(t, e.get("/tiles/all/"+z14+".mvt", e.token["worker1"]).Body) {
 		for _, f := range ml.Features {
 			code, _ := f.Properties["grid_code"].(string)
 			if name == "grids" || name == "risk_areas" {
@@ -556,7 +534,7 @@ func TestAWorkersTilesHoldOnlyTheirGrids(t *testing.T) {
 			}
 		}
 	}
-	admin := decodeTile(t, e.get("/tiles/all/"+z14+".mvt", e.token["admin"]).Body)
+	admin := mvttest.Decode(t, e.get("/tiles/all/"+z14+".mvt", e.token["admin"]).Body)
 	if len(admin["grids"].Features) != 2 {
 		t.Fatalf("the administrator's tile should hold both grids: %d", len(admin["grids"].Features))
 	}

@@ -58,3 +58,14 @@ func (r Replies) Taken(id string) error {
 	return riskmap.Errorf(riskmap.ECONFLICT, "id %s is already taken: make a new id for a new %s", id, r.What).
 		WithDetails(riskmap.Detail{Field: "id", Value: id, Message: "already taken"})
 }
+
+// Raced is the answer when an insert of id found it recorded meanwhile (a
+// resend racing the first): the first reply when it is the same request,
+// else the conflict (Find), or Taken when id has no reply to replay.
+func (r Replies) Raced(ctx context.Context, q queryRower, id string, user int64, fp []byte) (Reply, error) {
+	reply, found, err := r.Find(ctx, q, id, user, fp)
+	if err == nil && !found {
+		err = r.Taken(id)
+	}
+	return reply, err
+}

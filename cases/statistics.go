@@ -10,6 +10,7 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"riskmap"
+	"riskmap/postgres"
 )
 
 // StatsQuery asks for the rectification statistics of an area over a
@@ -341,7 +342,7 @@ func (s *Store) Rectification(ctx context.Context, u *riskmap.User, q StatsQuery
 
 	// the counters count every case: cases of one origin are scanned (an
 	// index holds those of inspections and patrols)
-	if q.GroupBy != "grid" && origin == "" && townshipsOrMore(areaPrefix) && wholeTownships(scope) {
+	if q.GroupBy != "grid" && origin == "" && riskmap.TownshipsOrMore(strings.TrimSuffix(areaPrefix, "%")) && scope.WholeTownships() {
 		err = s.countedStats(ctx, col, from, to, end, areaPrefix, scope, index, out.Rows)
 	} else {
 		err = s.scannedStats(ctx, col, from, end, areaPrefix, scope, origin, index, out.Rows)
@@ -440,23 +441,6 @@ func (s *Store) scannedStats(ctx context.Context, col string, from, end time.Tim
 	return nil
 }
 
-// wholeTownships reports whether the scope is everything or whole townships
-// (or larger areas), the grain of the per-township counters.
-func wholeTownships(sc riskmap.Scope) bool {
-	if sc.All {
-		return true
-	}
-	if len(sc.Grids) > 0 {
-		return false
-	}
-	for _, a := range sc.Areas {
-		if !townshipsOrMore(riskmap.AreaPrefix(a) + "%") {
-			return false
-		}
-	}
-	return true
-}
-
 // escalatedCounts counts, per unit, the found cases of the period first
 // escalated before its end: few cases, found by cases_first_escalated_idx.
 func (s *Store) escalatedCounts(ctx context.Context, col string, from, end time.Time, areaPrefix string, scope riskmap.Scope,
@@ -468,7 +452,7 @@ func (s *Store) escalatedCounts(ctx context.Context, col string, from, end time.
 		args = append(args, a...)
 		filter += " AND " + cond
 	}
-	err := s.statsQuery(ctx, fmt.Sprintf(`SELECT c.%s, count(*) FROM cases c WHERE %s GROUP BY 1`, col, filter), args, func(r pgx.Rows) error {
+	err := postgres.Statistics(ctx, s.reads, fmt.Sprintf(`SELECT c.%s, count(*) FROM cases c WHERE %s GROUP BY 1`, col, filter), args, func(r pgx.Rows) error {
 		var unit string
 		var n int
 		if err := r.Scan(&unit, &n); err != nil {
@@ -485,20 +469,9 @@ func (s *Store) escalatedCounts(ctx context.Context, col string, from, end time.
 	return nil
 }
 
-// townshipsOrMore reports whether every prefix (each ending in %) selects
-// whole townships, so that the per-township counters can answer.
-func townshipsOrMore(prefixes ...string) bool {
-	for _, p := range prefixes {
-		if len(p) > 10 {
-			return false
-		}
-	}
-	return true
-}
-
 // countedStats counts from the per-day counters and the pending cases
 // (statsCountedSQL); county or township units only, and area and scope
-// prefixes of whole townships or more (wholeTownships).
+// prefixes of whole townships or more (riskmap.Scope.WholeTownships).
 func (s *Store) countedStats(ctx context.Context, col string, from, to, end time.Time, areaPrefix string, scope riskmap.Scope,
 	index map[string]int, rows []StatsRow) error {
 	args := []any{from.Format("2006-01-02"), to.Format("2006-01-02"), from, end}
@@ -521,7 +494,7 @@ func (s *Store) countedStats(ctx context.Context, col string, from, to, end time
 
 // mainCounts adds the main query's counts to the rows of their units.
 func (s *Store) mainCounts(ctx context.Context, sql string, args []any, index map[string]int, out []StatsRow) error {
-	err := s.statsQuery(ctx, sql, args, func(rows pgx.Rows) error {
+	err := postgres.Statistics(ctx, s.reads, sql, args, func(rows pgx.Rows) error {
 		var unit string
 		var found, toRectify, rectified, onTime, majorFound, majorRectified int
 		if err := rows.Scan(&unit, &found, &toRectify, &rectified, &onTime, &majorFound, &majorRectified); err != nil {
@@ -547,30 +520,6 @@ func (s *Store) mainCounts(ctx context.Context, sql string, args []any, index ma
 	return nil
 }
 
-// statsQuery runs a statistics query in a read-only transaction, without
-// JIT (the queries are short: compiling cost more than it saved, tens to
-// hundreds of milliseconds on a busy machine) and planned for the values at
-// hand each time: a generic plan of the counted query, guessing one pending
-// case, probes the spans once per case and takes four times as long.
-func (s *Store) statsQuery(ctx context.Context, sql string, args []any, each func(pgx.Rows) error) error {
-	return pgx.BeginTxFunc(ctx, s.reads, pgx.TxOptions{AccessMode: pgx.ReadOnly}, func(tx pgx.Tx) error {
-		if _, err := tx.Exec(ctx, "SET LOCAL jit = off; SET LOCAL plan_cache_mode = force_custom_plan"); err != nil {
-			return err
-		}
-		rows, err := tx.Query(ctx, sql, args...)
-		if err != nil {
-			return err
-		}
-		defer rows.Close()
-		for rows.Next() {
-			if err := each(rows); err != nil {
-				return err
-			}
-		}
-		return rows.Err()
-	})
-}
-
 // histRow is one case whose standing at the period's end came from its
 // history.
 type histRow struct {
@@ -580,7 +529,7 @@ type histRow struct {
 
 func (s *Store) historyRows(ctx context.Context, sql string, args []any) ([]histRow, error) {
 	var out []histRow
-	err := s.statsQuery(ctx, sql, args, func(rows pgx.Rows) error {
+	err := postgres.Statistics(ctx, s.reads, sql, args, func(rows pgx.Rows) error {
 		var h histRow
 		if err := rows.Scan(&h.unit, &h.grade, &h.closed, &h.deadline); err != nil {
 			return err

@@ -51,28 +51,19 @@ func (r StatsRow) cells() []any {
 // per area and a last row 合计 with the total. Rates are fractions, as in
 // the JSON.
 func WriteCSV(w io.Writer, st Stats) error {
-	cw, err := sheet.NewCSV(w)
-	if err != nil {
-		return err
-	}
 	head := make([]string, len(statsColumns))
 	for i, c := range statsColumns {
 		head[i] = c.field
 	}
-	if err := cw.Write(head); err != nil {
-		return err
-	}
 	total := st.Total
 	total.AreaName = "合计"
+	var rows [][]string
 	for _, r := range append(append([]StatsRow{}, st.Rows...), total) {
-		rec := []string{r.AreaCode, r.AreaName, strconv.Itoa(r.Found), strconv.Itoa(r.ToRectify), strconv.Itoa(r.Rectified),
+		rows = append(rows, []string{r.AreaCode, r.AreaName, strconv.Itoa(r.Found), strconv.Itoa(r.ToRectify), strconv.Itoa(r.Rectified),
 			rateText(r.Rate), strconv.Itoa(r.Overdue), strconv.Itoa(r.OnTime), rateText(r.OnTimeRate),
-			strconv.Itoa(r.MajorFound), strconv.Itoa(r.MajorRectified), strconv.Itoa(r.Escalated)}
-		if err := cw.Write(rec); err != nil {
-			return err
-		}
+			strconv.Itoa(r.MajorFound), strconv.Itoa(r.MajorRectified), strconv.Itoa(r.Escalated)})
 	}
-	return cw.Flush()
+	return sheet.WriteTable(w, head, rows)
 }
 
 // WriteXLSX writes the statistics as an Excel workbook: a title line with

@@ -88,13 +88,6 @@ func NewID() string {
 	return h[:8] + "-" + h[8:12] + "-" + h[12:16] + "-" + h[16:20] + "-" + h[20:]
 }
 
-func displayName(u *riskmap.User) string {
-	if strings.TrimSpace(u.DisplayName) != "" {
-		return u.DisplayName
-	}
-	return u.Username
-}
-
 // VisibleSQL is visibleSQL for other domains' queries that join cases (as
 // alias c): the notifications of a case only while its user may see it.
 func VisibleSQL(u *riskmap.User, next int) (string, []any) { return visibleSQL(u, next) }
@@ -347,7 +340,7 @@ func (s *Store) open(ctx context.Context, tx pgx.Tx, u *riskmap.User, id string,
 			risk_point_id, hazard_source_id, possible_duplicates, geom, patrol_id, inspection_id)
 		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, ST_SetSRID(ST_MakePoint($11, $12), 4326), $13::uuid, $14::uuid)
 		ON CONFLICT (id) DO NOTHING RETURNING grid_code`,
-		id, in.Grade, in.Category, in.Description, in.DeviceTime, u.ID, displayName(u),
+		id, in.Grade, in.Category, in.Description, in.DeviceTime, u.ID, u.Name(),
 		in.RiskPointID, in.HazardSourceID, dups, lon, lat, nullID(link.PatrolID), nullID(link.InspectionID)).Scan(&grid)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return nil, errTaken
@@ -364,7 +357,7 @@ func (s *Store) open(ctx context.Context, tx pgx.Tx, u *riskmap.User, id string,
 			WithDetails(riskmap.Detail{Field: "geometry", Value: grid, Message: "outside your area"})
 	}
 	if _, err := tx.Exec(ctx, `INSERT INTO case_events (case_id, actor_id, actor, role, action, from_state, to_state, version)
-		VALUES ($1, $2, $3, $4, 'report', NULL, 'reported', 1)`, id, u.ID, displayName(u), u.Role); err != nil {
+		VALUES ($1, $2, $3, $4, 'report', NULL, 'reported', 1)`, id, u.ID, u.Name(), u.Role); err != nil {
 		return nil, postgres.Translate(err)
 	}
 	if err := s.tell(ctx, tx, Recorded{CaseID: id, Action: "report", ActorID: &u.ID, At: time.Now()}); err != nil {
@@ -743,7 +736,7 @@ func apply(ctx context.Context, tx pgx.Tx, u *riskmap.User, cur current, r Rule,
 			note, reason, attachments, deadline, assignee_id, duplicate_of, details, geom, client_id)
 		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, nullif($9, ''), nullif($10, ''), $11::uuid[], $12, $13, $14, $15,
 			CASE WHEN $16::float8 IS NULL THEN NULL ELSE ST_SetSRID(ST_MakePoint($16, $17), 4326) END, nullif($18, '')::uuid)`,
-		cur.ID, u.ID, displayName(u), u.Role, r.Action, cur.State, r.To, version,
+		cur.ID, u.ID, u.Name(), u.Role, r.Action, cur.State, r.To, version,
 		strings.TrimSpace(a.Note), strings.TrimSpace(a.Reason), attachments, ch.deadline, assignee, dup, details, lon, lat, a.ClientID)
 	if err != nil {
 		return postgres.Translate(err)

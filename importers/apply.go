@@ -153,10 +153,13 @@ func (im *Importer) apply(ctx context.Context, jobID int64, stage string, l *fea
 				// placement checked per statement (301_import_bulk.sql); no JIT
 				// (compiling the triggers' large queries took longer than running
 				// them); memory enough to keep the statement's transition tables,
-				// which five triggers read, off the disk
+				// which five triggers read, off the disk; stored rows found by
+				// key through its index even when the layer was empty or small
+				// when the planner last looked (read whole for every row
+				// otherwise)
 				if _, err := tx.Exec(ctx, `SELECT set_config('riskmap.audit_mode', 'statement', true),
 					set_config('riskmap.placement', $1, true), set_config('jit', 'off', true),
-					set_config('work_mem', '64MB', true)`, placement); err != nil {
+					set_config('work_mem', '64MB', true), set_config('enable_seqscan', 'off', true)`, placement); err != nil {
 					return err
 				}
 				if err := tx.QueryRow(ctx, q, lo, hi).Scan(&ins, &upd); err != nil {

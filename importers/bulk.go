@@ -171,20 +171,21 @@ func lockLayer(ctx context.Context, tx pgx.Tx, table string) error {
 }
 
 // applyBulk writes the staged rows of a point layer in one transaction
-// (see BulkMode). Batches are still written one statement each, so the
-// statement triggers (job check, placement check, tile clusters) see a
-// batch's rows at a time (no audit line per row: the job is the record);
-// a batch the placement check refuses (a grid
-// edited since the import began) is written again, placed by the
-// database row by row, as in apply. Progress is reported outside the
-// transaction; import_jobs.applied moves only with the commit.
+// (see BulkMode), audited per job (632_import_job_audit.sql: no audit line
+// per row, the job is the record) and in the database's bulk mode
+// (634_bulk_once_per_job.sql): the batches are written without the work
+// the layer's triggers do per statement, and riskmap_bulk_finish does it
+// once for the whole job before commit (the placement check, tile clusters,
+// tile notifications, the live feed's event). If the placement check
+// refuses a point (a grid edited since the import began), the load is done
+// again with the database placing every point itself, as the row trigger
+// does for the API. Progress is reported outside the transaction;
+// import_jobs.applied moves only with the commit.
 func (im *Importer) applyBulk(ctx context.Context, jobID int64, q string, maxRow int, l *features.Layer, opts Options,
 	rep *Report, onProgress func(Progress)) error {
 	batch := opts.batchSize()
 	var ins, upd int
 	err := postgres.BeginAudited(ctx, im.pool, func(tx pgx.Tx) error {
-		// audited per job (632_import_job_audit.sql): the job row is the
-		// record, every row written names it in import_job_id
 		if _, err := tx.Exec(ctx, `SELECT set_config('riskmap.audit_mode', 'job', true),
 			set_config('jit', 'off', true), set_config('work_mem', '64MB', true),
 			set_config('maintenance_work_mem', '512MB', true)`); err != nil {
@@ -197,32 +198,49 @@ func (im *Importer) applyBulk(ctx context.Context, jobID int64, q string, maxRow
 		if err != nil {
 			return err
 		}
-		for lo := 0; lo < maxRow; lo += batch {
-			hi := min(lo+batch, maxRow)
-			var bi, bu int
-			write := func(placement string) error {
-				return pgx.BeginFunc(ctx, tx, func(sp pgx.Tx) error { // a savepoint: a refused batch can be written again
-					if _, err := sp.Exec(ctx, "SELECT set_config('riskmap.placement', $1, true)", placement); err != nil {
-						return err
+		load := func(placement string) error {
+			ins, upd = 0, 0
+			return pgx.BeginFunc(ctx, tx, func(sp pgx.Tx) error { // a savepoint: a refused load is done again
+				// stored rows are found by key through its index: a layer
+				// empty or small when the load began would be read whole
+				// for every row otherwise, as the planner expects it small
+				if _, err := sp.Exec(ctx, `SELECT set_config('riskmap.bulk', 'job', true), set_config('riskmap.placement', $1, true),
+					set_config('enable_seqscan', 'off', true)`, placement); err != nil {
+					return err
+				}
+				for lo := 0; lo < maxRow; lo += batch {
+					hi := min(lo+batch, maxRow)
+					var bi, bu int
+					if err := sp.QueryRow(ctx, q, lo, hi).Scan(&bi, &bu); err != nil {
+						return fmt.Errorf("apply rows %d–%d of %s (nothing is written: the bulk load is one transaction): %w",
+							lo+1, hi, l.Name, postgres.Translate(err))
 					}
-					return sp.QueryRow(ctx, q, lo, hi).Scan(&bi, &bu)
-				})
-			}
-			err := write("verify")
-			if misplaced(err) {
-				rep.Warnings = append(rep.Warnings, fmt.Sprintf("rows %d–%d: %s; the database placed them again point by point",
-					lo+1, hi, riskmap.ErrorMessage(postgres.Translate(err))))
-				err = write("row")
-			}
-			if err != nil {
-				return fmt.Errorf("apply rows %d–%d of %s (nothing is written: the bulk load is one transaction): %w",
-					lo+1, hi, l.Name, postgres.Translate(err))
-			}
-			ins, upd = ins+bi, upd+bu
-			frac := 0.95 * float64(hi) / float64(maxRow) // the indexes are the rest
-			onProgress(Progress{Phase: "loading", Fraction: frac, Rows: rep.Rows})
-			im.bulkProgress(ctx, jobID, frac)
+					ins, upd = ins+bi, upd+bu
+					frac := 0.9 * float64(hi) / float64(maxRow) // the job's work and the indexes are the rest
+					onProgress(Progress{Phase: "loading", Fraction: frac, Rows: rep.Rows})
+					im.bulkProgress(ctx, jobID, frac)
+				}
+				if _, err := sp.Exec(ctx, `SELECT set_config('enable_seqscan', 'on', true), set_config('work_mem', '256MB', true)`); err != nil {
+					return err
+				}
+				_, err := sp.Exec(ctx, "SELECT riskmap_bulk_finish($1)", l.Name)
+				if err != nil && !misplaced(err) {
+					return fmt.Errorf("finish the bulk load of %s (nothing is written: the bulk load is one transaction): %w", l.Name, postgres.Translate(err))
+				}
+				return err
+			})
 		}
+		err = load("job")
+		if misplaced(err) {
+			rep.Warnings = append(rep.Warnings, fmt.Sprintf("rows 1–%d: %s; the database placed them again point by point",
+				maxRow, riskmap.ErrorMessage(postgres.Translate(err))))
+			err = load("row")
+		}
+		if err != nil {
+			return err
+		}
+		// the finish analysed the layer: the planner has fresh figures from
+		// the commit on, not when autovacuum gets to it
 		if err := rb.restore(ctx, tx); err != nil {
 			return err
 		}
@@ -232,10 +250,6 @@ func (im *Importer) applyBulk(ctx context.Context, jobID int64, q string, maxRow
 	})
 	if err != nil {
 		return err
-	}
-	// fresh statistics for the planner now, not when autovacuum gets to it
-	if _, err := im.pool.Exec(ctx, "ANALYZE "+l.Name); err != nil {
-		rep.Warnings = append(rep.Warnings, fmt.Sprintf("ANALYZE %s after the bulk load: %v", l.Name, err))
 	}
 	rep.Inserted += ins
 	rep.Updated += upd

@@ -5,6 +5,7 @@ import (
 	"crypto/sha256"
 	"encoding/json"
 	"fmt"
+	"math"
 	"os"
 	"strings"
 	"testing"
@@ -365,4 +366,124 @@ func TestABulkLoadIsAuditedByItsJob(t *testing.T) {
 			t.Errorf("%s in job mode: %v, want refused", c.name, err)
 		}
 	}
+}
+
+// A bulk load does its triggers' work once for the job, not once per batch
+// statement (634_bulk_once_per_job.sql): one live-feed event and one set of
+// tile notifications however many batches, clusters equal to a rebuild
+// (updates included: the rows replaced are subtracted), and the bulk mode
+// refused to a transaction that does not audit per job or lock the layer.
+func TestABulkLoadDoesItsTriggersWorkOncePerJob(t *testing.T) {
+	e := newEnv(t)
+	ctx := context.Background()
+	listener, err := e.pool.Acquire(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer listener.Release()
+	if _, err := listener.Exec(ctx, "LISTEN riskmap_cases; LISTEN riskmap_tiles"); err != nil {
+		t.Fatal(err)
+	}
+	received := func() (feed, tiles int) {
+		for {
+			wctx, cancel := context.WithTimeout(ctx, 500*time.Millisecond)
+			n, err := listener.Conn().WaitForNotification(wctx)
+			cancel()
+			if err != nil {
+				return feed, tiles
+			}
+			switch {
+			case n.Channel == "riskmap_cases" && strings.Contains(n.Payload, `"layer": "risk_points"`):
+				feed++
+			case n.Channel == "riskmap_tiles" && strings.Contains(n.Payload, `"risk_points"`):
+				tiles++
+			}
+		}
+	}
+	var fs []map[string]any
+	for i := 0; i < 300; i++ {
+		fs = append(fs, pointFeature(fmt.Sprintf("O-%03d", i), 115.001+1.998*float64((i*37)%300)/300, 22.501+0.998*float64((i*11)%97)/97,
+			map[string]any{"risk_level": 1 + i%4}))
+	}
+	opts := importers.Options{Layer: "risk_points", Bulk: importers.BulkOn, BatchSize: 50}
+	rep := e.run(e.write("o.geojson", collection(fs...)), opts)
+	if rep.Failed() || rep.Inserted != 300 || !rep.Bulk {
+		t.Fatalf("bulk import: %+v", rep)
+	}
+	// 6 batches of 50: one feed event, and tile messages as one statement
+	// of 300 rows sends them (40 rows a message), not 12 (2 a batch)
+	if feed, tiles := received(); feed != 1 || tiles != 8 {
+		t.Errorf("first load: %d feed events (want 1), %d tile messages (want 8, 300 rows by 40)", feed, tiles)
+	}
+	e.clustersMatchARebuild()
+	for i := 0; i < 300; i += 2 {
+		fs[i]["properties"].(map[string]any)["risk_level"] = 4
+		if i%4 == 0 {
+			g := fs[i]["geometry"].(map[string]any)
+			c := g["coordinates"].([]float64)
+			g["coordinates"] = []float64{math.Min(c[0]+0.3, 116.99), c[1]}
+		}
+	}
+	rep = e.run(e.write("o2.geojson", collection(fs...)), opts)
+	if rep.Failed() || rep.Updated == 0 || !rep.Bulk {
+		t.Fatalf("bulk reload: %+v", rep)
+	}
+	if feed, _ := received(); feed != 1 {
+		t.Errorf("reload: %d feed events, want 1", feed)
+	}
+	e.clustersMatchARebuild()
+
+	var job string
+	if err := e.pool.QueryRow(ctx, "SELECT max(id)::text FROM import_jobs").Scan(&job); err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct{ name, settings, sql, refusal string }{
+		{"not audited per job", "SELECT set_config('riskmap.bulk', 'job', true)",
+			"UPDATE risk_points SET name = 'x' WHERE external_id = 'O-001'", "audited per job"},
+		{"the layer not locked", "SELECT set_config('riskmap.bulk', 'job', true), set_config('riskmap.audit_mode', 'job', true), set_config('riskmap.import_job_id', '" + job + "', true)",
+			"UPDATE risk_points SET name = 'x', import_job_id = " + job + " WHERE external_id = 'O-001'", "ACCESS EXCLUSIVE"},
+		{"placement per job outside a bulk load", "SELECT set_config('riskmap.placement', 'job', true)",
+			"UPDATE risk_points SET name = 'x' WHERE external_id = 'O-001'", "only a bulk load"},
+	} {
+		err := pgx.BeginFunc(ctx, e.pool, func(tx pgx.Tx) error {
+			if _, err := tx.Exec(ctx, c.settings); err != nil {
+				return err
+			}
+			_, err := tx.Exec(ctx, c.sql)
+			return err
+		})
+		if err == nil || !strings.Contains(err.Error(), c.refusal) {
+			t.Errorf("%s: %v, want refused (%s)", c.name, err, c.refusal)
+		}
+	}
+	// a job that rows committed before name (here the reload's) is refused;
+	// a client that leaves its own bulk job unfinished has it finished at
+	// commit
+	bulkUpdate := func(job string) error {
+		return pgx.BeginFunc(ctx, e.pool, func(tx pgx.Tx) error {
+			if _, err := tx.Exec(ctx, `SELECT set_config('riskmap.bulk', 'job', true), set_config('riskmap.audit_mode', 'job', true),
+			set_config('riskmap.import_job_id', $1, true)`, job); err != nil {
+				return err
+			}
+			if _, err := tx.Exec(ctx, "LOCK TABLE risk_points IN ACCESS EXCLUSIVE MODE"); err != nil {
+				return err
+			}
+			_, err := tx.Exec(ctx, "UPDATE risk_points SET risk_level = 1, import_job_id = $1::bigint WHERE external_id IN ('O-003', 'O-005')", job)
+			return err
+		})
+	}
+	if err := bulkUpdate(job); err == nil || !strings.Contains(err.Error(), "needs a job of its own") {
+		t.Errorf("a used job: %v, want refused", err)
+	}
+	fresh, err := e.jobs.Create(ctx, nil, "psql", opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := bulkUpdate(fmt.Sprint(fresh)); err != nil {
+		t.Fatal(err)
+	}
+	if feed, _ := received(); feed != 1 {
+		t.Errorf("finished at commit: %d feed events, want 1", feed)
+	}
+	e.clustersMatchARebuild()
 }

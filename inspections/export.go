@@ -67,17 +67,11 @@ func (st Stats) rowsWithTotal() []StatsRow {
 // are fractions and fines yuan, as in the JSON.
 func WriteCSV(w io.Writer, st Stats) error {
 	cols := columns(st.OwnName)
-	cw, err := sheet.NewCSV(w)
-	if err != nil {
-		return err
-	}
 	head := make([]string, len(cols))
 	for i, c := range cols {
 		head[i] = c.field
 	}
-	if err := cw.Write(head); err != nil {
-		return err
-	}
+	var rows [][]string
 	for _, r := range st.rowsWithTotal() {
 		rec := make([]string, len(cols))
 		for i, c := range cols {
@@ -94,11 +88,9 @@ func WriteCSV(w io.Writer, st Stats) error {
 				rec[i] = v.Yuan()
 			}
 		}
-		if err := cw.Write(rec); err != nil {
-			return err
-		}
+		rows = append(rows, rec)
 	}
-	return cw.Flush()
+	return sheet.WriteTable(w, head, rows)
 }
 
 // WriteXLSX writes the statistics as a workbook: a title with the area and

@@ -153,7 +153,7 @@ func (s *Store) CreatePlan(ctx context.Context, u *riskmap.User, in *PlanInput) 
 				drawn_by, drawn_by_name, unit_candidates, officer_candidates)
 			VALUES ($1, nullif($2, ''), $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) RETURNING id`,
 			in.Area, in.Category, in.From.Format("2006-01-02"), in.To.Format("2006-01-02"), in.Units, in.Inspectors, seed, u.Role,
-			u.ID, displayName(u), units, officers).Scan(&id)
+			u.ID, u.Name(), units, officers).Scan(&id)
 		if err != nil {
 			return postgres.Translate(err)
 		}

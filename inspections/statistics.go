@@ -9,10 +9,12 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
+	"golang.org/x/sync/errgroup"
 
 	"riskmap"
 	"riskmap/cases"
 	"riskmap/patrols"
+	"riskmap/postgres"
 )
 
 // StatsQuery asks for the inspection statistics of an area over whole days
@@ -100,16 +102,25 @@ type Stats struct {
 // inspectionsSQL counts a period's inspections ($1, $2 dates) by unit
 // (%[1]s; NULL in the total's row, whose distinct enterprises are not a
 // sum), and those of the own level $3; %[2]s is the area and scope filter.
+// The inspections are read once, hashed by unit and enterprise (a count of
+// distinct enterprises over them sorted every row of a year, spilling to
+// disk); the rows are then counted per unit and in all.
 const inspectionsSQL = `
-SELECT CASE WHEN grouping(i.%[1]s) = 0 THEN i.%[1]s END,
-	count(DISTINCT i.hazard_source_id), count(*),
-	count(*) FILTER (WHERE i.penalty_yuan IS NOT NULL), coalesce(sum(i.penalty_yuan * 100), 0)::bigint,
-	count(DISTINCT i.hazard_source_id) FILTER (WHERE i.level = $3), count(*) FILTER (WHERE i.level = $3),
-	count(*) FILTER (WHERE i.level = $3 AND i.penalty_yuan IS NOT NULL),
-	coalesce(sum(i.penalty_yuan * 100) FILTER (WHERE i.level = $3), 0)::bigint
-  FROM inspections i
- WHERE i.inspected_on >= $1::date AND i.inspected_on <= $2::date AND %[2]s
- GROUP BY GROUPING SETS ((i.%[1]s), ())`
+WITH units AS (
+	SELECT i.%[1]s AS unit, i.hazard_source_id, count(*) AS inspections,
+		count(*) FILTER (WHERE i.penalty_yuan IS NOT NULL) AS penalties, sum(i.penalty_yuan * 100) AS fines,
+		count(*) FILTER (WHERE i.level = $3) AS own_inspections,
+		count(*) FILTER (WHERE i.level = $3 AND i.penalty_yuan IS NOT NULL) AS own_penalties,
+		sum(i.penalty_yuan * 100) FILTER (WHERE i.level = $3) AS own_fines
+	  FROM inspections i
+	 WHERE i.inspected_on >= $1::date AND i.inspected_on <= $2::date AND %[2]s
+	 GROUP BY 1, 2)
+SELECT CASE WHEN grouping(unit) = 0 THEN unit END,
+	count(DISTINCT hazard_source_id), coalesce(sum(inspections), 0)::bigint, coalesce(sum(penalties), 0)::bigint,
+	coalesce(sum(fines), 0)::bigint, count(DISTINCT hazard_source_id) FILTER (WHERE own_inspections > 0),
+	coalesce(sum(own_inspections), 0)::bigint, coalesce(sum(own_penalties), 0)::bigint, coalesce(sum(own_fines), 0)::bigint
+  FROM units
+ GROUP BY GROUPING SETS ((unit), ())`
 
 // Statistics counts, for q in u's view (docs/domain.md, "Inspections"):
 // enterprises inspected (distinct), inspections, penalties and fines by
@@ -123,8 +134,30 @@ func (s *Store) Statistics(ctx context.Context, u *riskmap.User, q StatsQuery) (
 	if err != nil {
 		return Stats{}, err
 	}
-	rect, err := s.cases.Rectification(ctx, u, cases.StatsQuery{Area: area, From: q.From, To: q.To, GroupBy: q.GroupBy, Origin: cases.OriginInspection})
-	if err != nil {
+	switch q.GroupBy {
+	case "county", "township", "grid":
+	default: // before it names a column
+		return Stats{}, riskmap.Errorf(riskmap.EINVALID, "group_by: want county, township or grid, got %q", q.GroupBy)
+	}
+	// the three tables are read side by side (a read-only transaction each)
+	col := q.GroupBy + "_code"
+	var rect cases.Stats
+	var counts map[string]StatsRow
+	var figs map[string]patrols.Figures
+	g, gctx := errgroup.WithContext(ctx)
+	g.Go(func() (err error) {
+		rect, err = s.cases.Rectification(gctx, u, cases.StatsQuery{Area: area, From: q.From, To: q.To, GroupBy: q.GroupBy, Origin: cases.OriginInspection})
+		return err
+	})
+	g.Go(func() (err error) {
+		counts, err = s.inspectionCounts(gctx, u, col, area, own.level, q)
+		return err
+	})
+	g.Go(func() (err error) {
+		figs, err = s.patrols.Figures(gctx, u, patrols.FiguresQuery{Unit: col, Area: area, From: q.From, To: q.To})
+		return err
+	})
+	if err := g.Wait(); err != nil {
 		return Stats{}, err
 	}
 	out := Stats{Area: area, AreaName: rect.AreaName, From: rect.From, To: rect.To, GroupBy: q.GroupBy, OwnLevel: own.level,
@@ -138,13 +171,16 @@ func (s *Store) Statistics(ctx context.Context, u *riskmap.User, q StatsQuery) (
 	t := rect.Total
 	out.Total = StatsRow{AreaCode: t.AreaCode, AreaName: t.AreaName, Found: t.Found, ToRectify: t.ToRectify, Rectified: t.Rectified,
 		Rate: t.Rate, Overdue: t.Overdue}
-	col := q.GroupBy + "_code"
-	if err := s.inspectionCounts(ctx, u, col, area, own.level, q, index, &out); err != nil {
-		return Stats{}, err
-	}
-	figs, err := s.patrols.Figures(ctx, u, patrols.FiguresQuery{Unit: col, Area: area, From: q.From, To: q.To})
-	if err != nil {
-		return Stats{}, err
+	for unit, c := range counts {
+		dst := &out.Total
+		if unit != "" {
+			i, ok := index[unit]
+			if !ok {
+				continue // codes nest: cannot be
+			}
+			dst = &out.Rows[i]
+		}
+		dst.Enterprises, dst.Inspections, dst.Penalties, dst.Fines, dst.Own = c.Enterprises, c.Inspections, c.Penalties, c.Fines, c.Own
 	}
 	for unit, f := range figs {
 		if i, ok := index[unit]; ok {
@@ -187,7 +223,8 @@ func (s *Store) gridWorkers(ctx context.Context, rows []StatsRow) error {
 	return res.Err()
 }
 
-func (s *Store) inspectionCounts(ctx context.Context, u *riskmap.User, col, area, level string, q StatsQuery, index map[string]int, out *Stats) error {
+// inspectionCounts counts the inspections by unit; the total is under "".
+func (s *Store) inspectionCounts(ctx context.Context, u *riskmap.User, col, area, level string, q StatsQuery) (map[string]StatsRow, error) {
 	args := []any{q.From.Format("2006-01-02"), q.To.Format("2006-01-02"), level}
 	filter, sargs := u.Scope().SQL("i.grid_code", len(args)+1)
 	args = append(args, sargs...)
@@ -195,34 +232,25 @@ func (s *Store) inspectionCounts(ctx context.Context, u *riskmap.User, col, area
 		args = append(args, riskmap.AreaPrefix(area)+"%")
 		filter += fmt.Sprintf(" AND i.grid_code LIKE $%d", len(args))
 	}
-	return pgx.BeginTxFunc(ctx, s.reads, pgx.TxOptions{AccessMode: pgx.ReadOnly}, func(tx pgx.Tx) error {
-		if _, err := tx.Exec(ctx, "SET LOCAL jit = off"); err != nil {
+	out := map[string]StatsRow{}
+	err := postgres.Statistics(ctx, s.reads, fmt.Sprintf(inspectionsSQL, col, filter), args, func(rows pgx.Rows) error {
+		var unit *string
+		var r StatsRow
+		if err := rows.Scan(&unit, &r.Enterprises, &r.Inspections, &r.Penalties, &r.Fines,
+			&r.Own.Enterprises, &r.Own.Inspections, &r.Own.Penalties, &r.Own.Fines); err != nil {
 			return err
 		}
-		rows, err := tx.Query(ctx, fmt.Sprintf(inspectionsSQL, col, filter), args...)
-		if err != nil {
-			return fmt.Errorf("inspection statistics: %w", err)
+		key := ""
+		if unit != nil {
+			key = *unit
 		}
-		defer rows.Close()
-		for rows.Next() {
-			var unit *string
-			var r StatsRow
-			if err := rows.Scan(&unit, &r.Enterprises, &r.Inspections, &r.Penalties, &r.Fines,
-				&r.Own.Enterprises, &r.Own.Inspections, &r.Own.Penalties, &r.Own.Fines); err != nil {
-				return err
-			}
-			dst := &out.Total
-			if unit != nil {
-				i, ok := index[*unit]
-				if !ok {
-					continue // codes nest: cannot be
-				}
-				dst = &out.Rows[i]
-			}
-			dst.Enterprises, dst.Inspections, dst.Penalties, dst.Fines, dst.Own = r.Enterprises, r.Inspections, r.Penalties, r.Fines, r.Own
-		}
-		return rows.Err()
+		out[key] = r
+		return nil
 	})
+	if err != nil {
+		return nil, fmt.Errorf("inspection statistics: %w", err)
+	}
+	return out, err
 }
 
 // own names the level whose inspections make the own share.

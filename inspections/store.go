@@ -67,13 +67,6 @@ var replies = cases.Replies{Table: "inspection_replies", IDColumn: "inspection_i
 // isOffice: the roles that inspect, draw plans and record penalties.
 func isOffice(role string) bool { return slices.Contains(Levels(), role) }
 
-func displayName(u *riskmap.User) string {
-	if strings.TrimSpace(u.DisplayName) != "" {
-		return u.DisplayName
-	}
-	return u.Username
-}
-
 // enterprise is the hazard source inspected.
 type enterprise struct {
 	ID     int64
@@ -151,12 +144,9 @@ func (s *Store) Record(ctx context.Context, u *riskmap.User, in *Input) (cases.R
 			VALUES ($1, $2, $3, $4, $5, $6, $7, nullif($8, ''), $9, $10::numeric, $11, $12)
 			ON CONFLICT (id) DO NOTHING RETURNING grid_code`,
 			id, in.HazardSourceID, in.InspectedOn.Format("2006-01-02"), in.Kind, u.Role, office, plan, in.Note,
-			penaltyNo, penaltyYuan, u.ID, displayName(u)).Scan(&grid)
+			penaltyNo, penaltyYuan, u.ID, u.Name()).Scan(&grid)
 		if errors.Is(err, pgx.ErrNoRows) {
-			var found bool
-			if reply, found, err = replies.Find(ctx, tx, id, u.ID, fp); err == nil && !found {
-				err = replies.Taken(id)
-			}
+			reply, err = replies.Raced(ctx, tx, id, u.ID, fp)
 			return err
 		}
 		if err != nil {
@@ -358,44 +348,29 @@ type Page struct {
 
 // List returns the inspections in u's view matching q, newest first.
 func (s *Store) List(ctx context.Context, u *riskmap.User, q ListQuery) (Page, error) {
-	where := []string{}
-	args := []any{}
-	arg := func(v any) string {
-		args = append(args, v)
-		return fmt.Sprintf("$%d", len(args))
-	}
-	if q.After > 0 {
-		where = append(where, "i.seq < "+arg(q.After))
-	}
+	var w postgres.Where
 	if q.HazardSourceID > 0 {
-		where = append(where, "i.hazard_source_id = "+arg(q.HazardSourceID))
+		w.And("i.hazard_source_id = " + w.Arg(q.HazardSourceID))
 	}
 	if q.Area != "" {
-		where = append(where, "i.grid_code LIKE "+arg(riskmap.AreaPrefix(q.Area)+"%"))
+		w.And("i.grid_code LIKE " + w.Arg(riskmap.AreaPrefix(q.Area)+"%"))
 	}
-	if !q.From.IsZero() {
-		where = append(where, "i.inspected_on >= "+arg(q.From.Format("2006-01-02"))+"::date")
-	}
-	if !q.To.IsZero() {
-		where = append(where, "i.inspected_on <= "+arg(q.To.Format("2006-01-02"))+"::date")
-	}
+	w.Days("i.inspected_on", q.From, q.To)
 	if q.Kind != "" {
-		where = append(where, "i.kind = "+arg(q.Kind))
+		w.And("i.kind = " + w.Arg(q.Kind))
 	}
 	if q.Level != "" {
-		where = append(where, "i.level = "+arg(q.Level))
+		w.And("i.level = " + w.Arg(q.Level))
 	}
 	if q.PlanID > 0 {
-		where = append(where, "i.plan_id = "+arg(q.PlanID))
+		w.And("i.plan_id = " + w.Arg(q.PlanID))
 	}
-	vis, vargs := u.Scope().SQL("i.grid_code", len(args)+1)
-	args = append(args, vargs...)
-	where = append(where, vis)
-	limit := arg(q.Limit + 1)
+	vis, vargs := u.Scope().SQL("i.grid_code", w.Next())
+	w.And(vis, vargs...)
 	var page Page
 	var err error
-	page.Features, page.Next, err = postgres.QueryPage(ctx, s.reads, q.Limit, "SELECT i.seq, "+inspectionJSON+
-		"::text FROM inspections i JOIN hazard_sources h ON h.id = i.hazard_source_id WHERE "+strings.Join(where, " AND ")+" ORDER BY i.seq DESC LIMIT "+limit, args...)
+	page.Features, page.Next, err = w.Newest(ctx, s.reads, "SELECT i.seq, "+inspectionJSON+
+		"::text FROM inspections i JOIN hazard_sources h ON h.id = i.hazard_source_id", "i.seq", q.After, q.Limit)
 	if err != nil {
 		return Page{}, fmt.Errorf("list inspections: %w", err)
 	}

@@ -468,7 +468,7 @@ func (s *Service) TestChannel(ctx context.Context, u *riskmap.User, id int64) (T
 	}
 	now := s.cfg.Now()
 	m := message{Kind: "test", Title: "测试消息：" + c.AreaName + "「" + c.Name + "」已接通应急风险一张图",
-		Lines: []string{"这是应急风险一张图发出的测试消息，收到即表示配置正确。", "发送人：" + displayName(u),
+		Lines: []string{"这是应急风险一张图发出的测试消息，收到即表示配置正确。", "发送人：" + u.Name(),
 			"发送时间：" + now.In(shanghai).Format("2006-01-02 15:04")},
 		Link: s.cfg.PublicURL + "/", At: now}
 	body, err := render(c.Kind, m)
@@ -485,13 +485,6 @@ func (s *Service) TestChannel(ctx context.Context, u *riskmap.User, id int64) (T
 		return TestResult{}, fmt.Errorf("channel %d: %w", id, err)
 	}
 	return res, nil
-}
-
-func displayName(u *riskmap.User) string {
-	if strings.TrimSpace(u.DisplayName) != "" {
-		return u.DisplayName
-	}
-	return u.Username
 }
 
 // MaskURL shows where a robot's address goes without its key: the values

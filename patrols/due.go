@@ -1,7 +1,6 @@
 package patrols
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -30,8 +29,11 @@ type DueQuery struct {
 // page, or 0. Today is the day "overdue" was decided on.
 type DuePage struct {
 	Features []json.RawMessage
-	Next     int
-	Today    string
+	// Joined holds the Features one after another, separated by commas (a
+	// JSON array's members), in one buffer: the answer writes it as is.
+	Joined []byte
+	Next   int
+	Today  string
 }
 
 // dueSQL lists active risk points (alias t) in scope that are due by $2,
@@ -90,31 +92,46 @@ func (s *Store) Due(ctx context.Context, u *riskmap.User, q DueQuery) (DuePage, 
 		for i, it := range items {
 			dist[i] = geo.Distance(*q.Near, orb.Point{it.lon, it.lat})
 		}
-		slices.SortStableFunc(order, func(a, b int) int {
+		// nearest first; at equal distance in the list's order
+		slices.SortFunc(order, func(a, b int) int {
 			switch {
 			case dist[a] < dist[b]:
 				return -1
 			case dist[a] > dist[b]:
 				return 1
 			}
-			return 0
+			return a - b
 		})
 	}
 	page := DuePage{Today: key.today, Features: []json.RawMessage{}}
-	for n, i := range order[min(q.Offset, len(order)):] {
-		if n == q.Limit {
-			page.Next = q.Offset + q.Limit
-			break
-		}
-		doc := items[i].doc
-		if dist != nil {
-			// the Feature ends with the close of properties and its own
-			d := append(bytes.Clone(doc[:len(doc)-2]), `,"distance_m":`...)
-			d = strconv.AppendFloat(d, float64(int64(dist[i]*10+0.5))/10, 'f', -1, 64)
-			doc = append(d, "}}"...)
-		}
-		page.Features = append(page.Features, doc)
+	order = order[min(q.Offset, len(order)):]
+	if q.Limit > 0 && len(order) > q.Limit {
+		order, page.Next = order[:q.Limit], q.Offset+q.Limit
 	}
+	// the page's Features share one buffer: a list is a few hundred of them
+	size := 0
+	for _, i := range order {
+		size += len(items[i].doc) + len(`,"distance_m":`) + 24
+	}
+	arena := make([]byte, 0, size)
+	page.Features = make([]json.RawMessage, len(order))
+	for n, i := range order {
+		if n > 0 {
+			arena = append(arena, ',')
+		}
+		start := len(arena)
+		doc := items[i].doc
+		if dist == nil {
+			arena = append(arena, doc...)
+		} else {
+			// the Feature ends with the close of properties and its own
+			arena = append(append(arena, doc[:len(doc)-2]...), `,"distance_m":`...)
+			arena = strconv.AppendFloat(arena, float64(int64(dist[i]*10+0.5))/10, 'f', -1, 64)
+			arena = append(arena, "}}"...)
+		}
+		page.Features[n] = arena[start:len(arena):len(arena)]
+	}
+	page.Joined = arena
 	return page, nil
 }
 

@@ -1,7 +1,6 @@
 package patrols
 
 import (
-	"container/list"
 	"context"
 	"encoding/json"
 	"sync"
@@ -10,6 +9,8 @@ import (
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgxlisten"
+
+	"riskmap/internal/lru"
 )
 
 // The due lists are read far more often than they change: a worker opens
@@ -41,26 +42,16 @@ type dueItem struct {
 	lon, lat float64
 }
 
-type dueEntry struct {
-	key   dueKey
-	items []dueItem
-	size  int
-	elem  *list.Element
-}
-
 // dueCache is an LRU of lists bounded by bytes.
 type dueCache struct {
-	mu      sync.Mutex
-	live    bool
-	gen     uint64
-	max     int
-	size    int
-	entries map[dueKey]*dueEntry
-	lru     *list.List
+	mu    sync.Mutex
+	live  bool
+	gen   uint64
+	lists *lru.Cache[dueKey, []dueItem]
 }
 
 func newDueCache(maxBytes int) *dueCache {
-	return &dueCache{max: maxBytes, entries: map[dueKey]*dueEntry{}, lru: list.New()}
+	return &dueCache{lists: lru.New[dueKey, []dueItem](maxBytes)}
 }
 
 // begin returns the generation a list about to be made must quote to keep it.
@@ -73,12 +64,10 @@ func (c *dueCache) begin() uint64 {
 func (c *dueCache) get(k dueKey) ([]dueItem, bool) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	e, ok := c.entries[k]
-	if !ok || !c.live {
+	if !c.live {
 		return nil, false
 	}
-	c.lru.MoveToFront(e.elem)
-	return e.items, true
+	return c.lists.Get(k)
 }
 
 // put keeps a list made at generation gen, unless something changed since.
@@ -89,25 +78,9 @@ func (c *dueCache) put(k dueKey, items []dueItem, gen uint64) {
 	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if !c.live || gen != c.gen || size > c.max {
-		return
+	if c.live && gen == c.gen {
+		c.lists.Put(k, items, size)
 	}
-	if old, ok := c.entries[k]; ok {
-		c.remove(old)
-	}
-	e := &dueEntry{key: k, items: items, size: size}
-	e.elem = c.lru.PushFront(e)
-	c.entries[k] = e
-	c.size += size
-	for c.size > c.max {
-		c.remove(c.lru.Back().Value.(*dueEntry))
-	}
-}
-
-func (c *dueCache) remove(e *dueEntry) {
-	c.lru.Remove(e.elem)
-	delete(c.entries, e.key)
-	c.size -= e.size
 }
 
 // drop forgets every list (a risk point changed); live says whether lists
@@ -116,9 +89,7 @@ func (c *dueCache) drop(live bool) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	c.gen++
-	c.entries = map[dueKey]*dueEntry{}
-	c.lru.Init()
-	c.size = 0
+	c.lists.Clear()
 	c.live = live
 }
 
@@ -175,3 +146,18 @@ func (s *Store) Live() bool {
 	defer s.due.mu.Unlock()
 	return s.due.live
 }
+
+// DueVersion names the state every kept due list was made from: it changes
+// whenever they are dropped (a risk point changed on any replica); ok is
+// false while nothing may be kept. An answer made from a list and kept
+// elsewhere (the API's encoded answers) is valid while the version holds
+// and the day (DueToday) is the same.
+func (s *Store) DueVersion() (version uint64, ok bool) {
+	s.due.mu.Lock()
+	defer s.due.mu.Unlock()
+	return s.due.gen, s.due.live
+}
+
+// DueToday is the day the due lists are judged on now (UTC+8, the store's
+// clock).
+func (s *Store) DueToday() string { return Today(s.cfg.Now()).Format("2006-01-02") }

@@ -95,6 +95,13 @@ func DueOnSQL(alias string) string {
 	return "riskmap_patrol_due_on(" + alias + ".last_inspection, " + alias + ".created_at, " + alias + ".risk_level)"
 }
 
+// DueOnJoinedSQL is DueOnSQL for a query that joins patrol_intervals
+// (alias intervals) on the risk level itself: the same rule, inlined by
+// the planner, where DueOnSQL looks the interval up once per row.
+func DueOnJoinedSQL(alias, intervals string) string {
+	return "riskmap_patrol_due_after(" + alias + ".last_inspection, " + alias + ".created_at, " + intervals + ".days)"
+}
+
 // Results of a patrol.
 const (
 	Normal  = "normal"

@@ -97,44 +97,29 @@ type Page struct {
 
 // List returns the patrols in u's view matching q, newest first.
 func (s *Store) List(ctx context.Context, u *riskmap.User, q ListQuery) (Page, error) {
-	where := []string{}
-	args := []any{}
-	arg := func(v any) string {
-		args = append(args, v)
-		return fmt.Sprintf("$%d", len(args))
-	}
-	if q.After > 0 {
-		where = append(where, "p.seq < "+arg(q.After))
-	}
+	var w postgres.Where
 	if q.RiskPointID > 0 {
-		where = append(where, "p.risk_point_id = "+arg(q.RiskPointID))
+		w.And("p.risk_point_id = " + w.Arg(q.RiskPointID))
 	}
 	if q.Area != "" {
-		where = append(where, "p.grid_code LIKE "+arg(riskmap.AreaPrefix(q.Area)+"%"))
+		w.And("p.grid_code LIKE " + w.Arg(riskmap.AreaPrefix(q.Area)+"%"))
 	}
 	if q.Worker > 0 {
-		where = append(where, "p.worker_id = "+arg(q.Worker))
+		w.And("p.worker_id = " + w.Arg(q.Worker))
 	}
-	if !q.From.IsZero() {
-		where = append(where, "p.patrol_day >= "+arg(q.From.Format("2006-01-02"))+"::date")
-	}
-	if !q.To.IsZero() {
-		where = append(where, "p.patrol_day <= "+arg(q.To.Format("2006-01-02"))+"::date")
-	}
+	w.Days("p.patrol_day", q.From, q.To)
 	if q.OffSite != nil {
-		where = append(where, "p.off_site = "+arg(*q.OffSite))
+		w.And("p.off_site = " + w.Arg(*q.OffSite))
 	}
 	if q.Result != "" {
-		where = append(where, "p.result = "+arg(q.Result))
+		w.And("p.result = " + w.Arg(q.Result))
 	}
-	vis, vargs := visibleSQL(u, len(args)+1)
-	args = append(args, vargs...)
-	where = append(where, vis)
-	limit := arg(q.Limit + 1)
+	vis, vargs := visibleSQL(u, w.Next())
+	w.And(vis, vargs...)
 	var page Page
 	var err error
-	page.Features, page.Next, err = postgres.QueryPage(ctx, s.reads, q.Limit, "SELECT p.seq, "+patrolJSON+
-		"::text FROM patrols p JOIN risk_points r ON r.id = p.risk_point_id WHERE "+strings.Join(where, " AND ")+" ORDER BY p.seq DESC LIMIT "+limit, args...)
+	page.Features, page.Next, err = w.Newest(ctx, s.reads, "SELECT p.seq, "+patrolJSON+
+		"::text FROM patrols p JOIN risk_points r ON r.id = p.risk_point_id", "p.seq", q.After, q.Limit)
 	if err != nil {
 		return Page{}, fmt.Errorf("list patrols: %w", err)
 	}

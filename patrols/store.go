@@ -8,7 +8,6 @@ import (
 	"maps"
 	"net/http"
 	"slices"
-	"strings"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -59,13 +58,6 @@ func mayPatrol(role string) bool {
 		return true
 	}
 	return false
-}
-
-func displayName(u *riskmap.User) string {
-	if strings.TrimSpace(u.DisplayName) != "" {
-		return u.DisplayName
-	}
-	return u.Username
 }
 
 // point is the risk point a patrol is of, as the checks need it.
@@ -128,14 +120,11 @@ func (s *Store) Record(ctx context.Context, u *riskmap.User, in *Input, photos *
 				accuracy_m, off_site_limit_m, checklist_version, checklist, result, note)
 			VALUES ($1, $2, $3, $4, $5, $6, ST_SetSRID(ST_MakePoint($7, $8), 4326), $9, $10, $11, $12, $13, nullif($14, ''))
 			ON CONFLICT (id) DO NOTHING RETURNING grid_code, off_site, distance_m`,
-			id, in.RiskPointID, u.ID, displayName(u), in.DeviceTime, now, in.Lon, in.Lat,
+			id, in.RiskPointID, u.ID, u.Name(), in.DeviceTime, now, in.Lon, in.Lat,
 			in.AccuracyM, s.cfg.OffSiteM, in.Checklist.Version, in.Checklist.Answers, in.Result, in.Note).Scan(&grid, &offSite, &distance)
 		if errors.Is(err, pgx.ErrNoRows) {
 			// the same id was recorded since the check above
-			var found bool
-			if reply, found, err = replies.Find(ctx, tx, id, u.ID, fp); err == nil && !found {
-				err = replies.Taken(id)
-			}
+			reply, err = replies.Raced(ctx, tx, id, u.ID, fp)
 			return err
 		}
 		if err != nil {
@@ -147,7 +136,7 @@ func (s *Store) Record(ctx context.Context, u *riskmap.User, in *Input, photos *
 		}
 		if offSite && s.notifier != nil {
 			if err := s.notifier.PatrolOffSite(ctx, tx, OffSite{ID: id, RiskPointID: pt.ID, GridCode: grid, WorkerID: u.ID,
-				WorkerName: displayName(u), DistanceM: distance, LimitM: s.cfg.OffSiteM, AccuracyM: in.AccuracyM}); err != nil {
+				WorkerName: u.Name(), DistanceM: distance, LimitM: s.cfg.OffSiteM, AccuracyM: in.AccuracyM}); err != nil {
 				return err
 			}
 		}

@@ -6,13 +6,14 @@ import (
 	"testing"
 
 	"riskmap"
+	"riskmap/internal/mvttest"
 )
 
 // tileFeatures lists a layer's features in a decoded tile as id → properties.
 func tileFeatures(t *testing.T, data []byte, layer string) map[float64]map[string]any {
 	t.Helper()
 	out := map[float64]map[string]any{}
-	if ml := decode(t, data)[layer]; ml != nil {
+	if ml := mvttest.Decode(t, data)[layer]; ml != nil {
 		for _, f := range ml.Features {
 			out[f.ID.(float64)] = f.Properties
 		}

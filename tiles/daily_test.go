@@ -11,6 +11,7 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"riskmap"
+	"riskmap/internal/mvttest"
 )
 
 // dailyClock is a clock the test turns.
@@ -25,7 +26,7 @@ func (c *dailyClock) set(t time.Time) { c.mu.Lock(); defer c.mu.Unlock(); c.t = 
 // patrolState reads the due date and patrol state of point id in a tile.
 func patrolState(t *testing.T, data []byte, id int64) (dueOn, state string) {
 	t.Helper()
-	l := decode(t, data)["risk_points"]
+	l := mvttest.Decode(t, data)["risk_points"]
 	if l == nil {
 		t.Fatal("no risk_points layer")
 	}

@@ -13,6 +13,7 @@ import (
 
 	"riskmap"
 	"riskmap/internal/dbtest"
+	"riskmap/internal/mvttest"
 )
 
 const townshipA = "441502001000"
@@ -112,7 +113,7 @@ func TestAChangeDropsExactlyTheTilesItMeetsAtEveryZoom(t *testing.T) {
 // findPoint returns the position of feature id in the risk_points layer.
 func findPoint(t testing.TB, data []byte, id int64) (x, y float64, ok bool) {
 	t.Helper()
-	l := decode(t, data)["risk_points"]
+	l := mvttest.Decode(t, data)["risk_points"]
 	if l == nil {
 		return 0, 0, false
 	}
@@ -176,7 +177,7 @@ func TestAWriteShowsInTheNextTileAtEveryZoom(t *testing.T) {
 			for _, at := range [][2]float64{from, to} {
 				id := tileAt(z, at[0], at[1])
 				got := 0
-				if ml := decode(t, mustTile(t, s, all, "risk_points", id).Data)["risk_points"]; ml != nil {
+				if ml := mvttest.Decode(t, mustTile(t, s, all, "risk_points", id).Data)["risk_points"]; ml != nil {
 					for _, f := range ml.Features {
 						got += int(f.Properties["point_count"].(float64))
 					}

@@ -2,7 +2,6 @@ package tiles
 
 import (
 	"context"
-	"fmt"
 	"io"
 	"log/slog"
 	"math"
@@ -12,40 +11,9 @@ import (
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/paulmach/orb"
-	"github.com/paulmach/orb/encoding/mvt"
 
 	"riskmap"
 )
-
-// decode reads a tile with orb's decoder (which can panic on bad input:
-// recovered as a failure) into its layers by name.
-func decode(t testing.TB, data []byte) map[string]*mvt.Layer {
-	t.Helper()
-	var ls mvt.Layers
-	var err error
-	func() {
-		defer func() {
-			if r := recover(); r != nil {
-				err = fmt.Errorf("decoder panicked: %v", r)
-			}
-		}()
-		ls, err = mvt.Unmarshal(data)
-	}()
-	if err != nil {
-		t.Fatalf("decode tile of %d bytes: %v", len(data), err)
-	}
-	out := map[string]*mvt.Layer{}
-	for _, l := range ls {
-		if _, dup := out[l.Name]; dup {
-			t.Fatalf("layer %s appears twice", l.Name)
-		}
-		if l.Version != 2 || l.Extent != extent {
-			t.Errorf("layer %s: version %d extent %d, want 2 and %d", l.Name, l.Version, l.Extent, extent)
-		}
-		out[l.Name] = l
-	}
-	return out
-}
 
 // startService returns a service over pool with a cache of cacheBytes whose
 // listener runs (on connections of its own) until the test ends.

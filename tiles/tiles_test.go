@@ -18,6 +18,7 @@ import (
 
 	"riskmap"
 	"riskmap/internal/dbtest"
+	"riskmap/internal/mvttest"
 )
 
 func demo(t *testing.T) *pgxpool.Pool {
@@ -69,9 +70,9 @@ func TestEveryLayerCarriesItsFeaturesWithTheirAttributesClippedToTheBuffer(t *te
 	all := riskmap.Scope{All: true}
 	for _, z := range []int{14, 16} {
 		id := denseTile(t, pool, z)
-		whole := decode(t, mustTile(t, s, all, All, id).Data)
+		whole := mvttest.Decode(t, mustTile(t, s, all, All, id).Data)
 		for _, l := range s.layers {
-			tile := decode(t, mustTile(t, s, all, l.Name, id).Data)
+			tile := mvttest.Decode(t, mustTile(t, s, all, l.Name, id).Data)
 			ml := tile[l.Name]
 			want := dbIDs(t, pool, l, id, "t.geom_3857")
 			if len(want) == 0 {
@@ -148,7 +149,7 @@ func TestClustersCountThePointsUnderThemAndTheirGravestLevel(t *testing.T) {
 		level string
 	}{{"risk_points", 10, "risk_level"}, {"risk_points", 12, "risk_level"}, {"risk_points", 13, "risk_level"}, {"hazard_sources", 9, "major_hazard_level"}} {
 		id := denseTile(t, pool, c.z)
-		ml := decode(t, mustTile(t, s, riskmap.Scope{All: true}, c.layer, id).Data)[c.layer]
+		ml := mvttest.Decode(t, mustTile(t, s, riskmap.Scope{All: true}, c.layer, id).Data)[c.layer]
 		if ml == nil || len(ml.Features) < 2 {
 			t.Fatalf("%s z%d: no clusters", c.layer, c.z)
 		}
@@ -222,7 +223,7 @@ func TestNoLowZoomTileExceeds500KB(t *testing.T) {
 					if len(d) > 500<<10 {
 						t.Errorf("%s z%d/%d/%d: %d bytes", layer, z, x, y, len(d))
 					}
-					decode(t, d)
+					mvttest.Decode(t, d)
 					largest = max(largest, len(d))
 					n++
 				}
@@ -257,7 +258,7 @@ func TestATownshipsTilesHoldNothingOfOtherTownships(t *testing.T) {
 			t.Fatalf("z%d: the township's tile is the administrator's: the test tile must hold other townships", z)
 		}
 		foreign := 0
-		for name, ml := range decode(t, mine.Data) {
+		for name, ml := range mvttest.Decode(t, mine.Data) {
 			for _, f := range ml.Features {
 				switch name {
 				case "areas":
@@ -289,7 +290,7 @@ func TestATownshipsTilesHoldNothingOfOtherTownships(t *testing.T) {
 				t.Fatal(err)
 			}
 			got := 0
-			if ml := decode(t, mine.Data)["risk_points"]; ml != nil {
+			if ml := mvttest.Decode(t, mine.Data)["risk_points"]; ml != nil {
 				for _, f := range ml.Features {
 					got += int(f.Properties["point_count"].(float64))
 				}
@@ -332,7 +333,7 @@ func TestOgrinfoReadsATile(t *testing.T) {
 	for _, m := range ogrCount.FindAllStringSubmatch(string(out), -1) {
 		counts[m[1]], _ = strconv.Atoi(m[2])
 	}
-	decoded := decode(t, data)
+	decoded := mvttest.Decode(t, data)
 	if len(counts) != len(decoded) {
 		t.Fatalf("ogrinfo sees layers %v, the tile has %v\n%s", keys(counts), keys(decoded), out)
 	}

@@ -96,7 +96,9 @@ func run(ctx context.Context, cfg config) error {
 	if out, err := build.CombinedOutput(); err != nil {
 		return fmt.Errorf("build riskmap: %v\n%s", err, out)
 	}
-	args := []string{"import", "--layer", "risk_points"}
+	// the job keeps the original file (its record, with the SHA-256): in
+	// the benchmark's own directory, not the working tree's data/blobs
+	args := []string{"import", "--layer", "risk_points", "--blob-dir", filepath.Join(cfg.dir, "blobs")}
 	if cfg.batch > 0 {
 		args = append(args, "--batch", fmt.Sprint(cfg.batch))
 	}

@@ -7,6 +7,7 @@ package collection
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
 	"io"
 	"strconv"
 )
@@ -80,6 +81,25 @@ func (c *Collection) Add(feature []byte) error {
 	}
 	c.write(feature)
 	c.n++
+	return c.err
+}
+
+// AddJoined writes n features at once, complete Feature objects already
+// separated by commas in one buffer (as a list kept whole hands them over),
+// without copying them.
+func (c *Collection) AddJoined(n int, joined []byte) error {
+	if n == 0 {
+		return c.err
+	}
+	if c.lines {
+		c.err = errors.New("collection: joined features are compact, not a feature a line")
+		return c.err
+	}
+	if c.n > 0 {
+		c.write([]byte{','})
+	}
+	c.write(joined)
+	c.n += n
 	return c.err
 }
 

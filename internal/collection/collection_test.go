@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"errors"
+	"io"
 	"testing"
 
 	"riskmap/internal/collection"
@@ -72,5 +73,31 @@ func TestCollectionKeepsTheFirstWriteError(t *testing.T) {
 	}
 	if err := w.Close(nil); err == nil || err.Error() != "disk full" {
 		t.Errorf("Close: %v, want the first error", err)
+	}
+}
+
+func TestJoinedFeaturesAreWrittenAsOneRunAndCounted(t *testing.T) {
+	f1 := `{"type":"Feature","id":1,"geometry":null,"properties":{}}`
+	f2 := `{"type":"Feature","id":2,"geometry":null,"properties":{}}`
+	var b bytes.Buffer
+	w := collection.New(&b, collection.Options{})
+	if err := w.Add([]byte(f1)); err != nil {
+		t.Fatal(err)
+	}
+	if err := w.AddJoined(0, nil); err != nil {
+		t.Fatal(err)
+	}
+	if err := w.AddJoined(2, []byte(f1+","+f2)); err != nil {
+		t.Fatal(err)
+	}
+	if err := w.Close(&collection.Page{}); err != nil {
+		t.Fatal(err)
+	}
+	want := `{"type":"FeatureCollection","features":[` + f1 + `,` + f1 + `,` + f2 + `],"numberReturned":3}`
+	if b.String() != want {
+		t.Errorf("got  %s\nwant %s", b.String(), want)
+	}
+	if err := collection.New(io.Discard, collection.Options{Lines: true}).AddJoined(1, []byte(f1)); err == nil {
+		t.Error("joined features were taken for a feature-a-line file")
 	}
 }

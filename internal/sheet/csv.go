@@ -62,3 +62,17 @@ func (c *CSV) Flush() error {
 	c.w.Flush()
 	return c.w.Error()
 }
+
+// WriteTable writes a whole table as CSV (NewCSV): the head, then the rows.
+func WriteTable(w io.Writer, head []string, rows [][]string) error {
+	c, err := NewCSV(w)
+	if err != nil {
+		return err
+	}
+	for _, rec := range append([][]string{head}, rows...) {
+		if err := c.Write(rec); err != nil {
+			return err
+		}
+	}
+	return c.Flush()
+}
