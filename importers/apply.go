@@ -32,7 +32,11 @@ import (
 // the transaction sets riskmap.placement = 'verify', so the database checks
 // them per statement (301_import_bulk.sql) instead of looking up each row's
 // grid again.
-func applySQL(l *features.Layer, stage, key string, cols map[string]column, geomExpr string) string {
+//
+// fresh is for a layer known to be empty (a bulk load that found it so,
+// holding it locked): a plain INSERT of the same rows, with nothing to look
+// up or conflict with.
+func applySQL(l *features.Layer, stage, key string, cols map[string]column, geomExpr string, fresh bool) string {
 	var sel, names, set, olds, news []string
 	if l.Placed {
 		sel = append(sel, "s.grid AS grid_code", "left(s.grid, 9) || '000' AS township_code", "left(s.grid, 6) || '000000' AS county_code")
@@ -48,8 +52,12 @@ func applySQL(l *features.Layer, stage, key string, cols map[string]column, geom
 		if c := cols[f.Name]; c.defaultSQL != "" {
 			def = c.defaultSQL // from our own catalog
 		}
-		sel = append(sel, fmt.Sprintf("CASE WHEN s.present & %d <> 0 THEN s.%s WHEN t.id IS NOT NULL THEN t.%s ELSE %s END AS %s",
-			int64(1)<<i, f.Name, f.Name, def, f.Name))
+		stored := fmt.Sprintf("WHEN t.id IS NOT NULL THEN t.%s ", f.Name)
+		if fresh {
+			stored = ""
+		}
+		sel = append(sel, fmt.Sprintf("CASE WHEN s.present & %d <> 0 THEN s.%s %sELSE %s END AS %s",
+			int64(1)<<i, f.Name, stored, def, f.Name))
 		names = append(names, f.Name)
 		set = append(set, f.Name+" = excluded."+f.Name)
 		olds = append(olds, "t."+f.Name)
@@ -58,6 +66,20 @@ func applySQL(l *features.Layer, stage, key string, cols map[string]column, geom
 	names = append(names, "import_job_id")
 	set = append(set, "import_job_id = excluded.import_job_id")
 	sel = append(sel, "nullif(current_setting('riskmap.import_job_id', true), '')::bigint AS import_job_id")
+	if fresh {
+		// nothing stored to look up or to conflict with: the same rows
+		// as the upsert writes (a key twice in the file is refused before)
+		return fmt.Sprintf(`WITH src AS (
+		SELECT s.rn, %[1]s, %[2]s AS geom FROM %[3]s s
+		 WHERE s.rn > $1 AND s.rn <= $2 AND s.problem IS NULL
+	), up AS (
+		INSERT INTO %[4]s AS t (%[5]s, geom)
+		SELECT %[5]s, geom FROM src ORDER BY rn
+		RETURNING 1
+	)
+	SELECT count(*), 0 FROM up`,
+			strings.Join(sel, ", "), geomExpr, stage, l.Name, strings.Join(names, ", "))
+	}
 	return fmt.Sprintf(`WITH src AS (
 		SELECT s.rn, %[1]s, %[2]s AS geom
 		  FROM %[3]s s LEFT JOIN LATERAL (SELECT * FROM %[4]s t WHERE t.%[5]s = s.key OFFSET 0) t ON true
@@ -89,7 +111,7 @@ func (im *Importer) apply(ctx context.Context, jobID int64, stage string, l *fea
 	if !v.crs.Projected() && l.Geometry == "Point" {
 		geomExpr = "ST_SetSRID(ST_GeomFromWKB(s.wkb), 4326)"
 	}
-	q := applySQL(l, stage, v.keyField, v.columns, geomExpr)
+	q := applySQL(l, stage, v.keyField, v.columns, geomExpr, false)
 	var maxRow int
 	if err := im.pool.QueryRow(ctx, "SELECT coalesce(max(rn), 0) FROM "+stage+" WHERE problem IS NULL").Scan(&maxRow); err != nil {
 		return fmt.Errorf("staged rows: %w", err)
@@ -141,7 +163,7 @@ func (im *Importer) apply(ctx context.Context, jobID int64, stage string, l *fea
 		return err
 	}
 	if bulk {
-		return im.applyBulk(ctx, jobID, q, maxRow, l, opts, rep, onProgress)
+		return im.applyBulk(ctx, jobID, q, applySQL(l, stage, v.keyField, v.columns, geomExpr, true), maxRow, l, opts, rep, onProgress)
 	}
 	batch := opts.batchSize()
 	for lo := 0; lo < maxRow; lo += batch {

@@ -181,7 +181,7 @@ func lockLayer(ctx context.Context, tx pgx.Tx, table string) error {
 // again with the database placing every point itself, as the row trigger
 // does for the API. Progress is reported outside the transaction;
 // import_jobs.applied moves only with the commit.
-func (im *Importer) applyBulk(ctx context.Context, jobID int64, q string, maxRow int, l *features.Layer, opts Options,
+func (im *Importer) applyBulk(ctx context.Context, jobID int64, upsert, insert string, maxRow int, l *features.Layer, opts Options,
 	rep *Report, onProgress func(Progress)) error {
 	batch := opts.batchSize()
 	var ins, upd int
@@ -197,6 +197,15 @@ func (im *Importer) applyBulk(ctx context.Context, jobID int64, q string, maxRow
 		rb, err := dropForBulk(ctx, tx, l.Name)
 		if err != nil {
 			return err
+		}
+		// a first load: nothing stored to look up or merge with
+		q := upsert
+		var empty bool
+		if err := tx.QueryRow(ctx, "SELECT NOT EXISTS (SELECT FROM "+l.Name+")").Scan(&empty); err != nil {
+			return err
+		}
+		if empty {
+			q = insert
 		}
 		load := func(placement string) error {
 			ins, upd = 0, 0
