@@ -193,8 +193,7 @@ func run(ctx context.Context, cfg config) error {
 				ceil = append(ceil, res)
 				// each round starts with another server, so that none is always
 				// measured right after the database's burst or last in line
-				for k := range all {
-					i := (k + round) % len(all)
+				for _, i := range roundOrder(all, round) {
 					v := all[i]
 					meter.begin(ctx)
 					s0 := procCPU(v.srv.cmd.Process.Pid)
@@ -267,6 +266,39 @@ func (v variant) headers() map[string]string {
 		h["Accept-Encoding"] = "gzip"
 	}
 	return h
+}
+
+// roundOrder is the order of all's servers in a round: rotated by round,
+// with the warm server and the HTTP ceiling always back to back (which of
+// the two goes first alternating by round), so that the ratio of the two
+// is taken under the same load from elsewhere on the machine.
+func roundOrder(all []variant, round int) []int {
+	warm, ceiling := -1, -1
+	var slots [][]int
+	for i, v := range all {
+		switch v.name {
+		case "warm":
+			warm = i
+		case "HTTP ceiling":
+			ceiling = i
+		default:
+			slots = append(slots, []int{i})
+		}
+	}
+	if warm >= 0 && ceiling >= 0 {
+		pair := []int{warm, ceiling}
+		if round%2 == 1 {
+			pair = []int{ceiling, warm}
+		}
+		slots = append(slots, pair)
+	} else if warm >= 0 || ceiling >= 0 {
+		slots = append(slots, []int{max(warm, ceiling)})
+	}
+	var order []int
+	for k := range slots {
+		order = append(order, slots[(k+round)%len(slots)]...)
+	}
+	return order
 }
 
 // median is the round with the median throughput.

@@ -1,0 +1,31 @@
+package main
+
+import (
+	"slices"
+	"testing"
+)
+
+// The warm server and the HTTP ceiling are measured back to back in every
+// round, each server once a round.
+func TestEveryRoundMeasuresTheWarmServerNextToTheHTTPCeiling(t *testing.T) {
+	var all []variant
+	for _, n := range []string{"cold", "cold (baseline)", "warm", "warm gzip", "warm (baseline)", "HTTP ceiling"} {
+		all = append(all, variant{name: n})
+	}
+	firsts := map[int]bool{}
+	for round := range 7 {
+		order := roundOrder(all, round)
+		sorted := slices.Sorted(slices.Values(order))
+		if !slices.Equal(sorted, []int{0, 1, 2, 3, 4, 5}) {
+			t.Fatalf("round %d: %v measures not every server once", round, order)
+		}
+		w, c := slices.Index(order, 2), slices.Index(order, 5)
+		if w-c != 1 && c-w != 1 {
+			t.Errorf("round %d: %v: warm and the HTTP ceiling apart", round, order)
+		}
+		firsts[order[0]] = true
+	}
+	if len(firsts) != 5 {
+		t.Errorf("rounds start with %d different slots, want 5", len(firsts))
+	}
+}
