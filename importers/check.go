@@ -12,7 +12,14 @@ import (
 // each failing row with its field and reason. Statements only ever mark
 // rows that have no problem yet, so each row keeps its first reason.
 func (im *Importer) check(ctx context.Context, stage string, l *features.Layer, v *validator) error {
-	if _, err := im.pool.Exec(ctx, "CREATE INDEX ON "+stage+" (rn); CREATE INDEX ON "+stage+" (key); ANALYZE "+stage); err != nil {
+	// rn: the batches read the staged rows by range; key: a refused grid
+	// or area write is traced back to its row by key (blame), which point
+	// layers never need (their duplicate check is one hash join)
+	idx := "CREATE INDEX ON " + stage + " (rn); "
+	if l.Geometry != "Point" {
+		idx += "CREATE INDEX ON " + stage + " (key); "
+	}
+	if _, err := im.pool.Exec(ctx, idx+"ANALYZE "+stage); err != nil {
 		return fmt.Errorf("index staging: %w", err)
 	}
 	var stmts []string
