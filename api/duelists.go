@@ -27,6 +27,9 @@ import (
 type dueAnswers struct {
 	mu      sync.Mutex
 	answers *lru.Cache[string, *dueAnswer]
+	// gzips are gzip writers to reuse: a new one allocated (and zeroed)
+	// its tables for every answer made
+	gzips sync.Pool
 }
 
 type dueAnswer struct {
@@ -40,7 +43,10 @@ type dueAnswer struct {
 const maxDueAnswers = 64 << 20
 
 func newDueAnswers(max int) *dueAnswers {
-	return &dueAnswers{answers: lru.New[string, *dueAnswer](max)}
+	return &dueAnswers{answers: lru.New[string, *dueAnswer](max), gzips: sync.Pool{New: func() any {
+		w, _ := gzip.NewWriterLevel(nil, gzip.BestSpeed) // a fixed level: no error
+		return w
+	}}}
 }
 
 // dueAnswerKey names an answer; version is patrols.Store.DueVersion.
@@ -64,13 +70,18 @@ func (d *dueAnswers) put(key string, a *dueAnswer) {
 	d.answers.Put(key, a, len(key)+len(a.body)+len(a.gzip)+128)
 }
 
-// newDueAnswer encodes an answer once: its body, its gzip and its ETag.
-func newDueAnswer(today string, body []byte) *dueAnswer {
+// encode makes an answer once: its body, its gzip and its ETag. The gzip
+// is the fastest level (a walking worker's every answer is made anew:
+// ~19 kB for 300 points where the default level makes ~16 kB at about
+// twice the CPU).
+func (d *dueAnswers) encode(today string, body []byte) *dueAnswer {
 	var gz bytes.Buffer
-	gz.Grow(len(body) / 4)
-	w, _ := gzip.NewWriterLevel(&gz, gzip.DefaultCompression)
+	gz.Grow(len(body) / 6)
+	w := d.gzips.Get().(*gzip.Writer)
+	w.Reset(&gz)
 	_, _ = w.Write(body) // to memory: no error
 	_ = w.Close()
+	d.gzips.Put(w)
 	return &dueAnswer{today: today, body: body, gzip: gz.Bytes(),
 		etag: `"` + strconv.FormatUint(xxhash.Sum64(body), 36) + `"`}
 }

@@ -187,7 +187,7 @@ func (s *Server) duePatrols(answers *dueAnswers) gin.HandlerFunc {
 				return
 			}
 		}
-		a, ok := s.dueAnswer(c)
+		a, ok := s.dueAnswer(c, answers)
 		if !ok {
 			return
 		}
@@ -200,7 +200,7 @@ func (s *Server) duePatrols(answers *dueAnswers) gin.HandlerFunc {
 
 // dueAnswer makes the answer of a due list; false when it failed (and the
 // failure is answered).
-func (s *Server) dueAnswer(c *gin.Context) (*dueAnswer, bool) {
+func (s *Server) dueAnswer(c *gin.Context, answers *dueAnswers) (*dueAnswer, bool) {
 	lq, err := parseListQuery(c)
 	if err != nil {
 		s.fail(c, err)
@@ -252,7 +252,7 @@ func (s *Server) dueAnswer(c *gin.Context) (*dueAnswer, bool) {
 	fc := collection.New(body, collection.Options{})
 	_ = fc.AddJoined(len(page.Features), page.Joined)
 	_ = fc.Close(&collection.Page{Links: pageLinks("", c.Request.URL, int64(page.Next), 0)}) // to memory: no error
-	return newDueAnswer(page.Today, body.Bytes()), true
+	return answers.encode(page.Today, body.Bytes()), true
 }
 
 // patrolChecklists: GET /api/v1/patrols/checklists — every version of

@@ -77,7 +77,7 @@ func main() {
 	reuse := flag.Bool("reuse", false, "reuse "+scratchDB+" if it is loaded already")
 	d := flag.Duration("d", 20*time.Second, "how long the due-list load runs (each side)")
 	runs := flag.Int("runs", 5, "timed runs of each statistics question (the median is printed)")
-	flag.StringVar(&cpuProfile, "cpuprofile", "", "write a CPU profile of the timed HTTP due lists (server and clients) to this file")
+	flag.StringVar(&cpuProfile, "cpuprofile", "", "write a CPU profile of the two timed HTTP rows of due lists (server and clients) to this file")
 	flag.Parse()
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
 	defer stop()
@@ -431,8 +431,8 @@ func dueLists(ctx context.Context, ps, uncached *patrols.Store, c *http.Client, 
 		}
 	}
 	h := closedLoop(ctx, ws, d, viaHTTP)
-	pprof.StopCPUProfile()
 	m := closedLoop(ctx, ws, d, walking)
+	pprof.StopCPUProfile()
 	p := closedLoop(ctx, ws, d, inProcess(ps))
 	q := closedLoop(ctx, ws, d, inProcess(uncached))
 	fmt.Println(h.row("GET /api/v1/patrols/due (HTTP)", d))
