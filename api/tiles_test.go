@@ -564,7 +564,8 @@ func TestACachedTileAllocatesNothing(t *testing.T) {
 		{"xingang", "/tiles/all/" + z16 + ".mvt?v=3", "", "", http.StatusOK}, // the map's reload counter
 		{"worker1", "/tiles/all/" + west + ".mvt", "", "", http.StatusOK},
 		{"admin", large, "", "", http.StatusOK},
-		{"admin", large, "", "gzip, deflate, br, zstd", http.StatusOK}, // a browser's
+		{"admin", "/tiles/all/14/13428/7134.mvt", "", "", http.StatusOK}, // over 2 KB: its own Content-Length
+		{"admin", large, "", "gzip, deflate, br, zstd", http.StatusOK},   // a browser's
 		{"xingang", "/tiles/all/" + z16 + ".mvt", "etag", "", http.StatusNotModified},
 	} {
 		req := httptest.NewRequest("GET", c.path, nil)
@@ -575,7 +576,7 @@ func TestACachedTileAllocatesNothing(t *testing.T) {
 		w := &reusedWriter{h: http.Header{}}
 		serve := func() {
 			clear(w.h)
-			w.status = 0
+			w.status, w.n = 0, 0
 			e.h.ServeHTTP(w, req)
 		}
 		serve() // made and cached
@@ -586,11 +587,14 @@ func TestACachedTileAllocatesNothing(t *testing.T) {
 		if w.status != c.status {
 			t.Fatalf("%s as %s: status %d, want %d", c.path, c.user, w.status, c.status)
 		}
+		if w.n > 2048 && w.h.Get("Content-Length") != fmt.Sprint(w.n) {
+			t.Errorf("%s as %s: Content-Length %q for %d bytes", c.path, c.user, w.h.Get("Content-Length"), w.n)
+		}
 		if got := w.h.Get("Content-Encoding"); (c.encodings != "") != (got == "gzip") {
 			t.Fatalf("%s as %s, Accept-Encoding %q: Content-Encoding %q", c.path, c.user, c.encodings, got)
 		}
 		allocs := testing.AllocsPerRun(200, serve)
-		t.Logf("%s as %s: %.1f allocations a cached tile (%d)", c.path, c.user, allocs, c.status)
+		t.Logf("%s as %s: %.1f allocations a cached tile (%d, %d bytes, Content-Length %q)", c.path, c.user, allocs, c.status, w.n, w.h.Get("Content-Length"))
 		if allocs != 0 {
 			t.Errorf("%s as %s: %.1f allocations a cached tile, want none", c.path, c.user, allocs)
 		}
@@ -602,6 +606,7 @@ func TestACachedTileAllocatesNothing(t *testing.T) {
 type reusedWriter struct {
 	h      http.Header
 	status int
+	n      int // bytes written
 }
 
 func (w *reusedWriter) Header() http.Header { return w.h }
@@ -610,5 +615,6 @@ func (w *reusedWriter) Write(b []byte) (int, error) {
 	if w.status == 0 {
 		w.status = http.StatusOK
 	}
+	w.n += len(b)
 	return len(b), nil
 }

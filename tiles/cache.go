@@ -1,6 +1,7 @@
 package tiles
 
 import (
+	"strconv"
 	"sync"
 
 	"github.com/tidwall/rtree"
@@ -23,8 +24,9 @@ type entry struct {
 	data    []byte
 	gz      []byte // data gzipped
 	etag    string
-	etags   []string // etag as a header value, made once (len == cap: see Tile.ETagHeader)
-	gzETags []string // the gzip's etag as a header value, likewise
+	etags   []string    // etag as a header value, made once (len == cap: see Tile.ETagHeader)
+	gzETags []string    // the gzip's etag as a header value, likewise
+	lengths [2][]string // Content-Length header values of data and gz, likewise
 	size    int64
 
 	prev, next *entry // LRU ring, most recent after the sentinel
@@ -126,7 +128,8 @@ func (c *cache) put(k cacheKey, layer int, reach rect, t Tile, gen uint64) bool 
 	if old, ok := c.entries[k]; ok {
 		c.remove(old)
 	}
-	e := &entry{key: k, layer: layer, reach: reach, data: t.Data, gz: t.Gzip, etag: t.ETag, etags: []string{t.ETag}, gzETags: []string{GzipETag(t.ETag)}, size: size}
+	e := &entry{key: k, layer: layer, reach: reach, data: t.Data, gz: t.Gzip, etag: t.ETag, etags: []string{t.ETag}, gzETags: []string{GzipETag(t.ETag)}, size: size,
+		lengths: [2][]string{{strconv.Itoa(len(t.Data))}, {strconv.Itoa(len(t.Gzip))}}}
 	c.entries[k] = e
 	c.pushFront(e)
 	c.trees[layer].Insert([2]float64{reach[0], reach[1]}, [2]float64{reach[2], reach[3]}, e)

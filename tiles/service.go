@@ -173,6 +173,9 @@ type Tile struct {
 	// made once with a cached tile like ETagHeader.
 	Gzip           []byte
 	GzipETagHeader []string
+	// LengthHeader and GzipLengthHeader are the Content-Length header
+	// values of Data and Gzip, made once with a cached tile (nil: make it).
+	LengthHeader, GzipLengthHeader []string
 }
 
 // Tile returns tile t of layer as scope sees it.
@@ -229,7 +232,8 @@ func (s *Service) key(scope riskmap.Scope, layer string, t TileID) cacheKey {
 }
 
 func (e *entry) tile() Tile {
-	return Tile{Data: e.data, ETag: e.etag, ETagHeader: e.etags, Cached: true, Gzip: e.gz, GzipETagHeader: e.gzETags}
+	return Tile{Data: e.data, ETag: e.etag, ETagHeader: e.etags, Cached: true, Gzip: e.gz, GzipETagHeader: e.gzETags,
+		LengthHeader: e.lengths[0], GzipLengthHeader: e.lengths[1]}
 }
 
 // Query returns the SQL and arguments that make a tile: what Tile runs on a

@@ -103,10 +103,13 @@ test('the office sees completion, overdue and off-site patrols, and the 2021 par
   await page.fill('input[name=from]', '2021-01-01');
   await page.fill('input[name=to]', '2021-12-31');
   await page.dispatchEvent('input[name=to]', 'change');
-  await page.waitForFunction(() => /585家/.test(document.querySelector('[data-testid=inspection-sentence]').textContent), null, { timeout: 30e3 });
-  assert.equal(await page.textContent('[data-testid=inspection-sentence]'),
-    '监督检查各类生产经营单位585家，监督检查生产经营单位1698次，发现隐患2304处，应整改隐患2287处，已整改隐患2255处，整改率为98.6%，' +
-    '实施行政处罚79次，罚款601.98万元。其中，市局检查各类生产经营单位89家、145次，实施行政处罚32次，罚款421.86万元。');
+  // the answer for from=2021-01-01 up to today comes first and also says 585家
+  // (its cases stand as they are now): wait for the year's own
+  const want = '监督检查各类生产经营单位585家，监督检查生产经营单位1698次，发现隐患2304处，应整改隐患2287处，已整改隐患2255处，整改率为98.6%，' +
+    '实施行政处罚79次，罚款601.98万元。其中，市局检查各类生产经营单位89家、145次，实施行政处罚32次，罚款421.86万元。';
+  await page.waitForFunction((w) => document.querySelector('[data-testid=inspection-sentence]').textContent === w, want, { timeout: 30e3 })
+    .catch(() => {});
+  assert.equal(await page.textContent('[data-testid=inspection-sentence]'), want);
   await H.shot(page, 'patrol-05-city-inspections-2021');
   await page.click('[role=tab][data-view=routine]');
   await page.waitForSelector('[data-testid=patrol-completion] table');
