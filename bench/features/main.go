@@ -38,6 +38,7 @@ import (
 	"riskmap"
 	"riskmap/auth"
 	benchdata "riskmap/bench/data"
+	"riskmap/bench/internal/login"
 	"riskmap/bench/internal/wrk"
 	"riskmap/localdb"
 )
@@ -164,7 +165,7 @@ func run(ctx context.Context, cfg config) error {
 			return err
 		}
 		defer stop(t.cmd)
-		tok, err := login(t.base, password)
+		tok, err := login.Token(t.base, benchUser, password)
 		if err != nil {
 			return err
 		}
@@ -357,20 +358,6 @@ func stop(cmd *exec.Cmd) {
 		_ = cmd.Process.Kill()
 		<-done
 	}
-}
-
-func login(base, password string) (string, error) {
-	body, _ := json.Marshal(map[string]string{"username": benchUser, "password": password})
-	res, err := http.Post(base+"/api/v1/auth/login", "application/json", bytes.NewReader(body))
-	if err != nil {
-		return "", err
-	}
-	defer res.Body.Close()
-	var out struct{ Token string }
-	if err := json.NewDecoder(res.Body).Decode(&out); err != nil || out.Token == "" {
-		return "", fmt.Errorf("login: %s %v", res.Status, err)
-	}
-	return out.Token, nil
 }
 
 // check asks once and makes sure the answer is a FeatureCollection.

@@ -1,9 +1,7 @@
 package main
 
 import (
-	"bytes"
 	"context"
-	"encoding/json"
 	"fmt"
 	"log"
 	"net/http"
@@ -19,6 +17,7 @@ import (
 
 	"riskmap"
 	"riskmap/auth"
+	"riskmap/bench/internal/login"
 	"riskmap/bench/load/workload"
 	"riskmap/tiles"
 )
@@ -130,7 +129,7 @@ func run(ctx context.Context, cfg config) error {
 			return err
 		}
 		defer srv.stop()
-		if srv.token, err = login(srv.base, password); err != nil {
+		if srv.token, err = login.Token(srv.base, benchUser, password); err != nil {
 			return err
 		}
 		variants = append(variants, variant{name: v.name, srv: srv, out: v.out})
@@ -373,18 +372,4 @@ func startServer(ctx context.Context, bin, url, dir, name string, cacheMB, conns
 	}
 	s.stop()
 	return nil, fmt.Errorf("riskmap serve did not come up on %s (log in %s)", addr, logf.Name())
-}
-
-func login(base, password string) (string, error) {
-	body, _ := json.Marshal(map[string]string{"username": benchUser, "password": password})
-	res, err := http.Post(base+"/api/v1/auth/login", "application/json", bytes.NewReader(body))
-	if err != nil {
-		return "", err
-	}
-	defer res.Body.Close()
-	var out struct{ Token string }
-	if err := json.NewDecoder(res.Body).Decode(&out); err != nil || out.Token == "" {
-		return "", fmt.Errorf("login: %s %v", res.Status, err)
-	}
-	return out.Token, nil
 }
