@@ -134,6 +134,12 @@ func scanFeatures(rows pgx.Rows, names []string, fn func(Feature) error) error {
 	defer rows.Close()
 	fds := rows.FieldDescriptions()
 	if len(fds) != 3+len(names) {
+		// a query that failed (the connection lost, say) has no columns:
+		// its own error is the answer, so that "database away" stays a 503
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return err
+		}
 		return fmt.Errorf("features: %d columns, want %d", len(fds), 3+len(names))
 	}
 	for rows.Next() {
