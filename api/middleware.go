@@ -109,7 +109,7 @@ func (s *Server) cors() gin.HandlerFunc {
 // origin, the origin admitted; it returns the status that ends a preflight
 // (204 admitted, 403 refused), or 0 for any other request, which goes on.
 func (s *Server) corsHeaders(h http.Header, r *http.Request) int {
-	origin := r.Header.Get("Origin")
+	origin := requestHeader(r, "Origin")
 	if origin == "" || !slices.Contains(s.AllowedOrigins, origin) {
 		if r.Method == http.MethodOptions && origin != "" {
 			return http.StatusForbidden
@@ -145,8 +145,18 @@ func (s *Server) limitBody() gin.HandlerFunc {
 func bearer(c *gin.Context) string { return bearerToken(c.Request) }
 
 // bearerToken is the token of r's Authorization header, or "".
+// requestHeader is r.Header.Get for a key written in canonical form, which
+// net/http has put every received key in: read without canonicalising it
+// again (a tile asks for three, hundreds of times a view).
+func requestHeader(r *http.Request, canonicalKey string) string {
+	if v := r.Header[canonicalKey]; len(v) > 0 {
+		return v[0]
+	}
+	return ""
+}
+
 func bearerToken(r *http.Request) string {
-	h := r.Header.Get("Authorization")
+	h := requestHeader(r, "Authorization")
 	if len(h) > 7 && strings.EqualFold(h[:7], "bearer ") {
 		return strings.TrimSpace(h[7:])
 	}

@@ -164,7 +164,7 @@ func (th *tileHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		status = methodNotAllowed(w, r)
 		return
 	}
-	if status = s.serveCachedTile(w, r); status != 0 {
+	if status = s.serveCachedTile(w, r, start); status != 0 {
 		return
 	}
 	ctx = &bounded{parent: r.Context(), timeout: s.RequestTimeout}
@@ -173,11 +173,13 @@ func (th *tileHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 
 // serveCachedTile answers r from the caches if it can: a remembered token
 // asking for a cached tile, as most of the hundreds of tiles a map asks for
-// are. It needs no context and allocates nothing. It answers only what
-// serveTile would answer alike (a path and query that pass
+// are. It needs no context and allocates nothing; a remembered token is
+// checked for expiry at now, the request's start (one clock reading
+// serves the metrics and the token). It answers only what serveTile
+// would answer alike (a path and query that pass
 // checkRequestText, the tile the user's scope keys in the cache) and
 // returns 0 for anything else, errors included: serveTile answers those.
-func (s *Server) serveCachedTile(w http.ResponseWriter, r *http.Request) int {
+func (s *Server) serveCachedTile(w http.ResponseWriter, r *http.Request, now time.Time) int {
 	if !plainQuery(r.URL.RawQuery) {
 		return 0
 	}
@@ -189,7 +191,7 @@ func (s *Server) serveCachedTile(w http.ResponseWriter, r *http.Request) int {
 	if tok == "" {
 		return 0
 	}
-	u, ok := s.Auth.Remembered(tok)
+	u, ok := s.Auth.Remembered(tok, now)
 	if !ok {
 		return 0
 	}
@@ -315,7 +317,7 @@ func writeTile(w http.ResponseWriter, r *http.Request, t tiles.Tile) int {
 		etag = []string{t.ETag}
 	}
 	h["Etag"] = etag // made with the cached tile: no allocation a hit
-	if etagMatches(r.Header.Get("If-None-Match"), t.ETag) {
+	if etagMatches(requestHeader(r, "If-None-Match"), t.ETag) {
 		w.WriteHeader(http.StatusNotModified)
 		return http.StatusNotModified
 	}

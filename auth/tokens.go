@@ -65,8 +65,9 @@ func key(token string) [32]byte {
 	return sha256.Sum256(unsafe.Slice(unsafe.StringData(token), len(token)))
 }
 
-// get returns the user a token resolved to, if remembered.
-func (t *tokens) get(token string) (*riskmap.User, bool) {
+// get returns the user a token resolved to, if remembered and not
+// expired at now.
+func (t *tokens) get(token string, now time.Time) (*riskmap.User, bool) {
 	k := key(token)
 	t.mu.Lock()
 	defer t.mu.Unlock()
@@ -74,7 +75,7 @@ func (t *tokens) get(token string) (*riskmap.User, bool) {
 	if !ok || !t.live {
 		return nil, false
 	}
-	if t.now().After(e.expires) {
+	if now.After(e.expires) {
 		delete(t.users, k)
 		return nil, false
 	}
@@ -126,17 +127,19 @@ func (t *tokens) isLive() bool {
 }
 
 // Remembered returns the user token resolved to if AuthenticateCached
-// remembers it: the common case, which needs no context and allocates
-// nothing. Not remembered says nothing of the token: ask
-// AuthenticateCached.
-func (s *Service) Remembered(token string) (*riskmap.User, bool) { return s.tokens.get(token) }
+// remembers it at now (the caller's clock reading, taken once a request):
+// the common case, which needs no context and allocates nothing. Not
+// remembered says nothing of the token: ask AuthenticateCached.
+func (s *Service) Remembered(token string, now time.Time) (*riskmap.User, bool) {
+	return s.tokens.get(token, now)
+}
 
 // AuthenticateCached is Authenticate with the answer remembered for a
 // while: for the requests a map makes by the hundred (tiles). It only
 // remembers while Listen follows the changes that make an answer stale; ctx
 // is used only when the token has to be looked up.
 func (s *Service) AuthenticateCached(ctx context.Context, token string) (*riskmap.User, error) {
-	if u, ok := s.Remembered(token); ok {
+	if u, ok := s.Remembered(token, s.tokens.now()); ok {
 		return u, nil
 	}
 	gen := s.tokens.begin()

@@ -60,9 +60,12 @@ type Follower interface {
 
 // Service makes, caches and invalidates tiles.
 type Service struct {
-	pool      *pgxpool.Pool
-	layers    []*Layer
-	index     map[string]int // layer name → tree index; All is len(layers)
+	pool   *pgxpool.Pool
+	layers []*Layer
+	index  map[string]int // layer name → tree index; All is len(layers)
+	// daily says, per layer name, at which zooms a tile's cache key
+	// carries the day (day): worked out once, not on every hit
+	daily     map[string]*[MaxZoom + 1]bool
 	stmts     map[statementKey]string
 	cache     *cache
 	logger    *slog.Logger
@@ -100,6 +103,7 @@ func NewService(pool *pgxpool.Pool, opts Options) *Service {
 		reads:     opts.Reads,
 		layers:    Layers(),
 		index:     map[string]int{},
+		daily:     map[string]*[MaxZoom + 1]bool{},
 		stmts:     map[statementKey]string{},
 		logger:    opts.Logger,
 		followers: opts.Followers,
@@ -118,6 +122,13 @@ func NewService(pool *pgxpool.Pool, opts Options) *Service {
 	}
 	s.cache = newCache(opts.CacheBytes, len(s.layers)+1)
 	for name := range s.index {
+		var daily [MaxZoom + 1]bool
+		for z := range daily {
+			for _, l := range s.layersOf(name) {
+				daily[z] = daily[z] || l.daily(l.variantAt(z))
+			}
+		}
+		s.daily[name] = &daily
 		for z := 0; z <= MaxZoom; z++ {
 			for _, all := range []bool{true, false} {
 				// the text depends on whether the scope is everything, not on its codes
@@ -286,10 +297,8 @@ var shanghai = time.FixedZone("CST", 8*3600)
 // of its layers is daily there, so a tile made yesterday is never served
 // today; else empty.
 func (s *Service) day(layer string, z int) string {
-	for _, l := range s.layersOf(layer) {
-		if l.daily(l.variantAt(z)) {
-			return s.today()
-		}
+	if d := s.daily[layer]; d != nil && d[z] {
+		return s.today()
 	}
 	return ""
 }
