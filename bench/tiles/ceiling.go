@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"fmt"
 	"net/http"
 	"os"
@@ -23,17 +24,34 @@ import (
 
 const mvtType = "application/vnd.mapbox-vector-tile"
 
-// serveFixedBody runs the ceiling's server until it is killed.
-func serveFixedBody(addr string, size int) error {
+// The same server writing the header keys of a cached tile's answer as
+// well (header: what the warm server sent, Date and Content-Length
+// dropped; Content-Length again over net/http's 2 KB buffer, as riskmap
+// declares it) is the ceiling for an answer that must carry them: what
+// net/http charges for the headers alone, apart from what riskmap's
+// handler adds.
+
+// serveFixedBody runs the ceiling's server until it is killed; header nil:
+// Content-Type only.
+func serveFixedBody(addr string, size int, header http.Header) error {
 	body := bytes.Repeat([]byte{'x'}, size)
+	if header == nil {
+		header = http.Header{"Content-Type": {mvtType}}
+	} else if size > 2048 {
+		header["Content-Length"] = []string{strconv.Itoa(size)}
+	}
 	return http.ListenAndServe(addr, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		w.Header().Set("Content-Type", mvtType)
+		h := w.Header()
+		for k, v := range header {
+			h[k] = v
+		}
 		_, _ = w.Write(body)
 	}))
 }
 
-// startFixedBody starts the ceiling's server for bodies of size bytes.
-func startFixedBody(ctx context.Context, size, procs int) (*server, error) {
+// startFixedBody starts the ceiling's server for bodies of size bytes,
+// writing header (nil: Content-Type only).
+func startFixedBody(ctx context.Context, size, procs int, header http.Header) (*server, error) {
 	self, err := os.Executable()
 	if err != nil {
 		return nil, err
@@ -42,7 +60,15 @@ func startFixedBody(ctx context.Context, size, procs int) (*server, error) {
 	if err != nil {
 		return nil, err
 	}
-	cmd := exec.CommandContext(ctx, self, "-fixed-body-server", addr, "-fixed-body-size", strconv.Itoa(size))
+	args := []string{"-fixed-body-server", addr, "-fixed-body-size", strconv.Itoa(size)}
+	if header != nil {
+		h, err := json.Marshal(header)
+		if err != nil {
+			return nil, err
+		}
+		args = append(args, "-fixed-body-headers", string(h))
+	}
+	cmd := exec.CommandContext(ctx, self, args...)
 	if procs > 0 {
 		cmd.Env = append(os.Environ(), "GOMAXPROCS="+strconv.Itoa(procs))
 	}
@@ -60,4 +86,29 @@ func startFixedBody(ctx context.Context, size, procs int) (*server, error) {
 	}
 	s.stop()
 	return nil, fmt.Errorf("the fixed-body server did not come up on %s", addr)
+}
+
+// tileHeaders are the header keys and values of a cached tile's answer
+// from srv (the first path answered 200), but Date and Content-Length,
+// which net/http or serveFixedBody set.
+func tileHeaders(srv *server, paths []string) (http.Header, error) {
+	for _, p := range paths {
+		req, err := http.NewRequest(http.MethodGet, srv.base+p, nil)
+		if err != nil {
+			return nil, err
+		}
+		req.Header.Set("Authorization", "Bearer "+srv.token)
+		res, err := http.DefaultTransport.RoundTrip(req) // as sent: no gzip asked, none undone
+		if err != nil {
+			return nil, err
+		}
+		res.Body.Close()
+		if res.StatusCode == http.StatusOK {
+			h := res.Header.Clone()
+			h.Del("Date")
+			h.Del("Content-Length")
+			return h, nil
+		}
+	}
+	return nil, fmt.Errorf("no tile of %d answered 200", len(paths))
 }

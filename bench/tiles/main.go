@@ -16,9 +16,11 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"flag"
 	"fmt"
 	"log"
+	"net/http"
 	"os"
 	"os/signal"
 	"runtime"
@@ -84,9 +86,16 @@ func main() {
 	flag.StringVar(&cfg.baseline, "baseline", "", "also build riskmap at this git revision and measure its server cold and warm in the same rounds (e.g. main, or a commit)")
 	fixedAddr := flag.String("fixed-body-server", "", "internal: run the HTTP ceiling's server on this address")
 	fixedSize := flag.Int("fixed-body-size", 0, "internal: the HTTP ceiling's body size")
+	fixedHeaders := flag.String("fixed-body-headers", "", "internal: the header (JSON) the HTTP ceiling writes besides its body; empty: Content-Type only")
 	flag.Parse()
 	if *fixedAddr != "" {
-		log.Fatal(serveFixedBody(*fixedAddr, *fixedSize))
+		var h http.Header
+		if *fixedHeaders != "" {
+			if err := json.Unmarshal([]byte(*fixedHeaders), &h); err != nil {
+				log.Fatalf("-fixed-body-headers: %v", err)
+			}
+		}
+		log.Fatal(serveFixedBody(*fixedAddr, *fixedSize, h))
 	}
 	if cfg.procs > 0 {
 		runtime.GOMAXPROCS(cfg.procs)

@@ -6,22 +6,26 @@ import (
 )
 
 // The warm server and the HTTP ceiling are measured back to back in every
-// round, each server once a round.
+// round, the ceiling with a tile's headers right after them, each server
+// once a round.
 func TestEveryRoundMeasuresTheWarmServerNextToTheHTTPCeiling(t *testing.T) {
 	var all []variant
-	for _, n := range []string{"cold", "cold (baseline)", "warm", "warm gzip", "warm (baseline)", "HTTP ceiling"} {
+	for _, n := range []string{"cold", "cold (baseline)", "warm", "warm gzip", "warm (baseline)", "HTTP ceiling", tileHeaderCeiling} {
 		all = append(all, variant{name: n})
 	}
 	firsts := map[int]bool{}
 	for round := range 7 {
 		order := roundOrder(all, round)
 		sorted := slices.Sorted(slices.Values(order))
-		if !slices.Equal(sorted, []int{0, 1, 2, 3, 4, 5}) {
+		if !slices.Equal(sorted, []int{0, 1, 2, 3, 4, 5, 6}) {
 			t.Fatalf("round %d: %v measures not every server once", round, order)
 		}
 		w, c := slices.Index(order, 2), slices.Index(order, 5)
 		if w-c != 1 && c-w != 1 {
 			t.Errorf("round %d: %v: warm and the HTTP ceiling apart", round, order)
+		}
+		if h := slices.Index(order, 6); h != max(w, c)+1 {
+			t.Errorf("round %d: %v: the ceiling with a tile's headers not right after warm and the HTTP ceiling", round, order)
 		}
 		firsts[order[0]] = true
 	}

@@ -22,7 +22,7 @@ func report(w io.Writer, rows []*row, client string, conns int, cfg config) {
 	}
 	fmt.Fprintf(w, "\nriskmap vector tiles: %d CPUs, %s, %d HTTP connections; median of %d rounds of %s; ceiling and server on %d database connections; GOMAXPROCS of the servers and the ceiling's client: %s; user scope: city %s\n",
 		runtime.NumCPU(), client, cfg.conns, cfg.rounds, cfg.duration, conns, procs, benchArea)
-	fmt.Fprintf(w, "ceiling: the server's tile SQL straight against PostgreSQL; HTTP ceiling: a bare net/http server writing a fixed body of the mean tile's size\n")
+	fmt.Fprintf(w, "ceiling: the server's tile SQL straight against PostgreSQL; HTTP ceiling: a bare net/http server writing a fixed body of the mean tile's size; with tile headers: the same writing the header keys of a cached tile's answer too\n")
 	fmt.Fprintf(w, "cpu/tile: CPU time per tile of the database backends plus the client (ceiling), or plus the server and the load generator (servers)\n")
 	if cfg.baseline != "" {
 		fmt.Fprintf(w, "baseline: riskmap built at %s, measured in the same rounds\n", cfg.baseline)
@@ -30,7 +30,7 @@ func report(w io.Writer, rows []*row, client string, conns int, cfg config) {
 	fmt.Fprintln(w)
 	tw := tabwriter.NewWriter(w, 0, 2, 2, ' ', tabwriter.AlignRight)
 	head := "layer\tz\tmean bytes\tceiling tiles/s\tp50\tp99\tcpu/tile\tcold tiles/s\tp50\tp99\tcpu/tile\twarm tiles/s\tp50\tp99\tcpu/tile\tHTTP ceiling/s\tcpu/req\tcold/ceiling\t(by cpu)\twarm/cold\twarm/HTTP ceiling\t(by cpu)\t" +
-		"gzip bytes\twarm gzip/s\tp50\tcpu/tile\twarm gzip/warm\t"
+		"with tile headers/s\twarm/it\tgzip bytes\twarm gzip/s\tp50\tcpu/tile\twarm gzip/warm\t"
 	if cfg.baseline != "" {
 		head += "baseline cold/s\tbaseline warm/s\tcold/baseline\twarm/baseline\twarm gzip/baseline warm\t"
 	}
@@ -44,7 +44,7 @@ func report(w io.Writer, rows []*row, client string, conns int, cfg config) {
 			r.http.rate, fmtDur(r.http.cpuPerTile()),
 			ratio(r.cold.rate, r.ceil.rate), ratio(float64(r.ceil.cpuPerTile()), float64(r.cold.cpuPerTile())),
 			ratio(r.warm.rate, r.cold.rate), r.warmHTTP, ratio(float64(r.http.cpuPerTile()), float64(r.warm.cpuPerTile())))
-		fmt.Fprintf(tw, "%.0f\t%.0f\t%s\t%s\t%.2f\t", r.gzBytes, r.warmGzip.rate, fmtDur(r.warmGzip.p50), fmtDur(r.warmGzip.cpuPerTile()), r.gzipWarm)
+		fmt.Fprintf(tw, "%.0f\t%.2f\t%.0f\t%.0f\t%s\t%s\t%.2f\t", r.httpHeaders.rate, r.warmHeaders, r.gzBytes, r.warmGzip.rate, fmtDur(r.warmGzip.p50), fmtDur(r.warmGzip.cpuPerTile()), r.gzipWarm)
 		if cfg.baseline != "" {
 			fmt.Fprintf(tw, "%.0f\t%.0f\t%.2f\t%.2f\t%.2f\t", r.baseCold.rate, r.baseWarm.rate, r.coldBase, r.warmBase, r.gzipBase)
 		}

@@ -35,6 +35,7 @@ type row struct {
 	bytes            float64
 	ceil, cold, warm result
 	http             result // the bare net/http server's (the HTTP ceiling)
+	httpHeaders      result // the same writing a cached tile's header keys too
 	baseCold         result // the -baseline server's, if any
 	baseWarm         result
 	// the warm server asked with Accept-Encoding: gzip (tiles gzipped once,
@@ -43,7 +44,7 @@ type row struct {
 	gzBytes  float64
 	// the median over rounds of each round's ratio: a round's servers run
 	// back to back, so load from elsewhere moves both sides of a ratio
-	warmHTTP, coldBase, warmBase, gzipWarm, gzipBase float64
+	warmHTTP, warmHeaders, coldBase, warmBase, gzipWarm, gzipBase float64
 }
 
 func run(ctx context.Context, cfg config) error {
@@ -173,13 +174,31 @@ func run(ctx context.Context, cfg config) error {
 					log.Printf("note: %s z%d: %s sent %.0f bytes a tile on average, the SQL made %.0f", layer, z, v.name, mean, r.bytes)
 				}
 			}
-			// the HTTP ceiling answers with a body of the mean tile's size
-			fixed, err := startFixedBody(ctx, int(r.bytes+0.5), cfg.procs)
+			// the HTTP ceiling answers with a body of the mean tile's size;
+			// the second writes a cached tile's header keys as well
+			fixed, err := startFixedBody(ctx, int(r.bytes+0.5), cfg.procs, nil)
 			if err != nil {
 				runner.close()
 				return err
 			}
-			all := append(append([]variant{}, variants...), variant{name: "HTTP ceiling", srv: fixed, out: func(r *row) *result { return &r.http }})
+			var hdrs http.Header
+			for _, v := range variants {
+				if v.name == "warm" {
+					hdrs, err = tileHeaders(v.srv, ps)
+				}
+			}
+			var withHeaders *server
+			if err == nil && hdrs != nil {
+				withHeaders, err = startFixedBody(ctx, int(r.bytes+0.5), cfg.procs, hdrs)
+			}
+			if err != nil || withHeaders == nil {
+				runner.close()
+				fixed.stop()
+				return fmt.Errorf("the HTTP ceiling with a tile's headers: %v", err)
+			}
+			all := append(append([]variant{}, variants...),
+				variant{name: "HTTP ceiling", srv: fixed, out: func(r *row) *result { return &r.http }},
+				variant{name: tileHeaderCeiling, srv: withHeaders, out: func(r *row) *result { return &r.httpHeaders }})
 			log.Printf("%s z%d: %d rounds of %s: ceiling (%d connections), then %d servers (%s, %d connections)",
 				layer, z, cfg.rounds, cfg.duration, conns, len(all), load.name(), cfg.conns)
 			rounds := make([][]result, len(all))
@@ -200,6 +219,7 @@ func run(ctx context.Context, cfg config) error {
 					if err != nil {
 						runner.close()
 						fixed.stop()
+						withHeaders.stop()
 						return err
 					}
 					res.appCPU, res.dbCPU = procCPU(v.srv.cmd.Process.Pid)-s0, meter.used(ctx)
@@ -211,6 +231,7 @@ func run(ctx context.Context, cfg config) error {
 			}
 			runner.close()
 			fixed.stop()
+			withHeaders.stop()
 			r.ceil = median(ceil)
 			for i, v := range all {
 				*v.out(r) = median(append([]result{}, rounds[i]...))
@@ -233,12 +254,13 @@ func run(ctx context.Context, cfg config) error {
 				return rs[len(rs)/2]
 			}
 			r.warmHTTP = perRound("warm", "HTTP ceiling")
+			r.warmHeaders = perRound("warm", tileHeaderCeiling)
 			r.coldBase = perRound("cold", "cold (baseline)")
 			r.warmBase = perRound("warm", "warm (baseline)")
 			r.gzipWarm = perRound("warm gzip", "warm")
 			r.gzipBase = perRound("warm gzip", "warm (baseline)")
 			rows = append(rows, r)
-			log.Printf("  ceiling %s | cold %s | warm %s | warm gzip %s | HTTP ceiling %s", r.ceil, r.cold, r.warm, r.warmGzip, r.http)
+			log.Printf("  ceiling %s | cold %s | warm %s | warm gzip %s | HTTP ceiling %s | with a tile's headers %s", r.ceil, r.cold, r.warm, r.warmGzip, r.http, r.httpHeaders)
 			if baseBin != "" {
 				log.Printf("  baseline: cold %s | warm %s", r.baseCold, r.baseWarm)
 			}
@@ -270,9 +292,14 @@ func (v variant) headers() map[string]string {
 // roundOrder is the order of all's servers in a round: rotated by round,
 // with the warm server and the HTTP ceiling always back to back (which of
 // the two goes first alternating by round), so that the ratio of the two
-// is taken under the same load from elsewhere on the machine.
+// is taken under the same load from elsewhere on the machine; the ceiling
+// with a tile's headers right after them.
+
+// tileHeaderCeiling names the HTTP ceiling that writes a tile's headers.
+const tileHeaderCeiling = "HTTP ceiling, tile headers"
+
 func roundOrder(all []variant, round int) []int {
-	warm, ceiling := -1, -1
+	warm, ceiling, headers := -1, -1, -1
 	var slots [][]int
 	for i, v := range all {
 		switch v.name {
@@ -280,6 +307,8 @@ func roundOrder(all []variant, round int) []int {
 			warm = i
 		case "HTTP ceiling":
 			ceiling = i
+		case tileHeaderCeiling:
+			headers = i
 		default:
 			slots = append(slots, []int{i})
 		}
@@ -288,6 +317,9 @@ func roundOrder(all []variant, round int) []int {
 		pair := []int{warm, ceiling}
 		if round%2 == 1 {
 			pair = []int{ceiling, warm}
+		}
+		if headers >= 0 {
+			pair = append(pair, headers)
 		}
 		slots = append(slots, pair)
 	} else if warm >= 0 || ceiling >= 0 {
