@@ -80,7 +80,6 @@ func runServe(ctx context.Context, logger *slog.Logger, args []string) error {
 
 // serve runs the HTTP server until ctx ends, then drains requests in flight.
 func serve(ctx context.Context, logger *slog.Logger, pool *pgxpool.Pool, f serveFlags, ready func(addr string)) error {
-	tuneGC(logger, (f.tiles.cacheMB+int64(f.coverage.tileCacheMB))<<20)
 	origins, proxies := splitList(f.origins), splitList(f.proxies)
 	if err := api.CheckTrustedProxies(proxies); err != nil {
 		return fmt.Errorf("--trusted-proxies: %w", err)
