@@ -144,7 +144,6 @@ func (s *Server) limitBody() gin.HandlerFunc {
 
 func bearer(c *gin.Context) string { return bearerToken(c.Request) }
 
-// bearerToken is the token of r's Authorization header, or "".
 // requestHeader is r.Header.Get for a key written in canonical form, which
 // net/http has put every received key in: read without canonicalising it
 // again (a tile asks for three, hundreds of times a view).
@@ -155,6 +154,7 @@ func requestHeader(r *http.Request, canonicalKey string) string {
 	return ""
 }
 
+// bearerToken is the token of r's Authorization header, or "".
 func bearerToken(r *http.Request) string {
 	h := requestHeader(r, "Authorization")
 	if len(h) > 7 && strings.EqualFold(h[:7], "bearer ") {

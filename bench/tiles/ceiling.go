@@ -24,20 +24,21 @@ import (
 
 const mvtType = "application/vnd.mapbox-vector-tile"
 
-// The same server writing the header keys of a cached tile's answer as
-// well (header: what the warm server sent, Date and Content-Length
-// dropped; Content-Length again over net/http's 2 KB buffer, as riskmap
-// declares it) is the ceiling for an answer that must carry them: what
-// net/http charges for the headers alone, apart from what riskmap's
-// handler adds.
+// netHTTPBuffer is what net/http holds before it sends a body chunked: a
+// larger body gets its Content-Length from the handler, as riskmap's tiles
+// over 2 KB do.
+const netHTTPBuffer = 2048
 
-// serveFixedBody runs the ceiling's server until it is killed; header nil:
-// Content-Type only.
+// serveFixedBody runs the ceiling's server until it is killed. With header
+// nil it writes Content-Type only; else header (a cached tile's, from
+// tileHeaders) and Content-Length beyond netHTTPBuffer, as riskmap does:
+// the ceiling for an answer that must carry a tile's headers, what
+// net/http charges for them apart from riskmap's handler.
 func serveFixedBody(addr string, size int, header http.Header) error {
 	body := bytes.Repeat([]byte{'x'}, size)
 	if header == nil {
 		header = http.Header{"Content-Type": {mvtType}}
-	} else if size > 2048 {
+	} else if size > netHTTPBuffer {
 		header["Content-Length"] = []string{strconv.Itoa(size)}
 	}
 	return http.ListenAndServe(addr, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -86,6 +87,16 @@ func startFixedBody(ctx context.Context, size, procs int, header http.Header) (*
 	}
 	s.stop()
 	return nil, fmt.Errorf("the fixed-body server did not come up on %s", addr)
+}
+
+// startTileHeaderCeiling starts the ceiling that writes the headers warm
+// sent for the first of paths it answers.
+func startTileHeaderCeiling(ctx context.Context, warm *server, paths []string, size, procs int) (*server, error) {
+	h, err := tileHeaders(warm, paths)
+	if err != nil {
+		return nil, fmt.Errorf("the HTTP ceiling with a tile's headers: %w", err)
+	}
+	return startFixedBody(ctx, size, procs, h)
 }
 
 // tileHeaders are the header keys and values of a cached tile's answer

@@ -181,20 +181,11 @@ func run(ctx context.Context, cfg config) error {
 				runner.close()
 				return err
 			}
-			var hdrs http.Header
-			for _, v := range variants {
-				if v.name == "warm" {
-					hdrs, err = tileHeaders(v.srv, ps)
-				}
-			}
-			var withHeaders *server
-			if err == nil && hdrs != nil {
-				withHeaders, err = startFixedBody(ctx, int(r.bytes+0.5), cfg.procs, hdrs)
-			}
-			if err != nil || withHeaders == nil {
+			withHeaders, err := startTileHeaderCeiling(ctx, variantNamed(variants, "warm").srv, ps, int(r.bytes+0.5), cfg.procs)
+			if err != nil {
 				runner.close()
 				fixed.stop()
-				return fmt.Errorf("the HTTP ceiling with a tile's headers: %v", err)
+				return err
 			}
 			all := append(append([]variant{}, variants...),
 				variant{name: "HTTP ceiling", srv: fixed, out: func(r *row) *result { return &r.http }},
@@ -276,6 +267,17 @@ type variant struct {
 	srv  *server
 	out  func(*row) *result
 	gzip bool // asks with Accept-Encoding: gzip
+}
+
+// variantNamed is the variant of vs called name (run starts a warm one
+// always).
+func variantNamed(vs []variant, name string) variant {
+	for _, v := range vs {
+		if v.name == name {
+			return v
+		}
+	}
+	panic("no variant " + name)
 }
 
 // headers are the request headers of a variant's load: its server's
