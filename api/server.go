@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io/fs"
 	"log/slog"
+	"net"
 	"net/http"
 	"strings"
 	"time"
@@ -270,5 +271,23 @@ func (s *Server) HTTPServer(addr string) *http.Server {
 		WriteTimeout:      120 * time.Second,
 		IdleTimeout:       120 * time.Second,
 		MaxHeaderBytes:    64 << 10,
+		ConnContext:       WithTokenMemo,
 	}
+}
+
+// tokenMemoKey holds a connection's auth.Memo in its requests' context.
+type tokenMemoKey struct{}
+
+// WithTokenMemo is HTTPServer's ConnContext: it gives a new connection
+// its token memo (auth.Memo), so that the tiles a map asks for on it are
+// authenticated without the token cache's hash and lock.
+func WithTokenMemo(ctx context.Context, _ net.Conn) context.Context {
+	return context.WithValue(ctx, tokenMemoKey{}, new(auth.Memo))
+}
+
+// tokenMemoOf is the token memo of r's connection, or nil (a server not
+// made by HTTPServer).
+func tokenMemoOf(r *http.Request) *auth.Memo {
+	m, _ := r.Context().Value(tokenMemoKey{}).(*auth.Memo)
+	return m
 }

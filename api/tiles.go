@@ -191,7 +191,7 @@ func (s *Server) serveCachedTile(w http.ResponseWriter, r *http.Request, now tim
 	if tok == "" {
 		return 0
 	}
-	u, ok := s.Auth.Remembered(tok, now)
+	u, ok := s.Auth.RememberedOn(tokenMemoOf(r), tok, now)
 	if !ok {
 		return 0
 	}

@@ -101,7 +101,10 @@ func newTileEnv(t testing.TB, configure ...func(*api.Server)) *tileEnv {
 		f(s)
 	}
 	h := s.Handler()
-	e := &tileEnv{t: t, pool: pool, srv: httptest.NewServer(h), h: h, s: s, tiles: ts, token: map[string]string{}, log: log}
+	srv := httptest.NewUnstartedServer(h)
+	srv.Config.ConnContext = api.WithTokenMemo // as HTTPServer's
+	srv.Start()
+	e := &tileEnv{t: t, pool: pool, srv: srv, h: h, s: s, tiles: ts, token: map[string]string{}, log: log}
 	t.Cleanup(e.srv.Close)
 	for _, u := range []auth.UserSpec{
 		{Username: "admin", Role: "admin", Password: "admin-pass-1"},
@@ -217,7 +220,7 @@ func TestTilesNeedAValidTokenAndForgetItOnLogout(t *testing.T) {
 		t.Fatalf("forged token: %d", res.StatusCode)
 	}
 	tok := e.token["xingang"]
-	for _, p := range []string{path, "/tiles/all.json", "/styles/riskmap.json"} {
+	for _, p := range []string{path, path, "/tiles/all.json", "/styles/riskmap.json"} {
 		if res := e.get(p, tok); res.StatusCode >= 300 {
 			t.Fatalf("%s: %d %s", p, res.StatusCode, res.Body)
 		}
@@ -228,7 +231,9 @@ func TestTilesNeedAValidTokenAndForgetItOnLogout(t *testing.T) {
 	if res := e.send("POST", "/api/v1/auth/logout", tok, ""); res.StatusCode >= 300 {
 		t.Fatalf("logout: %d %s", res.StatusCode, res.Body)
 	}
-	// the token was remembered for tiles; the logout must have flushed it
+	// the token was remembered for tiles, and on the kept-alive
+	// connection the tiles came on (its auth.Memo); the logout must have
+	// made both forget it
 	if res := e.get(path, tok); res.StatusCode != 401 {
 		t.Fatalf("tile after logout: %d", res.StatusCode)
 	}
@@ -568,35 +573,40 @@ func TestACachedTileAllocatesNothing(t *testing.T) {
 		{"admin", large, "", "gzip, deflate, br, zstd", http.StatusOK},   // a browser's
 		{"xingang", "/tiles/all/" + z16 + ".mvt", "etag", "", http.StatusNotModified},
 	} {
-		req := httptest.NewRequest("GET", c.path, nil)
-		req.Header.Set("Authorization", "Bearer "+e.token[c.user])
-		if c.encodings != "" {
-			req.Header.Set("Accept-Encoding", c.encodings)
-		}
-		w := &reusedWriter{h: http.Header{}}
-		serve := func() {
-			clear(w.h)
-			w.status, w.n = 0, 0
-			e.h.ServeHTTP(w, req)
-		}
-		serve() // made and cached
-		if c.ifNoneMatch != "" {
-			req.Header.Set("If-None-Match", w.h.Get("ETag"))
-		}
-		serve()
-		if w.status != c.status {
-			t.Fatalf("%s as %s: status %d, want %d", c.path, c.user, w.status, c.status)
-		}
-		if w.n > 2048 && w.h.Get("Content-Length") != fmt.Sprint(w.n) {
-			t.Errorf("%s as %s: Content-Length %q for %d bytes", c.path, c.user, w.h.Get("Content-Length"), w.n)
-		}
-		if got := w.h.Get("Content-Encoding"); (c.encodings != "") != (got == "gzip") {
-			t.Fatalf("%s as %s, Accept-Encoding %q: Content-Encoding %q", c.path, c.user, c.encodings, got)
-		}
-		allocs := testing.AllocsPerRun(200, serve)
-		t.Logf("%s as %s: %.1f allocations a cached tile (%d, %d bytes, Content-Length %q)", c.path, c.user, allocs, c.status, w.n, w.h.Get("Content-Length"))
-		if allocs != 0 {
-			t.Errorf("%s as %s: %.1f allocations a cached tile, want none", c.path, c.user, allocs)
+		for _, memo := range []bool{false, true} {
+			req := httptest.NewRequest("GET", c.path, nil)
+			if memo { // a connection of HTTPServer's, as in production
+				req = req.WithContext(api.WithTokenMemo(req.Context(), nil))
+			}
+			req.Header.Set("Authorization", "Bearer "+e.token[c.user])
+			if c.encodings != "" {
+				req.Header.Set("Accept-Encoding", c.encodings)
+			}
+			w := &reusedWriter{h: http.Header{}}
+			serve := func() {
+				clear(w.h)
+				w.status, w.n = 0, 0
+				e.h.ServeHTTP(w, req)
+			}
+			serve() // made and cached
+			if c.ifNoneMatch != "" {
+				req.Header.Set("If-None-Match", w.h.Get("ETag"))
+			}
+			serve()
+			if w.status != c.status {
+				t.Fatalf("%s as %s: status %d, want %d", c.path, c.user, w.status, c.status)
+			}
+			if w.n > 2048 && w.h.Get("Content-Length") != fmt.Sprint(w.n) {
+				t.Errorf("%s as %s: Content-Length %q for %d bytes", c.path, c.user, w.h.Get("Content-Length"), w.n)
+			}
+			if got := w.h.Get("Content-Encoding"); (c.encodings != "") != (got == "gzip") {
+				t.Fatalf("%s as %s, Accept-Encoding %q: Content-Encoding %q", c.path, c.user, c.encodings, got)
+			}
+			allocs := testing.AllocsPerRun(200, serve)
+			t.Logf("%s as %s (token memo %v): %.1f allocations a cached tile (%d, %d bytes, Content-Length %q)", c.path, c.user, memo, allocs, c.status, w.n, w.h.Get("Content-Length"))
+			if allocs != 0 {
+				t.Errorf("%s as %s (token memo %v): %.1f allocations a cached tile, want none", c.path, c.user, memo, allocs)
+			}
 		}
 	}
 }

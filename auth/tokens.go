@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 	"unsafe"
 
@@ -37,7 +38,7 @@ type tokens struct {
 	ttl   time.Duration
 	max   int
 	live  bool
-	gen   uint64 // bumped by every flush
+	gen   atomic.Uint64 // bumped by every flush, under mu; read without it by Memo
 	users map[[32]byte]tokenEntry
 	now   func() time.Time
 }
@@ -65,21 +66,21 @@ func key(token string) [32]byte {
 	return sha256.Sum256(unsafe.Slice(unsafe.StringData(token), len(token)))
 }
 
-// get returns the user a token resolved to, if remembered and not
-// expired at now.
-func (t *tokens) get(token string, now time.Time) (*riskmap.User, bool) {
+// get returns the entry of the user a token resolved to, if remembered
+// and not expired at now, with the generation it belongs to.
+func (t *tokens) get(token string, now time.Time) (tokenEntry, uint64, bool) {
 	k := key(token)
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	e, ok := t.users[k]
 	if !ok || !t.live {
-		return nil, false
+		return tokenEntry{}, 0, false
 	}
 	if now.After(e.expires) {
 		delete(t.users, k)
-		return nil, false
+		return tokenEntry{}, 0, false
 	}
-	return e.user, true
+	return e, t.gen.Load(), true
 }
 
 // begin returns the generation to quote to put: taken before resolving a
@@ -88,7 +89,7 @@ func (t *tokens) get(token string, now time.Time) (*riskmap.User, bool) {
 func (t *tokens) begin() uint64 {
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	return t.gen
+	return t.gen.Load()
 }
 
 // put remembers that token resolved to u, unless the cache was flushed
@@ -97,7 +98,7 @@ func (t *tokens) put(token string, u *riskmap.User, gen uint64, until time.Time)
 	k := key(token)
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	if !t.live || gen != t.gen {
+	if !t.live || gen != t.gen.Load() {
 		return
 	}
 	if len(t.users) >= t.max {
@@ -117,7 +118,7 @@ func (t *tokens) flush(live bool) {
 	defer t.mu.Unlock()
 	t.users = map[[32]byte]tokenEntry{}
 	t.live = live
-	t.gen++
+	t.gen.Add(1)
 }
 
 func (t *tokens) isLive() bool {
@@ -131,7 +132,43 @@ func (t *tokens) isLive() bool {
 // the common case, which needs no context and allocates nothing. Not
 // remembered says nothing of the token: ask AuthenticateCached.
 func (s *Service) Remembered(token string, now time.Time) (*riskmap.User, bool) {
-	return s.tokens.get(token, now)
+	e, _, ok := s.tokens.get(token, now)
+	return e.user, ok
+}
+
+// Memo remembers the last token resolved on one client connection: a map
+// asks for its tiles by the hundred over a few kept-alive connections,
+// each with the same token, and the next request with that token on the
+// connection is then answered without hashing it or taking the cache's
+// lock. A memo answers only what Remembered would: it holds while the
+// cache has not been flushed since (any change to sessions, users or
+// scopes flushes it on every replica, and Sync waits for that before a
+// write is answered) and not past its entry's expiry. It compares the
+// whole token, so a connection that carries several users' tokens (a
+// proxy's) only misses more often. It holds the token itself, as the
+// connection's requests do, for as long as the connection lives.
+type Memo struct{ last atomic.Pointer[memo] }
+
+type memo struct {
+	token string
+	entry tokenEntry
+	gen   uint64
+}
+
+// RememberedOn is Remembered for a request on the connection of m (nil:
+// none), checked at now.
+func (s *Service) RememberedOn(m *Memo, token string, now time.Time) (*riskmap.User, bool) {
+	if m == nil {
+		return s.Remembered(token, now)
+	}
+	if last := m.last.Load(); last != nil && last.token == token && last.gen == s.tokens.gen.Load() && !now.After(last.entry.expires) {
+		return last.entry.user, true
+	}
+	e, gen, ok := s.tokens.get(token, now)
+	if ok {
+		m.last.Store(&memo{token: token, entry: e, gen: gen})
+	}
+	return e.user, ok
 }
 
 // AuthenticateCached is Authenticate with the answer remembered for a
