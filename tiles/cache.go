@@ -7,14 +7,16 @@ import (
 	"github.com/tidwall/rtree"
 )
 
-// cacheKey names a cached tile: the layer, the tile and the fingerprint of
-// the scope it was made for, so a tile never reaches a user of another
-// scope; and, for tiles with daily attributes, the day it was made for.
+// cacheKey names a cached tile: the layer, the tile and the scope it was
+// made for, so a tile never reaches a user of another scope; and, for
+// tiles with daily attributes, the day it was made for. Numbers only
+// (Service.key), so that a hit hashes one small block of memory rather
+// than three strings.
 type cacheKey struct {
-	layer string
 	tile  TileID
-	scope string
-	day   string
+	layer int    // Service.index of the layer's name
+	scope uint32 // Service.scopeID of its fingerprint
+	day   int32  // days since 1970-01-01 in UTC+8 for a daily tile (Service.day), else 0
 }
 
 type entry struct {
@@ -118,7 +120,7 @@ func (c *cache) begin() uint64 {
 // put stores a tile unless an invalidation meeting it arrived since gen, or
 // the cache is not live. It reports whether the tile was stored.
 func (c *cache) put(k cacheKey, layer int, reach rect, t Tile, gen uint64) bool {
-	size := int64(len(t.Data)+len(t.Gzip)) + int64(len(k.scope)+len(k.layer)+3*len(t.ETag)) + entryOverhead
+	size := int64(len(t.Data)+len(t.Gzip)) + int64(3*len(t.ETag)) + entryOverhead
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if !c.live || size > c.max || c.staleSince(gen, layer, reach) {

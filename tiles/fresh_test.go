@@ -59,6 +59,8 @@ func TestAChangeDropsExactlyTheTilesItMeetsAtEveryZoom(t *testing.T) {
 	scopes := []riskmap.Scope{{All: true}, {Areas: []string{townshipA}}}
 	type cached struct {
 		key   cacheKey
+		layer string
+		scope riskmap.Scope
 		reach rect
 	}
 	var keys []cached
@@ -68,7 +70,7 @@ func TestAChangeDropsExactlyTheTilesItMeetsAtEveryZoom(t *testing.T) {
 			for _, layer := range []string{"risk_points", "grids", All} {
 				for _, sc := range scopes {
 					mustTile(t, s, sc, layer, id)
-					keys = append(keys, cached{cacheKey{layer, id, Fingerprint(sc), s.day(layer, id.Z)}, id.reach()})
+					keys = append(keys, cached{s.key(sc, s.index[layer], id), layer, sc, id.reach()})
 				}
 			}
 		}
@@ -86,9 +88,9 @@ func TestAChangeDropsExactlyTheTilesItMeetsAtEveryZoom(t *testing.T) {
 	old, moved := pointBox(115.30, 23.00), pointBox(115.301, 23.002)
 	dropped, kept := 0, 0
 	for _, k := range keys {
-		meets := k.key.layer != "grids" && (k.reach.meets(old) || k.reach.meets(moved))
+		meets := k.layer != "grids" && (k.reach.meets(old) || k.reach.meets(moved))
 		if got := s.cache.contains(k.key); got == meets {
-			t.Errorf("%s/%s scope %s: cached %v after the change, want %v", k.key.layer, k.key.tile, k.key.scope, got, !meets)
+			t.Errorf("%s/%s scope %s: cached %v after the change, want %v", k.layer, k.key.tile, k.scope.Fingerprint(), got, !meets)
 		}
 		if meets {
 			dropped++
@@ -102,10 +104,10 @@ func TestAChangeDropsExactlyTheTilesItMeetsAtEveryZoom(t *testing.T) {
 	// and what it serves now is what the database says
 	fresh := NewService(pool, Options{})
 	for _, k := range keys {
-		got := mustTile(t, s, riskmap.Scope{All: k.key.scope == "*", Areas: []string{townshipA}}, k.key.layer, k.key.tile)
-		want := mustTile(t, fresh, riskmap.Scope{All: k.key.scope == "*", Areas: []string{townshipA}}, k.key.layer, k.key.tile)
+		got := mustTile(t, s, k.scope, k.layer, k.key.tile)
+		want := mustTile(t, fresh, k.scope, k.layer, k.key.tile)
 		if string(got.Data) != string(want.Data) {
-			t.Errorf("%s/%s scope %s: cache serves a stale tile", k.key.layer, k.key.tile, k.key.scope)
+			t.Errorf("%s/%s scope %s: cache serves a stale tile", k.layer, k.key.tile, k.scope.Fingerprint())
 		}
 	}
 }
@@ -231,7 +233,7 @@ func TestATileReadBeforeAWriteIsNotCachedAfterIt(t *testing.T) {
 	if x, _, _ := findPoint(t, (<-done).Data, p); x != tileCoords(id, 115.30, 23.00)[0] {
 		t.Fatal("the racing request should have read the old state")
 	}
-	if s.cache.contains(cacheKey{"risk_points", id, "*", s.day("risk_points", id.Z)}) {
+	if s.cache.contains(s.key(riskmap.Scope{All: true}, s.index["risk_points"], id)) {
 		t.Fatal("a tile read before the write was stored after it")
 	}
 	x, y, _ := findPoint(t, mustTile(t, s, riskmap.Scope{All: true}, "risk_points", id).Data, p)
@@ -337,7 +339,7 @@ func TestChangesReachEveryReplicaThroughNotify(t *testing.T) {
 	}
 	all := riskmap.Scope{All: true}
 	id := tileAt(15, 115.30, 23.00)
-	key := cacheKey{"risk_points", id, "*", a.day("risk_points", id.Z)}
+	key := a.key(riskmap.Scope{All: true}, a.index["risk_points"], id)
 	for _, s := range []*Service{a, b} {
 		mustTile(t, s, all, "risk_points", id)
 		if !s.cache.contains(key) {
@@ -401,7 +403,7 @@ func TestTheListenerReconnectsAndTheCacheIsBypassedMeanwhile(t *testing.T) {
 	if err := s.Sync(ctx); err != nil {
 		t.Fatal(err)
 	}
-	if s.cache.contains(cacheKey{"risk_points", id, "*", s.day("risk_points", id.Z)}) {
+	if s.cache.contains(s.key(riskmap.Scope{All: true}, s.index["risk_points"], id)) {
 		t.Error("a change after reconnecting did not drop the tile")
 	}
 }

@@ -10,6 +10,7 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"maps"
 	"runtime"
 	"strconv"
 	"strings"
@@ -63,9 +64,9 @@ type Service struct {
 	pool   *pgxpool.Pool
 	layers []*Layer
 	index  map[string]int // layer name → tree index; All is len(layers)
-	// daily says, per layer name, at which zooms a tile's cache key
+	// daily says, per layer index, at which zooms a tile's cache key
 	// carries the day (day): worked out once, not on every hit
-	daily     map[string]*[MaxZoom + 1]bool
+	daily     [][MaxZoom + 1]bool
 	stmts     map[statementKey]string
 	cache     *cache
 	logger    *slog.Logger
@@ -81,11 +82,11 @@ type Service struct {
 	mu sync.Mutex
 	// barriers are Sync's markers in flight
 	barriers *postgres.Barriers
-	// fingerprints remembers the cache key of each one-code scope seen
-	// (bounded by the city's areas and grids)
-	fpMu         sync.RWMutex
-	fingerprints map[string]string
-	flights      map[flightKey]*flight
+	// scopes numbers the scopes seen, for cache keys (scopeID); read
+	// without a lock, replaced whole under scopesMu when one is added
+	scopesMu sync.Mutex
+	scopes   atomic.Pointer[scopeIDs]
+	flights  map[flightKey]*flight
 
 	// beforeStore, when set (by tests), runs between a tile's query and
 	// its storing in the cache: the window the generation check guards.
@@ -103,16 +104,14 @@ func NewService(pool *pgxpool.Pool, opts Options) *Service {
 		reads:     opts.Reads,
 		layers:    Layers(),
 		index:     map[string]int{},
-		daily:     map[string]*[MaxZoom + 1]bool{},
 		stmts:     map[statementKey]string{},
 		logger:    opts.Logger,
 		followers: opts.Followers,
 		now:       opts.Now,
 		barriers:  postgres.NewBarriers(),
 		flights:   map[flightKey]*flight{},
-
-		fingerprints: map[string]string{},
 	}
+	s.scopes.Store(&scopeIDs{byCode: map[string]uint32{}, byFingerprint: map[string]uint32{}})
 	for i, l := range s.layers {
 		s.index[l.Name] = i
 	}
@@ -121,14 +120,15 @@ func NewService(pool *pgxpool.Pool, opts Options) *Service {
 		s.now = time.Now
 	}
 	s.cache = newCache(opts.CacheBytes, len(s.layers)+1)
-	for name := range s.index {
+	s.daily = make([][MaxZoom + 1]bool, len(s.layers)+1)
+	for name, i := range s.index {
 		var daily [MaxZoom + 1]bool
 		for z := range daily {
 			for _, l := range s.layersOf(name) {
 				daily[z] = daily[z] || l.daily(l.variantAt(z))
 			}
 		}
-		s.daily[name] = &daily
+		s.daily[i] = daily
 		for z := 0; z <= MaxZoom; z++ {
 			for _, all := range []bool{true, false} {
 				// the text depends on whether the scope is everything, not on its codes
@@ -202,7 +202,7 @@ func (s *Service) Tile(ctx context.Context, scope riskmap.Scope, layer string, t
 		}
 		return Tile{Data: data, ETag: etagOf(data)}, nil // gzipped only when asked (Gzip)
 	}
-	key := s.key(scope, layer, t)
+	key := s.key(scope, i, t)
 	if e, ok := s.cache.get(key); ok {
 		return e.tile(), nil
 	}
@@ -228,18 +228,20 @@ func (s *Service) Tile(ctx context.Context, scope riskmap.Scope, layer string, t
 // the common case, which needs no context (nothing is waited for) and
 // allocates nothing. A miss is not counted: the caller asks Tile next.
 func (s *Service) Cached(scope riskmap.Scope, layer string, t TileID) (Tile, bool) {
-	if _, ok := s.index[layer]; !ok || !s.cache.enabled() {
+	i, ok := s.index[layer]
+	if !ok || !s.cache.enabled() {
 		return Tile{}, false
 	}
-	e, ok := s.cache.find(s.key(scope, layer, t), false)
+	e, ok := s.cache.find(s.key(scope, i, t), false)
 	if !ok {
 		return Tile{}, false
 	}
 	return e.tile(), true
 }
 
-func (s *Service) key(scope riskmap.Scope, layer string, t TileID) cacheKey {
-	return cacheKey{layer: layer, tile: t, scope: s.fingerprint(scope), day: s.day(layer, t.Z)}
+// key is the cache key of tile t of the layer of index layer for scope.
+func (s *Service) key(scope riskmap.Scope, layer int, t TileID) cacheKey {
+	return cacheKey{tile: t, layer: layer, scope: s.scopeID(scope), day: s.day(layer, t.Z)}
 }
 
 func (e *entry) tile() Tile {
@@ -274,15 +276,17 @@ func (s *Service) Query(scope riskmap.Scope, layer string, t TileID) (string, []
 // today is the date daily layers are made for, in UTC+8 (the statistics'
 // and deadlines' calendar). A cached tile of a daily layer asks for it on
 // every hit, so the date's text is kept for the day it names.
-func (s *Service) today() string {
+func (s *Service) today() string { return s.todayDate().text }
+
+func (s *Service) todayDate() *date {
 	now := s.now()
 	day := (now.Unix() + 8*3600) / 86400 // days since 1970-01-01 in UTC+8
 	if d := s.date.Load(); d != nil && d.day == day {
-		return d.text
+		return d
 	}
 	d := &date{day: day, text: now.In(shanghai).Format("2006-01-02")}
 	s.date.Store(d)
-	return d.text
+	return d
 }
 
 // date is a day (since 1970-01-01 in UTC+8) with its text.
@@ -293,14 +297,14 @@ type date struct {
 
 var shanghai = time.FixedZone("CST", 8*3600)
 
-// day is the cache key's day for a tile of layer at zoom z: today when one
-// of its layers is daily there, so a tile made yesterday is never served
-// today; else empty.
-func (s *Service) day(layer string, z int) string {
-	if d := s.daily[layer]; d != nil && d[z] {
-		return s.today()
+// day is the cache key's day for a tile of the layer of index layer at
+// zoom z: today (days since 1970-01-01 in UTC+8) when one of its layers is
+// daily there, so a tile made yesterday is never served today; else 0.
+func (s *Service) day(layer, z int) int32 {
+	if z >= 0 && z <= MaxZoom && s.daily[layer][z] {
+		return int32(s.todayDate().day)
 	}
-	return ""
+	return 0
 }
 
 func (s *Service) query(ctx context.Context, layer string, t TileID, scope riskmap.Scope) ([]byte, error) {
@@ -336,34 +340,53 @@ func etagOf(data []byte) string {
 // Fingerprint names a scope in cache keys (riskmap.Scope.Fingerprint).
 func Fingerprint(s riskmap.Scope) string { return s.Fingerprint() }
 
-// fingerprint is Fingerprint, remembered for scopes of one code (most
-// users: an office's area, a worker's grid), so that a cached tile costs
-// no allocation for its key.
-func (s *Service) fingerprint(sc riskmap.Scope) string {
+// scopeIDs numbers scopes by their Fingerprint (0 is everything's), and
+// remembers the number of each one-code scope (most users: an office's
+// area, a worker's grid) by its code, so that a cached tile neither
+// allocates nor hashes more than the code for its key. Bounded by the
+// city's areas and grids, and the few scopes of several codes.
+type scopeIDs struct {
+	byCode        map[string]uint32
+	byFingerprint map[string]uint32
+}
+
+// scopeID is the number of sc's Fingerprint.
+func (s *Service) scopeID(sc riskmap.Scope) uint32 {
 	var code string
 	switch {
 	case sc.All:
-		return "*"
+		return 0
 	case len(sc.Areas) == 1 && len(sc.Grids) == 0:
 		code = sc.Areas[0]
 	case len(sc.Grids) == 1 && len(sc.Areas) == 0:
 		code = sc.Grids[0]
-	default:
-		return Fingerprint(sc)
 	}
-	s.fpMu.RLock()
-	fp, ok := s.fingerprints[code]
-	s.fpMu.RUnlock()
-	if ok {
-		return fp
+	ids := s.scopes.Load()
+	if id, ok := ids.byCode[code]; ok && code != "" {
+		return id
 	}
-	// codes are 12 digits for areas and 15 for grids, so one never
-	// stands for the other
-	fp = Fingerprint(sc)
-	s.fpMu.Lock()
-	s.fingerprints[code] = fp
-	s.fpMu.Unlock()
-	return fp
+	fp := Fingerprint(sc)
+	if id, ok := ids.byFingerprint[fp]; ok && code == "" {
+		return id
+	}
+	// a scope not seen before: the maps are copied, not changed, so that
+	// readers need no lock (a new scope is a user's first tile, rare)
+	s.scopesMu.Lock()
+	defer s.scopesMu.Unlock()
+	ids = s.scopes.Load()
+	next := &scopeIDs{byCode: maps.Clone(ids.byCode), byFingerprint: maps.Clone(ids.byFingerprint)}
+	id, ok := next.byFingerprint[fp]
+	if !ok {
+		id = uint32(len(next.byFingerprint)) + 1
+		next.byFingerprint[fp] = id
+	}
+	if code != "" {
+		// codes are 12 digits for areas and 15 for grids, so one never
+		// stands for the other
+		next.byCode[code] = id
+	}
+	s.scopes.Store(next)
+	return id
 }
 
 // flight is one tile query shared by concurrent requests.
