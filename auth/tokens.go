@@ -140,10 +140,11 @@ func (s *Service) Remembered(token string, now time.Time) (*riskmap.User, bool) 
 // asks for its tiles by the hundred over a few kept-alive connections,
 // each with the same token, and the next request with that token on the
 // connection is then answered without hashing it or taking the cache's
-// lock. A memo answers only what Remembered would: it holds while the
-// cache has not been flushed since (any change to sessions, users or
+// lock. A memo answers only what AuthenticateCached would: it holds while
+// the cache has not been flushed since (any change to sessions, users or
 // scopes flushes it on every replica, and Sync waits for that before a
-// write is answered) and not past its entry's expiry. It compares the
+// write is answered) and not past its entry's expiry; the cache starting
+// afresh for room (over maxTokens) changes no token, and ends no memo. It compares the
 // whole token, so a connection that carries several users' tokens (a
 // proxy's) only misses more often. It holds the token itself, as the
 // connection's requests do, for as long as the connection lives.

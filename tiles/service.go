@@ -362,12 +362,14 @@ func (s *Service) scopeID(sc riskmap.Scope) uint32 {
 		code = sc.Grids[0]
 	}
 	ids := s.scopes.Load()
-	if id, ok := ids.byCode[code]; ok && code != "" {
-		return id
+	if code != "" {
+		if id, ok := ids.byCode[code]; ok {
+			return id
+		}
 	}
 	fp := Fingerprint(sc)
 	if id, ok := ids.byFingerprint[fp]; ok && code == "" {
-		return id
+		return id // several codes: their fingerprint is made every time, as before
 	}
 	// a scope not seen before: the maps are copied, not changed, so that
 	// readers need no lock (a new scope is a user's first tile, rare)
