@@ -10,7 +10,7 @@ import (
 // once a round.
 func TestEveryRoundMeasuresTheWarmServerNextToTheHTTPCeiling(t *testing.T) {
 	var all []variant
-	for _, n := range []string{"cold", "cold (baseline)", "warm", "warm gzip", "warm (baseline)", "HTTP ceiling", tileHeaderCeiling} {
+	for _, n := range []string{"cold", "cold (baseline)", "warm", "warm gzip", "warm (baseline)", httpCeiling, tileHeaderCeiling} {
 		all = append(all, variant{name: n})
 	}
 	firsts := map[int]bool{}
@@ -31,5 +31,27 @@ func TestEveryRoundMeasuresTheWarmServerNextToTheHTTPCeiling(t *testing.T) {
 	}
 	if len(firsts) != 5 {
 		t.Errorf("rounds start with %d different slots, want 5", len(firsts))
+	}
+}
+
+// A run without the warm server (or the bare ceiling) still measures every
+// other server once a round, the ceiling with a tile's headers included.
+func TestEveryRoundMeasuresEveryServerOnceWhateverIsMissing(t *testing.T) {
+	for _, names := range [][]string{
+		{"cold", httpCeiling, tileHeaderCeiling},
+		{"cold", "warm", tileHeaderCeiling},
+		{"cold", tileHeaderCeiling},
+		{"cold", "warm", httpCeiling},
+	} {
+		var all []variant
+		for _, n := range names {
+			all = append(all, variant{name: n})
+		}
+		for round := range 3 {
+			order := roundOrder(all, round)
+			if sorted := slices.Sorted(slices.Values(order)); !slices.Equal(sorted, []int{0, 1, 2}[:len(names)]) {
+				t.Errorf("%v, round %d: order %v, want each once", names, round, order)
+			}
+		}
 	}
 }

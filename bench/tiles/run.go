@@ -187,8 +187,9 @@ func run(ctx context.Context, cfg config) error {
 				fixed.stop()
 				return err
 			}
+			stop := func() { runner.close(); fixed.stop(); withHeaders.stop() }
 			all := append(append([]variant{}, variants...),
-				variant{name: "HTTP ceiling", srv: fixed, out: func(r *row) *result { return &r.http }},
+				variant{name: httpCeiling, srv: fixed, out: func(r *row) *result { return &r.http }},
 				variant{name: tileHeaderCeiling, srv: withHeaders, out: func(r *row) *result { return &r.httpHeaders }})
 			log.Printf("%s z%d: %d rounds of %s: ceiling (%d connections), then %d servers (%s, %d connections)",
 				layer, z, cfg.rounds, cfg.duration, conns, len(all), load.name(), cfg.conns)
@@ -208,9 +209,7 @@ func run(ctx context.Context, cfg config) error {
 					s0 := procCPU(v.srv.cmd.Process.Pid)
 					res, err := load.run(ctx, v.srv.base, v.headers(), ps, cfg.conns, cfg.duration)
 					if err != nil {
-						runner.close()
-						fixed.stop()
-						withHeaders.stop()
+						stop()
 						return err
 					}
 					res.appCPU, res.dbCPU = procCPU(v.srv.cmd.Process.Pid)-s0, meter.used(ctx)
@@ -220,9 +219,7 @@ func run(ctx context.Context, cfg config) error {
 					rounds[i] = append(rounds[i], res)
 				}
 			}
-			runner.close()
-			fixed.stop()
-			withHeaders.stop()
+			stop()
 			r.ceil = median(ceil)
 			for i, v := range all {
 				*v.out(r) = median(append([]result{}, rounds[i]...))
@@ -244,7 +241,7 @@ func run(ctx context.Context, cfg config) error {
 				sort.Float64s(rs)
 				return rs[len(rs)/2]
 			}
-			r.warmHTTP = perRound("warm", "HTTP ceiling")
+			r.warmHTTP = perRound("warm", httpCeiling)
 			r.warmHeaders = perRound("warm", tileHeaderCeiling)
 			r.coldBase = perRound("cold", "cold (baseline)")
 			r.warmBase = perRound("warm", "warm (baseline)")
@@ -291,15 +288,18 @@ func (v variant) headers() map[string]string {
 	return h
 }
 
+// The HTTP ceilings' names among the variants: the bare server, and the
+// same writing a tile's headers.
+const (
+	httpCeiling       = "HTTP ceiling"
+	tileHeaderCeiling = "HTTP ceiling, tile headers"
+)
+
 // roundOrder is the order of all's servers in a round: rotated by round,
 // with the warm server and the HTTP ceiling always back to back (which of
 // the two goes first alternating by round), so that the ratio of the two
 // is taken under the same load from elsewhere on the machine; the ceiling
-// with a tile's headers right after them.
-
-// tileHeaderCeiling names the HTTP ceiling that writes a tile's headers.
-const tileHeaderCeiling = "HTTP ceiling, tile headers"
-
+// with a tile's headers right after them. Every server is in it once.
 func roundOrder(all []variant, round int) []int {
 	warm, ceiling, headers := -1, -1, -1
 	var slots [][]int
@@ -307,7 +307,7 @@ func roundOrder(all []variant, round int) []int {
 		switch v.name {
 		case "warm":
 			warm = i
-		case "HTTP ceiling":
+		case httpCeiling:
 			ceiling = i
 		case tileHeaderCeiling:
 			headers = i
@@ -315,17 +315,17 @@ func roundOrder(all []variant, round int) []int {
 			slots = append(slots, []int{i})
 		}
 	}
-	if warm >= 0 && ceiling >= 0 {
-		pair := []int{warm, ceiling}
-		if round%2 == 1 {
-			pair = []int{ceiling, warm}
+	var group []int // warm and the ceilings, in their order
+	if warm >= 0 && ceiling >= 0 && round%2 == 1 {
+		warm, ceiling = ceiling, warm
+	}
+	for _, i := range []int{warm, ceiling, headers} {
+		if i >= 0 {
+			group = append(group, i)
 		}
-		if headers >= 0 {
-			pair = append(pair, headers)
-		}
-		slots = append(slots, pair)
-	} else if warm >= 0 || ceiling >= 0 {
-		slots = append(slots, []int{max(warm, ceiling)})
+	}
+	if len(group) > 0 {
+		slots = append(slots, group)
 	}
 	var order []int
 	for k := range slots {
