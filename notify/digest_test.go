@@ -18,8 +18,7 @@ func TestTheDailyDigestGoesOnceADayAfterItsTime(t *testing.T) {
 	f := newFixture(t, notify.Config{})
 	sh := cases.Shanghai()
 	n := time.Now().In(sh)
-	// tomorrow: the cases reported now lie in the digest's last 24 hours
-	day := time.Date(n.Year(), n.Month(), n.Day()+1, 0, 0, 0, 0, sh)
+	day := time.Date(n.Year(), n.Month(), n.Day()+1, 0, 0, 0, 0, sh) // tomorrow
 	r := newReceiver(t)
 	f.clock.Set(day.Add(7 * time.Hour)) // 07:00: the time has not come
 	in, _ := notify.ParseChannel([]byte(fmt.Sprintf(`{"area":"441502001000","kind":"generic","url":"%s/generic","secret":"%s","digest_at":"08:30"}`,
@@ -36,6 +35,13 @@ func TestTheDailyDigestGoesOnceADayAfterItsTime(t *testing.T) {
 	f.act("xingang", a, "assign", map[string]any{"assignee": f.users["worker1"].ID, "deadline": day.AddDate(0, 0, 2).Add(12 * time.Hour).Format(time.RFC3339),
 		"measures": "围挡", "funds": "1万元", "plan": "预案"})
 	if _, err := f.pool.Exec(f.ctx, `UPDATE cases SET deadline = $2 WHERE id = $1`, a, day.Add(-24*time.Hour)); err != nil {
+		t.Fatal(err)
+	}
+	// the database stamps a report with its own clock, and the digest counts
+	// the reports of the 24 hours before it runs: put them at 01:00 of the
+	// day the test plays, or a run between 00:00 and 08:31 Shanghai time
+	// (16:00–00:31 UTC) reports them more than 24 hours before the digest
+	if _, err := f.pool.Exec(f.ctx, `UPDATE cases SET reported_at = $1`, day.Add(time.Hour)); err != nil {
 		t.Fatal(err)
 	}
 	digests := func() []string {
