@@ -10,11 +10,12 @@ import (
 
 // report prints one row per layer and zoom. Every ratio divides figures of
 // this run: the SQL ceiling and the HTTP ceiling are measured in the same
-// rounds as the servers. warm/HTTP ceiling and the baseline ratios are the
-// median of each round's ratio (the servers of a round run back to back),
-// and so are the gzip ratios (the warm server asked with Accept-Encoding:
-// gzip, against itself asked without and against the baseline's warm
-// server); the others divide the median rounds.
+// rounds as the servers. warm/HTTP ceiling, warm/it and the baseline ratios
+// are the median of each round's ratio (the servers of a round run back to
+// back) with its 95 % interval (spread.go), and so are the gzip ratios (the
+// warm server asked with Accept-Encoding: gzip, against itself asked
+// without and against the baseline's warm server); the others divide the
+// median rounds.
 func report(w io.Writer, rows []*row, client string, conns int, cfg config) {
 	procs := "Go's default"
 	if cfg.procs > 0 {
@@ -24,6 +25,7 @@ func report(w io.Writer, rows []*row, client string, conns int, cfg config) {
 		runtime.NumCPU(), client, cfg.conns, cfg.rounds, cfg.duration, conns, procs, benchArea)
 	fmt.Fprintf(w, "ceiling: the server's tile SQL straight against PostgreSQL; HTTP ceiling: a bare net/http server writing a fixed body of the mean tile's size; with tile headers: the same writing the header keys of a cached tile's answer too\n")
 	fmt.Fprintf(w, "cpu/tile: CPU time per tile of the database backends plus the client (ceiling), or plus the server and the load generator (servers)\n")
+	fmt.Fprintf(w, "a ratio taken round by round: the median of the rounds' ratios (the 95 %% interval of the median by the sign test: the k-th smallest to the k-th largest round; none under six rounds)\n")
 	if cfg.baseline != "" {
 		fmt.Fprintf(w, "baseline: riskmap built at %s, measured in the same rounds\n", cfg.baseline)
 	}
@@ -36,7 +38,7 @@ func report(w io.Writer, rows []*row, client string, conns int, cfg config) {
 	}
 	fmt.Fprintln(tw, head)
 	for _, r := range rows {
-		fmt.Fprintf(tw, "%s\t%d\t%.0f\t%.0f\t%s\t%s\t%s\t%.0f\t%s\t%s\t%s\t%.0f\t%s\t%s\t%s\t%.0f\t%s\t%.2f\t%.2f\t%.1f\t%.2f\t%.2f\t",
+		fmt.Fprintf(tw, "%s\t%d\t%.0f\t%.0f\t%s\t%s\t%s\t%.0f\t%s\t%s\t%s\t%.0f\t%s\t%s\t%s\t%.0f\t%s\t%.2f\t%.2f\t%.1f\t%s\t%.2f\t",
 			r.layer, r.zoom, r.bytes,
 			r.ceil.rate, fmtDur(r.ceil.p50), fmtDur(r.ceil.p99), fmtDur(r.ceil.cpuPerTile()),
 			r.cold.rate, fmtDur(r.cold.p50), fmtDur(r.cold.p99), fmtDur(r.cold.cpuPerTile()),
@@ -44,9 +46,9 @@ func report(w io.Writer, rows []*row, client string, conns int, cfg config) {
 			r.http.rate, fmtDur(r.http.cpuPerTile()),
 			ratio(r.cold.rate, r.ceil.rate), ratio(float64(r.ceil.cpuPerTile()), float64(r.cold.cpuPerTile())),
 			ratio(r.warm.rate, r.cold.rate), r.warmHTTP, ratio(float64(r.http.cpuPerTile()), float64(r.warm.cpuPerTile())))
-		fmt.Fprintf(tw, "%.0f\t%.2f\t%.0f\t%.0f\t%s\t%s\t%.2f\t", r.httpHeaders.rate, r.warmHeaders, r.gzBytes, r.warmGzip.rate, fmtDur(r.warmGzip.p50), fmtDur(r.warmGzip.cpuPerTile()), r.gzipWarm)
+		fmt.Fprintf(tw, "%.0f\t%s\t%.0f\t%.0f\t%s\t%s\t%s\t", r.httpHeaders.rate, r.warmHeaders, r.gzBytes, r.warmGzip.rate, fmtDur(r.warmGzip.p50), fmtDur(r.warmGzip.cpuPerTile()), r.gzipWarm)
 		if cfg.baseline != "" {
-			fmt.Fprintf(tw, "%.0f\t%.0f\t%.2f\t%.2f\t%.2f\t", r.baseCold.rate, r.baseWarm.rate, r.coldBase, r.warmBase, r.gzipBase)
+			fmt.Fprintf(tw, "%.0f\t%.0f\t%s\t%s\t%s\t", r.baseCold.rate, r.baseWarm.rate, r.coldBase, r.warmBase, r.gzipBase)
 		}
 		fmt.Fprintln(tw)
 	}

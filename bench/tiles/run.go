@@ -42,9 +42,9 @@ type row struct {
 	// when made, and cached so), and the mean tile it sent
 	warmGzip result
 	gzBytes  float64
-	// the median over rounds of each round's ratio: a round's servers run
-	// back to back, so load from elsewhere moves both sides of a ratio
-	warmHTTP, warmHeaders, coldBase, warmBase, gzipWarm, gzipBase float64
+	// each round's ratio, over the rounds (spread.go): a round's servers
+	// run back to back, so load from elsewhere moves both sides of a ratio
+	warmHTTP, warmHeaders, coldBase, warmBase, gzipWarm, gzipBase spread
 }
 
 func run(ctx context.Context, cfg config) error {
@@ -228,18 +228,17 @@ func run(ctx context.Context, cfg config) error {
 			for i, v := range all {
 				idx[v.name] = i
 			}
-			perRound := func(a, b string) float64 {
+			perRound := func(a, b string) spread {
 				ia, okA := idx[a]
 				ib, okB := idx[b]
 				if !okA || !okB {
-					return 0
+					return spread{}
 				}
 				var rs []float64
 				for k := range rounds[ia] {
 					rs = append(rs, ratio(rounds[ia][k].rate, rounds[ib][k].rate))
 				}
-				sort.Float64s(rs)
-				return rs[len(rs)/2]
+				return spreadOf(rs)
 			}
 			r.warmHTTP = perRound("warm", httpCeiling)
 			r.warmHeaders = perRound("warm", tileHeaderCeiling)
