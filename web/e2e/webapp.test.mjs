@@ -358,7 +358,15 @@ test('the board fits a 1366×768 screen; 在地图上定位 shows the case and c
 test('statistics: the worst first, no empty units, headline and chart agree', { timeout: 180e3 }, async () => {
   const { page } = await H.browser('city', DESKTOP);
   await login(page, H.base, 'city', '#stats');
-  await page.waitForSelector('[data-testid=rate-chart] [data-area]', { timeout: 60e3 });
+  // last year and this: the default, this year so far, holds nothing
+  // rectified in the first days of January (a demo case takes more than a
+  // day to close)
+  await page.waitForSelector('.stats-form input[name=from]');
+  await page.fill('input[name=from]', `${YEAR - 1}-01-01`);
+  await page.click('.stats-form button[type=submit]');
+  // the new period painted: more than twelve months in the month chart
+  await page.waitForFunction(() => document.querySelectorAll('[data-testid=month-chart] [data-month]').length > 12, null, { timeout: 60e3 });
+  await page.waitForSelector('[data-testid=rate-chart] [data-area]');
   // the city's townships, worst first
   const rates = await page.$$eval('[data-testid=rate-chart] [data-area]', (gs) => gs.map((g) => Number(g.dataset.rate)));
   assert.deepEqual(rates, rates.slice().sort((a, b) => a - b), 'townships by rate, lowest first');
@@ -374,10 +382,9 @@ test('statistics: the worst first, no empty units, headline and chart agree', { 
     assert.equal(head.months.reduce((a, m) => a + m[1], 0), head.rectified, `${when}: rectified by month adds up to the headline`);
     assert.ok(head.rectified > 0, `${when}: something was rectified`);
   };
-  await agree('this year');
+  await agree('two years by township');
   // by grid: the worst grid first, no grid with nothing to rectify
   await page.selectOption('select[name=group_by]', 'grid');
-  await page.fill('input[name=from]', `${YEAR - 1}-01-01`);
   await page.click('.stats-form button[type=submit]');
   await page.waitForFunction(() => document.querySelector('.chart-box h3') && /网格/.test(document.querySelector('.chart-box h3').textContent), null, { timeout: 60e3 });
   await page.waitForSelector('[data-testid=rate-chart] [data-area]');
