@@ -19,10 +19,13 @@ type inspectionEnv struct {
 	patrolEnv
 	xingang, xingang2, city, worker  int64
 	inXingang, inXingang2, inHaifeng int64
+	// the Shanghai date the fixture was made on, read once: a test that
+	// read the clock twice would see two days across midnight
+	day string
 }
 
 func newInspectionEnv(t *testing.T) inspectionEnv {
-	e := inspectionEnv{patrolEnv: newPatrolEnv(t)}
+	e := inspectionEnv{patrolEnv: newPatrolEnv(t), day: time.Now().In(cst).Format("2006-01-02")}
 	id := func(user string) int64 {
 		var me struct{ ID int64 }
 		e.do("GET", "/api/v1/auth/me", user, nil, &me)
@@ -48,7 +51,9 @@ func newInspectionEnv(t *testing.T) inspectionEnv {
 	return e
 }
 
-func (e inspectionEnv) today() string { return time.Now().In(cst).Format("2006-01-02") }
+// today is the fixture's date: never after the server's today, so an
+// inspection dated on it is accepted even after midnight.
+func (e inspectionEnv) today() string { return e.day }
 
 func (e inspectionEnv) inspection(hazard int64, inspectors []int64, extra string) string {
 	ids, _ := json.Marshal(inspectors)

@@ -39,7 +39,10 @@ func TestReadsOnAStandbyAreFreshAndItsLossCostsOnlyAFallback(t *testing.T) {
 	colleague, _ := user(t, pool, srv.Base, auth.UserSpec{Username: "colleague", Role: "city", Areas: []string{"441500000000"}})
 	t.Logf("primary, standby, server and accounts: %.1f s", time.Since(t0).Seconds())
 
-	day := time.Now().In(time.FixedZone("CST", 8*3600)).Format(time.DateOnly)
+	now := time.Now().In(time.FixedZone("CST", 8*3600))
+	// the statistics' period ends tomorrow, so that the case reported below
+	// falls in it even when the test runs across midnight in Shanghai
+	year, to := now.Format("2006"), now.AddDate(0, 0, 1).Format(time.DateOnly)
 	type read struct {
 		name, path, reader string
 	}
@@ -49,13 +52,13 @@ func TestReadsOnAStandbyAreFreshAndItsLossCostsOnlyAFallback(t *testing.T) {
 		{"export", "/api/v1/risk_points/export?format=geojson", "features"},
 		{"risk statistics", "/api/v1/stats/risk-areas?area=441500000000", "features"},
 		{"case list", "/api/v1/cases?limit=100", "cases"},
-		{"case statistics", "/api/v1/stats/rectification?area=441500000000&from=" + day[:4] + "-01-01&to=" + day, "cases"},
+		{"case statistics", "/api/v1/stats/rectification?area=441500000000&from=" + year + "-01-01&to=" + to, "cases"},
 		{"coverage", "/api/v1/coverage?facility=stations&max_distance_m=1000", "coverage"},
 	}
 	// answered by the standby too (step 1 and 4; no writes of theirs here)
 	more := []read{
 		{"patrol list", "/api/v1/patrols?limit=100", "patrols"},
-		{"inspection statistics", "/api/v1/stats/inspections?area=441500000000&from=" + day[:4] + "-01-01&to=" + day, "inspections"},
+		{"inspection statistics", "/api/v1/stats/inspections?area=441500000000&from=" + year + "-01-01&to=" + to, "inspections"},
 	}
 	get := func(r read) string {
 		t.Helper()
