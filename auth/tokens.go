@@ -144,10 +144,10 @@ func (s *Service) Remembered(token string, now time.Time) (*riskmap.User, bool) 
 // the cache has not been flushed since (any change to sessions, users or
 // scopes flushes it on every replica, and Sync waits for that before a
 // write is answered) and not past its entry's expiry; the cache starting
-// afresh for room (over maxTokens) changes no token, and ends no memo. It compares the
-// whole token, so a connection that carries several users' tokens (a
-// proxy's) only misses more often. It holds the token itself, as the
-// connection's requests do, for as long as the connection lives.
+// afresh for room (over maxTokens) changes no token, and ends no memo. It
+// compares the whole token, so a connection that carries several users'
+// tokens (a proxy's) only misses more often. It holds the token itself, as
+// the connection's requests do, for as long as the connection lives.
 type Memo struct{ last atomic.Pointer[memo] }
 
 type memo struct {

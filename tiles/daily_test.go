@@ -83,7 +83,7 @@ func TestATileCachedYesterdayNeverSaysNotOverdueToday(t *testing.T) {
 		{time.Date(2024, 3, 2, 18, 0, 0, 0, shanghai), "overdue", true},
 	} {
 		clock.set(step.clock)
-		if cached := s.cache.contains(s.key(riskmap.Scope{All: true}, s.index["risk_points"], tile)); cached != step.cachedBefore {
+		if cached := cachedForAll(s, "risk_points", tile); cached != step.cachedBefore {
 			t.Fatalf("at %s the cache holds a tile for the day: %v, want %v (a tile of another day is never served)", step.clock, cached, step.cachedBefore)
 		}
 		got := mustTile(t, s, all, "risk_points", tile)

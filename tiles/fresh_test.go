@@ -233,7 +233,7 @@ func TestATileReadBeforeAWriteIsNotCachedAfterIt(t *testing.T) {
 	if x, _, _ := findPoint(t, (<-done).Data, p); x != tileCoords(id, 115.30, 23.00)[0] {
 		t.Fatal("the racing request should have read the old state")
 	}
-	if s.cache.contains(s.key(riskmap.Scope{All: true}, s.index["risk_points"], id)) {
+	if cachedForAll(s, "risk_points", id) {
 		t.Fatal("a tile read before the write was stored after it")
 	}
 	x, y, _ := findPoint(t, mustTile(t, s, riskmap.Scope{All: true}, "risk_points", id).Data, p)
@@ -339,17 +339,16 @@ func TestChangesReachEveryReplicaThroughNotify(t *testing.T) {
 	}
 	all := riskmap.Scope{All: true}
 	id := tileAt(15, 115.30, 23.00)
-	key := a.key(riskmap.Scope{All: true}, a.index["risk_points"], id)
 	for _, s := range []*Service{a, b} {
 		mustTile(t, s, all, "risk_points", id)
-		if !s.cache.contains(key) {
+		if !cachedForAll(s, "risk_points", id) {
 			t.Fatal("tile not cached")
 		}
 	}
 	movePoint(t, pool, p, 115.3001, 23.0001)
 	// nobody calls Sync: the notification alone must do it
-	waitFor(t, "replica a to drop the tile", func() bool { return !a.cache.contains(key) })
-	waitFor(t, "replica b to drop the tile", func() bool { return !b.cache.contains(key) })
+	waitFor(t, "replica a to drop the tile", func() bool { return !cachedForAll(a, "risk_points", id) })
+	waitFor(t, "replica b to drop the tile", func() bool { return !cachedForAll(b, "risk_points", id) })
 	// a write through replica a (which syncs a) also reaches b
 	mustTile(t, b, all, "risk_points", id)
 	movePoint(t, pool, p, 115.3002, 23.0002)
@@ -359,7 +358,7 @@ func TestChangesReachEveryReplicaThroughNotify(t *testing.T) {
 	if err := b.Sync(ctx); err != nil { // b's barrier returns once b has seen the write
 		t.Fatal(err)
 	}
-	if b.cache.contains(key) {
+	if cachedForAll(b, "risk_points", id) {
 		t.Fatal("replica b still caches the tile after the write")
 	}
 	x, y, ok := findPoint(t, mustTile(t, b, all, "risk_points", id).Data, p)
@@ -403,7 +402,7 @@ func TestTheListenerReconnectsAndTheCacheIsBypassedMeanwhile(t *testing.T) {
 	if err := s.Sync(ctx); err != nil {
 		t.Fatal(err)
 	}
-	if s.cache.contains(s.key(riskmap.Scope{All: true}, s.index["risk_points"], id)) {
+	if cachedForAll(s, "risk_points", id) {
 		t.Error("a change after reconnecting did not drop the tile")
 	}
 }

@@ -64,6 +64,12 @@ func tileCoords(t TileID, lon, lat float64) orb.Point {
 	return orb.Point{math.Round((x - b[0]) * k), math.Round((b[3] - y) * k)}
 }
 
+// cachedForAll says whether s's cache holds tile id of layer made for the
+// scope of everything, by s's own cache key (scope numbers are per Service).
+func cachedForAll(s *Service, layer string, id TileID) bool {
+	return s.cache.contains(s.key(riskmap.Scope{All: true}, s.index[layer], id))
+}
+
 func mustTile(t testing.TB, s *Service, scope riskmap.Scope, layer string, id TileID) Tile {
 	t.Helper()
 	tile, err := s.Tile(context.Background(), scope, layer, id)

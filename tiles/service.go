@@ -274,10 +274,12 @@ func (s *Service) Query(scope riskmap.Scope, layer string, t TileID) (string, []
 }
 
 // today is the date daily layers are made for, in UTC+8 (the statistics'
-// and deadlines' calendar). A cached tile of a daily layer asks for it on
-// every hit, so the date's text is kept for the day it names.
+// and deadlines' calendar), as their queries take it.
 func (s *Service) today() string { return s.todayDate().text }
 
+// todayDate is today as a day number and text. A cached tile of a daily
+// layer asks for the number on every hit (its cache key's day), so the
+// date is kept for the day it names and made anew only when that passes.
 func (s *Service) todayDate() *date {
 	now := s.now()
 	day := (now.Unix() + 8*3600) / 86400 // days since 1970-01-01 in UTC+8

@@ -246,6 +246,19 @@ export async function loseFirstAnswer(target, pattern, accept = () => true) {
 }
 
 // mapIdle waits until every tile in view has loaded and been drawn.
+// statsSinceLastYear sets the statistics view's period to 1 January of
+// last year through today (in Shanghai) and waits for it to be painted (a
+// month chart of more than twelve months). The default, this year so far,
+// holds too little in the first days of January: a demo case takes more
+// than a day to close.
+export async function statsSinceLastYear(page) {
+  const lastYear = new Date(Date.now() + 8 * 3600e3).getUTCFullYear() - 1;
+  await page.waitForSelector('.stats-form input[name=from]');
+  await page.fill('input[name=from]', `${lastYear}-01-01`);
+  await page.click('.stats-form button[type=submit]');
+  await page.waitForFunction(() => document.querySelectorAll('[data-testid=month-chart] [data-month]').length > 12, null, { timeout: 60e3 });
+}
+
 export async function mapIdle(page) {
   await page.evaluate(() => new Promise((resolve) => {
     const m = window.map;

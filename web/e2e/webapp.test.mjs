@@ -9,7 +9,7 @@
 // statistics rank the worst first and the headline agrees with the chart.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { Harness, login, mapIdle, png, interiorPoint } from './harness.mjs';
+import { Harness, login, mapIdle, png, interiorPoint, statsSinceLastYear } from './harness.mjs';
 
 const H = new Harness();
 const DESKTOP = { viewport: { width: 1366, height: 768 } };
@@ -358,14 +358,7 @@ test('the board fits a 1366×768 screen; 在地图上定位 shows the case and c
 test('statistics: the worst first, no empty units, headline and chart agree', { timeout: 180e3 }, async () => {
   const { page } = await H.browser('city', DESKTOP);
   await login(page, H.base, 'city', '#stats');
-  // last year and this: the default, this year so far, holds nothing
-  // rectified in the first days of January (a demo case takes more than a
-  // day to close)
-  await page.waitForSelector('.stats-form input[name=from]');
-  await page.fill('input[name=from]', `${YEAR - 1}-01-01`);
-  await page.click('.stats-form button[type=submit]');
-  // the new period painted: more than twelve months in the month chart
-  await page.waitForFunction(() => document.querySelectorAll('[data-testid=month-chart] [data-month]').length > 12, null, { timeout: 60e3 });
+  await statsSinceLastYear(page);
   await page.waitForSelector('[data-testid=rate-chart] [data-area]');
   // the city's townships, worst first
   const rates = await page.$$eval('[data-testid=rate-chart] [data-area]', (gs) => gs.map((g) => Number(g.dataset.rate)));
