@@ -39,6 +39,7 @@ type serveFlags struct {
 	coverage coverageFlags
 	timeouts timeoutFlags
 	editing  editingFlags
+	gcFloor  gcFloorMB
 }
 
 func (f *serveFlags) register(fs *flag.FlagSet) {
@@ -61,6 +62,7 @@ func (f *serveFlags) register(fs *flag.FlagSet) {
 	f.coverage.register(fs)
 	f.timeouts.register(fs)
 	f.editing.register(fs)
+	f.gcFloor.register(fs)
 }
 
 func runServe(ctx context.Context, logger *slog.Logger, args []string) error {
@@ -80,6 +82,9 @@ func runServe(ctx context.Context, logger *slog.Logger, args []string) error {
 
 // serve runs the HTTP server until ctx ends, then drains requests in flight.
 func serve(ctx context.Context, logger *slog.Logger, pool *pgxpool.Pool, f serveFlags, ready func(addr string)) error {
+	gcCtx, stopGC := context.WithCancel(ctx)
+	defer stopGC()
+	go f.gcFloor.keep(gcCtx, gcFloorEvery)
 	origins, proxies := splitList(f.origins), splitList(f.proxies)
 	if err := api.CheckTrustedProxies(proxies); err != nil {
 		return fmt.Errorf("--trusted-proxies: %w", err)
