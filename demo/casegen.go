@@ -3,6 +3,7 @@ package demo
 import (
 	"fmt"
 	"math/rand/v2"
+	"strings"
 	"time"
 
 	"riskmap/cases"
@@ -352,5 +353,33 @@ func demoCases(grids []*demoGrid, now time.Time) []*demoCase {
 		c.events = cut
 		keep(c)
 	}
+	// Work for the demo users whatever the hour of the load (the draws above
+	// leave the states of recent cases to it): in worker1's village of 新港,
+	// one case in each open state of the loop, its last step two days or
+	// more before now, its deadline ahead.
+	var village []*demoGrid
+	for _, gr := range g.grids {
+		if strings.HasPrefix(gr.code, worker1Village) {
+			village = append(village, gr)
+		}
+	}
+	for i := 0; i < 5 && len(village) > 0; i++ {
+		gr := village[i%len(village)]
+		c := g.newCase(gr, now.Add(-4*D-time.Duration(i)*time.Hour).Truncate(time.Minute), "general")
+		dl := now.Add(10 * D).Truncate(time.Minute)
+		w := gr.worker
+		for _, e := range []demoEvent{
+			{action: "register", to: cases.Registered, actor: gr.office, note: "已登记"},
+			{action: "assign", to: cases.Assigned, actor: gr.office, deadline: &dl, assignee: &w, note: "请按期整改"},
+			{action: "start", to: cases.Rectifying, actor: gr.worker},
+			{action: "submit", to: cases.Submitted, actor: gr.worker, note: "已整改，附现场照片"},
+		}[:i] {
+			c.add(c.last().at.Add(12*time.Hour), e)
+		}
+		keep(c)
+	}
 	return out
 }
+
+// worker1Village is the village of worker1's grids (logins.go).
+const worker1Village = "441502001001"
